@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Entry point of the `mup` command: builds the command tree and maps errors to exit codes.
+// Each command module registers itself here and loads its heavy dependencies lazily inside its action,
+// so `mup --help` and `mup --version` stay fast.
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { ExitCode, MupError } from '../errors.js';
+import { writeError } from '../ui/output.js';
+import { packageVersion } from './version.js';
+
+export type GlobalOptions = {
+  json: boolean;
+  debug: boolean;
+  yes: boolean;
+  home?: string | undefined;
+};
+
+export function buildProgram(): Command<[], GlobalOptions> {
+  const program = new Command()
+    .name('mup')
+    .description('Deploy and operate MongoDB clusters, supervised by supervisord.')
+    .version(packageVersion(), '-v, --version', 'print the mup version')
+    .option('--json', 'print one JSON document on stdout; progress goes to stderr', false)
+    .option('--debug', 'show stack traces and debug output', false)
+    .option('-y, --yes', 'do not ask for confirmation', false)
+    .option('--home <dir>', 'mup home directory (default $MUP_HOME, else ~/.mup)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  return program as Command<[], GlobalOptions>;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (error) {
+    return reportError(error, program.opts());
+  }
+}
+
+function reportError(error: unknown, options: Partial<GlobalOptions>): number {
+  const output = { json: options.json ?? false, debug: options.debug ?? false };
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; they already printed what they had to.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+    if (error.code === 'commander.help') return ExitCode.ok;
+    // commander printed the message and the hint already.
+    return ExitCode.usage;
+  }
+  if (error instanceof MupError) {
+    writeError({ message: error.message, hint: error.hint, stack: error.stack }, output);
+    return error.exitCode;
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  writeError(
+    {
+      message: err.message,
+      stack: err.stack,
+      hint: output.debug ? undefined : 'run with --debug for details',
+    },
+    output,
+  );
+  return ExitCode.failed;
+}
+
+process.exitCode = await main(process.argv);

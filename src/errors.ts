@@ -1,0 +1,30 @@
+// Typed errors shared by every layer. The CLI maps `exitCode` to the process exit status (PRODUCT.md §2.8)
+// and prints `message` plus `hint`; a stack trace is shown only with --debug.
+
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  locked: 3,
+  resumable: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class MupError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? ExitCode.failed;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad command-line usage or bad input files: nothing was changed. Exit 2. */
+export class UsageError extends MupError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: ExitCode.usage, ...(hint === undefined ? {} : { hint }) });
+  }
+}

@@ -1,0 +1,41 @@
+// The one way mup touches a host. Local and SSH implementations share this interface so that every
+// operation (rendering files, supervisord, port probes) is written once. Nothing outside hosts/ uses
+// child_process, fs on host paths, or ssh2 directly.
+
+export interface RunOptions {
+  /** Kill the command and fail after this long. */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Data written to the command's stdin. */
+  input?: string;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Executor {
+  /** The host name as written in the topology. */
+  readonly host: string;
+  readonly local: boolean;
+  /** Run a program with arguments (no shell). Resolves with the exit code; rejects only if it could not run. */
+  run(program: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Write a file atomically (temp file + rename), creating parent directories. */
+  writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  /** Last `maxBytes` of a file, or undefined when it does not exist. */
+  tailFile(path: string, maxBytes: number): Promise<string | undefined>;
+  exists(path: string): Promise<boolean>;
+  mkdir(path: string, mode?: number): Promise<void>;
+  /** Remove a file or directory tree; no error when it does not exist. */
+  remove(path: string): Promise<void>;
+  /** True when nothing listens on host:port and it can be bound. */
+  isPortFree(port: number): Promise<boolean>;
+  /** True when a process with this pid exists on the host. */
+  isPidAlive(pid: number): Promise<boolean>;
+  /** The login user's home directory on the host. */
+  homeDir(): Promise<string>;
+}

@@ -1,0 +1,41 @@
+// The only module that writes to the terminal. Results go to stdout (one JSON document in --json mode);
+// progress, warnings and errors go to stderr so that stdout stays parseable.
+import pc from 'picocolors';
+
+export interface OutputOptions {
+  json: boolean;
+  debug: boolean;
+}
+
+export function writeResult(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function writeJson(document: unknown): void {
+  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+}
+
+export function writeNotice(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+export function writeWarning(text: string): void {
+  process.stderr.write(`${pc.yellow('warning:')} ${text}\n`);
+}
+
+export interface ErrorReport {
+  message: string;
+  hint?: string | undefined;
+  stack?: string | undefined;
+}
+
+/** Errors always go to stderr; in --json mode as one JSON line so scripts can parse them too. */
+export function writeError(report: ErrorReport, options: OutputOptions): void {
+  if (options.json) {
+    process.stderr.write(`${JSON.stringify({ error: { message: report.message, hint: report.hint } })}\n`);
+    return;
+  }
+  process.stderr.write(`${pc.red('Error:')} ${report.message}\n`);
+  if (report.hint) process.stderr.write(`${pc.dim('hint:')} ${report.hint}\n`);
+  if (options.debug && report.stack) process.stderr.write(`${pc.dim(report.stack)}\n`);
+}
