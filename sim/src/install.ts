@@ -5,8 +5,10 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-/** Compiled simulator entry point (built by `npm run build` into dist/sim/src/main.js). */
-export const simEntryPoint = resolve(import.meta.dirname, '..', '..', 'dist', 'sim', 'src', 'main.js');
+/** Compiled simulator entry point (built by `npm run build` into dist/sim/src/main.js), from source or from dist. */
+export const simEntryPoint = import.meta.url.endsWith('.ts')
+  ? resolve(import.meta.dirname, '..', '..', 'dist', 'sim', 'src', 'main.js')
+  : resolve(import.meta.dirname, 'main.js');
 
 export type SimProgram = 'mongod' | 'mongos';
 
