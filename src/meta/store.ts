@@ -1,0 +1,169 @@
+// The cluster store on the control machine: storage/clusters/<name>/ holds meta.yaml (written atomically,
+// previous copy kept as meta.yaml.bak), secrets/ (0700 dir, 0600 files), the lock and the ops journals
+// (PRODUCT.md §5).
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { parse, stringify } from 'yaml';
+import { MupError, UsageError } from '../errors.js';
+import type { ResolvedTopology } from '../topology/types.js';
+
+export const META_SCHEMA_VERSION = 1;
+
+export type ClusterStatus = 'deploying' | 'running' | 'stopped' | 'partial' | 'destroying';
+
+/** Per host: where its supervisord listens (loopback only) and its config file. */
+export interface SupervisorEndpoint {
+  host: string;
+  httpPort: number;
+  configFile: string;
+}
+
+export interface ClusterMeta {
+  schemaVersion: number;
+  name: string;
+  /** Resolved exact version, e.g. 7.0.14. */
+  version: string;
+  variant: 'mongo' | 'percona';
+  status: ClusterStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** Directory holding bin/mongod and bin/mongos for this version on the control machine. */
+  binaryDir: string;
+  topology: ResolvedTopology;
+  supervisors: SupervisorEndpoint[];
+  /** `security.authorization` enabled with a keyFile and an admin user. */
+  auth: boolean;
+  /** True for clusters created by `mup playground`. */
+  playground?: boolean;
+}
+
+const NAME_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export function checkClusterName(name: string): void {
+  if (!NAME_RULE.test(name)) {
+    throw new UsageError(
+      `invalid cluster name '${name}'`,
+      'use 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+    );
+  }
+}
+
+export class ClusterNotFoundError extends MupError {
+  constructor(name: string) {
+    super(`cluster '${name}' not found`, { hint: 'run `mup cluster list` to see the clusters mup manages' });
+  }
+}
+
+export class ClusterStore {
+  readonly clustersDir: string;
+
+  constructor(readonly home: string) {
+    this.clustersDir = join(home, 'storage', 'clusters');
+  }
+
+  clusterDir(name: string): string {
+    checkClusterName(name);
+    return join(this.clustersDir, name);
+  }
+
+  metaPath(name: string): string {
+    return join(this.clusterDir(name), 'meta.yaml');
+  }
+
+  lockPath(name: string): string {
+    return join(this.clusterDir(name), 'lock');
+  }
+
+  opsDir(name: string): string {
+    return join(this.clusterDir(name), 'ops');
+  }
+
+  secretsDir(name: string): string {
+    return join(this.clusterDir(name), 'secrets');
+  }
+
+  /** Creates the cluster's directory (0700: it holds the lock, journals and secrets). */
+  async ensureClusterDir(name: string): Promise<string> {
+    const dir = this.clusterDir(name);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await stat(this.metaPath(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.clustersDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const withMeta: string[] = [];
+    for (const name of names.sort()) {
+      if (NAME_RULE.test(name) && (await this.exists(name))) withMeta.push(name);
+    }
+    return withMeta;
+  }
+
+  async read(name: string): Promise<ClusterMeta> {
+    let text: string;
+    try {
+      text = await readFile(this.metaPath(name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ClusterNotFoundError(name);
+      throw error;
+    }
+    const meta = parse(text) as ClusterMeta;
+    if (meta?.schemaVersion !== META_SCHEMA_VERSION) {
+      throw new MupError(
+        `${this.metaPath(name)}: unsupported meta schema version ${String(meta?.schemaVersion)} (this mup reads ${META_SCHEMA_VERSION})`,
+        { hint: 'use the mup version that created this cluster, or restore meta.yaml.bak' },
+      );
+    }
+    return meta;
+  }
+
+  /** Writes meta.yaml atomically, keeping the previous copy as meta.yaml.bak. */
+  async write(meta: ClusterMeta): Promise<void> {
+    const path = this.metaPath(meta.name);
+    await this.ensureClusterDir(meta.name);
+    try {
+      await copyFile(path, `${path}.bak`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const document = { ...meta, schemaVersion: META_SCHEMA_VERSION, updatedAt: new Date().toISOString() };
+    await writeFileAtomic(path, stringify(document), { mode: 0o600 });
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.clusterDir(name), { recursive: true, force: true });
+  }
+
+  async writeSecret(name: string, key: string, value: string): Promise<string> {
+    const dir = this.secretsDir(name);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    const path = join(dir, key);
+    await writeFileAtomic(path, value, { mode: 0o600 });
+    return path;
+  }
+
+  async readSecret(name: string, key: string): Promise<string | undefined> {
+    try {
+      return await readFile(join(this.secretsDir(name), key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// A plan is an ordered list of phases; each phase holds named steps that run one after another or in
+// parallel (bounded). Steps are idempotent: `isDone` looks at live state, so resume simply skips what is
+// already true (PRODUCT.md §2.1–2.2).
+
+export interface StepContext {
+  /** Adds a line to the step's output (kept in the journal, shown in audit). */
+  log(line: string): void;
+}
+
+export interface Step {
+  /** Stable id, unique in the plan, e.g. `start:localhost:30001`. Resume matches journal entries by it. */
+  id: string;
+  /** Human description: "start mongod-30001 on localhost". */
+  title: string;
+  host?: string;
+  /** Already done? Checked before running; a step that is done is skipped. */
+  isDone?(context: StepContext): Promise<boolean>;
+  /** Performs the step; may return a one-line result for the journal. */
+  run(context: StepContext): Promise<string | undefined>;
+}
+
+export interface Phase {
+  /** Stable name, e.g. `start-processes`. */
+  name: string;
+  title: string;
+  /** Run the steps concurrently (bounded by the runner's concurrency) instead of in order. */
+  parallel: boolean;
+  steps: Step[];
+}
+
+export interface Plan {
+  /** The operation, e.g. `deploy`, `restart`. */
+  operation: string;
+  cluster: string;
+  phases: Phase[];
+}
+
+/** What `--dry-run --json` prints and the journal's first line stores: the plan without code. */
+export interface PlanOutline {
+  operation: string;
+  cluster: string;
+  phases: {
+    name: string;
+    title: string;
+    parallel: boolean;
+    steps: { id: string; title: string; host?: string }[];
+  }[];
+}
+
+export function outlinePlan(plan: Plan): PlanOutline {
+  return {
+    operation: plan.operation,
+    cluster: plan.cluster,
+    phases: plan.phases.map((phase) => ({
+      name: phase.name,
+      title: phase.title,
+      parallel: phase.parallel,
+      steps: phase.steps.map((step) => ({
+        id: step.id,
+        title: step.title,
+        ...(step.host === undefined ? {} : { host: step.host }),
+      })),
+    })),
+  };
+}
+
+export type StepState = 'running' | 'done' | 'skipped' | 'failed';
+
+/** Events the runner emits; the ui renders them, the journal records them. */
+export type PlanEvent =
+  | { type: 'phase-start'; phase: string; title: string }
+  | { type: 'phase-end'; phase: string; title: string; ok: boolean }
+  | {
+      type: 'step';
+      phase: string;
+      step: string;
+      title: string;
+      host?: string;
+      state: StepState;
+      output?: string;
+      error?: string;
+    };

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ExitCode } from '../../src/errors.js';
+import { Journal, listOperations, newOperationId, readOperation } from '../../src/plan/journal.js';
+import { runPlan, StepFailedError } from '../../src/plan/runner.js';
+import { outlinePlan, type Plan, type PlanEvent, type Step } from '../../src/plan/types.js';
+import { tempDir } from '../helpers/cli.js';
+
+function recordingStep(
+  id: string,
+  log: string[],
+  options: { fail?: boolean; done?: boolean; delayMs?: number } = {},
+): Step {
+  return {
+    id,
+    title: `step ${id}`,
+    host: 'localhost',
+    isDone: async () => options.done ?? false,
+    run: async () => {
+      log.push(`start ${id}`);
+      if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+      log.push(`end ${id}`);
+      if (options.fail) throw new Error(`${id} broke`);
+      return `${id} ok`;
+    },
+  };
+}
+
+test('phases run in order; sequential steps one after another; done steps are skipped', async () => {
+  const log: string[] = [];
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [
+      {
+        name: 'one',
+        title: 'one',
+        parallel: false,
+        steps: [recordingStep('a', log), recordingStep('b', log, { done: true })],
+      },
+      { name: 'two', title: 'two', parallel: false, steps: [recordingStep('c', log)] },
+    ],
+  };
+  const events: PlanEvent[] = [];
+  await runPlan(plan, { concurrency: 2, onEvent: (e) => events.push(e) });
+  assert.deepEqual(log, ['start a', 'end a', 'start c', 'end c']);
+  const states = events.filter((e) => e.type === 'step').map((e) => `${e.step}:${e.state}`);
+  assert.deepEqual(states, ['a:running', 'a:done', 'b:running', 'b:skipped', 'c:running', 'c:done']);
+});
+
+test('parallel steps overlap but never exceed the concurrency bound', async () => {
+  let running = 0;
+  let peak = 0;
+  const step = (id: string): Step => ({
+    id,
+    title: id,
+    run: async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 20));
+      running--;
+      return undefined;
+    },
+  });
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [{ name: 'p', title: 'p', parallel: true, steps: ['a', 'b', 'c', 'd', 'e'].map(step) }],
+  };
+  await runPlan(plan, { concurrency: 2 });
+  assert.equal(peak, 2);
+});
+
+test('a failing step stops the plan, is journaled, and the error names step and host (resumable exit 4)', async () => {
+  const dir = await tempDir();
+  const log: string[] = [];
+  const plan: Plan = {
+    operation: 'deploy',
+    cluster: 'c1',
+    phases: [
+      {
+        name: 'one',
+        title: 'one',
+        parallel: false,
+        steps: [recordingStep('a', log), recordingStep('b', log, { fail: true })],
+      },
+      { name: 'two', title: 'two', parallel: false, steps: [recordingStep('c', log)] },
+    ],
+  };
+  const opId = newOperationId();
+  const journal = await Journal.create(dir, {
+    opId,
+    operation: 'deploy',
+    cluster: 'c1',
+    args: { topology: 'x.yaml' },
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
+    plan: outlinePlan(plan),
+  });
+  await assert.rejects(runPlan(plan, { concurrency: 1, journal }), (error: unknown) => {
+    assert.ok(error instanceof StepFailedError);
+    assert.equal(error.exitCode, ExitCode.resumable);
+    assert.match(error.message, /step 'step b' on localhost failed: b broke/);
+    assert.match(error.hint ?? '', /mup cluster resume c1/);
+    return true;
+  });
+  await journal.close();
+  assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b']);
+
+  const record = await readOperation(join(dir, `${opId}.jsonl`));
+  assert.equal(record.summary.status, 'failed');
+  assert.deepEqual([...record.completedSteps], ['a']);
+  assert.deepEqual(record.header.args, { topology: 'x.yaml' });
+
+  // Resume: a second attempt skips what the journal says is done and runs the rest.
+  const resumed: string[] = [];
+  const again: Plan = {
+    ...plan,
+    phases: [
+      {
+        name: 'one',
+        title: 'one',
+        parallel: false,
+        steps: [recordingStep('a', resumed), recordingStep('b', resumed)],
+      },
+      { name: 'two', title: 'two', parallel: false, steps: [recordingStep('c', resumed)] },
+    ],
+  };
+  const reopened = await Journal.reopen(join(dir, `${opId}.jsonl`));
+  await runPlan(again, { concurrency: 1, journal: reopened, completedSteps: record.completedSteps });
+  await reopened.close();
+  assert.deepEqual(resumed, ['start b', 'end b', 'start c', 'end c']);
+  const [only] = await listOperations(dir);
+  assert.equal(only?.summary.status, 'succeeded');
+  assert.deepEqual([...(only?.completedSteps ?? [])].sort(), ['a', 'b', 'c']);
+});
+
+test('a journal torn mid-line by a crash still reads, as interrupted', async () => {
+  const dir = await tempDir();
+  const opId = newOperationId();
+  const journal = await Journal.create(dir, {
+    opId,
+    operation: 'deploy',
+    cluster: 'c1',
+    args: {},
+    startedAt: new Date().toISOString(),
+    pid: 999_999_999, // no such process: the operation is not running any more
+    plan: { operation: 'deploy', cluster: 'c1', phases: [] },
+  });
+  await journal.append({ kind: 'step', at: new Date().toISOString(), phase: 'p', step: 'a', state: 'done' });
+  await journal.close();
+  const { appendFile } = await import('node:fs/promises');
+  await appendFile(join(dir, `${opId}.jsonl`), '{"kind":"step","at":"2026');
+  const record = await readOperation(join(dir, `${opId}.jsonl`));
+  assert.equal(record.summary.status, 'interrupted');
+  assert.deepEqual([...record.completedSteps], ['a']);
+});
