@@ -1,0 +1,37 @@
+// Renders plan events on stderr: a line per phase and per finished step (✔ done, – skipped, ✖ failed) with
+// its duration, or, in --json mode, one JSON object per event so scripts can follow progress.
+import pc from 'picocolors';
+import type { PlanEvent } from '../plan/types.js';
+
+export function createProgressRenderer(options: { json: boolean }): (event: PlanEvent) => void {
+  const startedAt = new Map<string, number>();
+  const write = (line: string) => process.stderr.write(`${line}\n`);
+  if (options.json)
+    return (event) => write(JSON.stringify({ event: event.type, ...event, at: new Date().toISOString() }));
+  return (event) => {
+    switch (event.type) {
+      case 'phase-start':
+        write(pc.bold(`▸ ${event.title}`));
+        return;
+      case 'phase-end':
+        return;
+      case 'step': {
+        if (event.state === 'running') {
+          startedAt.set(event.step, Date.now());
+          return;
+        }
+        const began = startedAt.get(event.step);
+        const took = began === undefined ? '' : pc.dim(` (${((Date.now() - began) / 1000).toFixed(1)}s)`);
+        if (event.state === 'done') write(`  ${pc.green('✔')} ${event.title}${took}`);
+        else if (event.state === 'skipped')
+          write(`  ${pc.dim('–')} ${event.title} ${pc.dim(`(${lastLine(event.output) ?? 'skipped'})`)}`);
+        else write(`  ${pc.red('✖')} ${event.title}${took}: ${event.error ?? 'failed'}`);
+        return;
+      }
+    }
+  };
+}
+
+function lastLine(text: string | undefined): string | undefined {
+  return text?.split('\n').at(-1);
+}

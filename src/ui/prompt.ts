@@ -1,0 +1,30 @@
+import { UsageError } from '../errors.js';
+
+/**
+ * Asks a yes/no question on the terminal. Without a TTY there is nobody to answer (and a prompt on a closed
+ * stdin never settles), so the caller must pass --yes.
+ */
+export async function confirm(message: string, assumeYes: boolean): Promise<boolean> {
+  if (assumeYes) return true;
+  if (!process.stdin.isTTY)
+    throw new UsageError(
+      'confirmation needed but stdin is not a terminal',
+      'pass --yes to proceed without asking',
+    );
+  const prompts = await import('@clack/prompts');
+  const answer = await prompts.confirm({ message });
+  return answer === true;
+}
+
+/** Asks the user to type `expected` (destroy's typed confirmation). */
+export async function confirmTyped(message: string, expected: string, assumeYes: boolean): Promise<boolean> {
+  if (assumeYes) return true;
+  if (!process.stdin.isTTY)
+    throw new UsageError(
+      'confirmation needed but stdin is not a terminal',
+      'pass --yes to proceed without asking',
+    );
+  const prompts = await import('@clack/prompts');
+  const answer = await prompts.text({ message: `${message}\nType '${expected}' to confirm` });
+  return answer === expected;
+}
