@@ -1,0 +1,103 @@
+// Driver access with short, explicit timeouts. Every admin command mup sends goes through `withServer`
+// (one direct connection to one process) or `withCluster` (a replica-set or mongos URI).
+import type { Document, MongoClient, MongoClientOptions } from 'mongodb';
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+export function formatAddress(address: ServerAddress): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+export interface ConnectOptions {
+  /** Bound on connecting and on selecting the server. */
+  timeoutMs?: number;
+}
+
+async function openClient(uri: string, extra: MongoClientOptions, timeoutMs: number): Promise<MongoClient> {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    socketTimeoutMS: 0,
+    maxPoolSize: 2,
+    appName: 'mup',
+    ...extra,
+  });
+  await client.connect();
+  return client;
+}
+
+/** Runs `fn` with a client connected directly to one mongod/mongos (no topology discovery). */
+export async function withServer<T>(
+  address: ServerAddress,
+  fn: (client: MongoClient) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<T> {
+  const client = await openClient(
+    `mongodb://${formatAddress(address)}/`,
+    { directConnection: true },
+    options.timeoutMs ?? 5000,
+  );
+  try {
+    return await fn(client);
+  } finally {
+    await client.close(true);
+  }
+}
+
+/** Runs `fn` with a client on a full URI (replica set or mongos list). */
+export async function withCluster<T>(
+  uri: string,
+  fn: (client: MongoClient) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<T> {
+  const client = await openClient(uri, {}, options.timeoutMs ?? 10_000);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close(true);
+  }
+}
+
+/** Sends an admin command to one process directly. */
+export async function adminCommand(
+  address: ServerAddress,
+  command: Document,
+  options: ConnectOptions = {},
+): Promise<Document> {
+  return withServer(address, (client) => client.db('admin').command(command), options);
+}
+
+/** hello (isMaster for servers that predate it is answered by the driver's handshake either way). */
+export async function hello(address: ServerAddress, options: ConnectOptions = {}): Promise<Document> {
+  return withServer(address, (client) => client.db('admin').command({ isMaster: 1 }), options);
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `probe` until it returns a value (not undefined) or the deadline passes; returns undefined on timeout.
+ * Bounded by `timeoutMs`, so it always ends.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not ready yet
+    }
+    if (Date.now() >= deadline) return undefined;
+    await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
+  }
+}

@@ -1,0 +1,117 @@
+// Replica-set administration: initiate, wait for a primary and healthy members, step down.
+// Member states and codes: reference/mongod-behavior.md §3.
+import type { Document } from 'mongodb';
+import { MupError } from '../errors.js';
+import type { MemberOptions } from '../topology/types.js';
+import { adminCommand, formatAddress, pollUntil, type ServerAddress } from './connect.js';
+
+export interface ReplicaSetMemberSpec extends ServerAddress {
+  options: MemberOptions;
+}
+
+/** The replSetInitiate config document: members in topology order with their options (PRODUCT.md §7). */
+export function buildReplicaSetConfig(
+  name: string,
+  members: ReplicaSetMemberSpec[],
+  settings: Record<string, unknown>,
+  options: { configsvr: boolean; version: string },
+): Document {
+  const major = Number(options.version.split('.')[0]);
+  return {
+    _id: name,
+    ...(options.configsvr ? { configsvr: true } : {}),
+    members: members.map((member, index) => {
+      const o = member.options;
+      const doc: Document = { _id: index, host: formatAddress(member) };
+      if (o.arbiterOnly) doc.arbiterOnly = true;
+      if (o.priority !== 1) doc.priority = o.priority;
+      if (o.votes !== 1) doc.votes = o.votes;
+      if (o.hidden) doc.hidden = true;
+      // secondaryDelaySecs replaced slaveDelay in 5.0.
+      if (o.secondaryDelaySecs > 0)
+        doc[major >= 5 ? 'secondaryDelaySecs' : 'slaveDelay'] = o.secondaryDelaySecs;
+      if (!o.buildIndexes) doc.buildIndexes = false;
+      if (Object.keys(o.tags).length > 0) doc.tags = o.tags;
+      return doc;
+    }),
+    ...(Object.keys(settings).length > 0 ? { settings } : {}),
+  };
+}
+
+export interface MemberStatus {
+  name: string;
+  stateStr: string;
+  health: number;
+  optimeDate?: Date;
+}
+
+export async function replSetStatus(address: ServerAddress, timeoutMs = 5000): Promise<Document> {
+  return adminCommand(address, { replSetGetStatus: 1 }, { timeoutMs });
+}
+
+/** True when the member already belongs to an initiated replica set. */
+export async function isInitiated(address: ServerAddress): Promise<boolean> {
+  const reply = await adminCommand(address, { isMaster: 1 });
+  return typeof reply.setName === 'string';
+}
+
+export async function initiateReplicaSet(address: ServerAddress, config: Document): Promise<void> {
+  await adminCommand(address, { replSetInitiate: config }, { timeoutMs: 60_000 });
+}
+
+/** Waits until some member reports itself primary and every member is PRIMARY, SECONDARY or ARBITER. */
+export async function waitForHealthyReplicaSet(
+  setName: string,
+  members: ServerAddress[],
+  timeoutMs: number,
+): Promise<{ primary: string }> {
+  let lastSeen = 'no member answered';
+  const result = await pollUntil(
+    async () => {
+      for (const member of members) {
+        let status: Document;
+        try {
+          status = await replSetStatus(member, 2000);
+        } catch (error) {
+          lastSeen = `${formatAddress(member)}: ${(error as Error).message}`;
+          continue;
+        }
+        const states = (status.members as Document[] | undefined) ?? [];
+        const primary = states.find((m) => m.stateStr === 'PRIMARY');
+        const unhealthy = states.filter(
+          (m) => !['PRIMARY', 'SECONDARY', 'ARBITER'].includes(String(m.stateStr)),
+        );
+        lastSeen = states.map((m) => `${m.name} ${m.stateStr}`).join(', ');
+        if (primary && unhealthy.length === 0 && states.length === members.length)
+          return { primary: String(primary.name) };
+      }
+      return undefined;
+    },
+    timeoutMs,
+    250,
+  );
+  if (!result) {
+    throw new MupError(
+      `replica set ${setName} did not become healthy within ${Math.round(timeoutMs / 1000)}s (last seen: ${lastSeen})`,
+      {
+        hint: "check the members' logs with `mup cluster supervisor logs <cluster> <program>`",
+      },
+    );
+  }
+  return result;
+}
+
+/** Asks the primary to step down and waits until another member is primary. */
+export async function stepDown(primary: ServerAddress, seconds = 60): Promise<void> {
+  try {
+    await adminCommand(
+      primary,
+      { replSetStepDown: seconds, secondaryCatchUpPeriodSecs: 30 },
+      { timeoutMs: 45_000 },
+    );
+  } catch (error) {
+    // Servers before 4.2 close every connection on stepdown, so the reply can be a network error.
+    const message = (error as Error).message;
+    if (!/closed|ECONNRESET|network/i.test(message)) throw error;
+  }
+}
