@@ -17,6 +17,15 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A local endpoint that reaches a port on the host (the same port for local hosts, an SSH tunnel for remote ones). */
+export interface ForwardedPort {
+  /** Loopback address and port to connect to from this machine. */
+  host: string;
+  port: number;
+  /** Release the tunnel; a no-op for local hosts. */
+  close(): Promise<void>;
+}
+
 export interface Executor {
   /** The host name as written in the topology. */
   readonly host: string;
@@ -38,4 +47,10 @@ export interface Executor {
   isPidAlive(pid: number): Promise<boolean>;
   /** The login user's home directory on the host. */
   homeDir(): Promise<string>;
+  /**
+   * Reach a loopback port of the host from this machine (supervisord's API is bound to 127.0.0.1 on every host).
+   * Local executors return the port itself; remote executors must implement it with a tunnel. Without it, a remote
+   * host's supervisord cannot be driven.
+   */
+  forwardPort?(port: number): Promise<ForwardedPort>;
 }

@@ -1,0 +1,158 @@
+// The Executor for the machine mup runs on: child processes, the file system and loopback port probes.
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { constants, homedir } from 'node:os';
+import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { Executor, ForwardedPort, RunOptions, RunResult } from './executor.js';
+
+export class LocalExecutor implements Executor {
+  readonly host: string;
+  readonly local = true;
+
+  constructor(host = 'localhost') {
+    this.host = host;
+  }
+
+  run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(program, args, {
+        cwd: options.cwd,
+        env: options.env === undefined ? process.env : { ...process.env, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let timedOut = false;
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            }, options.timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      // A program that exits before reading its stdin must not turn into an EPIPE failure.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input ?? '');
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        const out = Buffer.concat(stdout).toString('utf8');
+        const err = Buffer.concat(stderr).toString('utf8');
+        if (timedOut) {
+          reject(
+            new Error(`${program} ${args.join(' ')} did not finish within ${options.timeoutMs} ms\n${err}`),
+          );
+          return;
+        }
+        // A signal death has no exit code; report it the way a shell does (128 + signal number).
+        const exitCode = code ?? 128 + signalNumber(signal);
+        resolve({ exitCode, stdout: out, stderr: err });
+      });
+    });
+  }
+
+  async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+    await mkdir(dirname(path), { recursive: true });
+    const payload =
+      typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    await writeFileAtomic(path, payload, mode === undefined ? {} : { mode });
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return readFile(path);
+  }
+
+  async tailFile(path: string, maxBytes: number): Promise<string | undefined> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, Math.max(0, maxBytes));
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
+      throw error;
+    }
+  }
+
+  async mkdir(path: string, mode?: number): Promise<void> {
+    await mkdir(path, mode === undefined ? { recursive: true } : { recursive: true, mode });
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(path, { recursive: true, force: true });
+  }
+
+  async isPortFree(port: number): Promise<boolean> {
+    // MongoDB and supervisord may bind either loopback family; the port is free only when both can be bound.
+    // Binding 127.0.0.1 also fails when something listens on 0.0.0.0 (no SO_REUSEPORT).
+    if (!(await canBind(port, '127.0.0.1'))) return false;
+    return canBind(port, '::1');
+  }
+
+  async isPidAlive(pid: number): Promise<boolean> {
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: the process exists but belongs to another user.
+      return isErrno(error, 'EPERM');
+    }
+  }
+
+  async homeDir(): Promise<string> {
+    return homedir();
+  }
+
+  async forwardPort(port: number): Promise<ForwardedPort> {
+    return { host: '127.0.0.1', port, close: async () => {} };
+  }
+}
+
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error) => {
+      if (isErrno(error, 'EADDRINUSE') || isErrno(error, 'EACCES')) resolve(false);
+      // No IPv6 on this machine: nothing can listen on ::1 either.
+      else if (isErrno(error, 'EADDRNOTAVAIL') || isErrno(error, 'EAFNOSUPPORT')) resolve(true);
+      else reject(error);
+    });
+    server.listen({ port, host, exclusive: true }, () => {
+      server.close(() => resolve(true));
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal === null ? 0 : (constants.signals[signal] ?? 0);
+}
+
+export function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}

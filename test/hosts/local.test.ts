@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LocalExecutor } from '../../src/hosts/local.js';
+
+const executor = new LocalExecutor();
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'mup-local-'));
+}
+
+function listen(host: string, port = 0): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port, host }, () => resolve(server));
+  });
+}
+
+function portOf(server: Server): number {
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return address.port;
+}
+
+describe('LocalExecutor.run', () => {
+  it('returns exit code, stdout and stderr without a shell', async () => {
+    const result = await executor.run('sh', ['-c', 'echo out; echo err >&2; exit 3']);
+    assert.deepEqual(result, { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('passes arguments literally, stdin, env and cwd', async () => {
+    const dir = await tempDir();
+    const result = await executor.run(
+      'sh',
+      ['-c', 'printf "%s|%s|%s|" "$1" "$MUP_X" "$(pwd)"; cat', 'sh', '$HOME; rm -rf /'],
+      { input: 'from stdin', env: { MUP_X: 'x y' }, cwd: dir },
+    );
+    assert.equal(result.stdout, `$HOME; rm -rf /|x y|${dir}|from stdin`);
+  });
+
+  it('rejects when the program does not exist', async () => {
+    await assert.rejects(executor.run('/nonexistent/mup-no-such-program', []), /ENOENT/);
+  });
+
+  it('kills a command that exceeds its timeout', async () => {
+    const started = Date.now();
+    await assert.rejects(executor.run('sleep', ['5'], { timeoutMs: 200 }), /did not finish within 200 ms/);
+    assert.ok(Date.now() - started < 3000);
+  });
+});
+
+describe('LocalExecutor files', () => {
+  it('writes atomically with the requested mode, creating parents, leaving no temp files', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'a', 'b', 'secret.ini');
+    await executor.writeFile(path, 'first', 0o600);
+    await executor.writeFile(path, new TextEncoder().encode('second'), 0o600);
+    assert.equal(await readFile(path, 'utf8'), 'second');
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.deepEqual(await readdir(join(dir, 'a', 'b')), ['secret.ini']);
+  });
+
+  it('reads files and tails the last bytes; tail of a missing file is undefined', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'log');
+    await writeFile(path, 'line1\nline2\nline3\n');
+    assert.equal((await executor.readFile(path)).toString(), 'line1\nline2\nline3\n');
+    assert.equal(await executor.tailFile(path, 6), 'line3\n');
+    assert.equal(await executor.tailFile(path, 1000), 'line1\nline2\nline3\n');
+    assert.equal(await executor.tailFile(join(dir, 'missing'), 10), undefined);
+  });
+
+  it('mkdir, exists and remove', async () => {
+    const dir = await tempDir();
+    const sub = join(dir, 'x', 'y');
+    assert.equal(await executor.exists(sub), false);
+    await executor.mkdir(sub, 0o700);
+    assert.equal(await executor.exists(sub), true);
+    assert.equal((await stat(sub)).mode & 0o777, 0o700);
+    await executor.remove(join(dir, 'x'));
+    assert.equal(await executor.exists(join(dir, 'x')), false);
+    await executor.remove(join(dir, 'x'));
+  });
+});
+
+describe('LocalExecutor probes', () => {
+  it('sees a port bound on 127.0.0.1 as taken and frees it after close', async () => {
+    const server = await listen('127.0.0.1');
+    const port = portOf(server);
+    assert.equal(await executor.isPortFree(port), false);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    assert.equal(await executor.isPortFree(port), true);
+  });
+
+  it('sees a port bound only on ::1 as taken', async (t) => {
+    let server: Server;
+    try {
+      server = await listen('::1');
+    } catch {
+      t.skip('no IPv6 loopback on this machine');
+      return;
+    }
+    try {
+      assert.equal(await executor.isPortFree(portOf(server)), false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('tells live pids from dead ones', async () => {
+    assert.equal(await executor.isPidAlive(process.pid), true);
+    const child = spawn('true');
+    const pid = child.pid;
+    assert.ok(pid !== undefined);
+    await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(await executor.isPidAlive(pid), false);
+    assert.equal(await executor.isPidAlive(0), false);
+  });
+
+  it('knows the home directory and forwards a port to itself', async () => {
+    assert.equal(await executor.homeDir(), homedir());
+    const forwarded = await executor.forwardPort(9001);
+    assert.deepEqual({ host: forwarded.host, port: forwarded.port }, { host: '127.0.0.1', port: 9001 });
+    await forwarded.close();
+    assert.equal(executor.local, true);
+    assert.equal(executor.host, 'localhost');
+  });
+});
