@@ -5,6 +5,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
+import { registerClusterCommands } from './commands/cluster.js';
 import { packageVersion } from './version.js';
 
 export type GlobalOptions = {
@@ -25,6 +26,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
     .option('--home <dir>', 'mup home directory (default $MUP_HOME, else ~/.mup)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerClusterCommands(program);
   return program as Command<[], GlobalOptions>;
 }
 
