@@ -58,8 +58,13 @@ export interface ResolvedReplicaSet {
   name: string;
   /** `shard` in a sharded cluster, `config` for the config server set, `replset` otherwise. */
   purpose: 'replset' | 'shard' | 'config';
-  /** Instance ids (`host:port`) in topology order; the first data-bearing one initiates. */
+  /** Instance ids (`host:port`) in topology order. */
   members: string[];
+  /**
+   * The member to run replSetInitiate on: the first electable one (data-bearing, priority > 0), because
+   * MongoDB refuses to initiate from a member that is not electable under the new config.
+   */
+  initiator: string;
   /** `replica_set_settings[name]`, passed to replSetInitiate as `settings`. */
   settings: Record<string, unknown>;
 }

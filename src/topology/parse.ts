@@ -1,0 +1,164 @@
+// Topology text → checked TopologySpec, or every syntax and schema problem with its line and column.
+import { type Document, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { formatPath, type IssuePath, type PositionedIssue, type TopologyIssue } from './issues.js';
+import { locate } from './positions.js';
+import { type TopologySpec, topologySchema } from './schema.js';
+
+export interface ParsedTopology {
+  spec: TopologySpec;
+  /** Kept so that later rules can position their issues in the same file. */
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+export type ParseResult = { ok: true; parsed: ParsedTopology } | { ok: false; issues: PositionedIssue[] };
+
+export function parseTopology(text: string, file: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      issues: doc.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        const what =
+          error.message.split('\n')[0]?.replace(/\s+at line \d+, column \d+:?$/, '') ?? error.message;
+        return { file, line, col, path: '', message: `${what} (YAML syntax)` };
+      }),
+    };
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (data === null || data === undefined) {
+    return {
+      ok: false,
+      issues: [
+        { file, line: 1, col: 1, path: '', message: 'the file is empty (a topology needs mongod_servers)' },
+      ],
+    };
+  }
+  const result = topologySchema.safeParse(data);
+  if (!result.success) {
+    const issues = result.error.issues.flatMap((issue) => fromZodIssue(issue, data));
+    return { ok: false, issues: positionIssues(issues, doc, lineCounter, file) };
+  }
+  return { ok: true, parsed: { spec: result.data, doc, lineCounter } };
+}
+
+export function positionIssues(
+  issues: readonly TopologyIssue[],
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+): PositionedIssue[] {
+  return issues.map((issue) => {
+    const { line, col } = locate(doc, lineCounter, issue.path, issue.atKey);
+    return { file, line, col, path: formatPath(issue.path), message: issue.message };
+  });
+}
+
+function fromZodIssue(issue: z.core.$ZodIssue, data: unknown): TopologyIssue[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = allowedKeysAt(path);
+      const hint = allowed.length > 0 ? `allowed: ${allowed.join(', ')}` : 'unknown key';
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        message: `unknown key (${hint})`,
+        atKey: true,
+      }));
+    }
+    case 'invalid_type': {
+      const value = valueAt(data, path);
+      if (value === undefined) return [{ path, message: 'is required (required key)' }];
+      return [{ path, message: `must be ${expectedText(issue.expected)}, got ${describe(value)} (type)` }];
+    }
+    case 'invalid_union':
+      return [{ path, message: `must be a number or a string, got ${describe(valueAt(data, path))} (type)` }];
+    default: {
+      // Our own messages already end with "(rule)"; zod's generic ones get a generic rule name.
+      const message = issue.message.endsWith(')') ? issue.message : `${issue.message} (value)`;
+      return [{ path, message }];
+    }
+  }
+}
+
+function expectedText(expected: string): string {
+  switch (expected) {
+    case 'int':
+      return 'an integer';
+    case 'number':
+      return 'a number';
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'true or false';
+    case 'object':
+    case 'record':
+      return 'a mapping';
+    case 'array':
+      return 'a list';
+    default:
+      return expected;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string':
+      return `a string ${JSON.stringify(value)}`;
+    case 'number':
+      return Number.isInteger(value) ? `the number ${value}` : `the fraction ${value}`;
+    case 'boolean':
+      return `${value}`;
+    case 'object':
+      return 'a mapping';
+    default:
+      return typeof value;
+  }
+}
+
+function valueAt(data: unknown, path: IssuePath): unknown {
+  let current = data;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  innerType?: { _zod: { def: SchemaDef } };
+  element?: { _zod: { def: SchemaDef } };
+  valueType?: { _zod: { def: SchemaDef } };
+}
+
+/** Keys the schema accepts at `path`, for the "unknown key" message. */
+function allowedKeysAt(path: IssuePath): string[] {
+  let def = (topologySchema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  const unwrap = () => {
+    while ((def.type === 'optional' || def.type === 'nullable') && def.innerType)
+      def = def.innerType._zod.def;
+  };
+  for (const segment of path) {
+    unwrap();
+    const next =
+      def.type === 'object'
+        ? def.shape?.[String(segment)]
+        : def.type === 'array'
+          ? def.element
+          : def.type === 'record'
+            ? def.valueType
+            : undefined;
+    if (!next) return [];
+    def = next._zod.def;
+  }
+  unwrap();
+  // replicaSetId is in the schema only to be refused with a reason.
+  return def.type === 'object' ? Object.keys(def.shape ?? {}).filter((key) => key !== 'replicaSetId') : [];
+}
