@@ -6,6 +6,8 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster.js';
+import { registerTemplateCommand } from './commands/template.js';
+import { registerTopologyCommands } from './commands/topology.js';
 import { packageVersion } from './version.js';
 
 export type GlobalOptions = {
@@ -27,6 +29,8 @@ export function buildProgram(): Command<[], GlobalOptions> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerClusterCommands(program);
+  registerTopologyCommands(program);
+  registerTemplateCommand(program);
   return program as Command<[], GlobalOptions>;
 }
 
