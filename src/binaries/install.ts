@@ -1,0 +1,140 @@
+// `mup mongo install`: resolve → (already cached? done) → lock → download + sha256 → extract → check layout →
+// markers → one rename into the cache. Everything before the rename happens in packages/.tmp/, which is
+// wiped on failure and, for leftovers of a killed process, by the next install of the same package.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { downloadFile } from './download.js';
+import { extractArchive } from './extract.js';
+import {
+  cleanStaging,
+  findPackage,
+  type InstalledPackage,
+  listPackages,
+  packageName,
+  publishPackage,
+  readPackage,
+  stagingRoot,
+  withPackageLock,
+  writeMarkers,
+} from './package-store.js';
+import { type BinaryContext, hostFor, type ReleaseChoice, resolveRelease } from './resolve.js';
+import { rankCandidates } from './targets.js';
+import { parseVersionSpec } from './versions.js';
+
+export interface InstallResult extends InstalledPackage {
+  /** The version as asked ("8.0"); `version` is what it resolved to. */
+  requested: string;
+  /** True when the package was already in the cache and nothing was downloaded. */
+  alreadyInstalled: boolean;
+  downloadedBytes: number;
+}
+
+export async function installRelease(
+  ctx: BinaryContext,
+  requested: string,
+  choice: ReleaseChoice = {},
+): Promise<InstallResult> {
+  const variant = ctx.variant ?? 'mongodb';
+  // An exact version already in the cache needs no release list: this is what makes installs work offline.
+  const cached = await findCachedExact(ctx, requested, choice);
+  if (cached) {
+    ctx.onEvent?.({ type: 'cached', package: cached.name, dir: cached.dir });
+    return { ...cached, requested, alreadyInstalled: true, downloadedBytes: 0 };
+  }
+  const release = await resolveRelease(ctx, requested, choice);
+  const key = { variant, version: release.version, target: release.target, arch: release.arch };
+  const name = packageName(key);
+  const existing = await findPackage(ctx.home, key);
+  if (existing) {
+    ctx.onEvent?.({ type: 'cached', package: name, dir: existing.dir });
+    return { ...existing, requested, alreadyInstalled: true, downloadedBytes: 0 };
+  }
+  return withPackageLock(
+    ctx.home,
+    name,
+    async () => {
+      // Another process may have installed it while this one waited for the lock.
+      const installed = await findPackage(ctx.home, key);
+      if (installed) {
+        ctx.onEvent?.({ type: 'cached', package: name, dir: installed.dir });
+        return { ...installed, requested, alreadyInstalled: true, downloadedBytes: 0 };
+      }
+      await cleanStaging(ctx.home, name);
+      const staging = join(stagingRoot(ctx.home), `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
+      await mkdir(staging, { recursive: true });
+      try {
+        const archive = join(staging, release.archiveName);
+        const { bytes } = await downloadFile(release.url, archive, {
+          name: release.archiveName,
+          sha256: release.sha256,
+          timeoutMs: ctx.timeoutMs,
+          onEvent: ctx.onEvent,
+        });
+        ctx.onEvent?.({ type: 'extracting', name: release.archiveName });
+        const tree = join(staging, 'package');
+        await extractArchive(archive, tree, release.archiveName);
+        await writeMarkers(
+          tree,
+          {
+            ...key,
+            name,
+            sha256: release.sha256,
+            url: release.url,
+            installedAt: new Date().toISOString(),
+          },
+          release.archiveName,
+        );
+        const dir = await publishPackage(ctx.home, tree, name);
+        const published = await readPackage(dir);
+        if (!published) throw new Error(`installed package ${name} cannot be read back from ${dir}`);
+        ctx.onEvent?.({ type: 'installed', package: name, dir });
+        return { ...published, requested, alreadyInstalled: false, downloadedBytes: bytes };
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
+    },
+    { onWait: () => ctx.onEvent?.({ type: 'waiting-for-lock', package: name }) },
+  );
+}
+
+async function findCachedExact(
+  ctx: BinaryContext,
+  requested: string,
+  choice: ReleaseChoice,
+): Promise<InstalledPackage | undefined> {
+  const variant = ctx.variant ?? 'mongodb';
+  let exact: string;
+  try {
+    const spec = parseVersionSpec(requested, variant);
+    if (spec.kind !== 'exact') return undefined;
+    exact = spec.text;
+  } catch {
+    return undefined;
+  }
+  const host = await hostFor(ctx, choice);
+  const installed = (await listPackages(ctx.home)).filter(
+    (p) =>
+      p.variant === variant &&
+      p.version === exact &&
+      p.arch === host.arch &&
+      (choice.target === undefined || p.target === choice.target),
+  );
+  if (choice.target !== undefined) return installed[0];
+  // Rank the cached targets exactly as downloads would be ranked, so the cache never picks an unfit build.
+  const ranked = rankCandidates(
+    {
+      version: exact,
+      downloads: installed.map((p) => ({
+        target: p.target,
+        arch: p.arch,
+        edition: variant === 'mongodb' ? 'targeted' : 'percona',
+        archive: { url: p.url },
+      })),
+    },
+    host,
+    variant,
+  );
+  const best = ranked[0];
+  return best ? installed.find((p) => p.target === best.target) : undefined;
+}
