@@ -117,11 +117,11 @@ export class LocalExecutor implements Executor {
     if (!Number.isInteger(pid) || pid <= 0) return false;
     try {
       process.kill(pid, 0);
-      return true;
     } catch (error) {
       // EPERM: the process exists but belongs to another user.
       return isErrno(error, 'EPERM');
     }
+    return !(await isZombie(pid));
   }
 
   async homeDir(): Promise<string> {
@@ -130,6 +130,17 @@ export class LocalExecutor implements Executor {
 
   async forwardPort(port: number): Promise<ForwardedPort> {
     return { host: '127.0.0.1', port, close: async () => {} };
+  }
+}
+
+/** An exited child not yet reaped (e.g. an orphan under an init that does not reap) holds nothing: treat it as gone. */
+async function isZombie(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 3, after the parenthesised command name (which may itself contain blanks or parentheses).
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 

@@ -122,6 +122,23 @@ describe('LocalExecutor probes', () => {
     assert.equal(await executor.isPidAlive(0), false);
   });
 
+  it('treats an exited but unreaped process (zombie) as gone', async (t) => {
+    // sh prints its background child's pid, then execs into sleep, which never reaps that child.
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    t.after(() => parent.kill('SIGKILL'));
+    const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString()))));
+    let zombie = false;
+    for (let i = 0; i < 40 && !zombie; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      zombie = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).includes(') Z');
+    }
+    if (!zombie) {
+      t.skip('no /proc zombie observed on this platform');
+      return;
+    }
+    assert.equal(await executor.isPidAlive(pid), false);
+  });
+
   it('knows the home directory and forwards a port to itself', async () => {
     assert.equal(await executor.homeDir(), homedir());
     const forwarded = await executor.forwardPort(9001);

@@ -1,0 +1,152 @@
+// Start, stop, restart and inspect supervised programs, with failures explained by the program's own output
+// and the MongoDB log (PRODUCT.md §2.4).
+import type { Executor } from '../hosts/executor.js';
+import type { SupervisorClient } from './client.js';
+import { Fault, isFault, ProgramError, type ProgramFailure, SupervisorFault } from './errors.js';
+import { isRunningState, type ProcessInfo } from './process-info.js';
+import { countUnexpectedExits } from './restarts.js';
+
+/** How to address one program and where its evidence lies. */
+export interface ProgramRef {
+  /** Program name, e.g. `mongod-30001`. */
+  name: string;
+  /** The `[group:...]` holding it; the program's own name when it is not in a group section. */
+  group?: string | undefined;
+  /** MongoDB's own log (systemLog.path), read on the host for failure reports. */
+  logFile?: string | undefined;
+  /** Captured output file; used when the API cannot tail it. */
+  outputFile?: string | undefined;
+  /** The program's startsecs, to size the wait for RUNNING. */
+  startsecs?: number | undefined;
+  /** The program's stopwaitsecs, to size the wait for a stop. */
+  stopwaitsecs?: number | undefined;
+}
+
+/** `group:name`, which every API call accepts for grouped and ungrouped programs alike. */
+export function processName(ref: ProgramRef): string {
+  return `${ref.group ?? ref.name}:${ref.name}`;
+}
+
+export interface ProgramStatus extends ProcessInfo {
+  /** Unexpected exits (crashes, kills) that supervisord restarted since the program was last stopped. */
+  restarts: number;
+}
+
+const TAIL_BYTES = 4096;
+const TAIL_LINES = 20;
+
+export class ProgramControl {
+  constructor(
+    private readonly client: SupervisorClient,
+    private readonly executor: Executor,
+  ) {}
+
+  /** Starts the program and resolves once it is RUNNING (up for startsecs); already running is success. */
+  async start(ref: ProgramRef): Promise<ProcessInfo> {
+    const name = processName(ref);
+    const startsecs = ref.startsecs ?? 5;
+    // startProcess(wait) answers after startsecs, or at the first early exit (supervisord.md §4).
+    const timeoutMs = (startsecs + 30) * 1000;
+    try {
+      await this.client.startProcess(name, true, { timeoutMs });
+    } catch (error) {
+      if (!isFault(error, Fault.ALREADY_STARTED)) throw await this.explain(ref, error);
+    }
+    return this.waitForRunning(ref, timeoutMs + (startsecs + 1) * 4000);
+  }
+
+  /** Stops the program (TERM, then KILL after stopwaitsecs); not running is success. */
+  async stop(ref: ProgramRef): Promise<ProcessInfo> {
+    const name = processName(ref);
+    const timeoutMs = ((ref.stopwaitsecs ?? 300) + 30) * 1000;
+    try {
+      await this.client.stopProcess(name, true, { timeoutMs });
+    } catch (error) {
+      if (!isFault(error, Fault.NOT_RUNNING)) throw await this.explain(ref, error, 'stop-failed');
+    }
+    return this.client.getProcessInfo(name);
+  }
+
+  /** Stop then start: supervisord has no per-process restart, and its daemon-wide restart stops everything. */
+  async restart(ref: ProgramRef): Promise<ProcessInfo> {
+    await this.stop(ref);
+    return this.start(ref);
+  }
+
+  async info(ref: ProgramRef): Promise<ProcessInfo> {
+    try {
+      return await this.client.getProcessInfo(processName(ref));
+    } catch (error) {
+      throw await this.explain(ref, error);
+    }
+  }
+
+  /** Every program with its state, pid, uptime, exit status and restart count. */
+  async status(): Promise<ProgramStatus[]> {
+    const [infos, log] = await Promise.all([
+      this.client.getAllProcessInfo(),
+      // The daemon log is the only record of crash exits (a respawn resets exitstatus), supervisord.md §4.
+      this.client.readLog(-1024 * 1024, 0).catch(() => ''),
+    ]);
+    return infos.map((info) => ({ ...info, restarts: countUnexpectedExits(log, info.name) }));
+  }
+
+  private async waitForRunning(ref: ProgramRef, timeoutMs: number): Promise<ProcessInfo> {
+    const name = processName(ref);
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const info = await this.client.getProcessInfo(name);
+      if (info.state === 'RUNNING') return info;
+      if (!isRunningState(info.state)) {
+        throw await this.failure(ref, 'exited-during-startup', `is ${info.state}: ${info.description}`);
+      }
+      if (Date.now() >= deadline) {
+        throw await this.failure(ref, 'did-not-reach-running', `still ${info.state} after ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  private async explain(ref: ProgramRef, error: unknown, fallback?: ProgramFailure): Promise<unknown> {
+    if (!(error instanceof SupervisorFault)) return error;
+    const failure = FAILURES.get(error.code) ?? fallback;
+    if (failure === undefined) return error;
+    return this.failure(ref, failure, `${error.detail === '' ? error.message : error.detail}`, error);
+  }
+
+  private async failure(ref: ProgramRef, failure: ProgramFailure, detail: string, cause?: unknown) {
+    const [output, log] = await Promise.all([this.outputTail(ref), this.logTail(ref)]);
+    return new ProgramError(ref.name, failure, detail, { output, log }, cause);
+  }
+
+  private async outputTail(ref: ProgramRef): Promise<string> {
+    try {
+      return lastLines((await this.client.tailProcessStdoutLog(processName(ref), 0, TAIL_BYTES)).bytes);
+    } catch {
+      if (ref.outputFile === undefined) return '';
+      return lastLines(
+        (await this.executor.tailFile(ref.outputFile, TAIL_BYTES).catch(() => undefined)) ?? '',
+      );
+    }
+  }
+
+  private async logTail(ref: ProgramRef): Promise<string> {
+    if (ref.logFile === undefined) return '';
+    return lastLines((await this.executor.tailFile(ref.logFile, TAIL_BYTES).catch(() => undefined)) ?? '');
+  }
+}
+
+const FAILURES = new Map<number, ProgramFailure>([
+  [Fault.SPAWN_ERROR, 'exited-during-startup'],
+  [Fault.NO_FILE, 'no-such-binary'],
+  [Fault.NOT_EXECUTABLE, 'not-executable'],
+  [Fault.ABNORMAL_TERMINATION, 'stopped-while-starting'],
+  [Fault.BAD_NAME, 'unknown-program'],
+]);
+
+function lastLines(text: string, count = TAIL_LINES): string {
+  const lines = text.trimEnd().split('\n');
+  // The first line of a byte-sized tail is usually cut in the middle.
+  const whole = text.length >= TAIL_BYTES ? lines.slice(1) : lines;
+  return whole.slice(-count).join('\n');
+}
