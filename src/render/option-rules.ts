@@ -164,7 +164,7 @@ function findRejectedValues(user: ConfigTree, context: VersionCheckContext): Con
     problems.push({
       code: 'rejected-value',
       option: 'storage.journal.enabled',
-      message: `cannot be false on a replica-set member from MongoDB 4.0 (WiredTiger members need the journal)`,
+      message: `cannot be false on a replica-set member from MongoDB 4.0 (WiredTiger members need the journal); ${version.raw} refuses it`,
     });
   }
   return problems;
