@@ -6,6 +6,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster.js';
+import { registerBinaryCommands } from './commands/mongo.js';
 import { registerTemplateCommand } from './commands/template.js';
 import { registerTopologyCommands } from './commands/topology.js';
 import { packageVersion } from './version.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerClusterCommands(program);
   registerTopologyCommands(program);
   registerTemplateCommand(program);
+  registerBinaryCommands(program);
   return program as Command<[], GlobalOptions>;
 }
 
