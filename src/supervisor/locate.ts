@@ -17,7 +17,7 @@ export async function locateSupervisord(executor: Executor, options: LocateOptio
     );
   }
   // `command -v` is the POSIX way to search PATH, and it works the same through SSH.
-  const found = await executor.run('sh', ['-c', 'command -v supervisord'], { timeoutMs: 10_000 });
+  const found = await executor.run('/bin/sh', ['-c', 'command -v supervisord'], { timeoutMs: 10_000 });
   const path = found.stdout.trim().split('\n')[0] ?? '';
   if (found.exitCode === 0 && path.startsWith('/')) return path;
   throw new SupervisordNotFoundError(executor.host, 'not in MUP_SUPERVISORD nor on PATH');

@@ -1,0 +1,141 @@
+// A real supervisord per test, in a temp dir on a free loopback port, with cleanup by known pids only.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import getPort from 'get-port';
+import { LocalExecutor } from '../../src/hosts/local.js';
+import {
+  renderSupervisorIni,
+  type SupervisorGroup,
+  type SupervisorProgram,
+} from '../../src/render/supervisor-ini.js';
+import { SupervisorDaemon } from '../../src/supervisor/daemon.js';
+import { ProgramControl, type ProgramRef } from '../../src/supervisor/programs.js';
+
+export const standIn = join(import.meta.dirname, 'fixtures', 'stand-in.mjs');
+
+export interface TestHost {
+  root: string;
+  executor: LocalExecutor;
+  daemon: SupervisorDaemon;
+  password: string;
+  httpPort: number;
+  /** Renders supervisor.ini for these programs (startsecs=1 unless given) and writes it (0600). */
+  writeIni(programs: readonly SupervisorProgram[], groups?: readonly SupervisorGroup[]): Promise<string>;
+  renderIni(programs: readonly SupervisorProgram[], groups?: readonly SupervisorGroup[]): string;
+  control(): Promise<ProgramControl>;
+  /** Pids a test created outside supervisord's knowledge (orphans) that cleanup must kill. */
+  trackPid(pid: number): void;
+}
+
+export async function freePort(): Promise<number> {
+  return getPort({ host: '127.0.0.1' });
+}
+
+export async function makeTestHost(t: TestContext, cluster = 'test'): Promise<TestHost> {
+  const root = await mkdtemp(join(tmpdir(), 'mup-sup-'));
+  const executor = new LocalExecutor();
+  const httpPort = await freePort();
+  const password = randomBytes(18).toString('base64url');
+  const supervisorDir = join(root, 'supervisor');
+  const daemon = new SupervisorDaemon(executor, {
+    cluster,
+    supervisorDir,
+    httpPort,
+    username: 'mup',
+    password,
+  });
+  const extraPids = new Set<number>();
+  const renderIni = (programs: readonly SupervisorProgram[], groups: readonly SupervisorGroup[] = []) =>
+    renderSupervisorIni({
+      cluster,
+      supervisorDir,
+      httpPort,
+      username: 'mup',
+      password,
+      minfds: 1024,
+      programs,
+      groups,
+    });
+  t.after(async () => {
+    const pids = new Set(extraPids);
+    try {
+      const client = await daemon.client();
+      const daemonPid = await client.getPID({ timeoutMs: 2000 });
+      pids.add(daemonPid);
+      for (const info of await client.getAllProcessInfo({ timeoutMs: 2000 }))
+        if (info.pid > 0) pids.add(info.pid);
+      await daemon.shutdown({ stopTimeoutMs: 15_000, exitTimeoutMs: 15_000 });
+    } catch {
+      // Fall through to killing what we know.
+    }
+    for (const pid of pids) {
+      if (await executor.isPidAlive(pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    await daemon.close();
+  });
+  return {
+    root,
+    executor,
+    daemon,
+    password,
+    httpPort,
+    renderIni,
+    async writeIni(programs, groups = []) {
+      for (const program of programs) await mkdir(join(program.outputFile, '..'), { recursive: true });
+      const text = renderIni(programs, groups);
+      await daemon.writeConfig(text);
+      return text;
+    },
+    async control() {
+      return new ProgramControl(await daemon.client(), executor);
+    },
+    trackPid(pid) {
+      extraPids.add(pid);
+    },
+  };
+}
+
+/** A stand-in program listening on `port` (see fixtures/stand-in.mjs). */
+export function standInProgram(
+  root: string,
+  name: string,
+  port: number,
+  extra: readonly string[] = [],
+): SupervisorProgram {
+  const dir = join(root, name);
+  return {
+    name,
+    command: [process.execPath, standIn, '--port', String(port), '--dbpath', join(dir, 'data'), ...extra],
+    directory: root,
+    outputFile: join(dir, 'log', `${name}.out`),
+    startsecs: 1,
+  };
+}
+
+export function refOf(program: SupervisorProgram, group?: string): ProgramRef {
+  return { name: program.name, group, outputFile: program.outputFile, startsecs: program.startsecs };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
