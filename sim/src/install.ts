@@ -15,7 +15,8 @@ export type SimProgram = 'mongod' | 'mongos';
 export function wrapperScript(program: SimProgram, version: string, nodePath = process.execPath): string {
   return [
     '#!/bin/sh',
-    `MONGOD_SIM_VERSION='${version}' MONGOD_SIM_PROGRAM='${program}' exec '${nodePath}' '${simEntryPoint}' "$@"`,
+    // MONGOD_SIM_ARGV0 lets option errors name the binary as invoked ("try '/x/bin/mongod --help'").
+    `MONGOD_SIM_VERSION='${version}' MONGOD_SIM_PROGRAM='${program}' MONGOD_SIM_ARGV0="$0" exec '${nodePath}' '${simEntryPoint}' "$@"`,
     '',
   ].join('\n');
 }

@@ -1,0 +1,119 @@
+// Command dispatch: a name → handler table, the generic reply shape ({..., ok:1.0} or
+// {ok:0.0, errmsg, code, codeName}) and the checks every command shares.
+// Source: reference/mongod-behavior.md §1.7 (reply shape), §2.7 (CommandNotFound text), §3.10.
+import { type Document, Double } from 'bson';
+import { CommandError, codeNameFor, ErrorCode } from '../errors.js';
+import type { SimNode } from '../node.js';
+import { hasTopologyVersion } from '../version.js';
+
+/** Per-connection state shared by the commands run on it. */
+export interface ConnectionState {
+  readonly id: number;
+  /** "127.0.0.1:51234" */
+  readonly remote: string;
+  readonly remoteAddress: string;
+  /** Aborted when the connection closes, so long waits (awaitable hello, write concern) stop. */
+  readonly closed: AbortSignal;
+  /** Client metadata from the handshake hello. */
+  clientMetadata?: Document;
+}
+
+export interface CommandContext {
+  readonly node: SimNode;
+  readonly conn: ConnectionState;
+  /** Target database ($db, or the namespace of a legacy OP_QUERY). */
+  readonly db: string;
+  /** The command name exactly as sent (first key of the body). */
+  readonly name: string;
+  readonly body: Document;
+  /** The request allows reading from a secondary ($readPreference other than primary). */
+  readonly secondaryOk: boolean;
+  /** The request asked for no reply (moreToCome); the result is discarded. */
+  readonly fireAndForget: boolean;
+}
+
+export type CommandHandler = (ctx: CommandContext) => Document | Promise<Document>;
+
+export interface CommandSpec {
+  readonly names: readonly string[];
+  /** Must run against admin: 13 Unauthorized "<name> may only be run against the admin database." */
+  readonly adminOnly?: boolean;
+  /** Only registered when setParameter enableTestCommands=1 (configureFailPoint and friends). */
+  readonly testOnly?: boolean;
+  /** Only on this program; mongod commands return CommandNotFound on mongos and the reverse. */
+  readonly program?: 'mongod' | 'mongos';
+  readonly handler: CommandHandler;
+}
+
+/** Codes whose error replies carry topologyVersion on 4.4+ (state-change errors, §2.4). */
+const STATE_CHANGE_CODES = new Set([10107, 13435, 13436, 189, 11602, 91, 11600, 10058]);
+
+export class CommandRegistry {
+  private readonly table = new Map<string, CommandSpec>();
+
+  register(spec: CommandSpec): void {
+    for (const name of spec.names) this.table.set(name, spec);
+  }
+
+  has(name: string): boolean {
+    return this.table.has(name);
+  }
+
+  /** Runs a command and always returns a reply document (errors included). */
+  async run(ctx: CommandContext): Promise<Document> {
+    const node = ctx.node;
+    try {
+      const spec = this.table.get(ctx.name);
+      if (
+        !spec ||
+        (spec.testOnly && !node.testCommandsEnabled) ||
+        (spec.program !== undefined && spec.program !== node.program)
+      ) {
+        throw new CommandError(ErrorCode.CommandNotFound, `no such command: '${ctx.name}'`);
+      }
+      if (spec.adminOnly && ctx.db !== 'admin') {
+        throw new CommandError(
+          ErrorCode.Unauthorized,
+          `${ctx.name} may only be run against the admin database.`,
+        );
+      }
+      const reply = await spec.handler(ctx);
+      return this.success(node, reply);
+    } catch (err) {
+      return this.failure(node, err);
+    }
+  }
+
+  success(node: SimNode, reply: Document): Document {
+    const out: Document = { ...reply };
+    if (!('ok' in out)) out.ok = new Double(1);
+    return Object.assign(out, node.role.replyFields());
+  }
+
+  failure(node: SimNode, err: unknown): Document {
+    if (!(err instanceof CommandError)) {
+      const msg = err instanceof Error ? err.message : String(err);
+      node.log.write({
+        s: 'E',
+        c: 'COMMAND',
+        id: 21966,
+        ctx: 'conn',
+        msg: 'Assertion while executing command',
+        attr: { error: msg },
+      });
+      err = new CommandError(ErrorCode.InternalError, msg);
+    }
+    const e = err as CommandError;
+    const out: Document = {
+      ok: new Double(0),
+      errmsg: e.message,
+      code: e.code,
+      codeName: e.codeName ?? codeNameFor(e.code, node.version),
+      ...e.extra,
+    };
+    if (STATE_CHANGE_CODES.has(e.code) && hasTopologyVersion(node.version) && !('topologyVersion' in out)) {
+      out.topologyVersion = node.topology.toDocument();
+    }
+    return Object.assign(out, node.role.replyFields());
+  }
+}

@@ -1,0 +1,114 @@
+// One simulated server process: its version, options, log, storage, replication role, command
+// registry and topology version. Every command handler reaches the server through this object.
+import { hostname } from 'node:os';
+import type { Document } from 'bson';
+import { CommandRegistry } from './commands/registry.js';
+import { CommandError, ErrorCode } from './errors.js';
+import type { Logger } from './log.js';
+import type { ServerOptions } from './options.js';
+import type { CommitResult, ReplicationRole, WriteConcern } from './replication.js';
+import { StandaloneRole } from './replication.js';
+import type { Storage, StorageOp } from './storage/store.js';
+import { TopologyVersion } from './topology.js';
+import type { Program, VersionInfo } from './version.js';
+
+export interface ConnectionCounters {
+  current: number;
+  totalCreated: number;
+}
+
+export interface NodeInit {
+  readonly version: VersionInfo;
+  readonly program: Program;
+  readonly options: ServerOptions;
+  readonly log: Logger;
+  readonly storage?: Storage;
+}
+
+/** What a failpoint does when it fires (configureFailPoint, enableTestCommands only). */
+export interface FailPointState {
+  mode: 'alwaysOn' | 'off' | { times: number } | { skip: number };
+  data: Document;
+}
+
+export class SimNode {
+  readonly version: VersionInfo;
+  readonly program: Program;
+  readonly options: ServerOptions;
+  readonly log: Logger;
+  readonly storage: Storage | undefined;
+  readonly commands = new CommandRegistry();
+  readonly topology = new TopologyVersion();
+  readonly startedAt = Date.now();
+  readonly connections: ConnectionCounters = { current: 0, totalCreated: 0 };
+  readonly failPoints = new Map<string, FailPointState>();
+  readonly opcounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
+  /** Runtime-settable server parameters (setParameter), seeded from the command line / config. */
+  readonly parameters = new Map<string, unknown>();
+  role: ReplicationRole;
+  /** Set once shutdown begins: new work is refused with ShutdownInProgress. */
+  shuttingDown = false;
+  private shutdownHandler: ((exitCode: number) => void) | undefined;
+
+  constructor(init: NodeInit) {
+    this.version = init.version;
+    this.program = init.program;
+    this.options = init.options;
+    this.log = init.log;
+    this.storage = init.storage;
+    this.role = new StandaloneRole(this);
+    for (const [k, v] of Object.entries(init.options.setParameters)) this.parameters.set(k, v);
+  }
+
+  get port(): number {
+    return this.options.port;
+  }
+
+  /** "hostname:port" as serverStatus.host and a default replSetInitiate member report it. */
+  get hostAndPort(): string {
+    return `${hostname()}:${this.options.port}`;
+  }
+
+  get testCommandsEnabled(): boolean {
+    const v = this.parameters.get('enableTestCommands');
+    return v === true || v === 1 || v === '1' || v === 'true';
+  }
+
+  requireStorage(): Storage {
+    if (!this.storage) throw new CommandError(ErrorCode.IllegalOperation, 'no storage on this process');
+    return this.storage;
+  }
+
+  /** The one write path: role checks have been done by the caller; the role persists and logs ops. */
+  commit(ops: StorageOp[]): CommitResult {
+    return this.role.commit(ops);
+  }
+
+  waitForWriteConcern(result: CommitResult, wc: WriteConcern | undefined): Promise<Document | undefined> {
+    return this.role.waitForWriteConcern(result, wc);
+  }
+
+  /** main.ts installs the process-level shutdown; commands call requestShutdown. */
+  onShutdown(handler: (exitCode: number) => void): void {
+    this.shutdownHandler = handler;
+  }
+
+  requestShutdown(exitCode = 0): void {
+    this.shutdownHandler?.(exitCode);
+  }
+
+  failPointActive(name: string): FailPointState | undefined {
+    const fp = this.failPoints.get(name);
+    if (!fp || fp.mode === 'off') return undefined;
+    if (typeof fp.mode === 'object' && 'times' in fp.mode) {
+      if (fp.mode.times <= 0) return undefined;
+      fp.mode.times--;
+    } else if (typeof fp.mode === 'object' && 'skip' in fp.mode) {
+      if (fp.mode.skip > 0) {
+        fp.mode.skip--;
+        return undefined;
+      }
+    }
+    return fp;
+  }
+}

@@ -1,0 +1,142 @@
+// The contract between the server core and replication. The core (wire, commands, storage) never
+// knows whether it runs standalone or as a replica-set member: it asks the ReplicationRole.
+//
+// Who implements it:
+//   - StandaloneRole (below): mongod started without --replSet / replication.replSetName.
+//   - sim/src/repl/index.ts must export `createReplSetRole(node: SimNode): ReplicationRole | Promise<…>`;
+//     main.ts loads it (dynamic import) when replSetName is set. Extend this interface additively
+//     (new optional members) so the standalone role keeps compiling.
+//
+// Lifecycle (main.ts, startup order of SIMULATOR.md / reference §8.4):
+//   options → log → dbPath → mongod.lock → Storage.open → FCV check → role created (factory) →
+//   port bound → role.start() → "Waiting for connections".  Shutdown: role.stop() before storage closes.
+//   The factory may register commands (node.commands.register) and read its persisted state
+//   (local.system.replset, local.replset.election) from node.storage; it must not do network I/O
+//   before start(). Member-to-member traffic goes through sim/src/wire/client.ts only.
+//
+// What the core calls, and when:
+//   helloFields()       for every hello/isMaster, to build the replication block (§2.3), placed right
+//                       after helloOk in the reply. topologyVersion is added by the core (from
+//                       node.topology) on 4.4+; the role calls node.topology.bump() on every state change
+//                       (member state, reconfig, step-down start/end) so awaitable hello wakes up (§2.4).
+//   checkWrite(db)      before any write command touches data; throw CommandError(10107) when not
+//                       primary. Writes to the 'local' db are always allowed (§3.10).
+//   checkRead(db, ok)   before reads; `ok` = the request allows secondaries ($readPreference not
+//                       primary, or the legacy secondaryOk bit). Throw 13435 / 13436 as appropriate.
+//   commit(ops)         SYNCHRONOUSLY persists a validated batch of StorageOps. Standalone: straight to
+//                       storage. Replica set: assign an optime, add the oplog entries (local.oplog.rs)
+//                       to the same batch and call node.storage.apply(batch, {ts}) so data and oplog are
+//                       one atomic, fsync'd journal record. Returns what waitForWriteConcern needs.
+//   waitForWriteConcern(result, wc)   after the commit, before replying. Resolve undefined when
+//                       satisfied, or a writeConcernError document ({code:64, codeName:
+//                       'WriteConcernFailed', errmsg:'waiting for replication timed out',
+//                       errInfo:{wtimeout:true}}) which the core puts in the reply.
+//   replyFields()       extra fields appended after ok on every reply ($clusterTime, operationTime on
+//                       replica-set members, §1.7). Standalone: none.
+//   serverStatusRepl()  the serverStatus 'repl' section (members only).
+//   prepareShutdown()   before a shutdown command or signal shuts the process down. May throw
+//                       CommandError(262 ExceededTimeLimit) for a primary without an electable secondary
+//                       when `force` is false and the request came from the command (§5.7).
+//   start() / stop()    timers and connections: started after the port is bound, stopped at shutdown.
+//
+// Storage hooks for replication (sim/src/storage/store.ts): apply(ops, {ts}) to log and to apply
+// fetched oplog entries, setStableTimestamp(majorityPoint) so compaction never folds rollback-able
+// records, recoverToTimestamp(commonPoint) to roll back after a common point.
+import type { Document, Long, Timestamp } from 'bson';
+import { CommandError, ErrorCode } from './errors.js';
+import type { SimNode } from './node.js';
+import type { StorageOp } from './storage/store.js';
+
+export interface OpTime {
+  readonly ts: Timestamp;
+  readonly t: Long;
+}
+
+export interface HelloRequest {
+  /** 'hello' answers isWritablePrimary / secondaryDelaySecs; 'isMaster'/'ismaster' answer ismaster / slaveDelay. */
+  readonly commandName: 'hello' | 'isMaster' | 'ismaster';
+  readonly body: Document;
+}
+
+export interface WriteConcern {
+  readonly w?: number | string;
+  readonly wtimeout?: number;
+  readonly j?: boolean;
+}
+
+export interface CommitResult {
+  /** Optime of the batch's last oplog entry; undefined on a standalone. */
+  readonly opTime?: OpTime;
+}
+
+export interface ShutdownRequest {
+  readonly force: boolean;
+  readonly timeoutSecs: number;
+  /** true for SIGTERM/SIGINT: a failed step-down does not block the shutdown. */
+  readonly fromSignal: boolean;
+}
+
+export interface ReplicationRole {
+  readonly kind: 'standalone' | 'replset';
+  helloFields(req: HelloRequest): Document;
+  checkWrite(db: string): void;
+  checkRead(db: string, secondaryOk: boolean): void;
+  commit(ops: StorageOp[]): CommitResult;
+  waitForWriteConcern(result: CommitResult, wc: WriteConcern | undefined): Promise<Document | undefined>;
+  replyFields(): Document;
+  serverStatusRepl(): Document | undefined;
+  prepareShutdown(req: ShutdownRequest): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type ReplicationRoleFactory = (node: SimNode) => ReplicationRole | Promise<ReplicationRole>;
+
+/** mongod without --replSet: always writable, no oplog, w>1 cannot be satisfied. */
+export class StandaloneRole implements ReplicationRole {
+  readonly kind = 'standalone' as const;
+  private readonly node: SimNode;
+
+  constructor(node: SimNode) {
+    this.node = node;
+  }
+
+  helloFields(req: HelloRequest): Document {
+    return req.commandName === 'hello' ? { isWritablePrimary: true } : { ismaster: true };
+  }
+
+  checkWrite(_db: string): void {}
+
+  checkRead(_db: string, _secondaryOk: boolean): void {}
+
+  commit(ops: StorageOp[]): CommitResult {
+    this.node.requireStorage().apply(ops);
+    return {};
+  }
+
+  async waitForWriteConcern(
+    _result: CommitResult,
+    wc: WriteConcern | undefined,
+  ): Promise<Document | undefined> {
+    // A standalone rejects w > 1 and "majority" is satisfied by itself only in newer servers; the
+    // real error for a numeric w > 1 is BadValue "cannot use 'w' > 1 on a standalone" (code 2).
+    if (typeof wc?.w === 'number' && wc.w > 1) {
+      throw new CommandError(ErrorCode.BadValue, "cannot use 'w' > 1 on a standalone");
+    }
+    return undefined;
+  }
+
+  replyFields(): Document {
+    return {};
+  }
+
+  serverStatusRepl(): Document | undefined {
+    return undefined;
+  }
+
+  async prepareShutdown(_req: ShutdownRequest): Promise<void> {}
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,411 @@
+// Process lifecycle in mongod's order: parse options (exit 2) → global init: setParameter and log file
+// (exit 1; mongos 14) → "MongoDB starting" → dbPath exists (100) → mongod.lock (100 DBPathInUse) →
+// data FCV compatible (62) → bind (48) → "Waiting for connections"; fork parent exits 0 once the child
+// listens; SIGTERM/SIGINT/shutdown exit 0 with the lock file emptied.
+// Source: SIMULATOR.md "Process behaviour", reference/mongod-behavior.md §5.2–§5.7, §6, §8.4.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { helpOutput, versionOutput } from './banner.js';
+import { buildInfo } from './commands/basic.js';
+import { registerCoreCommands } from './commands/index.js';
+import { ExitCode } from './errors.js';
+import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
+import { Logger } from './log.js';
+import { SimNode } from './node.js';
+import { OptionsError, parseOptions, type ServerOptions } from './options.js';
+import type { ReplicationRole, ReplicationRoleFactory } from './replication.js';
+import { DbPathLock } from './storage/lockfile.js';
+import { Storage } from './storage/store.js';
+import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
+import { WireServer } from './wire/server.js';
+
+export interface ProcessArgs {
+  readonly program: Program;
+  readonly version: VersionInfo;
+  readonly argv: string[];
+  /** How the binary was invoked, for "try '<argv0> --help'". */
+  readonly argv0: string;
+}
+
+/** Internal: set on the child of a `fork: true` start; fd 3 is the readiness pipe to the parent. */
+const FORK_CHILD_ENV = 'MONGOD_SIM_FORK_CHILD';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the process. Resolves with an exit code for immediate exits, or undefined while serving. */
+export async function runProcess(args: ProcessArgs): Promise<number | undefined> {
+  const { program, version } = args;
+  let outcome: ReturnType<typeof parseOptions>;
+  try {
+    outcome = parseOptions(args.argv, program, version);
+  } catch (err) {
+    if (!(err instanceof OptionsError)) throw err;
+    process.stderr.write(`${err.message}\ntry '${args.argv0} --help' for more information\n`);
+    return ExitCode.badOptions;
+  }
+  if (outcome.kind === 'version') {
+    process.stdout.write(versionOutput(program, version));
+    return ExitCode.clean;
+  }
+  if (outcome.kind === 'help') {
+    process.stdout.write(helpOutput(program));
+    return ExitCode.clean;
+  }
+  const options = outcome.options;
+  if (options.fork && process.env[FORK_CHILD_ENV] !== '1') return forkParent(args);
+
+  // Global initialisation failures exit 1 on mongod and 14 on mongos (§5.2).
+  const globalInitExit = program === 'mongos' ? ExitCode.abrupt : ExitCode.fail;
+  const console = new Logger({ version, append: true, utc: false });
+  const firstUnknown = outcome.unknownSetParameters[0];
+  if (firstUnknown !== undefined) {
+    globalInitFailure(console, 2, 'BadValue', `Unknown --setParameter '${firstUnknown}'`);
+    return globalInitExit;
+  }
+  let log: Logger;
+  try {
+    log = new Logger({
+      version,
+      ...(options.logPath ? { path: options.logPath } : {}),
+      append: options.logAppend,
+      utc: options.logUtc,
+    });
+  } catch {
+    globalInitFailure(
+      console,
+      38,
+      'FileNotOpen',
+      `Can't initialize rotatable log file :: caused by :: Failed to open ${options.logPath ?? ''}`,
+    );
+    return globalInitExit;
+  }
+  if (options.pidFilePath) {
+    try {
+      writeFileSync(options.pidFilePath, `${process.pid}\n`);
+    } catch (err) {
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : String(err);
+      log.write({
+        s: 'F',
+        c: 'CONTROL',
+        id: 20574,
+        ctx: 'main',
+        msg: 'Error during global initialization',
+        attr: {
+          error: {
+            code: 1,
+            codeName: 'InternalError',
+            errmsg: `Cannot write pid file to ${options.pidFilePath}: ${reason}`,
+          },
+        },
+        text: `Failed global initialization: Cannot write pid file to ${options.pidFilePath}: ${reason}`,
+      });
+      return globalInitExit;
+    }
+  }
+  return startServer(args, options, log);
+}
+
+function globalInitFailure(log: Logger, code: number, codeName: string, errmsg: string): void {
+  log.write({
+    s: 'F',
+    c: 'CONTROL',
+    id: 20574,
+    ctx: 'main',
+    msg: 'Error during global initialization',
+    attr: { error: { code, codeName, errmsg } },
+    text: `Failed global initialization: ${codeName}: ${errmsg}`,
+  });
+}
+
+/** Logs the shutdown tail and exits: used by startup failures after "MongoDB starting" and by shutdown. */
+function exitWith(log: Logger, code: number, ctx = 'initandlisten'): never {
+  log.info('CONTROL', 20565, ctx, 'Now exiting', undefined, 'now exiting');
+  log.info('CONTROL', 23138, ctx, 'Shutting down', { exitCode: code }, `shutting down with code:${code}`);
+  log.close();
+  process.exit(code);
+}
+
+function initAndListenFailure(log: Logger, error: string): void {
+  log.write({
+    s: 'E',
+    c: 'STORAGE',
+    id: 20557,
+    ctx: 'initandlisten',
+    msg: 'DBException in initAndListen, terminating',
+    attr: { error },
+    text: `exception in initAndListen: ${error}, terminating`,
+  });
+}
+
+async function loadReplSetRole(node: SimNode): Promise<ReplicationRole> {
+  // Resolved at run time so the core builds and runs before the replica-set module exists.
+  const spec = './repl/index.js';
+  const mod: unknown = await import(spec);
+  const factory = (mod as { createReplSetRole?: ReplicationRoleFactory }).createReplSetRole;
+  if (typeof factory !== 'function')
+    throw new Error('sim/src/repl/index.js does not export createReplSetRole');
+  return factory(node);
+}
+
+/** Addresses the simulator may bind: loopback only (the test machines allow nothing else). */
+function listenAddresses(options: ServerOptions): string[] {
+  if (options.bindIpAll) return ['127.0.0.1'];
+  const out = new Set<string>();
+  for (const ip of options.bindIps) {
+    if (ip === 'localhost' || ip === '127.0.0.1' || ip.startsWith('127.'))
+      out.add(ip === 'localhost' ? '127.0.0.1' : ip);
+    else if (ip === '::1' || ip === 'ip6-localhost') out.add('::1');
+  }
+  if (out.size === 0) out.add('127.0.0.1');
+  return [...out];
+}
+
+async function startServer(args: ProcessArgs, options: ServerOptions, log: Logger): Promise<undefined> {
+  const { program, version } = args;
+  const json = atLeast(version, 4, 4);
+  const isMongod = program === 'mongod';
+  log.info(
+    'CONTROL',
+    4615611,
+    'initandlisten',
+    'MongoDB starting',
+    {
+      pid: process.pid,
+      port: options.port,
+      ...(isMongod ? { dbPath: options.dbPath } : {}),
+      architecture: '64-bit',
+      host: hostname(),
+    },
+    `MongoDB starting : pid=${process.pid} port=${options.port}${isMongod ? ` dbpath=${options.dbPath}` : ''} 64-bit host=${hostname()}`,
+  );
+  log.info(
+    'CONTROL',
+    23403,
+    'initandlisten',
+    'Build Info',
+    { buildInfo: buildInfo(version) },
+    `${isMongod ? 'db' : 'mongos'} version v${version.full}`,
+  );
+  log.info(
+    'CONTROL',
+    21951,
+    'initandlisten',
+    'Options set by command line',
+    { options: options.parsed },
+    `options: ${JSON.stringify(options.parsed)}`,
+  );
+
+  let storage: Storage | undefined;
+  let lock: DbPathLock | undefined;
+  if (isMongod) {
+    if (!existsSync(options.dbPath) || !statSync(options.dbPath).isDirectory()) {
+      initAndListenFailure(
+        log,
+        `NonExistentPath: Data directory ${options.dbPath} not found.${json ? " Create the missing directory or specify another path using (1) the --dbpath command line option, or (2) by adding the 'storage.dbPath' option in the configuration file." : ''}`,
+      );
+      exitWith(log, ExitCode.uncaught);
+    }
+    lock = new DbPathLock(options.dbPath);
+    const got = lock.acquire();
+    if (got.kind === 'inUse') {
+      initAndListenFailure(
+        log,
+        `DBPathInUse: Unable to lock the lock file: ${lock.path} (Resource temporarily unavailable). Another mongod instance is already running on the ${options.dbPath} directory`,
+      );
+      exitWith(log, ExitCode.uncaught);
+    }
+    if (got.uncleanShutdown) {
+      log.warn(
+        'STORAGE',
+        22271,
+        'initandlisten',
+        'Detected unclean shutdown - Lock file is not empty',
+        { lockFile: lock.path },
+        `Detected unclean shutdown - ${lock.path} is not empty.`,
+      );
+    }
+    storage = Storage.open(options.dbPath);
+    const problem = startupFcvProblem(readFcv(storage), version);
+    if (problem) {
+      log.write({
+        s: 'F',
+        c: 'CONTROL',
+        id: 20573,
+        ctx: 'initandlisten',
+        msg: 'Wrong mongod version',
+        attr: { error: problem },
+        text: problem,
+      });
+      storage.close();
+      lock.release();
+      exitWith(log, ExitCode.needDowngrade);
+    }
+  }
+
+  const node = new SimNode({ version, program, options, log, ...(storage ? { storage } : {}) });
+  registerCoreCommands(node.commands);
+  // A new standalone data directory starts at the binary's FCV; replica sets get theirs at initiate (§6).
+  if (storage && !options.replSetName && !readFcv(storage)) {
+    storage.apply(fcvWriteOps(storage, { version: version.series }));
+  }
+  if (isMongod && options.replSetName) node.role = await loadReplSetRole(node);
+
+  const delay = Number(process.env.MONGOD_SIM_STARTUP_DELAY_MS ?? 0);
+  if (delay > 0) await sleep(delay);
+
+  const server = new WireServer(node);
+  const addresses = listenAddresses(options);
+  try {
+    await server.listen(addresses, options.port);
+  } catch (err) {
+    const msg =
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? 'Address already in use'
+        : String((err as Error).message);
+    const addr = `${addresses[0]}:${options.port}`;
+    log.write({
+      s: 'E',
+      c: 'NETWORK',
+      id: isMongod ? 20568 : 22856,
+      ctx: 'initandlisten',
+      msg: 'Error setting up listener',
+      attr: { error: { code: 9001, codeName: 'SocketException', errmsg: msg } },
+      text: `listen(): bind() failed errno:98 ${msg} for socket: ${addr}`,
+    });
+    if (!json)
+      log.write({
+        s: 'E',
+        c: 'STORAGE',
+        id: 0,
+        ctx: 'initandlisten',
+        msg: 'Failed to set up sockets during startup.',
+      });
+    await server.close();
+    storage?.close();
+    lock?.release();
+    exitWith(log, ExitCode.listenerFailure);
+  }
+
+  await node.role.start();
+  for (const a of addresses) log.info('NETWORK', 23015, 'listener', 'Listening on', { address: a });
+  log.info(
+    'NETWORK',
+    23016,
+    'listener',
+    'Waiting for connections',
+    { port: options.port, ssl: 'off' },
+    `waiting for connections on port ${options.port}`,
+  );
+  signalForkParent();
+  installShutdown(node, server, lock);
+  const crashAfter = Number(process.env.MONGOD_SIM_CRASH_AFTER_MS ?? 0);
+  if (crashAfter > 0) setTimeout(() => process.kill(process.pid, 'SIGKILL'), crashAfter).unref();
+  return undefined;
+}
+
+function signalForkParent(): void {
+  if (process.env[FORK_CHILD_ENV] !== '1') return;
+  try {
+    writeSync(3, 'ready\n');
+    closeSync(3);
+  } catch {
+    // The parent went away; nothing to tell.
+  }
+}
+
+function installShutdown(node: SimNode, server: WireServer, lock: DbPathLock | undefined): void {
+  let started = false;
+  const log = node.log;
+  const shutdown = async (code: number, fromSignal: boolean): Promise<void> => {
+    if (started) return;
+    started = true;
+    node.shuttingDown = true;
+    // Never hang forever: a stuck role or socket must not keep a "stopped" server alive.
+    setTimeout(() => process.exit(code), 30_000).unref();
+    if (fromSignal) {
+      try {
+        await node.role.prepareShutdown({
+          force: false,
+          timeoutSecs: defaultShutdownTimeoutSecs(node.version),
+          fromSignal: true,
+        });
+      } catch {
+        // A failed step-down does not block a signal-initiated shutdown (§5.7).
+      }
+    }
+    if (atLeast(node.version, 4, 4)) {
+      log.info('REPL', 4784900, 'SignalHandler', 'Stepping down the ReplicationCoordinator for shutdown', {
+        waitTimeMillis: 15000,
+      });
+    }
+    await node.role.stop();
+    await server.close();
+    node.storage?.close();
+    log.info('STORAGE', 22279, 'SignalHandler', 'shutdown: removing fs lock...');
+    lock?.release();
+    exitWith(log, code, 'SignalHandler');
+  };
+  const onSignal = (signal: NodeJS.Signals, number: number, error: string): void => {
+    log.info(
+      'CONTROL',
+      23377,
+      'SignalHandler',
+      'Received signal',
+      { signal: number, error },
+      `got signal ${number} (${error}), will terminate after current cmd ends`,
+    );
+    if (atLeast(node.version, 4, 4))
+      log.info('CONTROL', 23381, 'SignalHandler', 'will terminate after current cmd ends');
+    void signal;
+    void shutdown(ExitCode.clean, true);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM', 15, 'Terminated'));
+  process.on('SIGINT', () => onSignal('SIGINT', 2, 'Interrupt'));
+  process.on('SIGHUP', () => {});
+  process.on('SIGUSR1', () => log.rotate());
+  node.onShutdown((code) => {
+    // Let the shutdown command's own log line flush before tearing the sockets down.
+    setImmediate(() => void shutdown(code, false));
+  });
+}
+
+/** fork: true — start a detached child and exit 0 once it listens, or with its code if it dies (§5.5). */
+function forkParent(args: ProcessArgs): Promise<number> {
+  const out = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  out('about to fork child process, waiting until server is ready for connections.');
+  const entry = process.argv[1] as string;
+  const child = spawn(process.execPath, [entry, ...args.argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...process.env, [FORK_CHILD_ENV]: '1' },
+  });
+  out(`forked process: ${child.pid}`);
+  return new Promise((resolve) => {
+    let ready = false;
+    const pipe = child.stdio[3];
+    pipe?.on('data', (chunk: Buffer) => {
+      if (!ready && chunk.toString().includes('ready')) {
+        ready = true;
+        out('child process started successfully, parent exiting');
+        child.unref();
+        pipe.destroy();
+        resolve(ExitCode.clean);
+      }
+    });
+    child.on('exit', (code) => {
+      if (ready) return;
+      const c = code ?? ExitCode.fail;
+      out(
+        atLeast(args.version, 4, 4)
+          ? `ERROR: child process failed, exited with ${c}`
+          : `ERROR: child process failed, exited with error number ${c}`,
+      );
+      out('To see additional information in this output, start without the "--fork" option.');
+      resolve(c);
+    });
+  });
+}
