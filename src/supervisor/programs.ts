@@ -2,7 +2,7 @@
 // and the MongoDB log (PRODUCT.md §2.4).
 import type { Executor } from '../hosts/executor.js';
 import type { SupervisorClient } from './client.js';
-import { Fault, isFault, ProgramError, type ProgramFailure, SupervisorFault } from './errors.js';
+import { Fault, faultName, isFault, ProgramError, type ProgramFailure, SupervisorFault } from './errors.js';
 import { isRunningState, type ProcessInfo } from './process-info.js';
 import { countUnexpectedExits } from './restarts.js';
 
@@ -50,7 +50,14 @@ export class ProgramControl {
     try {
       await this.client.startProcess(name, true, { timeoutMs });
     } catch (error) {
-      if (!isFault(error, Fault.ALREADY_STARTED)) throw await this.explain(ref, error);
+      if (!isFault(error, Fault.ALREADY_STARTED)) {
+        const explained = await this.explain(ref, error);
+        // After an early exit supervisord keeps retrying in the background; end that so the program is
+        // left in one definite state (STOPPED) with its output kept.
+        if (isFault(error, Fault.SPAWN_ERROR))
+          await this.client.stopProcess(name, true).catch(() => undefined);
+        throw explained;
+      }
     }
     return this.waitForRunning(ref, timeoutMs + (startsecs + 1) * 4000);
   }
@@ -111,7 +118,9 @@ export class ProgramControl {
     if (!(error instanceof SupervisorFault)) return error;
     const failure = FAILURES.get(error.code) ?? fallback;
     if (failure === undefined) return error;
-    return this.failure(ref, failure, `${error.detail === '' ? error.message : error.detail}`, error);
+    // NO_FILE / NOT_EXECUTABLE details name the command; the others only repeat the program name.
+    const detail = DESCRIPTIONS.get(error.code) ?? error.detail;
+    return this.failure(ref, failure, `${detail} (supervisord ${faultName(error.code)})`, error);
   }
 
   private async failure(ref: ProgramRef, failure: ProgramFailure, detail: string, cause?: unknown) {
@@ -142,6 +151,12 @@ const FAILURES = new Map<number, ProgramFailure>([
   [Fault.NOT_EXECUTABLE, 'not-executable'],
   [Fault.ABNORMAL_TERMINATION, 'stopped-while-starting'],
   [Fault.BAD_NAME, 'unknown-program'],
+]);
+
+const DESCRIPTIONS = new Map<number, string>([
+  [Fault.SPAWN_ERROR, 'exited during startup, before it was up for startsecs'],
+  [Fault.ABNORMAL_TERMINATION, 'was stopped while starting'],
+  [Fault.BAD_NAME, 'no such program in supervisor.ini'],
 ]);
 
 function lastLines(text: string, count = TAIL_LINES): string {

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ProcessInfo } from '../../src/supervisor/process-info.js';
+import { countUnexpectedExits, respawnedBetween } from '../../src/supervisor/restarts.js';
+
+// Lines as supervisord 4.2.5 writes them (supervisor/process.py).
+const log = `2026-11-26 04:00:00,001 INFO spawned: 'mongod-30001' with pid 100
+2026-11-26 04:00:01,002 INFO success: mongod-30001 entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)
+2026-11-26 04:00:05,003 WARN exited: mongod-30001 (terminated by SIGKILL; not expected)
+2026-11-26 04:00:05,004 INFO spawned: 'mongod-30001' with pid 101
+2026-11-26 04:00:06,005 INFO success: mongod-30001 entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)
+2026-11-26 04:00:07,006 WARN exited: mongod-300011 (exit status 3; not expected)
+2026-11-26 04:00:08,007 WARN exited: mongod-30001 (exit status 3; not expected)
+2026-11-26 04:00:08,008 INFO spawned: 'mongod-30001' with pid 102
+2026-11-26 04:00:09,009 INFO success: mongod-30001 entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)
+`;
+
+describe('countUnexpectedExits', () => {
+  it('counts crashes while running, not other programs with a longer name', () => {
+    assert.equal(countUnexpectedExits(log, 'mongod-30001'), 2);
+    assert.equal(countUnexpectedExits(log, 'mongod-300011'), 0);
+    assert.equal(countUnexpectedExits(log, 'mongod-30002'), 0);
+  });
+
+  it('does not count an expected exit or early exits during startup', () => {
+    const text = `INFO success: a entered RUNNING state, process has stayed up
+INFO exited: a (exit status 0; expected)
+INFO spawned: 'b' with pid 5
+WARN exited: b (exit status 1; not expected)
+INFO spawned: 'b' with pid 6
+WARN exited: b (exit status 1; not expected)
+INFO gave up: b entered FATAL state, too many start retries too quickly
+`;
+    assert.equal(countUnexpectedExits(text, 'a'), 0);
+    assert.equal(countUnexpectedExits(text, 'b'), 0);
+  });
+
+  it('resets after a deliberate stop', () => {
+    const text = `${log}2026-11-26 04:00:10,010 INFO stopped: mongod-30001 (exit status 0)\n`;
+    assert.equal(countUnexpectedExits(text, 'mongod-30001'), 0);
+  });
+});
+
+describe('respawnedBetween', () => {
+  const info = (fullName: string, pid: number, start: number): ProcessInfo => ({
+    name: fullName.split(':')[1] ?? fullName,
+    group: fullName.split(':')[0] ?? fullName,
+    fullName,
+    state: pid === 0 ? 'STOPPED' : 'RUNNING',
+    pid,
+    start,
+    stop: 0,
+    now: start + 10,
+    uptimeSeconds: 10,
+    exitStatus: 0,
+    spawnError: '',
+    description: '',
+    stdoutLogfile: '',
+  });
+
+  it('reports programs with a new pid or start time, ignoring stopped ones', () => {
+    const before = [info('a:a', 10, 100), info('b:b', 20, 100), info('c:c', 0, 0), info('d:d', 40, 100)];
+    const after = [info('a:a', 11, 105), info('b:b', 20, 100), info('c:c', 30, 106), info('d:d', 40, 107)];
+    assert.deepEqual(respawnedBetween(before, after), ['a:a', 'd:d']);
+  });
+});
