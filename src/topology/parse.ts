@@ -33,7 +33,13 @@ export function parseTopology(text: string, file: string): ParseResult {
     return {
       ok: false,
       issues: [
-        { file, line: 1, col: 1, path: '', message: 'the file has no topology; it needs at least mongod_servers (empty file)' },
+        {
+          file,
+          line: 1,
+          col: 1,
+          path: '',
+          message: 'the file has no topology; it needs at least mongod_servers (empty file)',
+        },
       ],
     };
   }
