@@ -1,7 +1,7 @@
 // From "what the user asked for" to one archive: variant + version spec + platform → the exact version, the
 // chosen target, the URL to fetch (mirror-aware) and the sha256 to verify it against.
 import { MupError } from '../errors.js';
-import { DownloadError, NoTargetError, VersionNotFoundError } from './errors.js';
+import { DownloadError, NoTargetError, ReleaseListError, VersionNotFoundError } from './errors.js';
 import type { BinaryEventListener } from './events.js';
 import { fetchText } from './http.js';
 import { parseSha256File, perconaArchiveUrl, perconaVersionEntry } from './percona.js';
@@ -88,6 +88,24 @@ export async function releaseListFor(ctx: BinaryContext): Promise<ReleaseList | 
   });
 }
 
+/**
+ * A Percona mirror may be a plain copy of Percona's download tree without a percona.json; then releases
+ * are found by their names, as on Percona's own host.
+ */
+async function perconaTolerantList(ctx: BinaryContext): Promise<ReleaseList | undefined> {
+  try {
+    return await releaseListFor(ctx);
+  } catch (error) {
+    const missing = error instanceof ReleaseListError && isNotFound(error.cause);
+    if ((ctx.variant ?? 'mongodb') === 'percona' && missing) return undefined;
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof DownloadError && /HTTP 404|not found/.test(error.message);
+}
+
 export async function resolveRelease(
   ctx: BinaryContext,
   requested: string,
@@ -96,7 +114,7 @@ export async function resolveRelease(
   const variant = ctx.variant ?? 'mongodb';
   const source = sourceFor(ctx);
   const host = await hostFor(ctx, choice);
-  const list = await releaseListFor(ctx);
+  const list = await perconaTolerantList(ctx);
   if (!list) return resolvePerconaWithoutList(ctx, source, host, requested, choice);
   const entry = resolveVersion(list, requested, {
     variant,
@@ -172,7 +190,7 @@ async function resolvePerconaWithoutList(
       text = await fetchText(`${url}.sha256sum`, { timeoutMs: ctx.timeoutMs });
     } catch (error) {
       // A missing checksum file means no tarball for this OS; anything else (timeout, reset) is fatal.
-      if (error instanceof DownloadError && /HTTP 404|not found/.test(error.message)) {
+      if (isNotFound(error)) {
         tried.push(target);
         continue;
       }
