@@ -16,11 +16,11 @@ export interface ValidateOptions {
 
 /** Checks topology text; `file` is only used in messages. Throws TopologyError listing every problem. */
 export function validateTopology(text: string, file: string, options: ValidateOptions = {}): TopologySpec {
-  const result = parseTopology(text, file);
-  if (!result.ok) throw new TopologyError(file, result.issues);
-  const { spec, doc, lineCounter } = result.parsed;
-  const issues = checkRules(spec, options);
-  if (issues.length > 0) throw new TopologyError(file, positionIssues(issues, doc, lineCounter, file));
+  const { issues, parsed } = parseTopology(text, file);
+  if (!parsed) throw new TopologyError(file, issues);
+  const { spec, doc, lineCounter } = parsed;
+  const broken = [...issues, ...positionIssues(checkRules(spec, options), doc, lineCounter, file)];
+  if (broken.length > 0) throw new TopologyError(file, broken);
   return spec;
 }
 

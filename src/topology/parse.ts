@@ -12,14 +12,21 @@ export interface ParsedTopology {
   lineCounter: LineCounter;
 }
 
-export type ParseResult = { ok: true; parsed: ParsedTopology } | { ok: false; issues: PositionedIssue[] };
+/**
+ * `issues` are syntax and schema problems. `parsed` is present when the document has the right shape apart
+ * from unknown keys (they are reported, then left out), so that the cross-field rules can still run and
+ * every problem is reported at once.
+ */
+export interface ParseResult {
+  issues: PositionedIssue[];
+  parsed?: ParsedTopology;
+}
 
 export function parseTopology(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
-      ok: false,
       issues: doc.errors.map((error) => {
         const { line, col } = lineCounter.linePos(error.pos[0]);
         const what =
@@ -30,25 +37,36 @@ export function parseTopology(text: string, file: string): ParseResult {
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) {
-    return {
-      ok: false,
-      issues: [
-        {
-          file,
-          line: 1,
-          col: 1,
-          path: '',
-          message: 'the file has no topology; it needs at least mongod_servers (empty file)',
-        },
-      ],
-    };
+    const message = 'the file has no topology; it needs at least mongod_servers (empty file)';
+    return { issues: [{ file, line: 1, col: 1, path: '', message }] };
   }
   const result = topologySchema.safeParse(data);
-  if (!result.success) {
-    const issues = result.error.issues.flatMap((issue) => fromZodIssue(issue, data));
-    return { ok: false, issues: positionIssues(issues, doc, lineCounter, file) };
+  if (result.success) return { issues: [], parsed: { spec: result.data, doc, lineCounter } };
+  const zodIssues = result.error.issues;
+  const issues = positionIssues(
+    zodIssues.flatMap((issue) => fromZodIssue(issue, data)),
+    doc,
+    lineCounter,
+    file,
+  );
+  if (!zodIssues.every((issue) => issue.code === 'unrecognized_keys')) return { issues };
+  const retry = topologySchema.safeParse(withoutUnknownKeys(data, zodIssues));
+  return retry.success ? { issues, parsed: { spec: retry.data, doc, lineCounter } } : { issues };
+}
+
+/** A copy of `data` without the keys zod reported as unknown. */
+function withoutUnknownKeys(data: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(data);
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const target = valueAt(
+      copy,
+      issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
+    );
+    if (target === null || typeof target !== 'object') continue;
+    for (const key of issue.keys) delete (target as Record<string, unknown>)[key];
   }
-  return { ok: true, parsed: { spec: result.data, doc, lineCounter } };
+  return copy;
 }
 
 export function positionIssues(

@@ -557,6 +557,18 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
     );
   });
 
+  test('unknown keys do not hide rule violations elsewhere', async () => {
+    const run = await validate(
+      'mongod_servers:\n  - { host: db1, port: 27017, replica_set: rs0, prio: 2 }\n  - { host: db1, port: 27017, replica_set: rs0 }\n',
+    );
+    assert.equal(run.code, 2);
+    const reported = run.stderr.split('\n').filter((line) => line.startsWith('topology.yaml:'));
+    assert.deepEqual(reported, [
+      'topology.yaml:2:49  mongod_servers.0.prio: unknown key (allowed: host, port, replica_set, priority, votes, hidden, arbiter_only, secondary_delay_secs, tags, build_indexes, deploy_dir, data_dir, log_dir, config_dir, config)',
+      'topology.yaml:3:24  mongod_servers.1.port: db1:27017 is already used by mongod_servers.0 (unique host:port)',
+    ]);
+  });
+
   test('every problem is reported at once, in file order', async () => {
     const run = await validate(
       'global:\n  colour: blue\nmongod_servers:\n  - { host: localhost, port: "x" }\n  - { port: 1 }\n',
