@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import getPort from 'get-port';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import {
@@ -34,7 +33,12 @@ export async function freePort(): Promise<number> {
   return getPort({ host: '127.0.0.1' });
 }
 
-export async function makeTestHost(t: TestContext, cluster = 'test'): Promise<TestHost> {
+/** Where cleanup is registered: a TestContext, or a suite's own list run by its `after` hook. */
+export interface Cleanup {
+  after(fn: () => Promise<void> | void): void;
+}
+
+export async function makeTestHost(t: Cleanup, cluster = 'test'): Promise<TestHost> {
   const root = await mkdtemp(join(tmpdir(), 'mup-sup-'));
   const executor = new LocalExecutor();
   const httpPort = await freePort();
