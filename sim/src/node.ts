@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type { Document } from 'bson';
 import { CommandRegistry } from './commands/registry.js';
+import { CursorManager } from './cursors.js';
 import { CommandError, ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
 import type { ServerOptions } from './options.js';
@@ -38,6 +39,7 @@ export class SimNode {
   readonly log: Logger;
   readonly storage: Storage | undefined;
   readonly commands = new CommandRegistry();
+  readonly cursors = new CursorManager();
   readonly topology = new TopologyVersion();
   readonly startedAt = Date.now();
   readonly connections: ConnectionCounters = { current: 0, totalCreated: 0 };

@@ -27,6 +27,7 @@
 //                       storage. Replica set: assign an optime, add the oplog entries (local.oplog.rs)
 //                       to the same batch and call node.storage.apply(batch, {ts}) so data and oplog are
 //                       one atomic, fsync'd journal record. Returns what waitForWriteConcern needs.
+//   validateWriteConcern(wc)   optional, before the write runs: throw for an unsatisfiable concern.
 //   waitForWriteConcern(result, wc)   after the commit, before replying. Resolve undefined when
 //                       satisfied, or a writeConcernError document ({code:64, codeName:
 //                       'WriteConcernFailed', errmsg:'waiting for replication timed out',
@@ -82,6 +83,8 @@ export interface ReplicationRole {
   checkWrite(db: string): void;
   checkRead(db: string, secondaryOk: boolean): void;
   commit(ops: StorageOp[]): CommitResult;
+  /** Optional: reject an unsatisfiable write concern before the write runs (e.g. w > 1 on a standalone). */
+  validateWriteConcern?(wc: WriteConcern | undefined): void;
   waitForWriteConcern(result: CommitResult, wc: WriteConcern | undefined): Promise<Document | undefined>;
   replyFields(): Document;
   serverStatusRepl(): Document | undefined;

@@ -1,10 +1,18 @@
 // Registers every core command on a node's registry. Replica-set and sharding commands are
 // registered by their roles (see replication.ts).
+import { registerAggregateCommands } from './aggregate.js';
 import { registerBasicCommands } from './basic.js';
+import { registerCollectionCommands } from './collections.js';
+import { registerCrudCommands } from './crud.js';
+import { registerFcvCommands } from './fcv.js';
 import { registerHelloCommands } from './hello.js';
 import type { CommandRegistry } from './registry.js';
 
 export function registerCoreCommands(registry: CommandRegistry): void {
   registerHelloCommands(registry);
   registerBasicCommands(registry);
+  registerCrudCommands(registry);
+  registerCollectionCommands(registry);
+  registerAggregateCommands(registry);
+  registerFcvCommands(registry);
 }
