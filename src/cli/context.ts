@@ -7,6 +7,8 @@ export interface CommandContext {
   debug: boolean;
   yes: boolean;
   home: string;
+  /** Parallel host/process operations within a phase (--concurrency, default 5). */
+  concurrency: number;
 }
 
 interface GlobalFlags {
@@ -14,6 +16,7 @@ interface GlobalFlags {
   debug?: boolean;
   yes?: boolean;
   home?: string;
+  concurrency?: number;
 }
 
 /** Reads the global flags wherever they were written on the command line (before or after the subcommand). */
@@ -26,5 +29,6 @@ export function commandContext(
     debug: flags.debug ?? false,
     yes: flags.yes ?? false,
     home: resolveMupHome(flags.home),
+    concurrency: flags.concurrency ?? 5,
   };
 }

@@ -2,7 +2,7 @@
 // Entry point of the `mup` command: builds the command tree and maps errors to exit codes.
 // Each command module registers itself here and loads its heavy dependencies lazily inside its action,
 // so `mup --help` and `mup --version` stay fast.
-import { Command, CommanderError } from '@commander-js/extra-typings';
+import { Command, CommanderError, InvalidArgumentError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster.js';
@@ -16,17 +16,26 @@ export type GlobalOptions = {
   debug: boolean;
   yes: boolean;
   home?: string | undefined;
+  concurrency: number;
 };
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
 
 export function buildProgram(): Command<[], GlobalOptions> {
   const program = new Command()
     .name('mup')
     .description('Deploy and operate MongoDB clusters, supervised by supervisord.')
-    .version(packageVersion(), '-v, --version', 'print the mup version')
+    // `--version` is handled in main(): commands such as `cluster deploy --version 8.0` need the name.
+    .addHelpText('after', '\nRun `mup --version` (or -v) to print the mup version.')
     .option('--json', 'print one JSON document on stdout; progress goes to stderr', false)
     .option('--debug', 'show stack traces and debug output', false)
     .option('-y, --yes', 'do not ask for confirmation', false)
     .option('--home <dir>', 'mup home directory (default $MUP_HOME, else ~/.mup)')
+    .option('--concurrency <n>', 'parallel host and process operations', parsePositiveInt, 5)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerClusterCommands(program);
@@ -37,6 +46,11 @@ export function buildProgram(): Command<[], GlobalOptions> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return ExitCode.ok;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[]);

@@ -24,7 +24,7 @@ export interface ClusterMeta {
   name: string;
   /** Resolved exact version, e.g. 7.0.14. */
   version: string;
-  variant: 'mongo' | 'percona';
+  variant: 'mongodb' | 'percona';
   status: ClusterStatus;
   createdAt: string;
   updatedAt: string;

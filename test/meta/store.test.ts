@@ -11,7 +11,7 @@ function meta(name: string, version: string): ClusterMeta {
     schemaVersion: 1,
     name,
     version,
-    variant: 'mongo',
+    variant: 'mongodb',
     status: 'running',
     createdAt: '2026-11-26T00:00:00.000Z',
     updatedAt: '2026-11-26T00:00:00.000Z',

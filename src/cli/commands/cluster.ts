@@ -1,11 +1,57 @@
 // `mup cluster ...`: wiring only. Each action loads its operation module lazily.
-import type { Command } from '@commander-js/extra-typings';
-import { writeJson, writeResult } from '../../ui/output.js';
+import { type Command, Option } from '@commander-js/extra-typings';
+import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
 import { renderTable } from '../../ui/table.js';
 import { commandContext } from '../context.js';
+import { operationOptions } from '../operation.js';
 
 export function registerClusterCommands(program: Command<[], Record<string, unknown>>): void {
   const cluster = program.command('cluster').description('deploy and operate clusters');
+
+  cluster
+    .command('deploy')
+    .description('deploy a cluster from a topology file; it is running at the end')
+    .argument('<name>', 'cluster name')
+    .argument('<topology>', 'topology YAML file')
+    .requiredOption(
+      '--version <version>',
+      'MongoDB version: a series like 8.0 (newest patch) or exact like 7.0.14',
+    )
+    .addOption(
+      new Option('--variant <variant>', 'server distribution')
+        .choices(['mongodb', 'percona'] as const)
+        .default('mongodb' as const),
+    )
+    .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
+    .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
+    .option('--dry-run', 'print the plan and change nothing', false)
+    .action(async (name, topologyFile, options, command) => {
+      const context = commandContext(command);
+      const [{ deployCluster, readTopology }, opOptions] = await Promise.all([
+        import('../../ops/deploy.js'),
+        operationOptions(context),
+      ]);
+      const result = await deployCluster(
+        {
+          name,
+          topologyText: await readTopology(topologyFile),
+          topologyFile,
+          version: options.version,
+          variant: options.variant,
+          binaryPath: options.binaryPath,
+          mirror: options.mirror,
+          dryRun: options.dryRun,
+        },
+        opOptions,
+      );
+      if (context.json) return writeJson(result);
+      if (options.dryRun) {
+        const { describePlan } = await import('../../ops/apply.js');
+        return writeResult(describePlan(result.plan));
+      }
+      writeNotice(`Cluster ${name} (${result.kind}, MongoDB ${result.version}) is running.`);
+      writeResult(result.uri);
+    });
 
   cluster
     .command('list')

@@ -1,0 +1,128 @@
+// Everything an operation needs to act on a stored cluster: an executor per host, its supervisord, the
+// program control, and addresses of the processes. One place decides how a host is reached, so remote
+// hosts come in by adding an executor here, not by touching each operation.
+import { MupError } from '../errors.js';
+import type { Executor } from '../hosts/executor.js';
+import { LocalExecutor } from '../hosts/local.js';
+import type { ClusterMeta, ClusterStore, SupervisorEndpoint } from '../meta/store.js';
+import type { ServerAddress } from '../mongo/connect.js';
+import { SupervisorDaemon } from '../supervisor/daemon.js';
+import type { OrphanProbe } from '../supervisor/orphans.js';
+import { ProgramControl, type ProgramRef } from '../supervisor/programs.js';
+import type { ResolvedHost, ResolvedInstance } from '../topology/types.js';
+
+export const SUPERVISOR_USERNAME = 'mup';
+export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
+
+export class RemoteHostsNotSupportedError extends MupError {
+  constructor(hosts: string[]) {
+    super(`remote hosts are not supported yet: ${hosts.join(', ')}`, {
+      hint: 'deploy on localhost / 127.0.0.x for now; SSH hosts come with the remote-hosts support',
+    });
+  }
+}
+
+export function checkHostsReachable(hosts: readonly ResolvedHost[]): void {
+  const remote = hosts.filter((h) => !h.local).map((h) => h.host);
+  if (remote.length > 0) throw new RemoteHostsNotSupportedError(remote);
+}
+
+export class ClusterRuntime {
+  private readonly executors = new Map<string, Executor>();
+  private readonly daemons = new Map<string, SupervisorDaemon>();
+
+  constructor(
+    readonly meta: ClusterMeta,
+    readonly store: ClusterStore,
+    private readonly supervisorPassword: string,
+  ) {}
+
+  static async open(store: ClusterStore, meta: ClusterMeta): Promise<ClusterRuntime> {
+    const password = await store.readSecret(meta.name, SUPERVISOR_PASSWORD_SECRET);
+    if (password === undefined) {
+      throw new MupError(
+        `cluster '${meta.name}' has no supervisor password in ${store.secretsDir(meta.name)}`,
+        {
+          hint: 'the cluster store is incomplete; restore it from a backup or destroy and redeploy the cluster',
+        },
+      );
+    }
+    return new ClusterRuntime(meta, store, password);
+  }
+
+  get instances(): ResolvedInstance[] {
+    return this.meta.topology.instances;
+  }
+
+  host(name: string): ResolvedHost {
+    const host = this.meta.topology.hosts.find((h) => h.host === name);
+    if (!host) throw new MupError(`host ${name} is not part of cluster '${this.meta.name}'`);
+    return host;
+  }
+
+  executor(hostName: string): Executor {
+    let executor = this.executors.get(hostName);
+    if (!executor) {
+      const host = this.host(hostName);
+      if (!host.local) throw new RemoteHostsNotSupportedError([hostName]);
+      executor = new LocalExecutor(hostName);
+      this.executors.set(hostName, executor);
+    }
+    return executor;
+  }
+
+  endpoint(hostName: string): SupervisorEndpoint {
+    const endpoint = this.meta.supervisors.find((s) => s.host === hostName);
+    if (!endpoint)
+      throw new MupError(`cluster '${this.meta.name}' has no supervisor endpoint for ${hostName}`);
+    return endpoint;
+  }
+
+  daemon(hostName: string): SupervisorDaemon {
+    let daemon = this.daemons.get(hostName);
+    if (!daemon) {
+      const host = this.host(hostName);
+      daemon = new SupervisorDaemon(this.executor(hostName), {
+        cluster: this.meta.name,
+        supervisorDir: host.supervisorDir,
+        httpPort: this.endpoint(hostName).httpPort,
+        username: SUPERVISOR_USERNAME,
+        password: this.supervisorPassword,
+      });
+      this.daemons.set(hostName, daemon);
+    }
+    return daemon;
+  }
+
+  async programs(hostName: string): Promise<ProgramControl> {
+    return new ProgramControl(await this.daemon(hostName).client(), this.executor(hostName));
+  }
+
+  instancesOn(hostName: string): ResolvedInstance[] {
+    return this.instances.filter((i) => i.host === hostName);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.daemons.values()].map((d) => d.close().catch(() => undefined)));
+  }
+}
+
+export function programRef(instance: ResolvedInstance, startsecs?: number): ProgramRef {
+  return {
+    name: instance.programName,
+    logFile: instance.logFile,
+    outputFile: instance.outputFile,
+    ...(startsecs === undefined ? {} : { startsecs }),
+  };
+}
+
+export function orphanProbe(instance: ResolvedInstance): OrphanProbe {
+  return { program: instance.programName, port: instance.port, dataDir: instance.dataDir };
+}
+
+export function addressOf(instance: ResolvedInstance): ServerAddress {
+  return { host: instance.host, port: instance.port };
+}
+
+/** Start order (PRODUCT.md §2.3): config servers, then shard / replica-set / standalone mongods, then mongos. */
+export const ROLE_ORDER = ['config', 'mongod', 'mongos'] as const;

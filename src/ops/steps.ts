@@ -1,0 +1,311 @@
+// The building blocks of every plan: small, named, idempotent steps over a ClusterRuntime.
+// Each `isDone` looks at live state so that resume and re-runs skip what is already true.
+import { MupError } from '../errors.js';
+import type { ClusterStatus } from '../meta/store.js';
+import { hello, pollUntil } from '../mongo/connect.js';
+import {
+  buildReplicaSetConfig,
+  initiateReplicaSet,
+  isInitiated,
+  waitForHealthyReplicaSet,
+} from '../mongo/replset.js';
+import { addShard, listShards } from '../mongo/sharding.js';
+import type { Step } from '../plan/types.js';
+import { renderInstanceConfig } from '../render/instance-config.js';
+import { chooseMinfds, renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
+import { Fault, isFault, ProgramError } from '../supervisor/errors.js';
+import { isRunningState } from '../supervisor/process-info.js';
+import { processName } from '../supervisor/programs.js';
+import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
+import { addressOf, type ClusterRuntime, orphanProbe, programRef, SUPERVISOR_USERNAME } from './runtime.js';
+
+/** How long a process may take from spawn to answering hello. */
+const READY_TIMEOUT_MS = 60_000;
+/** How long a replica set may take to elect a primary and bring every member up. */
+const HEALTHY_TIMEOUT_MS = 120_000;
+
+export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  return {
+    id: `prepare:${instance.id}`,
+    title: `create directories of ${instance.programName} on ${instance.host}`,
+    host: instance.host,
+    run: async () => {
+      const executor = rt.executor(instance.host);
+      for (const dir of [instance.deployDir, instance.dataDir, instance.logDir, instance.configDir]) {
+        if (dir !== undefined) await executor.mkdir(dir, 0o750);
+      }
+      // Locally the deploy dir's bin links to the version's binaries, so an upgrade is a link change.
+      const linked = await executor.run('ln', ['-sfn', rt.meta.binaryDir, instance.binDir]);
+      if (linked.exitCode !== 0)
+        throw new MupError(`cannot link ${instance.binDir} → ${rt.meta.binaryDir}: ${linked.stderr.trim()}`);
+      return undefined;
+    },
+  };
+}
+
+export function renderedConfig(rt: ClusterRuntime, instance: ResolvedInstance): string {
+  return renderInstanceConfig(instance, rt.meta.topology, {
+    clusterName: rt.meta.name,
+    version: rt.meta.version,
+  });
+}
+
+export function writeConfigStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  return {
+    id: `config:${instance.id}`,
+    title: `write ${instance.configFile} on ${instance.host}`,
+    host: instance.host,
+    isDone: async () => {
+      const executor = rt.executor(instance.host);
+      if (!(await executor.exists(instance.configFile))) return false;
+      return (await executor.readFile(instance.configFile)).toString('utf8') === renderedConfig(rt, instance);
+    },
+    run: async () => {
+      await rt.executor(instance.host).writeFile(instance.configFile, renderedConfig(rt, instance), 0o640);
+      return undefined;
+    },
+  };
+}
+
+async function hardFileLimit(rt: ClusterRuntime, host: string): Promise<number | 'unlimited'> {
+  const result = await rt.executor(host).run('sh', ['-c', 'ulimit -Hn']);
+  const text = result.stdout.trim();
+  if (text === 'unlimited') return 'unlimited';
+  const value = Number.parseInt(text, 10);
+  return Number.isFinite(value) ? value : 1024;
+}
+
+export function writeSupervisorConfigStep(rt: ClusterRuntime, host: string): Step {
+  const render = async () =>
+    renderSupervisorIni(
+      supervisorIniSpecForHost({
+        cluster: rt.meta.name,
+        supervisorDir: rt.host(host).supervisorDir,
+        httpPort: rt.endpoint(host).httpPort,
+        username: SUPERVISOR_USERNAME,
+        password: (await rt.store.readSecret(rt.meta.name, 'supervisor-password')) ?? '',
+        minfds: chooseMinfds(await hardFileLimit(rt, host)),
+        instances: rt.instancesOn(host),
+      }),
+    );
+  return {
+    id: `supervisor-config:${host}`,
+    title: `write supervisor.ini on ${host}`,
+    host,
+    run: async () => {
+      await rt.daemon(host).writeConfig(await render());
+      return undefined;
+    },
+  };
+}
+
+export function ensureSupervisordStep(rt: ClusterRuntime, host: string): Step {
+  return {
+    id: `supervisord:${host}`,
+    title: `start supervisord on ${host}`,
+    host,
+    run: async () => {
+      const daemon = rt.daemon(host);
+      const probes = rt.instancesOn(host).map(orphanProbe);
+      const result = await daemon.ensureRunning(probes);
+      // Programs supervisord runs are not orphans; only processes it does not know about are.
+      const programs = await rt.programs(host);
+      const running = new Set(
+        (await programs.status()).filter((p) => isRunningState(p.state)).map((p) => p.name),
+      );
+      const orphans = result.orphans.filter((o) => !running.has(o.program));
+      if (orphans.length > 0) {
+        const list = orphans
+          .map((o) => `${o.program}: pid ${o.pid} (${o.command ?? 'unknown command'}) on port ${o.port}`)
+          .join('; ');
+        throw new MupError(
+          `processes not run by this cluster's supervisord hold its ports or data: ${list}`,
+          {
+            hint: 'they are usually left by a killed supervisord: stop them (kill <pid>) and retry',
+          },
+        );
+      }
+      return result.started ? `started (pid ${result.pid})` : `already running (pid ${result.pid})`;
+    },
+  };
+}
+
+async function answersHello(instance: ResolvedInstance): Promise<boolean> {
+  try {
+    await hello(addressOf(instance), { timeoutMs: 2000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the program (if not running) and waits until the process answers hello: ready means healthy. */
+export async function startInstance(rt: ClusterRuntime, instance: ResolvedInstance): Promise<string> {
+  const programs = await rt.programs(instance.host);
+  const ref = programRef(instance);
+  const client = await rt.daemon(instance.host).client();
+  const name = processName(ref);
+  const before = await programs.info(ref);
+  if (!isRunningState(before.state)) {
+    const executor = rt.executor(instance.host);
+    if (!(await executor.isPortFree(instance.port))) {
+      throw new MupError(`port ${instance.port} on ${instance.host} is in use by another process`, {
+        hint: `find it with \`ss -ltnp 'sport = :${instance.port}'\`; stop it or change the port`,
+      });
+    }
+    try {
+      // Not waiting for RUNNING (startsecs): readiness is judged by hello below.
+      await client.startProcess(name, false);
+    } catch (error) {
+      if (!isFault(error, Fault.ALREADY_STARTED)) throw error;
+    }
+  }
+  const ready = await pollUntil(
+    async () => {
+      const info = await client.getProcessInfo(name);
+      if (!isRunningState(info.state)) throw new StartFailed(info.state, info.description);
+      return (await answersHello(instance)) ? info : undefined;
+    },
+    READY_TIMEOUT_MS,
+    150,
+  ).catch((error: unknown) => error);
+  if (ready instanceof StartFailed || ready === undefined) {
+    const info = await client.getProcessInfo(name).catch(() => undefined);
+    const executor = rt.executor(instance.host);
+    const [output, log] = await Promise.all([
+      executor.tailFile(instance.outputFile, 4096).catch(() => undefined),
+      executor.tailFile(instance.logFile, 4096).catch(() => undefined),
+    ]);
+    // After an early exit supervisord retries in the background; stop that so the program ends STOPPED.
+    if (info && isRunningState(info.state)) await client.stopProcess(name, true).catch(() => undefined);
+    const detail =
+      ready instanceof StartFailed
+        ? `exited during startup (${ready.state}: ${ready.description})`
+        : `did not answer hello within ${READY_TIMEOUT_MS / 1000}s (state ${info?.state ?? 'unknown'})`;
+    throw new ProgramError(instance.programName, 'exited-during-startup', detail, {
+      ...(output === undefined ? {} : { output: lastLines(output) }),
+      ...(log === undefined ? {} : { log: lastLines(log) }),
+    });
+  }
+  return `pid ${(ready as { pid: number }).pid}`;
+}
+
+class StartFailed extends Error {
+  constructor(
+    readonly state: string,
+    readonly description: string,
+  ) {
+    super(`${state}: ${description}`);
+  }
+}
+
+function lastLines(text: string, count = 15): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+export function startInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  return {
+    id: `start:${instance.id}`,
+    title: `start ${instance.programName} on ${instance.host}`,
+    host: instance.host,
+    run: () => startInstance(rt, instance),
+  };
+}
+
+function memberSpecs(rt: ClusterRuntime, set: ResolvedReplicaSet) {
+  return set.members.map((id) => {
+    const instance = rt.instances.find((i) => i.id === id);
+    if (!instance?.member) throw new MupError(`replica set ${set.name}: member ${id} is not in the topology`);
+    return { host: instance.host, port: instance.port, options: instance.member };
+  });
+}
+
+/** The member that runs replSetInitiate: the first data-bearing, electable one. */
+function initiator(rt: ClusterRuntime, set: ResolvedReplicaSet) {
+  const members = memberSpecs(rt, set);
+  const chosen = members.find((m) => !m.options.arbiterOnly && m.options.priority > 0) ?? members[0];
+  if (!chosen) throw new MupError(`replica set ${set.name} has no members`);
+  return chosen;
+}
+
+export function initiateReplicaSetStep(rt: ClusterRuntime, set: ResolvedReplicaSet): Step {
+  return {
+    id: `initiate:${set.name}`,
+    title: `replSetInitiate ${set.name} with ${set.members.length} member${set.members.length === 1 ? '' : 's'}`,
+    isDone: () => isInitiated(initiator(rt, set)),
+    run: async () => {
+      const config = buildReplicaSetConfig(set.name, memberSpecs(rt, set), set.settings, {
+        configsvr: set.purpose === 'config',
+        version: rt.meta.version,
+      });
+      await initiateReplicaSet(initiator(rt, set), config);
+      return undefined;
+    },
+  };
+}
+
+export function waitReplicaSetStep(rt: ClusterRuntime, set: ResolvedReplicaSet): Step {
+  return {
+    id: `healthy:${set.name}`,
+    title: `wait until ${set.name} has a primary and every member is healthy`,
+    run: async () => {
+      const { primary } = await waitForHealthyReplicaSet(set.name, memberSpecs(rt, set), HEALTHY_TIMEOUT_MS);
+      return `primary ${primary}`;
+    },
+  };
+}
+
+export function addShardStep(rt: ClusterRuntime, set: ResolvedReplicaSet, mongos: ResolvedInstance): Step {
+  const members = memberSpecs(rt, set).filter((m) => !m.options.arbiterOnly);
+  return {
+    id: `add-shard:${set.name}`,
+    title: `addShard ${set.name} through ${mongos.id}`,
+    isDone: async () => (await listShards(addressOf(mongos))).some((s) => s._id === set.name),
+    run: async () => {
+      await addShard(addressOf(mongos), set.name, members);
+      return undefined;
+    },
+  };
+}
+
+export function verifyShardsStep(rt: ClusterRuntime, mongos: ResolvedInstance): Step {
+  const expected = rt.meta.topology.replicaSets.filter((s) => s.purpose === 'shard').map((s) => s.name);
+  return {
+    id: 'verify-shards',
+    title: `verify listShards shows ${expected.join(', ')}`,
+    run: async () => {
+      const shards = (await listShards(addressOf(mongos))).map((s) => String(s._id));
+      const missing = expected.filter((name) => !shards.includes(name));
+      if (missing.length > 0)
+        throw new MupError(
+          `listShards does not show ${missing.join(', ')} (it shows ${shards.join(', ') || 'none'})`,
+        );
+      return `shards: ${shards.join(', ')}`;
+    },
+  };
+}
+
+export function stopInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  return {
+    id: `stop:${instance.id}`,
+    title: `stop ${instance.programName} on ${instance.host}`,
+    host: instance.host,
+    run: async () => {
+      const programs = await rt.programs(instance.host);
+      const info = await programs.stop(programRef(instance));
+      return `${info.state}`;
+    },
+  };
+}
+
+export function setStatusStep(rt: ClusterRuntime, status: ClusterStatus): Step {
+  return {
+    id: `status:${status}`,
+    title: `record cluster status ${status}`,
+    run: async () => {
+      const meta = await rt.store.read(rt.meta.name);
+      await rt.store.write({ ...meta, status });
+      return undefined;
+    },
+  };
+}
