@@ -1,0 +1,260 @@
+// Secondary data path: pull the sync source's oplog over the wire (find on local.oplog.rs with
+// {ts: {$gte: lastFetched}}, tailable/awaitData), apply it, report progress (replSetUpdatePosition),
+// and roll back our divergent entries when the source's history no longer contains our last entry.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BSON, type Document, Int32, Long, Timestamp } from 'bson';
+import { MemberState } from './member-state.js';
+import { type OplogEntry, opsForEntry, parseEntry } from './oplog.js';
+import { compareOpTime, NULL_OPTIME, numberOf, type OpTime, opTimeFromBson, opTimeToBson } from './optime.js';
+import { type ReplSetRole, sleep } from './role.js';
+
+const BATCH = 1000;
+
+function opTimeKey(o: OpTime): string {
+  return `${o.secs}:${o.inc}:${o.term}`;
+}
+
+export class OplogFetcher {
+  private readonly role: ReplSetRole;
+  private running = false;
+  private updatePending = false;
+  private updateInFlight = false;
+
+  constructor(role: ReplSetRole) {
+    this.role = role;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private shouldFetch(): boolean {
+    const s = this.role.topo.state;
+    const self = this.role.topo.self;
+    if (!self || self.arbiterOnly) return false;
+    return s === MemberState.SECONDARY || s === MemberState.STARTUP2 || s === MemberState.RECOVERING;
+  }
+
+  private idleMs(): number {
+    const s = this.role.topo.config?.settings;
+    return s ? Math.max(10, Math.min(200, Math.floor(s.heartbeatIntervalMillis / 4))) : 200;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        const progressed = await this.fetchOnce();
+        if (!progressed) await sleep(this.idleMs());
+      } catch (err) {
+        this.role.logRepl('I', 21275, 'Error fetching oplog', { error: (err as Error).message });
+        await sleep(this.idleMs());
+      }
+    }
+  }
+
+  /** One fetch round; returns true when it should run again at once. */
+  private async fetchOnce(): Promise<boolean> {
+    const role = this.role;
+    const topo = role.topo;
+    const config = topo.config;
+    if (!config || !this.shouldFetch()) {
+      role.syncSourceHost = '';
+      return false;
+    }
+    const idx = topo.chooseSyncSource(Date.now());
+    const source = idx >= 0 ? config.members[idx] : undefined;
+    if (!source) {
+      if (role.syncSourceHost !== '') role.syncSourceHost = '';
+      return false;
+    }
+    if (role.syncSourceHost !== source.host) {
+      role.logRepl('I', 21799, 'Sync source candidate chosen', { syncSource: source.host });
+      role.syncSourceHost = source.host;
+      topo.syncSourceIndex = idx;
+    }
+    const last = role.oplog.last();
+    const awaitMs = Math.max(50, Math.min(1000, Math.floor(config.settings.electionTimeoutMillis / 2)));
+    const filter = last ? { ts: { $gte: new Timestamp({ t: last.opTime.secs, i: last.opTime.inc }) } } : {};
+    const reply = await role.peers.run(
+      source.host,
+      'fetch',
+      {
+        find: 'oplog.rs',
+        filter,
+        tailable: true,
+        awaitData: true,
+        maxTimeMS: new Int32(awaitMs),
+        batchSize: new Int32(BATCH),
+        term: Long.fromNumber(topo.term),
+        $readPreference: { mode: 'secondaryPreferred' },
+      },
+      awaitMs + config.settings.heartbeatTimeoutSecs * 1000,
+      'local',
+    );
+    if (numberOf(reply.ok) !== 1) {
+      role.peers.reset(source.host);
+      return false;
+    }
+    const cursor = (reply.cursor ?? {}) as Document;
+    const raw = (Array.isArray(cursor.firstBatch) ? cursor.firstBatch : []) as Document[];
+    let docs = raw;
+    if (last) {
+      const first = raw[0] ? parseEntry(raw[0]) : null;
+      if (!first) return false; // the source is behind us: nothing to take from it yet
+      if (compareOpTime(first.opTime, last.opTime) !== 0) {
+        await this.rollback(source.host);
+        return true;
+      }
+      docs = raw.slice(1);
+    }
+    const meta = (reply.$replData ?? {}) as Document;
+    const applied = this.apply(docs, topo.self?.secondaryDelaySecs ?? 0);
+    const lc = opTimeFromBson(meta.lastOpCommitted);
+    if (lc && topo.advanceCommitPointFromSource(lc, Date.now(), true)) role.commitPointAdvanced();
+    if (topo.state === MemberState.STARTUP2 && raw.length < BATCH && applied === docs.length) {
+      const old = topo.state;
+      topo.setState(MemberState.SECONDARY);
+      topo.resetElectionTimer(Date.now());
+      role.logRepl('I', 21192, 'Initial sync done');
+      role.stateChanged(old);
+    }
+    if (applied > 0) this.reportPosition();
+    return applied > 0 && applied === docs.length && raw.length >= BATCH;
+  }
+
+  /** Applies entries in order; a delayed member stops at the first entry newer than its delay. */
+  private apply(docs: Document[], delaySecs: number): number {
+    const role = this.role;
+    const storage = role.node.requireStorage();
+    let n = 0;
+    for (const doc of docs) {
+      const e = parseEntry(doc);
+      if (!e) continue;
+      if (delaySecs > 0 && e.wallMs > Date.now() - delaySecs * 1000) break;
+      role.applyFetched([doc], (d) => opsForEntry(d, storage));
+      n++;
+    }
+    return n;
+  }
+
+  /** replSetUpdatePosition to the sync source and the primary, coalesced. */
+  reportPosition(): void {
+    if (this.updateInFlight) {
+      this.updatePending = true;
+      return;
+    }
+    const role = this.role;
+    const topo = role.topo;
+    const config = topo.config;
+    const self = topo.self;
+    if (!config || !self) return;
+    const targets = new Set<string>();
+    if (role.syncSourceHost) targets.add(role.syncSourceHost);
+    const primary = topo.primaryIndex >= 0 ? config.members[topo.primaryIndex] : undefined;
+    if (primary && primary.host !== self.host) targets.add(primary.host);
+    if (targets.size === 0) return;
+    const body = {
+      replSetUpdatePosition: 1,
+      optimes: [
+        {
+          durableOpTime: opTimeToBson(topo.myDurable),
+          durableWallTime: new Date(topo.myAppliedWallMs),
+          appliedOpTime: opTimeToBson(topo.myApplied),
+          appliedWallTime: new Date(topo.myAppliedWallMs),
+          memberId: new Int32(self.id),
+          cfgver: new Int32(config.version),
+        },
+      ],
+    };
+    this.updateInFlight = true;
+    void Promise.allSettled([...targets].map((h) => role.peers.run(h, 'misc', body, 5000))).finally(() => {
+      this.updateInFlight = false;
+      if (this.updatePending) {
+        this.updatePending = false;
+        this.reportPosition();
+      }
+    });
+  }
+
+  /**
+   * Rollback (recover-to-timestamp style): find the newest entry both oplogs share, save the documents
+   * our divergent entries touched under dbPath/rollback, and recover the data and oplog to that point.
+   */
+  private async rollback(host: string): Promise<void> {
+    const role = this.role;
+    const topo = role.topo;
+    const old = topo.state;
+    topo.setState(MemberState.ROLLBACK);
+    role.stateChanged(old);
+    role.logRepl('I', 21593, 'Transition to ROLLBACK', { syncSource: host });
+    try {
+      const mine = role.oplog.newestFirst(BATCH);
+      const newest = mine[0];
+      if (!newest) return;
+      const reply = await role.peers.run(
+        host,
+        'fetch',
+        {
+          find: 'oplog.rs',
+          filter: { ts: { $lte: new Timestamp({ t: newest.opTime.secs, i: newest.opTime.inc }) } },
+          sort: { $natural: -1 },
+          limit: new Int32(BATCH),
+          $readPreference: { mode: 'secondaryPreferred' },
+        },
+        10_000,
+        'local',
+      );
+      const theirs = new Set<string>();
+      const batch = ((reply.cursor as Document | undefined)?.firstBatch ?? []) as Document[];
+      for (const d of batch) {
+        const e = parseEntry(d);
+        if (e) theirs.add(opTimeKey(e.opTime));
+      }
+      const common = mine.find((e) => theirs.has(opTimeKey(e.opTime)));
+      const commonPoint = common?.opTime ?? NULL_OPTIME;
+      if (!common && batch.length >= BATCH) {
+        role.logRepl('E', 21600, 'Rollback failed: common point not found');
+        return;
+      }
+      const divergent = mine.filter((e) => compareOpTime(e.opTime, commonPoint) > 0);
+      this.saveRollbackFiles(divergent);
+      const storage = role.node.requireStorage();
+      storage.recoverToTimestamp(new Timestamp({ t: commonPoint.secs, i: commonPoint.inc }));
+      role.oplog.reload(storage);
+      topo.resetMyOpTimes(role.oplog.lastOpTime(), role.oplog.last()?.wallMs ?? 0);
+      role.logRepl('I', 21612, 'Rollback complete', {
+        commonPoint: opTimeToBson(commonPoint),
+        entriesRolledBack: divergent.length,
+      });
+    } finally {
+      const o = topo.state;
+      topo.setState(MemberState.SECONDARY);
+      topo.resetElectionTimer(Date.now());
+      role.stateChanged(o);
+    }
+  }
+
+  /** Writes the pre-rollback versions of the documents our divergent entries changed (rollback/ dir). */
+  private saveRollbackFiles(divergent: OplogEntry[]): void {
+    const storage = this.role.node.requireStorage();
+    const dir = join(this.role.node.options.dbPath, 'rollback');
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    for (const e of divergent) {
+      const ns = typeof e.doc.ns === 'string' ? e.doc.ns : '';
+      const dot = ns.indexOf('.');
+      if (dot < 0 || !['i', 'u'].includes(String(e.doc.op))) continue;
+      const o = (e.doc.o ?? {}) as Document;
+      const current = storage.getCollection(ns.slice(0, dot), ns.slice(dot + 1))?.findById(o._id);
+      if (!current) continue;
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(join(dir, `${ns}.${stamp}.bson`), BSON.serialize(current));
+    }
+  }
+}

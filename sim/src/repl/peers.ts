@@ -1,0 +1,63 @@
+// Connections to the other members, one lazily opened WireClient per host and purpose (heartbeats,
+// votes, oplog fetching), so a long-polling oplog fetch never delays a heartbeat. TCP only (SIMULATOR.md).
+import type { Document } from 'bson';
+import { WireClient } from '../wire/client.js';
+import { hostName, hostPort } from './config.js';
+
+export type Channel = 'heartbeat' | 'election' | 'fetch' | 'misc';
+
+export class PeerPool {
+  private readonly clients = new Map<string, Promise<WireClient>>();
+  private closed = false;
+
+  /** Runs a command on `host` (admin db unless given); rejects on connection failure or timeout. */
+  async run(
+    host: string,
+    channel: Channel,
+    body: Document,
+    timeoutMs: number,
+    db = 'admin',
+  ): Promise<Document> {
+    if (this.closed) throw new Error('replication is shutting down');
+    const key = `${channel}|${host}`;
+    let pending = this.clients.get(key);
+    if (!pending) {
+      pending = WireClient.connect(
+        hostName(host).replace(/^\[|\]$/g, ''),
+        hostPort(host),
+        Math.min(timeoutMs, 5000),
+      );
+      this.clients.set(key, pending);
+      pending.catch(() => {
+        if (this.clients.get(key) === pending) this.clients.delete(key);
+      });
+    }
+    const client = await pending;
+    if (client.isClosed) {
+      if (this.clients.get(key) === pending) this.clients.delete(key);
+      return this.run(host, channel, body, timeoutMs, db);
+    }
+    try {
+      return await client.command(db, body, timeoutMs);
+    } catch (err) {
+      if (client.isClosed && this.clients.get(key) === pending) this.clients.delete(key);
+      throw err;
+    }
+  }
+
+  /** Drops the connections to a host (after a failure, so the next call reconnects). */
+  reset(host: string): void {
+    for (const [key, p] of this.clients) {
+      if (key.endsWith(`|${host}`)) {
+        this.clients.delete(key);
+        p.then((c) => c.close()).catch(() => undefined);
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.clients.values()) p.then((c) => c.close()).catch(() => undefined);
+    this.clients.clear();
+  }
+}
