@@ -59,6 +59,11 @@ export class CommandRegistry {
     return this.table.has(name);
   }
 
+  /** The spec registered under a name (a role may wrap a core command, e.g. find on local.oplog.rs). */
+  get(name: string): CommandSpec | undefined {
+    return this.table.get(name);
+  }
+
   /** Runs a command and always returns a reply document (errors included). */
   async run(ctx: CommandContext): Promise<Document> {
     const node = ctx.node;

@@ -1,5 +1,4 @@
 // Entry point the core loads when mongod runs with --replSet (see sim/src/replication.ts).
-import type { CommandSpec } from '../commands/registry.js';
 import type { SimNode } from '../node.js';
 import type { ReplicationRole } from '../replication.js';
 import { registerReplCommands } from './commands.js';
@@ -10,13 +9,10 @@ import { ReplSetRole } from './role.js';
 export function createReplSetRole(node: SimNode): ReplicationRole {
   const role = new ReplSetRole(node);
   installElections(role);
+  // The core's commands are registered before the role: find is wrapped for oplog fetches only.
+  registerReplCommands(role, node.commands.get('find'));
   const fetcher = new OplogFetcher(role);
-  role.onStart = () => {
-    // Registered at start so the core's own commands (find among them) are already in the table.
-    const registry = node.commands as unknown as { get?: (name: string) => CommandSpec | undefined };
-    registerReplCommands(role, registry.get?.('find'));
-    fetcher.start();
-  };
+  role.onStart = () => fetcher.start();
   role.onStop = () => fetcher.stop();
   return role;
 }

@@ -77,6 +77,11 @@ export function idIndexSpec(): Document {
   return { v: 2, key: { _id: 1 }, name: '_id_' };
 }
 
+/** local.oplog.rs entries have no _id: they are keyed by their unique, ordered ts. */
+function storedKey(db: string, coll: string, doc: Document): string {
+  return db === 'local' && coll === 'oplog.rs' ? `ts:${String(doc.ts)}` : idKey(doc._id);
+}
+
 type Catalog = Map<string, Map<string, Collection>>;
 
 /** Thrown when a journal record cannot be applied (a bug in the caller, never user input). */
@@ -116,7 +121,7 @@ function applyOp(catalog: Catalog, op: StorageOp): void {
       return;
     case 'insert':
     case 'replace':
-      coll(op.db, op.coll).docs.set(idKey(op.doc._id), op.doc);
+      coll(op.db, op.coll).docs.set(storedKey(op.db, op.coll, op.doc), op.doc);
       return;
     case 'delete':
       coll(op.db, op.coll).docs.delete(idKey(op.id));
@@ -169,7 +174,7 @@ function loadSnapshot(path: string, catalog: Catalog): void {
       }
       m.set(rec.coll, current);
     } else if (rec.t === 'doc' && current) {
-      current.docs.set(idKey(rec.doc._id), rec.doc);
+      current.docs.set(storedKey(rec.db, rec.coll, rec.doc), rec.doc);
     }
   }
 }
