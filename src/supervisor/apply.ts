@@ -37,7 +37,7 @@ export interface ApplyResult {
 export class SupervisorConfigRejectedError extends MupError {
   constructor(detail: string, cause: unknown) {
     super(`supervisord rejected the new supervisor.ini: ${detail}`, {
-      hint: 'the daemon keeps running with its previous configuration; fix the file and apply again',
+      hint: 'the daemon keeps running with its previous configuration (restored on disk); fix the change and apply again',
       cause,
     });
   }
@@ -50,12 +50,17 @@ export async function applySupervisorConfig(
 ): Promise<ApplyResult> {
   const client = await daemon.client();
   const control = new ProgramControl(client, daemon.executor);
+  const previous = (await daemon.executor.exists(daemon.iniPath))
+    ? (await daemon.executor.readFile(daemon.iniPath)).toString('utf8')
+    : undefined;
   await daemon.writeConfig(iniText);
   let diff: Awaited<ReturnType<typeof client.reloadConfig>>;
   try {
     diff = await client.reloadConfig();
   } catch (error) {
     if (error instanceof SupervisorFault && error.code === Fault.CANT_REREAD) {
+      // Put the file the daemon runs with back, so a later daemon start does not trip over the bad one.
+      if (previous !== undefined) await daemon.writeConfig(previous);
       throw new SupervisorConfigRejectedError(error.detail, error);
     }
     throw error;

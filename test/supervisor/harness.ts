@@ -23,7 +23,8 @@ export interface TestHost {
   httpPort: number;
   /** Renders supervisor.ini for these programs (startsecs=1 unless given) and writes it (0600). */
   writeIni(programs: readonly SupervisorProgram[], groups?: readonly SupervisorGroup[]): Promise<string>;
-  renderIni(programs: readonly SupervisorProgram[], groups?: readonly SupervisorGroup[]): string;
+  /** Renders supervisor.ini and creates the programs' log dirs (supervisord refuses missing ones), without writing it. */
+  renderIni(programs: readonly SupervisorProgram[], groups?: readonly SupervisorGroup[]): Promise<string>;
   control(): Promise<ProgramControl>;
   /** Pids a test created outside supervisord's knowledge (orphans) that cleanup must kill. */
   trackPid(pid: number): void;
@@ -52,8 +53,12 @@ export async function makeTestHost(t: Cleanup, cluster = 'test'): Promise<TestHo
     password,
   });
   const extraPids = new Set<number>();
-  const renderIni = (programs: readonly SupervisorProgram[], groups: readonly SupervisorGroup[] = []) =>
-    renderSupervisorIni({
+  const renderIni = async (
+    programs: readonly SupervisorProgram[],
+    groups: readonly SupervisorGroup[] = [],
+  ) => {
+    for (const program of programs) await mkdir(join(program.outputFile, '..'), { recursive: true });
+    return renderSupervisorIni({
       cluster,
       supervisorDir,
       httpPort,
@@ -63,6 +68,7 @@ export async function makeTestHost(t: Cleanup, cluster = 'test'): Promise<TestHo
       programs,
       groups,
     });
+  };
   t.after(async () => {
     const pids = new Set(extraPids);
     try {
@@ -94,8 +100,7 @@ export async function makeTestHost(t: Cleanup, cluster = 'test'): Promise<TestHo
     httpPort,
     renderIni,
     async writeIni(programs, groups = []) {
-      for (const program of programs) await mkdir(join(program.outputFile, '..'), { recursive: true });
-      const text = renderIni(programs, groups);
+      const text = await renderIni(programs, groups);
       await daemon.writeConfig(text);
       return text;
     },

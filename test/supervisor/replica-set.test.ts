@@ -131,7 +131,7 @@ describe('replica set of simulated mongods under supervisord', () => {
         ? { ...member.program, command: [...member.program.command, '--quiet'] }
         : member.program,
     );
-    const result = await applySupervisorConfig(host.daemon, host.renderIni(changed));
+    const result = await applySupervisorConfig(host.daemon, await host.renderIni(changed));
     assert.deepEqual(result, {
       added: [],
       changed: [target.program.name],
@@ -148,7 +148,7 @@ describe('replica set of simulated mongods under supervisord', () => {
     const targetPid = afterApply.find((status) => status.name === target.program.name)?.pid ?? 0;
     const args = await host.executor.run('ps', ['-o', 'args=', '-p', String(targetPid)]);
     assert.match(args.stdout, /--quiet/);
-    const again = await applySupervisorConfig(host.daemon, host.renderIni(changed));
+    const again = await applySupervisorConfig(host.daemon, await host.renderIni(changed));
     assert.deepEqual(again, { added: [], changed: [], removed: [], started: [] });
   });
 

@@ -1,0 +1,131 @@
+// Applying supervisor.ini changes to a live daemon: only changed groups are touched, in the caller's order;
+// a broken file is refused and the daemon keeps its old configuration.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { applySupervisorConfig, SupervisorConfigRejectedError } from '../../src/supervisor/apply.js';
+import { freePort, makeTestHost, refOf, standInProgram } from './harness.js';
+
+describe('applySupervisorConfig', () => {
+  it('adds, removes and replaces only what changed, in the order given, with callbacks around each', async (t) => {
+    const host = await makeTestHost(t, 'apply');
+    const [a, b, c, d] = [
+      standInProgram(host.root, 'a', await freePort()),
+      standInProgram(host.root, 'b', await freePort()),
+      standInProgram(host.root, 'c', await freePort()),
+      standInProgram(host.root, 'd', await freePort()),
+    ];
+    assert.ok(a && b && c && d);
+    await host.writeIni([a, b, c]);
+    await host.daemon.ensureRunning();
+    const control = await host.control();
+    for (const program of [a, b, c]) host.trackPid((await control.start(refOf(program))).pid);
+    const pidOf = async (name: string) => (await control.info({ name })).pid;
+    const aPid = await pidOf('a');
+
+    const events: string[] = [];
+    const changedB = { ...b, command: [...b.command, '--tag', 'v2'] };
+    const changedC = { ...c, command: [...c.command, '--tag', 'v2'] };
+    const result = await applySupervisorConfig(
+      host.daemon,
+      await host.renderIni([a, changedB, changedC, d]),
+      {
+        order: (changed) => {
+          events.push(`order ${changed.join(',')}`);
+          return ['c', 'b'];
+        },
+        beforeReplace: async (group) => {
+          events.push(`before ${group}`);
+        },
+        afterReplace: async (group) => {
+          events.push(`after ${group} ${(await control.info({ name: group })).state}`);
+        },
+      },
+    );
+    assert.deepEqual(result, { added: ['d'], changed: ['b', 'c'], removed: [], started: ['c', 'b'] });
+    assert.deepEqual(events, ['order b,c', 'before c', 'after c RUNNING', 'before b', 'after b RUNNING']);
+    assert.equal(await pidOf('a'), aPid);
+    assert.equal(
+      (await control.info({ name: 'd' })).state,
+      'STOPPED',
+      'added programs are not started by default',
+    );
+    for (const name of ['b', 'c']) host.trackPid(await pidOf(name));
+
+    // Removing a running program stops it first.
+    const removed = await applySupervisorConfig(host.daemon, await host.renderIni([a, changedB, d]));
+    assert.deepEqual(removed, { added: [], changed: [], removed: ['c'], started: [] });
+    assert.deepEqual((await control.status()).map((s) => s.name).sort(), ['a', 'b', 'd']);
+    assert.equal(await pidOf('a'), aPid);
+  });
+
+  it('starts added programs when asked to', async (t) => {
+    const host = await makeTestHost(t, 'addstart');
+    const a = standInProgram(host.root, 'a', await freePort());
+    await host.writeIni([]);
+    await host.daemon.ensureRunning();
+    const result = await applySupervisorConfig(host.daemon, await host.renderIni([a]), {
+      shouldStart: () => true,
+    });
+    assert.deepEqual(result.started, ['a']);
+    const info = await (await host.control()).info({ name: 'a' });
+    host.trackPid(info.pid);
+    assert.equal(info.state, 'RUNNING');
+  });
+
+  it('replaces a whole [group:] when one of its programs changes', async (t) => {
+    const host = await makeTestHost(t, 'groups');
+    const a = standInProgram(host.root, 'a', await freePort());
+    const b = standInProgram(host.root, 'b', await freePort());
+    const groups = [{ name: 'rs0', programs: ['a', 'b'] }];
+    await host.writeIni([a, b], groups);
+    await host.daemon.ensureRunning();
+    const control = await host.control();
+    const before = await Promise.all([a, b].map((p) => control.start(refOf(p, 'rs0'))));
+    for (const info of before) host.trackPid(info.pid);
+    const changedA = { ...a, command: [...a.command, '--tag', 'v2'] };
+    const result = await applySupervisorConfig(host.daemon, await host.renderIni([changedA, b], groups));
+    assert.deepEqual(result.changed, ['rs0']);
+    const after = await control.status();
+    for (const info of after) host.trackPid(info.pid);
+    // supervisord's unit of reload is the group: both members were restarted.
+    assert.deepEqual(
+      after.map((info) => [info.fullName, info.state]),
+      [
+        ['rs0:a', 'RUNNING'],
+        ['rs0:b', 'RUNNING'],
+      ],
+    );
+    for (const [index, info] of after.entries()) assert.notEqual(info.pid, before[index]?.pid);
+  });
+
+  it('refuses a file supervisord cannot read, keeping the running config and restoring the old file', async (t) => {
+    const host = await makeTestHost(t, 'reject');
+    const a = standInProgram(host.root, 'a', await freePort());
+    const original = await host.writeIni([a]);
+    await host.daemon.ensureRunning();
+    const broken = `${await host.renderIni([a])}\n[program:bad]\ncommand=/bin/true\nautorestart=sometimes\n`;
+    await assert.rejects(applySupervisorConfig(host.daemon, broken), (error: unknown) => {
+      assert.ok(error instanceof SupervisorConfigRejectedError);
+      assert.match(error.message, /invalid 'autorestart' value 'sometimes'/);
+      return true;
+    });
+    assert.deepEqual(
+      (await (await host.control()).status()).map((s) => s.name),
+      ['a'],
+    );
+    assert.equal(await readFile(host.daemon.iniPath, 'utf8'), original, 'the previous file is restored');
+  });
+
+  it('refuses an order that does not list exactly the changed groups', async (t) => {
+    const host = await makeTestHost(t, 'badorder');
+    const a = standInProgram(host.root, 'a', await freePort());
+    await host.writeIni([a]);
+    await host.daemon.ensureRunning();
+    const changed = { ...a, command: [...a.command, '--tag', 'x'] };
+    await assert.rejects(
+      applySupervisorConfig(host.daemon, await host.renderIni([changed]), { order: () => ['zzz'] }),
+      /must list exactly the changed groups \(a\)/,
+    );
+  });
+});
