@@ -56,7 +56,8 @@ describe('program output and daemon log', () => {
     await waitFor('output', async () =>
       (await tailProgramOutput(client, 'talker:talker', 100)).includes('bytes') ? true : undefined,
     );
-    assert.match(await tailProgramOutput(client, 'talker:talker', 100), /raw \x01\x1b\[0m bytes\n$/);
+    const tail = await tailProgramOutput(client, 'talker:talker', 100);
+    assert.ok(tail.endsWith('raw \u0001\u001b[0m bytes\n'), JSON.stringify(tail));
 
     const controller = new AbortController();
     const follow = followProgramOutput(client, 'talker:talker', {
