@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Document } from 'bson';
 import { parseDocument } from 'yaml';
+import { configDbProblem } from './sharding/connection-string.js';
 import { atLeast, hasJournalOptions, type Program, type VersionInfo } from './version.js';
 
 type OptionType = 'int' | 'double' | 'string' | 'bool' | 'stringOrList';
@@ -550,6 +551,8 @@ export function parseOptions(argv: string[], program: Program, version: VersionI
   if (program === 'mongos' && !configDB) {
     throw new OptionsError('BadValue: error: no args for --configdb');
   }
+  const configDbError = configDB ? configDbProblem(configDB) : undefined;
+  if (configDbError) throw new OptionsError(configDbError);
   const defaultPort = clusterRole === 'configsvr' ? 27019 : clusterRole === 'shardsvr' ? 27018 : 27017;
   const port = get<number>('net.port') ?? defaultPort;
   if (port < 0 || port > 65535) throw new OptionsError(`BadValue: port number ${port} is out of range`);

@@ -15,6 +15,7 @@ import { Logger } from './log.js';
 import { SimNode } from './node.js';
 import { OptionsError, parseOptions, type ServerOptions } from './options.js';
 import type { ReplicationRole, ReplicationRoleFactory } from './replication.js';
+import { initSharding } from './sharding/index.js';
 import { DbPathLock } from './storage/lockfile.js';
 import { Storage } from './storage/store.js';
 import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
@@ -251,10 +252,13 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
     storage.apply(fcvWriteOps(storage, { version: version.series }));
   }
   if (isMongod && options.replSetName) node.role = await loadReplSetRole(node);
+  // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
+  const sharding = initSharding(node);
 
   const delay = Number(process.env.MONGOD_SIM_STARTUP_DELAY_MS ?? 0);
   if (delay > 0) await sleep(delay);
 
+  await sharding.beforeListen();
   const server = new WireServer(node);
   const addresses = listenAddresses(options);
   try {
@@ -289,6 +293,7 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
   }
 
   await node.role.start();
+  sharding.start();
   for (const a of addresses) log.info('NETWORK', 23015, 'listener', 'Listening on', { address: a });
   log.info(
     'NETWORK',

@@ -1,0 +1,59 @@
+// Entry point of the sharding roles, called by startup.ts once the core commands and the replication
+// role exist: mongos gets the router and its commands (and waits for the config servers before it
+// listens); a config server gets the catalog commands and the balancer; every mongod answers the
+// shard-side `_addShard` (refused without --shardsvr). Source: reference/mongod-behavior.md §4.
+import type { SimNode } from '../node.js';
+import { ConfigServer, registerConfigServerCommands, registerShardServerCommands } from './configsvr.js';
+import { registerMongosCommands } from './mongos.js';
+import { Router } from './router.js';
+
+export interface ShardingHooks {
+  /** Runs before the port is bound (mongos: until the shard registry loads). */
+  beforeListen(): Promise<void>;
+  /** Runs once the server listens. */
+  start(): void;
+  stop(): void;
+}
+
+const NONE: ShardingHooks = { beforeListen: async () => {}, start: () => {}, stop: () => {} };
+
+export function initSharding(node: SimNode): ShardingHooks {
+  if (node.program === 'mongos') {
+    const router = new Router(node);
+    registerMongosCommands(node.commands, router);
+    return {
+      beforeListen: () => waitWithSignals(router),
+      start: () => {},
+      stop: () => router.close(),
+    };
+  }
+  const server = node.options.clusterRole === 'configsvr' ? new ConfigServer(node) : undefined;
+  registerConfigServerCommands(node.commands, server);
+  registerShardServerCommands(node.commands, node);
+  if (!server) return NONE;
+  return {
+    beforeListen: NONE.beforeListen,
+    start: () => server.startBalancer(),
+    stop: () => server.stopBalancer(),
+  };
+}
+
+/** While mongos waits for its config servers, SIGTERM/SIGINT still end it cleanly (exit 0). */
+async function waitWithSignals(router: Router): Promise<void> {
+  const onSignal = (): void => {
+    router.node.log.info('CONTROL', 23377, 'SignalHandler', 'Received signal', {
+      signal: 15,
+      error: 'Terminated',
+    });
+    router.node.log.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await router.waitForConfigServers();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
