@@ -23,6 +23,25 @@ export interface PositionedIssue {
   message: string;
 }
 
+/** A short description of a YAML value for messages: `a string "x"`, `the fraction 1.5`, `a list`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string':
+      return `a string ${JSON.stringify(value)}`;
+    case 'number':
+      if (!Number.isFinite(value)) return `${value}`;
+      return Number.isInteger(value) ? `the number ${value}` : `the fraction ${value}`;
+    case 'boolean':
+      return `${value}`;
+    case 'object':
+      return 'a mapping';
+    default:
+      return typeof value;
+  }
+}
+
 export function formatPath(path: IssuePath): string {
   return path.map(String).join('.');
 }

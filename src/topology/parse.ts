@@ -1,7 +1,13 @@
 // Topology text → checked TopologySpec, or every syntax and schema problem with its line and column.
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { formatPath, type IssuePath, type PositionedIssue, type TopologyIssue } from './issues.js';
+import {
+  describeValue,
+  formatPath,
+  type IssuePath,
+  type PositionedIssue,
+  type TopologyIssue,
+} from './issues.js';
 import { locate } from './positions.js';
 import { type TopologySpec, topologySchema } from './schema.js';
 
@@ -96,10 +102,16 @@ function fromZodIssue(issue: z.core.$ZodIssue, data: unknown): TopologyIssue[] {
     case 'invalid_type': {
       const value = valueAt(data, path);
       if (value === undefined) return [{ path, message: 'is required (required key)' }];
-      return [{ path, message: `must be ${expectedText(issue.expected)}, got ${describe(value)} (type)` }];
+      // Schemas with their own wording (integers) already say what was found.
+      if (issue.message.endsWith('(type)')) return [{ path, message: issue.message }];
+      return [
+        { path, message: `must be ${expectedText(issue.expected)}, got ${describeValue(value)} (type)` },
+      ];
     }
     case 'invalid_union':
-      return [{ path, message: `must be a number or a string, got ${describe(valueAt(data, path))} (type)` }];
+      return [
+        { path, message: `must be a number or a string, got ${describeValue(valueAt(data, path))} (type)` },
+      ];
     default: {
       // Our own messages already end with "(rule)"; zod's generic ones get a generic rule name.
       const message = issue.message.endsWith(')') ? issue.message : `${issue.message} (value)`;
@@ -125,23 +137,6 @@ function expectedText(expected: string): string {
       return 'a list';
     default:
       return expected;
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'an empty value';
-  if (Array.isArray(value)) return 'a list';
-  switch (typeof value) {
-    case 'string':
-      return `a string ${JSON.stringify(value)}`;
-    case 'number':
-      return Number.isInteger(value) ? `the number ${value}` : `the fraction ${value}`;
-    case 'boolean':
-      return `${value}`;
-    case 'object':
-      return 'a mapping';
-    default:
-      return typeof value;
   }
 }
 

@@ -2,6 +2,16 @@
 // error, never silently ignored. Messages that carry a rule name end with "(rule)"; the generic ones are
 // worded by issues.ts. Cross-field rules (replica-set limits, sharding) live in rules.ts.
 import { z } from 'zod';
+import { describeValue } from './issues.js';
+
+/** An integer field; zod's own message for `"27017"` would say "number". */
+const int = () =>
+  z.int({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required (required key)'
+        : `must be an integer, got ${describeValue(issue.input)} (type)`,
+  });
 
 const PORT_RULE = 'must be between 1 and 65535, or 0 to allocate a free port (port range)';
 const SSH_PORT_RULE = 'must be between 1 and 65535 (port range)';
@@ -18,7 +28,7 @@ const host = nonEmpty.regex(/^[^\s,/]+$/, {
   error: 'must be a host name or IP address without spaces, commas or slashes (host)',
 });
 
-const port = z.int().min(0, { error: PORT_RULE }).max(65535, { error: PORT_RULE });
+const port = int().min(0, { error: PORT_RULE }).max(65535, { error: PORT_RULE });
 
 /** A mongod/mongos config fragment: YAML mapping, dotted keys allowed (`storage.wiredTiger...: 1`). */
 export const serverConfigSchema = z.record(z.string(), z.unknown());
@@ -32,14 +42,10 @@ const dirs = {
 
 const memberOptions = {
   priority: z.number().min(0, { error: PRIORITY_RULE }).max(1000, { error: PRIORITY_RULE }).optional(),
-  votes: z.int().min(0, { error: VOTES_RULE }).max(1, { error: VOTES_RULE }).optional(),
+  votes: int().min(0, { error: VOTES_RULE }).max(1, { error: VOTES_RULE }).optional(),
   hidden: z.boolean().optional(),
   arbiter_only: z.boolean().optional(),
-  secondary_delay_secs: z
-    .int()
-    .min(0, { error: DELAY_RULE })
-    .max(31_622_400, { error: DELAY_RULE })
-    .optional(),
+  secondary_delay_secs: int().min(0, { error: DELAY_RULE }).max(31_622_400, { error: DELAY_RULE }).optional(),
   tags: z.record(z.string(), z.string()).optional(),
   build_indexes: z.boolean().optional(),
 };
@@ -65,9 +71,9 @@ export const mongosServerSchema = z.strictObject({
   config: serverConfigSchema.optional(),
 });
 
-const positiveInt = (what: string) => z.int().min(1, { error: `must be a positive integer (${what})` });
+const positiveInt = (what: string) => int().min(1, { error: `must be a positive integer (${what})` });
 const timeoutOrMinusOne = (what: string) =>
-  z.int().min(-1, { error: `must be -1 (no limit), 0 or a positive integer (${what})` });
+  int().min(-1, { error: `must be -1 (no limit), 0 or a positive integer (${what})` });
 
 /** The `settings` document of replSetInitiate (MongoDB repl_set_config.idl). */
 export const replicaSetSettingsSchema = z.strictObject({
@@ -82,8 +88,8 @@ export const replicaSetSettingsSchema = z.strictObject({
     .optional(),
   getLastErrorDefaults: z
     .strictObject({
-      w: z.union([z.int().min(0), z.string().min(1)]).optional(),
-      wtimeout: z.int().min(0).optional(),
+      w: z.union([int().min(0), z.string().min(1)]).optional(),
+      wtimeout: int().min(0).optional(),
       j: z.boolean().optional(),
       fsync: z.boolean().optional(),
     })
@@ -94,7 +100,7 @@ export const replicaSetSettingsSchema = z.strictObject({
 
 export const globalSchema = z.strictObject({
   user: nonEmpty.optional(),
-  ssh_port: z.int().min(1, { error: SSH_PORT_RULE }).max(65535, { error: SSH_PORT_RULE }).optional(),
+  ssh_port: int().min(1, { error: SSH_PORT_RULE }).max(65535, { error: SSH_PORT_RULE }).optional(),
   ...dirs,
 });
 

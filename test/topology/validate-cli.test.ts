@@ -216,7 +216,7 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
   test('wrong type: a port given as text', async () => {
     await expectRejected(
       'mongod_servers:\n  - host: localhost\n    port: "27017"\n',
-      'topology.yaml:3:11  mongod_servers.0.port: must be a number, got a string "27017" (type)',
+      'topology.yaml:3:11  mongod_servers.0.port: must be an integer, got a string "27017" (type)',
     );
   });
 
@@ -484,7 +484,7 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
   test('a replica-set setting of the wrong type', async () => {
     await expectRejected(
       `replica_set_settings:\n  rs0: { electionTimeoutMillis: 10s }\nmongod_servers:\n${members(1)}\n`,
-      'topology.yaml:2:33  replica_set_settings.rs0.electionTimeoutMillis: must be a number, got a string "10s" (type)',
+      'topology.yaml:2:33  replica_set_settings.rs0.electionTimeoutMillis: must be an integer, got a string "10s" (type)',
     );
   });
 
@@ -577,7 +577,7 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
     const reported = run.stderr.split('\n').filter((line) => line.startsWith('topology.yaml:'));
     assert.deepEqual(reported, [
       'topology.yaml:2:3  global.colour: unknown key (allowed: user, ssh_port, deploy_dir, data_dir, log_dir, config_dir)',
-      'topology.yaml:4:30  mongod_servers.0.port: must be a number, got a string "x" (type)',
+      'topology.yaml:4:30  mongod_servers.0.port: must be an integer, got a string "x" (type)',
       'topology.yaml:5:5  mongod_servers.1.host: is required (required key)',
     ]);
     assert.match(run.stderr, /is not a valid topology \(3 errors\)/);
