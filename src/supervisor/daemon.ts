@@ -47,6 +47,8 @@ export interface SupervisorDaemonOptions {
 export type DaemonProbe =
   | { kind: 'running'; pid: number }
   | { kind: 'down' }
+  /** Answering SHUTDOWN_STATE: it is stopping its programs and will exit. */
+  | { kind: 'stopping' }
   /** Something else answers on the port: another cluster's daemon, another program. */
   | { kind: 'foreign'; owner: string | undefined };
 
@@ -147,7 +149,7 @@ export class SupervisorDaemon {
           owner: describeOwner(await findPortOwner(this.executor, this.config.httpPort)),
         };
       }
-      if (isFault(error, Fault.SHUTDOWN_STATE)) return { kind: 'down' };
+      if (isFault(error, Fault.SHUTDOWN_STATE)) return { kind: 'stopping' };
       if (error instanceof SupervisorUnreachableError) {
         if (await this.executor.isPortFree(this.config.httpPort)) return { kind: 'down' };
         return {
@@ -171,6 +173,7 @@ export class SupervisorDaemon {
   async ensureRunning(probes: readonly OrphanProbe[] = []): Promise<EnsureRunningResult> {
     let probe = await this.probe();
     let started = false;
+    if (probe.kind === 'stopping') probe = await this.waitUntilGone();
     if (probe.kind === 'foreign') {
       throw new SupervisorPortTakenError(this.executor.host, this.config.httpPort, probe.owner);
     }
@@ -221,6 +224,24 @@ export class SupervisorDaemon {
     );
   }
 
+  /** Waits (bounded) for a daemon that is shutting down to release its port. */
+  private async waitUntilGone(timeoutMs = 60_000): Promise<Exclude<DaemonProbe, { kind: 'stopping' }>> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const probe = await this.probe();
+      if (probe.kind !== 'stopping') return probe;
+      if (Date.now() >= deadline) {
+        throw new MupError(
+          `supervisord on ${this.executor.host} is still shutting down after ${timeoutMs} ms`,
+          {
+            hint: `see ${this.logPath}`,
+          },
+        );
+      }
+      await sleep(200);
+    }
+  }
+
   /** The daemon's pid from the API (the pidfile may still hold a previous daemon's pid right after a start). */
   async pid(): Promise<number> {
     return (await this.client()).getPID();
@@ -242,7 +263,8 @@ export class SupervisorDaemon {
    * a second each), then shut the daemon down and wait for its pid to go. No-op when it is not running.
    */
   async shutdown(options: { stopTimeoutMs?: number; exitTimeoutMs?: number } = {}): Promise<void> {
-    const probe = await this.probe();
+    let probe = await this.probe();
+    if (probe.kind === 'stopping') probe = await this.waitUntilGone(options.exitTimeoutMs);
     if (probe.kind === 'down') return;
     if (probe.kind === 'foreign') {
       throw new SupervisorPortTakenError(this.executor.host, this.config.httpPort, probe.owner);

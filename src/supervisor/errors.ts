@@ -122,6 +122,7 @@ export type ProgramFailure =
   | 'stopped-while-starting'
   | 'unknown-program'
   | 'did-not-reach-running'
+  | 'held-by-another-process'
   | 'stop-failed';
 
 /** A program operation failed; carries the last lines of its captured output and of the MongoDB log. */
@@ -159,4 +160,6 @@ const HINTS: Record<ProgramFailure, string> = {
   'unknown-program': 'supervisor.ini does not define this program: reload the supervisor config',
   'did-not-reach-running': 'the process did not reach RUNNING in time; see its output above',
   'stop-failed': 'the process could not be stopped; see its output above',
+  'held-by-another-process':
+    'a process left by a killed supervisord (or started by hand) holds it: adopt it, or stop it by pid and start again',
 };

@@ -3,6 +3,7 @@
 import type { Executor } from '../hosts/executor.js';
 import type { SupervisorClient } from './client.js';
 import { Fault, faultName, isFault, ProgramError, type ProgramFailure, SupervisorFault } from './errors.js';
+import { findOrphans } from './orphans.js';
 import { isRunningState, type ProcessInfo } from './process-info.js';
 import { countUnexpectedExits } from './restarts.js';
 
@@ -20,6 +21,10 @@ export interface ProgramRef {
   startsecs?: number | undefined;
   /** The program's stopwaitsecs, to size the wait for a stop. */
   stopwaitsecs?: number | undefined;
+  /** Its server port: checked free before a start (an orphan may hold it). */
+  port?: number | undefined;
+  /** Its dbPath: checked for a live pid in mongod.lock before a start. */
+  dataDir?: string | undefined;
 }
 
 /** `group:name`, which every API call accepts for grouped and ungrouped programs alike. */
@@ -41,10 +46,15 @@ export class ProgramControl {
     private readonly executor: Executor,
   ) {}
 
-  /** Starts the program and resolves once it is RUNNING (up for startsecs); already running is success. */
+  /**
+   * Starts the program and resolves once it is RUNNING (up for startsecs); already running is success.
+   * A live process on its port or in its mongod.lock (an orphan of a killed daemon) fails the start before
+   * supervisord would spawn a second server against the same port and data.
+   */
   async start(ref: ProgramRef): Promise<ProcessInfo> {
     const name = processName(ref);
     const startsecs = ref.startsecs ?? 5;
+    await this.refuseOrphan(ref);
     // startProcess(wait) answers after startsecs, or at the first early exit (supervisord.md §4).
     const timeoutMs = (startsecs + 30) * 1000;
     try {
@@ -96,6 +106,24 @@ export class ProgramControl {
       this.client.readLog(-1024 * 1024, 0).catch(() => ''),
     ]);
     return infos.map((info) => ({ ...info, restarts: countUnexpectedExits(log, info.name) }));
+  }
+
+  private async refuseOrphan(ref: ProgramRef): Promise<void> {
+    if (ref.port === undefined) return;
+    const current = await this.info(ref);
+    if (isRunningState(current.state)) return;
+    const orphans = await findOrphans(this.executor, [
+      { program: ref.name, port: ref.port, dataDir: ref.dataDir },
+    ]);
+    const orphan = orphans[0];
+    if (orphan === undefined) return;
+    const what = orphan.foundBy.includes('port') ? `port ${ref.port} is in use` : `${ref.dataDir} is locked`;
+    const by = orphan.command === undefined ? `pid ${orphan.pid}` : `pid ${orphan.pid} (${orphan.command})`;
+    throw new ProgramError(
+      ref.name,
+      'held-by-another-process',
+      `${what} by ${by}, which supervisord does not run`,
+    );
   }
 
   private async waitForRunning(ref: ProgramRef, timeoutMs: number): Promise<ProcessInfo> {

@@ -1,11 +1,12 @@
 // Program operations that need specific misbehaviour (a process that fails at startup, a missing binary),
 // with the stand-in program under real supervisord.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ProgramError } from '../../src/supervisor/errors.js';
-import { freePort, makeTestHost, refOf, standInProgram } from './harness.js';
+import { freePort, makeTestHost, refOf, standIn, standInProgram, waitFor } from './harness.js';
 
 describe('program start failures', () => {
   it('a process exiting during startup fails start with its own output and the MongoDB log', async (t) => {
@@ -81,5 +82,37 @@ describe('program start failures', () => {
     assert.equal(first.fullName, 'rs0:mongod-1');
     const second = await control.start(refOf(program, 'rs0'));
     assert.equal(second.pid, first.pid);
+  });
+
+  it('refuses to start a program whose port and dbPath are held by a process supervisord does not run', async (t) => {
+    const host = await makeTestHost(t, 'held');
+    const port = await freePort();
+    const program = standInProgram(host.root, 'mongod-held', port);
+    await host.writeIni([program]);
+    await host.daemon.ensureRunning();
+    const dataDir = join(host.root, 'mongod-held', 'data');
+    const squatter = spawn(process.execPath, [standIn, '--port', String(port), '--dbpath', dataDir], {
+      stdio: 'ignore',
+    });
+    const squatterPid = squatter.pid;
+    assert.ok(squatterPid !== undefined);
+    host.trackPid(squatterPid);
+    await waitFor('squatter listening', async () =>
+      (await host.executor.isPortFree(port)) ? undefined : true,
+    );
+    const control = await host.control();
+    const ref = { ...refOf(program), port, dataDir };
+    await assert.rejects(control.start(ref), (error: unknown) => {
+      assert.ok(error instanceof ProgramError, String(error));
+      assert.equal(error.failure, 'held-by-another-process');
+      assert.match(error.message, new RegExp(`port ${port} is in use by pid ${squatterPid} \\(.*stand-in`));
+      return true;
+    });
+    assert.equal((await control.info(ref)).state, 'STOPPED', 'nothing was spawned');
+    squatter.kill('SIGTERM');
+    await waitFor('squatter gone', async () => ((await host.executor.isPortFree(port)) ? true : undefined));
+    const info = await control.start(ref);
+    host.trackPid(info.pid);
+    assert.equal(info.state, 'RUNNING');
   });
 });
