@@ -117,15 +117,18 @@ export class StandaloneRole implements ReplicationRole {
     return {};
   }
 
-  async waitForWriteConcern(
-    _result: CommitResult,
-    wc: WriteConcern | undefined,
-  ): Promise<Document | undefined> {
-    // A standalone rejects w > 1 and "majority" is satisfied by itself only in newer servers; the
-    // real error for a numeric w > 1 is BadValue "cannot use 'w' > 1 on a standalone" (code 2).
+  validateWriteConcern(wc: WriteConcern | undefined): void {
+    // mongod validates the write concern before running the write: a numeric w > 1 can never be
+    // satisfied without replication (BadValue "cannot use 'w' > 1 on a standalone"); "majority" is.
     if (typeof wc?.w === 'number' && wc.w > 1) {
       throw new CommandError(ErrorCode.BadValue, "cannot use 'w' > 1 on a standalone");
     }
+  }
+
+  async waitForWriteConcern(
+    _result: CommitResult,
+    _wc: WriteConcern | undefined,
+  ): Promise<Document | undefined> {
     return undefined;
   }
 
