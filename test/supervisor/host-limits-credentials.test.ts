@@ -23,6 +23,6 @@ describe('supervisor credentials', () => {
     assert.notEqual(first.password, second.password);
     assert.match(first.password, /^[A-Za-z0-9_-]{43}$/);
     const fixed = generateSupervisorCredentials((size) => Buffer.alloc(size, 0xff));
-    assert.equal(fixed.password, '_'.repeat(42) + '8');
+    assert.equal(fixed.password, `${'_'.repeat(42)}8`);
   });
 });
