@@ -1,15 +1,21 @@
 // Plan builders: from a stored cluster to the ordered phases of an operation. Kept apart from the commands
 // so that `mup cluster resume` rebuilds exactly the plan an interrupted operation was running.
+
+import { isPrimary } from '../mongo/member.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance } from '../topology/types.js';
-import type { ClusterRuntime } from './runtime.js';
+import { addressOf, type ClusterRuntime, ROLE_ORDER } from './runtime.js';
+import { isPartial, type Selection, selectInstances } from './selection.js';
 import {
   addShardStep,
   ensureSupervisordStep,
   initiateReplicaSetStep,
   prepareInstanceStep,
+  restartMemberStep,
   setStatusStep,
   startInstanceStep,
+  stopIdleSupervisordStep,
+  stopInstanceStep,
   verifyShardsStep,
   waitReplicaSetStep,
   writeConfigStep,
@@ -135,4 +141,152 @@ export function buildDeployPlan(rt: ClusterRuntime): Plan {
   }
   phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   return { operation: 'deploy', cluster: rt.meta.name, phases };
+}
+
+function hostsOf(instances: readonly ResolvedInstance[]): string[] {
+  return [...new Set(instances.map((i) => i.host))];
+}
+
+function ordered(
+  instances: readonly ResolvedInstance[],
+  roles: readonly ResolvedInstance['role'][],
+): ResolvedInstance[] {
+  return roles.flatMap((role) => instances.filter((i) => i.role === role));
+}
+
+/** `cluster start`: supervisord first (stopping orphans a killed daemon left), then processes in start order. */
+export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
+  const chosen = selectInstances(rt.instances, selection);
+  const partial = isPartial(selection);
+  const hosts = hostsOf(chosen);
+  const phases: Phase[] = [
+    phase(
+      'configure',
+      'Check configuration files',
+      true,
+      hosts.map((h) => writeSupervisorConfigStep(rt, h)),
+    ),
+    phase(
+      'supervisord',
+      'Start supervisord',
+      true,
+      hosts.map((h) => ensureSupervisordStep(rt, h, 'stop')),
+    ),
+  ];
+  if (partial) {
+    phases.push(
+      phase(
+        'start',
+        'Start processes',
+        false,
+        ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
+      ),
+    );
+  } else {
+    phases.push(...bringUpPhases(rt, { initiate: false }));
+    phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
+  }
+  return { operation: 'start', cluster: rt.meta.name, phases };
+}
+
+/** `cluster stop`: reverse start order (mongos, shards, config servers), then idle supervisord daemons. */
+export function buildStopPlan(rt: ClusterRuntime, selection: Selection): Plan {
+  const chosen = selectInstances(rt.instances, selection);
+  const phases: Phase[] = [];
+  for (const role of [...ROLE_ORDER].reverse()) {
+    const group = chosen.filter((i) => i.role === role);
+    if (group.length > 0)
+      phases.push(
+        phase(
+          `stop-${role}`,
+          `Stop ${ROLE_TITLES[role]}`,
+          true,
+          group.map((i) => stopInstanceStep(rt, i)),
+        ),
+      );
+  }
+  phases.push(
+    phase(
+      'supervisord',
+      'Stop idle supervisord daemons',
+      true,
+      hostsOf(chosen).map((h) => stopIdleSupervisordStep(rt, h)),
+    ),
+  );
+  phases.push(
+    phase('finish', 'Finish', false, [setStatusStep(rt, isPartial(selection) ? 'partial' : 'stopped')]),
+  );
+  return { operation: 'stop', cluster: rt.meta.name, phases };
+}
+
+const ROLE_TITLES: Record<ResolvedInstance['role'], string> = {
+  config: 'config servers',
+  mongod: 'mongod processes',
+  mongos: 'mongos routers',
+};
+
+/** Secondaries (and arbiters) first, the current primary last; unreachable members keep topology order. */
+async function rollingOrder(members: ResolvedInstance[]): Promise<ResolvedInstance[]> {
+  const primaries = new Set<string>();
+  await Promise.all(
+    members.map(async (m) => {
+      if (await isPrimary(addressOf(m)).catch(() => false)) primaries.add(m.id);
+    }),
+  );
+  return [...members.filter((m) => !primaries.has(m.id)), ...members.filter((m) => primaries.has(m.id))];
+}
+
+/**
+ * `cluster restart`: rolling — config servers, then each shard / replica set, then mongos, one process at a
+ * time, secondaries before the primary (which steps down first). `parallel` is the explicit stop-all/start-all.
+ */
+export async function buildRestartPlan(
+  rt: ClusterRuntime,
+  selection: Selection,
+  parallel: boolean,
+): Promise<Plan> {
+  const chosen = selectInstances(rt.instances, selection);
+  if (parallel) {
+    const stop = buildStopPlan(rt, selection).phases.filter((p) => p.name.startsWith('stop-'));
+    const start = phase(
+      'start',
+      'Start processes',
+      true,
+      ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
+    );
+    return { operation: 'restart', cluster: rt.meta.name, phases: [...stop, start] };
+  }
+  const phases: Phase[] = [];
+  const sets = rt.meta.topology.replicaSets;
+  const setOrder = [
+    ...sets.filter((s) => s.purpose === 'config'),
+    ...sets.filter((s) => s.purpose !== 'config'),
+  ];
+  for (const set of setOrder) {
+    const members = chosen.filter((i) => i.replicaSet === set.name);
+    if (members.length === 0) continue;
+    const steps = (await rollingOrder(members)).map((i) => restartMemberStep(rt, i));
+    phases.push(phase(`restart-${set.name}`, `Rolling restart of ${set.name}`, false, steps));
+  }
+  const standalone = chosen.filter((i) => i.role === 'mongod' && i.replicaSet === undefined);
+  if (standalone.length > 0)
+    phases.push(
+      phase(
+        'restart-standalone',
+        'Restart standalone mongod',
+        false,
+        standalone.map((i) => restartMemberStep(rt, i)),
+      ),
+    );
+  const routers = chosen.filter((i) => i.role === 'mongos');
+  if (routers.length > 0)
+    phases.push(
+      phase(
+        'restart-mongos',
+        'Restart mongos routers one at a time',
+        false,
+        routers.map((i) => restartMemberStep(rt, i)),
+      ),
+    );
+  return { operation: 'restart', cluster: rt.meta.name, phases };
 }

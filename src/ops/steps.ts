@@ -3,6 +3,7 @@
 import { MupError } from '../errors.js';
 import type { ClusterStatus } from '../meta/store.js';
 import { hello, pollUntil } from '../mongo/connect.js';
+import { moveAwayPrimary, waitForMemberReady } from '../mongo/member.js';
 import {
   buildReplicaSetConfig,
   initiateReplicaSet,
@@ -14,6 +15,7 @@ import type { Step } from '../plan/types.js';
 import { renderInstanceConfig } from '../render/instance-config.js';
 import { chooseMinfds, renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
 import { Fault, isFault, ProgramError } from '../supervisor/errors.js';
+import { stopOrphan } from '../supervisor/orphans.js';
 import { isRunningState } from '../supervisor/process-info.js';
 import { processName } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
@@ -99,25 +101,36 @@ export function writeSupervisorConfigStep(rt: ClusterRuntime, host: string): Ste
   };
 }
 
-export function ensureSupervisordStep(rt: ClusterRuntime, host: string): Step {
+/**
+ * Makes sure the host's supervisord runs. Orphans (processes on this cluster's ports or data that
+ * supervisord does not run, e.g. after the daemon was SIGKILLed) make a deploy fail; `start` stops them
+ * cleanly (SIGTERM → mongod's clean shutdown) so that supervisord starts them again, never twice.
+ */
+export function ensureSupervisordStep(
+  rt: ClusterRuntime,
+  host: string,
+  orphanPolicy: 'fail' | 'stop' = 'fail',
+): Step {
   return {
     id: `supervisord:${host}`,
     title: `start supervisord on ${host}`,
     host,
-    run: async () => {
+    run: async (context) => {
       const daemon = rt.daemon(host);
       const probes = rt.instancesOn(host).map(orphanProbe);
       const result = await daemon.ensureRunning(probes);
+      context.log(result.started ? `started (pid ${result.pid})` : `already running (pid ${result.pid})`);
       // Programs supervisord runs are not orphans; only processes it does not know about are.
       const programs = await rt.programs(host);
       const running = new Set(
         (await programs.status()).filter((p) => isRunningState(p.state)).map((p) => p.name),
       );
       const orphans = result.orphans.filter((o) => !running.has(o.program));
-      if (orphans.length > 0) {
-        const list = orphans
-          .map((o) => `${o.program}: pid ${o.pid} (${o.command ?? 'unknown command'}) on port ${o.port}`)
-          .join('; ');
+      if (orphans.length === 0) return undefined;
+      const list = orphans
+        .map((o) => `${o.program}: pid ${o.pid} (${o.command ?? 'unknown command'}) on port ${o.port}`)
+        .join('; ');
+      if (orphanPolicy === 'fail') {
         throw new MupError(
           `processes not run by this cluster's supervisord hold its ports or data: ${list}`,
           {
@@ -125,7 +138,16 @@ export function ensureSupervisordStep(rt: ClusterRuntime, host: string): Step {
           },
         );
       }
-      return result.started ? `started (pid ${result.pid})` : `already running (pid ${result.pid})`;
+      const executor = rt.executor(host);
+      for (const orphan of orphans) {
+        if (!(await stopOrphan(executor, orphan.pid, { timeoutMs: 120_000 }))) {
+          throw new MupError(`orphaned ${orphan.program} (pid ${orphan.pid}) did not exit after SIGTERM`, {
+            hint: `check its log ${rt.instances.find((i) => i.programName === orphan.program)?.logFile ?? ''}; kill it by hand if it hangs`,
+          });
+        }
+        context.log(`stopped orphaned ${orphan.program} (pid ${orphan.pid}); supervisord will start it`);
+      }
+      return undefined;
     },
   };
 }
@@ -306,6 +328,61 @@ export function setStatusStep(rt: ClusterRuntime, status: ClusterStatus): Step {
       const meta = await rt.store.read(rt.meta.name);
       await rt.store.write({ ...meta, status });
       return undefined;
+    },
+  };
+}
+
+/** Members of the instance's replica set other than itself that can become primary. */
+function electablePeers(rt: ClusterRuntime, instance: ResolvedInstance) {
+  return rt.instances.filter(
+    (i) =>
+      i.replicaSet === instance.replicaSet &&
+      i.id !== instance.id &&
+      i.member &&
+      !i.member.arbiterOnly &&
+      i.member.priority > 0,
+  );
+}
+
+/**
+ * Restarts one process without losing availability: a primary first steps down and another member is
+ * elected; afterwards the member must be back in SECONDARY/PRIMARY state and caught up (PRODUCT.md §2.3).
+ */
+export function restartMemberStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  return {
+    id: `restart:${instance.id}`,
+    title: `restart ${instance.programName} on ${instance.host}`,
+    host: instance.host,
+    run: async (context) => {
+      const peers = electablePeers(rt, instance);
+      if (instance.replicaSet && peers.length > 0) {
+        const elected = await moveAwayPrimary(addressOf(instance), peers.map(addressOf), HEALTHY_TIMEOUT_MS);
+        if (elected) context.log(`stepped down; ${elected} is primary`);
+      }
+      const programs = await rt.programs(instance.host);
+      await programs.stop(programRef(instance));
+      context.log(await startInstance(rt, instance));
+      if (instance.replicaSet)
+        return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;
+      return undefined;
+    },
+  };
+}
+
+/** Stops supervisord on the host once none of its programs runs (a partial stop keeps it). */
+export function stopIdleSupervisordStep(rt: ClusterRuntime, host: string): Step {
+  return {
+    id: `stop-supervisord:${host}`,
+    title: `stop supervisord on ${host} if no program runs`,
+    host,
+    run: async () => {
+      const daemon = rt.daemon(host);
+      if ((await daemon.probe()).kind === 'down') return 'not running';
+      const programs = await rt.programs(host);
+      const running = (await programs.status()).filter((p) => isRunningState(p.state));
+      if (running.length > 0) return `kept: ${running.length} program(s) still running`;
+      await daemon.shutdown();
+      return 'stopped';
     },
   };
 }

@@ -53,6 +53,147 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
       writeResult(result.uri);
     });
 
+  const selectionOptions = <T extends Command<[string], Record<string, unknown>>>(command: T) =>
+    command
+      .option(
+        '-R, --role <roles...>',
+        'only processes of these roles (mongod, config, mongos); comma-separated',
+      )
+      .option('-N, --node <nodes...>', 'only these processes (host:port or program name); comma-separated');
+
+  for (const [verb, description] of [
+    ['start', 'start the cluster (config servers, shards, mongos) and wait until healthy'],
+    ['stop', 'stop the cluster cleanly in reverse order; data is kept'],
+  ] as const) {
+    selectionOptions(
+      cluster.command(verb).description(description).argument('<name>', 'cluster name'),
+    ).action(async (name, options, command) => {
+      const context = commandContext(command);
+      const [lifecycle, { splitList }, opOptions] = await Promise.all([
+        import('../../ops/lifecycle.js'),
+        import('../../ops/selection.js'),
+        operationOptions(context),
+      ]);
+      const flags = options as { role?: string[]; node?: string[] };
+      const selection = { roles: splitList(flags.role), nodes: splitList(flags.node) };
+      const run = verb === 'start' ? lifecycle.startCluster : lifecycle.stopCluster;
+      const result = await run(name, selection, opOptions);
+      if (context.json) return writeJson(result);
+      writeNotice(`${verb === 'start' ? 'Started' : 'Stopped'} ${name}.`);
+    });
+  }
+
+  selectionOptions(
+    cluster
+      .command('restart')
+      .description(
+        'rolling restart: secondaries first, then the stepped-down primary; config servers, shards, mongos',
+      )
+      .argument('<name>', 'cluster name')
+      .option('--parallel', 'stop everything, then start everything (not rolling)', false),
+  ).action(async (name, options, command) => {
+    const context = commandContext(command);
+    const [lifecycle, { splitList }, opOptions] = await Promise.all([
+      import('../../ops/lifecycle.js'),
+      import('../../ops/selection.js'),
+      operationOptions(context),
+    ]);
+    const flags = options as { role?: string[]; node?: string[]; parallel?: boolean };
+    const selection = { roles: splitList(flags.role), nodes: splitList(flags.node) };
+    const result = await lifecycle.restartCluster(name, selection, flags.parallel === true, opOptions);
+    if (context.json) return writeJson(result);
+    writeNotice(`Restarted ${name}.`);
+  });
+
+  cluster
+    .command('resume')
+    .description('continue the interrupted operation of a cluster from its first step not done')
+    .argument('<name>', 'cluster name')
+    .action(async (name, _options, command) => {
+      const context = commandContext(command);
+      const [{ resumeCluster }, opOptions] = await Promise.all([
+        import('../../ops/lifecycle.js'),
+        operationOptions(context),
+      ]);
+      const result = await resumeCluster(name, opOptions);
+      if (context.json) return writeJson(result);
+      writeNotice(`Resumed ${result.operation} of ${name}: done.`);
+    });
+
+  cluster
+    .command('display')
+    .description('show every process with its status, pid, uptime and restarts')
+    .argument('<name>', 'cluster name')
+    .action(async (name, _options, command) => {
+      const context = commandContext(command);
+      const { displayCluster, formatUptime } = await import('../../ops/display.js');
+      const view = await displayCluster(context.home, name);
+      if (context.json) return writeJson(view);
+      const header = [
+        `Cluster: ${view.cluster}`,
+        `Version: ${view.version} (${view.variant})`,
+        `Topology: ${view.kind}   Status: ${view.status}`,
+        `Supervisor: ${view.supervisors.map((s) => `${s.host} ${s.endpoint} ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}`,
+        '',
+      ];
+      const table = renderTable(
+        [
+          'ID',
+          'Role',
+          'Replica set',
+          'Host',
+          'Port',
+          'Status',
+          'Pid',
+          'Uptime',
+          'Restarts',
+          'Version',
+          'Data dir',
+        ],
+        view.processes.map((p) => [
+          p.id,
+          p.role,
+          p.replicaSet ?? '-',
+          p.host,
+          p.port,
+          p.status,
+          p.pid ?? '-',
+          formatUptime(p.uptimeSeconds),
+          p.restarts,
+          p.version,
+          p.dataDir ?? '-',
+        ]),
+      );
+      writeResult([...header, table, '', `URI: ${view.uri}`].join('\n'));
+    });
+
+  cluster
+    .command('destroy')
+    .description('stop the cluster and remove everything it has on its hosts, then forget it')
+    .argument('<name>', 'cluster name')
+    .option('--keep-data', 'keep the data directories', false)
+    .action(async (name, options, command) => {
+      const context = commandContext(command);
+      const [{ destroyCluster }, opOptions, { confirmTyped }] = await Promise.all([
+        import('../../ops/destroy.js'),
+        operationOptions(context),
+        import('../../ui/prompt.js'),
+      ]);
+      const result = await destroyCluster(name, options.keepData, {
+        ...opOptions,
+        confirmDestroy: (cluster) =>
+          confirmTyped(
+            `This stops ${cluster} and deletes its files${options.keepData ? ' (data kept)' : ', data included'}.`,
+            cluster,
+            context.yes,
+          ),
+      });
+      if (context.json) return writeJson(result);
+      writeNotice(
+        `Destroyed ${name}.${result.keptData.length > 0 ? ` Data kept in ${result.keptData.join(', ')}` : ''}`,
+      );
+    });
+
   cluster
     .command('list')
     .description('list the clusters mup manages')

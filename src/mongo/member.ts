@@ -1,0 +1,71 @@
+// One replica-set member's view of itself: state and replication lag, read from replSetGetStatus.
+import type { Document } from 'mongodb';
+import { MupError } from '../errors.js';
+import { adminCommand, formatAddress, pollUntil, type ServerAddress } from './connect.js';
+import { stepDown } from './replset.js';
+
+/** Lag at or below which a restarted member counts as caught up (optimeDate has second resolution). */
+const CAUGHT_UP_LAG_MS = 2000;
+
+function optimeMs(member: Document | undefined): number | undefined {
+  const date = member?.optimeDate;
+  return date instanceof Date ? date.getTime() : undefined;
+}
+
+/** Waits until the member is PRIMARY/SECONDARY/ARBITER and, if data-bearing, within CAUGHT_UP_LAG_MS of the primary. */
+export async function waitForMemberReady(address: ServerAddress, timeoutMs: number): Promise<string> {
+  let last = 'no answer';
+  const state = await pollUntil(
+    async () => {
+      const status = await adminCommand(address, { replSetGetStatus: 1 }, { timeoutMs: 2000 });
+      const members = (status.members as Document[] | undefined) ?? [];
+      const self = members.find((m) => m.self === true);
+      const primary = members.find((m) => m.stateStr === 'PRIMARY');
+      const stateStr = String(self?.stateStr ?? 'UNKNOWN');
+      last = stateStr;
+      if (stateStr === 'ARBITER' || stateStr === 'PRIMARY') return stateStr;
+      if (stateStr !== 'SECONDARY' || !primary) return undefined;
+      const lag = (optimeMs(primary) ?? 0) - (optimeMs(self) ?? 0);
+      last = `SECONDARY, ${lag} ms behind the primary`;
+      return lag <= CAUGHT_UP_LAG_MS ? stateStr : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+  if (!state) {
+    throw new MupError(
+      `${formatAddress(address)} did not become a healthy, caught-up member within ${Math.round(timeoutMs / 1000)}s (last: ${last})`,
+    );
+  }
+  return state;
+}
+
+export async function isPrimary(address: ServerAddress): Promise<boolean> {
+  const reply = await adminCommand(address, { isMaster: 1 }, { timeoutMs: 3000 });
+  return reply.ismaster === true && typeof reply.setName === 'string';
+}
+
+/** Steps the member down if it is primary and waits until another member is primary. */
+export async function moveAwayPrimary(
+  address: ServerAddress,
+  others: ServerAddress[],
+  timeoutMs: number,
+): Promise<string | undefined> {
+  if (!(await isPrimary(address))) return undefined;
+  await stepDown(address);
+  const elected = await pollUntil(
+    async () => {
+      for (const other of others) {
+        if (await isPrimary(other).catch(() => false)) return formatAddress(other);
+      }
+      return undefined;
+    },
+    timeoutMs,
+    250,
+  );
+  if (!elected)
+    throw new MupError(
+      `no other member of ${formatAddress(address)}'s replica set became primary within ${Math.round(timeoutMs / 1000)}s after stepDown`,
+    );
+  return elected;
+}

@@ -1,0 +1,184 @@
+// `mup cluster display`: one row per process from supervisord's view (state, pid, uptime, restarts) and the
+// server's own answer to hello (role in its replica set). Every probe runs in parallel with a short timeout,
+// so a dead host or process never makes display slow.
+import type { Document } from 'mongodb';
+import { ClusterStore } from '../meta/store.js';
+import { hello } from '../mongo/connect.js';
+import { primaryUri } from '../mongo/uri.js';
+import type { ProgramStatus } from '../supervisor/programs.js';
+import type { ResolvedInstance } from '../topology/types.js';
+import { addressOf, ClusterRuntime } from './runtime.js';
+
+const PROBE_TIMEOUT_MS = 1500;
+
+/** Status column values (PRODUCT.md §3.2). */
+export type ProcessStatus =
+  | 'Up|P'
+  | 'Up|S'
+  | 'Up|A'
+  | 'Up'
+  | 'Starting'
+  | 'Down'
+  | `Crashed(${number})`
+  | 'Fatal'
+  | 'Unknown';
+
+/** JSON shape of `mup cluster display --json` (schemaVersion 1). */
+export interface DisplayResult {
+  schemaVersion: 1;
+  cluster: string;
+  version: string;
+  variant: string;
+  kind: string;
+  status: string;
+  supervisors: { host: string; endpoint: string; state: 'running' | 'down' | 'unreachable'; pid?: number }[];
+  processes: DisplayRow[];
+  uri: string;
+}
+
+export interface DisplayRow {
+  id: string;
+  role: string;
+  replicaSet?: string;
+  host: string;
+  port: number;
+  program: string;
+  status: ProcessStatus;
+  /** supervisord's state name, or `unknown` when its daemon does not answer. */
+  supervisorState: string;
+  pid?: number;
+  uptimeSeconds?: number;
+  /** Unexpected exits supervisord restarted. */
+  restarts: number;
+  version: string;
+  dataDir?: string;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function statusFrom(
+  program: ProgramStatus | undefined,
+  reply: Document | undefined,
+  daemonDown: boolean,
+): ProcessStatus {
+  if (program?.state === 'FATAL') return 'Fatal';
+  if (reply) {
+    if (reply.msg === 'isdbgrid' || reply.setName === undefined)
+      return reply.isreplicaset ? 'Starting' : 'Up';
+    if (reply.ismaster === true) return 'Up|P';
+    if (reply.arbiterOnly === true) return 'Up|A';
+    if (reply.secondary === true) return 'Up|S';
+    return 'Starting';
+  }
+  if (program && ['STARTING', 'BACKOFF', 'RUNNING'].includes(program.state))
+    return program.restarts > 0 ? `Crashed(${program.restarts})` : 'Starting';
+  if (program || daemonDown) return 'Down';
+  return 'Unknown';
+}
+
+export async function displayCluster(home: string, name: string): Promise<DisplayResult> {
+  const store = new ClusterStore(home);
+  const meta = await store.read(name);
+  const rt = await ClusterRuntime.open(store, meta);
+  try {
+    const hosts = meta.topology.hosts.map((h) => h.host);
+    const perHost = new Map<
+      string,
+      { state: 'running' | 'down' | 'unreachable'; pid?: number; programs: ProgramStatus[] }
+    >();
+    const helloReplies = new Map<string, Document>();
+    await Promise.all([
+      ...hosts.map(async (host) => {
+        try {
+          const probe = await withTimeout(rt.daemon(host).probe(), PROBE_TIMEOUT_MS);
+          if (probe.kind !== 'running') {
+            perHost.set(host, { state: probe.kind === 'down' ? 'down' : 'unreachable', programs: [] });
+            return;
+          }
+          const programs = await withTimeout((await rt.programs(host)).status(), PROBE_TIMEOUT_MS);
+          perHost.set(host, { state: 'running', pid: probe.pid, programs });
+        } catch {
+          perHost.set(host, { state: 'unreachable', programs: [] });
+        }
+      }),
+      ...meta.topology.instances.map(async (instance) => {
+        try {
+          helloReplies.set(
+            instance.id,
+            await withTimeout(
+              hello(addressOf(instance), { timeoutMs: PROBE_TIMEOUT_MS }),
+              PROBE_TIMEOUT_MS + 200,
+            ),
+          );
+        } catch {
+          // down or unreachable: the row says so
+        }
+      }),
+    ]);
+    const row = (instance: ResolvedInstance): DisplayRow => {
+      const host = perHost.get(instance.host);
+      const program = host?.programs.find((p) => p.name === instance.programName);
+      const running =
+        program?.state === 'RUNNING' || program?.state === 'STARTING' || program?.state === 'BACKOFF';
+      return {
+        id: instance.id,
+        role: instance.role,
+        ...(instance.replicaSet === undefined ? {} : { replicaSet: instance.replicaSet }),
+        host: instance.host,
+        port: instance.port,
+        program: instance.programName,
+        status: statusFrom(program, helloReplies.get(instance.id), host?.state === 'down'),
+        supervisorState: program?.state ?? 'unknown',
+        ...(running && program ? { pid: program.pid, uptimeSeconds: program.uptimeSeconds } : {}),
+        restarts: program?.restarts ?? 0,
+        version: meta.version,
+        ...(instance.dataDir === undefined ? {} : { dataDir: instance.dataDir }),
+      };
+    };
+    return {
+      schemaVersion: 1,
+      cluster: meta.name,
+      version: meta.version,
+      variant: meta.variant,
+      kind: meta.topology.kind,
+      status: meta.status,
+      supervisors: meta.supervisors.map((s) => {
+        const state = perHost.get(s.host);
+        return {
+          host: s.host,
+          endpoint: `http://127.0.0.1:${s.httpPort}`,
+          state: state?.state ?? 'unreachable',
+          ...(state?.pid === undefined ? {} : { pid: state.pid }),
+        };
+      }),
+      processes: meta.topology.instances.map(row),
+      uri: primaryUri(meta.topology),
+    };
+  } finally {
+    await rt.close();
+  }
+}
+
+export function formatUptime(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
