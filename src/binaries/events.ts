@@ -21,7 +21,6 @@ export type BinaryEvent =
     }
   | { type: 'download-done'; name: string; receivedBytes: number; seconds: number }
   | { type: 'verified'; name: string; sha256: string }
-  | { type: 'extracting'; name: string }
   | { type: 'installed'; package: string; dir: string };
 
 export type BinaryEventListener = (event: BinaryEvent) => void;

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { downloadFile } from './download.js';
-import { extractArchive } from './extract.js';
+import { downloadAndUnpack } from './download.js';
+import { checkServerLayout } from './extract.js';
 import {
   cleanStaging,
   findPackage,
@@ -64,16 +64,14 @@ export async function installRelease(
       const staging = join(stagingRoot(ctx.home), `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
       await mkdir(staging, { recursive: true });
       try {
-        const archive = join(staging, release.archiveName);
-        const { bytes } = await downloadFile(release.url, archive, {
+        const tree = join(staging, 'package');
+        const { bytes } = await downloadAndUnpack(release.url, tree, {
           name: release.archiveName,
           sha256: release.sha256,
           timeoutMs: ctx.timeoutMs,
           onEvent: ctx.onEvent,
         });
-        ctx.onEvent?.({ type: 'extracting', name: release.archiveName });
-        const tree = join(staging, 'package');
-        await extractArchive(archive, tree, release.archiveName);
+        await checkServerLayout(tree, release.archiveName);
         await writeMarkers(
           tree,
           {
@@ -91,7 +89,7 @@ export async function installRelease(
         ctx.onEvent?.({ type: 'installed', package: name, dir });
         return { ...published, requested, alreadyInstalled: false, downloadedBytes: bytes };
       } finally {
-        await rm(staging, { recursive: true, force: true });
+        await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
       }
     },
     { onWait: () => ctx.onEvent?.({ type: 'waiting-for-lock', package: name }) },

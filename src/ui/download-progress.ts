@@ -125,9 +125,6 @@ export function createDownloadRenderer(options: DownloadRendererOptions): (event
       case 'verified':
         line(`  ${pc.green('✔')} sha256 ${event.sha256} verified`);
         return;
-      case 'extracting':
-        line(`  extracting ${event.name}`);
-        return;
       case 'installed':
         line(`  ${pc.green('✔')} installed ${event.package} in ${event.dir}`);
         return;

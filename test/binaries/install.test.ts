@@ -264,6 +264,41 @@ test('an archive without bin/mongod fails and installs nothing', async () => {
   await assertNothingInstalled(ctx.home);
 });
 
+test('an archive that is not a tarball fails as such, even with a matching checksum', async () => {
+  const dir = join(root, 'garbage');
+  await mkdir(join(dir, 'linux'), { recursive: true });
+  const bytes = Buffer.from(
+    'this is not gzip data at all, just text pretending to be an archive\n'.repeat(50),
+  );
+  await writeFile(join(dir, 'linux', 'junk.tgz'), bytes);
+  const { createHash } = await import('node:crypto');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const list = {
+    versions: [
+      {
+        version: '7.0.14',
+        production_release: true,
+        downloads: [
+          {
+            target: 'ubuntu2204',
+            arch: 'x86_64',
+            edition: 'targeted',
+            archive: { url: 'linux/junk.tgz', sha256 },
+          },
+        ],
+      },
+    ],
+  };
+  await writeFile(join(dir, 'full.json'), JSON.stringify(list));
+  const ctx = await context({ mirror: `${server.url}garbage/` });
+  await assert.rejects(installRelease(ctx, '7.0.14'), (e: unknown) => {
+    assert.ok(e instanceof ArchiveLayoutError, String(e));
+    assert.match(e.message, /junk\.tgz/);
+    return true;
+  });
+  await assertNothingInstalled(ctx.home);
+});
+
 test('leftovers of a killed install (staging dir, stale lock) are cleaned up by the next one', async () => {
   const ctx = await context();
   const name = 'mongodb-7.0.12-ubuntu2204-x86_64';
