@@ -4,27 +4,32 @@
 // shard primary answers are used.
 import type { Document } from 'bson';
 import { CommandError } from '../errors.js';
-import { replyError, replyOk, type SetTarget } from './remote.js';
+import { type RunOptions, replyError, replyOk, type SetTarget } from './remote.js';
 
 const MAJORITY = { w: 'majority', wtimeout: 60_000 } as const;
 const BATCH = 500;
 
-async function must(target: SetTarget, db: string, body: Document): Promise<Document> {
-  const reply = await target.runOnPrimary(db, body);
+async function must(target: SetTarget, db: string, body: Document, opts?: RunOptions): Promise<Document> {
+  const reply = await target.runOnPrimary(db, body, opts);
   if (!replyOk(reply)) throw replyError(reply);
   return reply;
 }
 
 /** Every document of a cursor-returning command (find, listCollections, listIndexes), following getMore. */
-export async function drainCursor(target: SetTarget, db: string, body: Document): Promise<Document[]> {
-  const first = await must(target, db, body);
+export async function drainCursor(
+  target: SetTarget,
+  db: string,
+  body: Document,
+  opts?: RunOptions,
+): Promise<Document[]> {
+  const first = await must(target, db, body, opts);
   const cursor = first.cursor as Document;
   const out: Document[] = [...((cursor.firstBatch as Document[]) ?? [])];
   let id = cursor.id;
   const ns = String(cursor.ns ?? '');
   const coll = ns.slice(ns.indexOf('.') + 1);
   for (let i = 0; i < 100_000 && id !== undefined && Number(id) !== 0; i++) {
-    const more = await must(target, db, { getMore: id, collection: coll, batchSize: BATCH });
+    const more = await must(target, db, { getMore: id, collection: coll, batchSize: BATCH }, opts);
     const c = more.cursor as Document;
     out.push(...((c.nextBatch as Document[]) ?? []));
     id = c.id;

@@ -10,7 +10,7 @@ import type { SimNode } from '../node.js';
 import { atLeast } from '../version.js';
 import { parseConnectionString } from './connection-string.js';
 import { drainCursor } from './data-copy.js';
-import { HostPool, replyError, replyOk, SetTarget } from './remote.js';
+import { HostPool, type RunOptions, replyError, replyOk, SetTarget } from './remote.js';
 
 const MAJORITY = { w: 'majority', wtimeout: 60_000 } as const;
 /** Log id of the retry line; the message text is mongos', the id is not verified. */
@@ -48,8 +48,13 @@ export class Router {
   }
 
   /** Reads a config collection from the config server primary (majority read concern). */
-  readConfig(coll: string, filter: Document = {}): Promise<Document[]> {
-    return drainCursor(this.config, 'config', { find: coll, filter, readConcern: { level: 'majority' } });
+  readConfig(coll: string, filter: Document = {}, opts?: RunOptions): Promise<Document[]> {
+    return drainCursor(
+      this.config,
+      'config',
+      { find: coll, filter, readConcern: { level: 'majority' } },
+      opts,
+    );
   }
 
   async shards(): Promise<Document[]> {
@@ -161,7 +166,7 @@ export class Router {
         if (notConfig) {
           problem = `Surprised to discover that ${notConfig[0]} does not believe it is a config server`;
         } else {
-          await this.shards();
+          await this.readConfig('shards', {}, { retryForMs: 1000, timeoutMs: 5000 });
           this.node.log.info(
             'SHARDING',
             22727,

@@ -1,0 +1,159 @@
+// Sharded-cluster fixture for the simulator tests: a config server replica set, shard replica sets and
+// mongos, each a separate process on a free loopback port started through the install.ts wrappers,
+// driven only through the real `mongodb` driver. close() kills every process by pid and removes the
+// temp dirs. Needs `npm run build` first.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Document, MongoClient } from 'mongodb';
+import { freePort, removeDir, type SimProcess, simBin, startSim, tempDir, waitFor } from '../helpers/sim.js';
+
+export interface SetHandle {
+  readonly name: string;
+  readonly ports: number[];
+  readonly procs: SimProcess[];
+  /** "name/127.0.0.1:p1,127.0.0.1:p2" as addShard and configDB take it. */
+  readonly connectionString: string;
+}
+
+export class ShardedClusterFixture {
+  readonly version: string;
+  root = '';
+  bin = '';
+  private readonly procs: SimProcess[] = [];
+  private readonly clients: MongoClient[] = [];
+
+  constructor(version = '7.0.14') {
+    this.version = version;
+  }
+
+  async init(): Promise<void> {
+    this.root = await tempDir('mup-sim-shard-');
+    this.bin = await simBin(this.version, this.root);
+  }
+
+  track(p: SimProcess): SimProcess {
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Starts `members` mongods of one replica set with extra args (e.g. --shardsvr) and initiates it. */
+  async startSet(
+    name: string,
+    members: number,
+    roleArgs: string[],
+    env: Record<string, string> = {},
+    initiate = true,
+  ): Promise<SetHandle> {
+    const ports: number[] = [];
+    for (let i = 0; i < members; i++) ports.push(await freePort());
+    const procs = await Promise.all(
+      ports.map(async (port, i) => {
+        const dbPath = join(this.root, `${name}-${i}`);
+        await mkdir(dbPath, { recursive: true });
+        return this.track(
+          await startSim(
+            join(this.bin, 'mongod'),
+            [
+              '--port',
+              String(port),
+              '--bind_ip',
+              '127.0.0.1',
+              '--dbpath',
+              dbPath,
+              '--replSet',
+              name,
+              ...roleArgs,
+            ],
+            { port, env },
+          ),
+        );
+      }),
+    );
+    const handle: SetHandle = {
+      name,
+      ports,
+      procs,
+      connectionString: `${name}/${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+    };
+    if (initiate) await this.initiate(handle, roleArgs.includes('--configsvr'));
+    return handle;
+  }
+
+  async initiate(set: SetHandle, configsvr: boolean): Promise<void> {
+    const config: Document = {
+      _id: set.name,
+      version: 1,
+      members: set.ports.map((p, i) => ({
+        _id: i,
+        host: `127.0.0.1:${p}`,
+        ...(i > 0 ? { priority: 0 } : {}),
+      })),
+      settings: { electionTimeoutMillis: 1000, heartbeatIntervalMillis: 200 },
+    };
+    if (configsvr) config.configsvr = true;
+    await this.command(set.ports[0] as number, { replSetInitiate: config });
+    await waitFor(
+      async () => {
+        try {
+          const h = await this.command(set.ports[0] as number, { hello: 1 });
+          return h.isWritablePrimary === true;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      `${set.name} to elect a primary`,
+    );
+  }
+
+  /** Starts mongos; resolves when it is listening (it waits for the config servers first). */
+  async startMongos(configDB: string, port?: number, logFile?: string): Promise<SimProcess> {
+    const p = port ?? (await freePort());
+    const args = ['--port', String(p), '--bind_ip', '127.0.0.1', '--configdb', configDB];
+    if (logFile) args.push('--logpath', logFile);
+    return this.track(
+      await startSim(join(this.bin, 'mongos'), args, {
+        port: p,
+        timeoutMs: 30_000,
+        ...(logFile ? { logFile } : {}),
+      }),
+    );
+  }
+
+  /** A client that stays open until close(). */
+  async client(uri: string): Promise<MongoClient> {
+    const c = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, heartbeatFrequencyMS: 500 });
+    await c.connect();
+    this.clients.push(c);
+    return c;
+  }
+
+  direct(port: number): Promise<MongoClient> {
+    return this.client(`mongodb://127.0.0.1:${port}/?directConnection=true`);
+  }
+
+  /** One admin command over a short-lived direct connection. */
+  async command(port: number, cmd: Document): Promise<Document> {
+    const c = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, {
+      serverSelectionTimeoutMS: 5000,
+    });
+    try {
+      await c.connect();
+      return await c.db('admin').command(cmd);
+    } finally {
+      await c.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients) await c.close(true).catch(() => undefined);
+    for (const p of this.procs) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (this.root) await removeDir(this.root);
+  }
+}
