@@ -5,7 +5,7 @@ import type { SupervisorClient } from './client.js';
 import { Fault, faultName, isFault, ProgramError, type ProgramFailure, SupervisorFault } from './errors.js';
 import { findOrphans } from './orphans.js';
 import { isRunningState, type ProcessInfo } from './process-info.js';
-import { countUnexpectedExits } from './restarts.js';
+import { countUnexpectedExits, logMentions, restartCount } from './restarts.js';
 
 /** How to address one program and where its evidence lies. */
 export interface ProgramRef {
@@ -98,14 +98,25 @@ export class ProgramControl {
     }
   }
 
-  /** Every program with its state, pid, uptime, exit status and restart count. */
-  async status(): Promise<ProgramStatus[]> {
+  /**
+   * Every program with its state, pid, uptime, exit status and restart count. Pass the previous result when
+   * polling, so respawns seen between the two calls still count when the daemon log no longer shows them.
+   */
+  async status(previous: readonly ProgramStatus[] = []): Promise<ProgramStatus[]> {
     const [infos, log] = await Promise.all([
       this.client.getAllProcessInfo(),
       // The daemon log is the only record of crash exits (a respawn resets exitstatus), supervisord.md §4.
       this.client.readLog(-1024 * 1024, 0).catch(() => ''),
     ]);
-    return infos.map((info) => ({ ...info, restarts: countUnexpectedExits(log, info.name) }));
+    const before = new Map(previous.map((status) => [status.fullName, status]));
+    return infos.map((info) => ({
+      ...info,
+      restarts: restartCount(
+        logMentions(log, info.name) ? countUnexpectedExits(log, info.name) : undefined,
+        before.get(info.fullName),
+        info,
+      ),
+    }));
   }
 
   private async refuseOrphan(ref: ProgramRef): Promise<void> {

@@ -39,3 +39,25 @@ export function respawnedBetween(before: readonly ProcessInfo[], after: readonly
   }
   return respawned;
 }
+
+/** Whether the daemon log (as read) records anything about `program` (spawn, exit, stop, success). */
+export function logMentions(log: string, program: string): boolean {
+  return [`'${program}'`, ` ${program} (`, ` ${program} entered`].some((marker) => log.includes(marker));
+}
+
+/**
+ * Restart count of one program. The daemon log is authoritative when it records the program; when it does
+ * not (rotated away, unreadable), respawns seen between two observations (new pid or start time) are counted
+ * on top of the previous count.
+ */
+export function restartCount(
+  logCount: number | undefined,
+  previous: { pid: number; start: number; restarts: number } | undefined,
+  current: ProcessInfo,
+): number {
+  if (logCount !== undefined) return logCount;
+  if (previous === undefined) return 0;
+  if (previous.pid === 0 || current.pid === 0) return previous.restarts;
+  const respawned = previous.pid !== current.pid || previous.start !== current.start;
+  return previous.restarts + (respawned ? 1 : 0);
+}

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessInfo } from '../../src/supervisor/process-info.js';
-import { countUnexpectedExits, respawnedBetween } from '../../src/supervisor/restarts.js';
+import {
+  countUnexpectedExits,
+  logMentions,
+  respawnedBetween,
+  restartCount,
+} from '../../src/supervisor/restarts.js';
 
 // Lines as supervisord 4.2.5 writes them (supervisor/process.py).
 const log = `2026-11-26 04:00:00,001 INFO spawned: 'mongod-30001' with pid 100
@@ -62,5 +67,27 @@ describe('respawnedBetween', () => {
     const before = [info('a:a', 10, 100), info('b:b', 20, 100), info('c:c', 0, 0), info('d:d', 40, 100)];
     const after = [info('a:a', 11, 105), info('b:b', 20, 100), info('c:c', 30, 106), info('d:d', 40, 107)];
     assert.deepEqual(respawnedBetween(before, after), ['a:a', 'd:d']);
+  });
+});
+
+describe('restartCount', () => {
+  const current = { pid: 12, start: 200 } as ProcessInfo;
+  it('takes the log count when the log records the program', () => {
+    assert.equal(restartCount(2, undefined, current), 2);
+    assert.equal(restartCount(0, { pid: 11, start: 100, restarts: 3 }, current), 0);
+  });
+  it('counts respawns between observations when the log does not record the program', () => {
+    assert.equal(restartCount(undefined, undefined, current), 0);
+    assert.equal(restartCount(undefined, { pid: 11, start: 100, restarts: 3 }, current), 4);
+    assert.equal(restartCount(undefined, { pid: 12, start: 200, restarts: 3 }, current), 3);
+    assert.equal(restartCount(undefined, { pid: 0, start: 0, restarts: 7 }, current), 7);
+  });
+});
+
+describe('logMentions', () => {
+  it('finds spawn, exit and success lines of exactly that program', () => {
+    assert.equal(logMentions(log, 'mongod-30001'), true);
+    assert.equal(logMentions(log, 'mongod-3000'), false);
+    assert.equal(logMentions("INFO spawned: 'x' with pid 4", 'x'), true);
   });
 });
