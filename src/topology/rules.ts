@@ -1,5 +1,6 @@
 // Cross-field rules of a topology that passed the schema: ports and endpoints, the topology kind, sharding,
 // and the replica-set rules MongoDB itself enforces at replSetInitiate (mongod-behavior.md §3.2–3.3).
+import { posix } from 'node:path';
 import { endpoint, isLocalHost } from './hosts.js';
 import { formatPath, type IssuePath, type TopologyIssue } from './issues.js';
 import type { MongodServerSpec, TopologySpec } from './schema.js';
@@ -41,6 +42,7 @@ export function checkRules(spec: TopologySpec, options: RuleOptions = {}): Topol
     });
   }
   issues.push(...checkPorts(servers, options.usedEndpoints ?? []));
+  issues.push(...checkDirs(servers));
   issues.push(...checkKind(spec, servers));
   issues.push(...checkSetNames(servers));
   for (const set of groupReplicaSets(servers)) issues.push(...checkReplicaSet(set, spec));
@@ -88,6 +90,44 @@ function checkPorts(servers: readonly ServerEntry[], used: readonly UsedEndpoint
         path: portPath,
         message: `${here} is already used by cluster "${other.cluster}" (unique host:port across clusters)`,
       });
+    }
+  }
+  return issues;
+}
+
+const DIR_KEYS = ['deploy_dir', 'data_dir', 'log_dir', 'config_dir'] as const;
+
+/** A normalized path without trailing slashes, for comparing dirs. */
+function clean(path: string): string {
+  return posix.normalize(path).replace(/(.)\/+$/, '$1');
+}
+
+/**
+ * Two instances on one machine must not share an explicitly given dir: they would share mongod.lock, the log
+ * file or the config file. Relative data/log/config dirs are under distinct deploy dirs, so only absolute
+ * ones (and deploy dirs, which are relative to the home) can collide.
+ */
+function checkDirs(servers: readonly ServerEntry[]): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  const seen = new Map<string, ServerEntry>();
+  for (const server of servers) {
+    const machine = server.local ? 'local' : server.host.toLowerCase();
+    for (const key of DIR_KEYS) {
+      const value = (server.spec as Partial<Record<(typeof DIR_KEYS)[number], string>>)[key];
+      if (value === undefined) continue;
+      const fromHome = value === '~' || value.startsWith('~/');
+      if (!posix.isAbsolute(value) && !fromHome && key !== 'deploy_dir') continue;
+      const where = posix.isAbsolute(value) ? clean(value) : `~/${clean(value.replace(/^~\/?/, '') || '.')}`;
+      const id = `${machine}|${key}|${where}`;
+      const first = seen.get(id);
+      if (first) {
+        issues.push({
+          path: [...pathOf(server), key],
+          message: `${value} is also the ${key} of ${formatPath(pathOf(first))} on the same host; each instance needs its own (unique dirs)`,
+        });
+      } else {
+        seen.set(id, server);
+      }
     }
   }
   return issues;

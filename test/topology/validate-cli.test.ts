@@ -248,6 +248,20 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
     );
   });
 
+  test('a port written into the host', async () => {
+    await expectRejected(
+      'mongod_servers:\n  - { host: db1:27017, port: 27017 }\n',
+      'topology.yaml:2:13  mongod_servers.0.host: a host with ":" must be an IPv6 address (without brackets); the port goes in port (host)',
+    );
+  });
+
+  test('two instances on one host sharing a data_dir', async () => {
+    await expectRejected(
+      'mongod_servers:\n  - { host: db1, port: 1, data_dir: /data/a }\n  - { host: db1, port: 2, data_dir: /data/a/ }\n',
+      'topology.yaml:3:37  mongod_servers.1.data_dir: /data/a/ is also the data_dir of mongod_servers.0 on the same host; each instance needs its own (unique dirs)',
+    );
+  });
+
   test('port out of range', async () => {
     await expectRejected(
       'mongod_servers:\n  - { host: localhost, port: 70000 }\n',
