@@ -107,6 +107,26 @@ describe('SupervisorDaemon', () => {
     });
   });
 
+  it('reports supervisord\'s own "already listening" refusal (port taken between probe and start)', async (t) => {
+    const host = await makeTestHost(t, 'race');
+    await host.writeIni([]);
+    const squatter = await listen(host.httpPort);
+    t.after(() => squatter.close());
+    // The port was free when probed and taken just before supervisord bound it.
+    const racy = new LocalExecutor();
+    racy.isPortFree = async () => true;
+    const daemon = new SupervisorDaemon(racy, host.daemon.config);
+    t.after(() => daemon.close());
+    await assert.rejects(daemon.ensureRunning(), (error: unknown) => {
+      assert.ok(error instanceof SupervisorPortTakenError, String(error));
+      assert.match(
+        error.message,
+        new RegExp(`port ${host.httpPort} on localhost is in use by pid ${process.pid} `),
+      );
+      return true;
+    });
+  });
+
   it("refuses another cluster's daemon on its port", async (t) => {
     const other = await makeTestHost(t, 'other');
     await other.writeIni([]);

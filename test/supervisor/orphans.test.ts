@@ -1,0 +1,79 @@
+// Finding and stopping processes that hold a program's port or dbPath outside supervisord.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { LocalExecutor } from '../../src/hosts/local.js';
+import { findOrphans, stopOrphan } from '../../src/supervisor/orphans.js';
+import { findPortOwner } from '../../src/supervisor/port-owner.js';
+import { freePort, standIn, waitFor } from './harness.js';
+
+const executor = new LocalExecutor();
+
+async function startStandIn(t: TestContext, port: number, extra: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [standIn, '--port', String(port), ...extra], { stdio: 'ignore' });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  await waitFor('listening', async () => ((await executor.isPortFree(port)) ? undefined : true));
+  return child;
+}
+
+describe('findOrphans', () => {
+  it('finds a process by port and by the pid in mongod.lock', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'mup-orphan-'));
+    const port = await freePort();
+    const child = await startStandIn(t, port, ['--dbpath', join(dir, 'data')]);
+    const orphans = await findOrphans(executor, [{ program: 'mongod-1', port, dataDir: join(dir, 'data') }]);
+    assert.equal(orphans.length, 1);
+    assert.equal(orphans[0]?.pid, child.pid);
+    assert.deepEqual(orphans[0]?.foundBy, ['port', 'lock']);
+    assert.match(orphans[0]?.command ?? '', /stand-in\.mjs --port/);
+    assert.deepEqual(await findPortOwner(executor, port).then((owner) => owner?.pid), child.pid);
+  });
+
+  it('finds a process by its lock alone when it listens elsewhere, and nothing on a free port', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'mup-orphan-'));
+    const child = await startStandIn(t, await freePort(), ['--dbpath', join(dir, 'data')]);
+    const unused = await freePort();
+    const orphans = await findOrphans(executor, [
+      { program: 'mongod-2', port: unused, dataDir: join(dir, 'data') },
+    ]);
+    assert.deepEqual(
+      orphans.map((orphan) => [orphan.pid, orphan.foundBy]),
+      [[child.pid, ['lock']]],
+    );
+    assert.deepEqual(await findOrphans(executor, [{ program: 'mongos-3', port: unused }]), []);
+  });
+
+  it('ignores a lock file left empty by a clean shutdown or naming a dead pid', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mup-orphan-'));
+    const port = await freePort();
+    await executor.writeFile(join(dir, 'mongod.lock'), '');
+    assert.deepEqual(await findOrphans(executor, [{ program: 'a', port, dataDir: dir }]), []);
+    const dead = spawn('true');
+    await new Promise((resolve) => dead.on('close', resolve));
+    await executor.writeFile(join(dir, 'mongod.lock'), `${dead.pid}\n`);
+    assert.deepEqual(await findOrphans(executor, [{ program: 'a', port, dataDir: dir }]), []);
+  });
+});
+
+describe('stopOrphan', () => {
+  it('stops a process with SIGTERM and waits for it to go', async (t) => {
+    const child = await startStandIn(t, await freePort());
+    assert.ok(child.pid !== undefined);
+    assert.equal(await stopOrphan(executor, child.pid, { timeoutMs: 10_000 }), true);
+    assert.equal(await executor.isPidAlive(child.pid), false);
+  });
+
+  it('reports a process that ignores SIGTERM, and kills it only when asked', async (t) => {
+    const child = await startStandIn(t, await freePort(), ['--ignore-term']);
+    assert.ok(child.pid !== undefined);
+    assert.equal(await stopOrphan(executor, child.pid, { timeoutMs: 500 }), false);
+    assert.equal(await executor.isPidAlive(child.pid), true);
+    assert.equal(await stopOrphan(executor, child.pid, { timeoutMs: 500, kill: true }), true);
+    assert.equal(await executor.isPidAlive(child.pid), false);
+  });
+});
