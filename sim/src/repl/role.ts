@@ -596,12 +596,13 @@ export class ReplSetRole implements ReplicationRole {
     });
   }
 
-  heartbeatArgs(config: ReplSetConfig, extra: Document = {}): Document {
+  /** replSetHeartbeat arguments; without a config (-2) the reply carries the sender's config. */
+  heartbeatArgs(config: ReplSetConfig | null, extra: Document = {}): Document {
     const self = this.topo.self;
     return {
-      replSetHeartbeat: config.setName,
-      configVersion: new Int32(config.version),
-      ...(this.features.configTerm ? { configTerm: Long.fromNumber(config.term) } : {}),
+      replSetHeartbeat: config?.setName ?? this.setName,
+      configVersion: new Int32(config?.version ?? -2),
+      ...(this.features.configTerm ? { configTerm: Long.fromNumber(config?.term ?? -1) } : {}),
       hbv: new Int32(1),
       from: self?.host ?? this.myHost,
       fromId: new Int32(self?.id ?? -1),
@@ -613,7 +614,7 @@ export class ReplSetRole implements ReplicationRole {
   /** One heartbeat to a member; at most one in flight per host. */
   async heartbeat(host: string, index: number): Promise<void> {
     const config = this.topo.config;
-    if (!config || this.heartbeatsInFlight.has(host)) return;
+    if (this.heartbeatsInFlight.has(host)) return;
     this.heartbeatsInFlight.add(host);
     const started = Date.now();
     try {
@@ -621,7 +622,7 @@ export class ReplSetRole implements ReplicationRole {
         host,
         'heartbeat',
         this.heartbeatArgs(config),
-        config.settings.heartbeatTimeoutSecs * 1000,
+        (config?.settings.heartbeatTimeoutSecs ?? 10) * 1000,
       );
       if (!this.running) return;
       this.handleHeartbeatReply(host, reply, started);
@@ -642,18 +643,19 @@ export class ReplSetRole implements ReplicationRole {
 
   private handleHeartbeatReply(host: string, reply: Document, started: number): void {
     const now = Date.now();
-    const term = numberOf(reply.term);
-    if (term !== null) this.observeTerm(term);
-    const config = this.topo.config;
-    if (!config) return;
-    const index = config.members.findIndex((m) => m.host === host);
     if (numberOf(reply.ok) !== 1) {
-      if (index >= 0)
+      const cfg = this.topo.config;
+      const index = cfg ? cfg.members.findIndex((m) => m.host === host) : -1;
+      if (index >= 0) {
         this.topo.processHeartbeatFailure(index, now, String(reply.errmsg ?? 'heartbeat failed'));
+      }
       return;
     }
-    // A newer config travels in the heartbeat response (heartbeat reconfig).
+    // A newer config travels in the heartbeat response (heartbeat reconfig, or a member learning it).
     if (reply.config) this.maybeAdoptConfig(reply.config as Document);
+    if (!this.topo.config) return;
+    const term = numberOf(reply.term);
+    if (term !== null) this.observeTerm(term);
     const cur = this.topo.config;
     const i = cur ? cur.members.findIndex((m) => m.host === host) : -1;
     if (i < 0) return;

@@ -1,0 +1,180 @@
+// Replica-set fixture for the simulator tests: separate mongod processes on free loopback ports, each
+// with its own dbPath in a temp dir, driven only through the real `mongodb` driver. Everything started
+// here is killed by pid in close().
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Document, MongoClient } from 'mongodb';
+import { freePort, removeDir, type SimProcess, simBin, startSim, tempDir, waitFor } from '../helpers/sim.js';
+
+export interface MemberSpec {
+  readonly arbiterOnly?: boolean;
+  readonly priority?: number;
+  readonly hidden?: boolean;
+  readonly votes?: number;
+  readonly secondaryDelaySecs?: number;
+}
+
+export class ReplSetFixture {
+  readonly setName: string;
+  readonly version: string;
+  ports: number[] = [];
+  procs: (SimProcess | undefined)[] = [];
+  private root = '';
+  private bin = '';
+  private readonly clients: MongoClient[] = [];
+
+  constructor(version = '7.0.14', setName = 'rs0') {
+    this.version = version;
+    this.setName = setName;
+  }
+
+  host(i: number): string {
+    return `127.0.0.1:${this.ports[i]}`;
+  }
+
+  async start(n: number): Promise<void> {
+    this.root = await tempDir('mup-sim-rs-');
+    this.bin = await simBin(this.version, this.root);
+    for (let i = 0; i < n; i++) this.ports.push(await freePort());
+    await Promise.all(this.ports.map((_, i) => this.startMember(i)));
+  }
+
+  dbPath(i: number): string {
+    return join(this.root, `m${i}`);
+  }
+
+  async startMember(i: number, extraArgs: string[] = []): Promise<SimProcess> {
+    await mkdir(this.dbPath(i), { recursive: true });
+    const port = this.ports[i] as number;
+    const proc = await startSim(
+      join(this.bin, 'mongod'),
+      [
+        '--port',
+        String(port),
+        '--bind_ip',
+        '127.0.0.1',
+        '--dbpath',
+        this.dbPath(i),
+        '--replSet',
+        this.setName,
+        ...extraArgs,
+      ],
+      { port },
+    );
+    this.procs[i] = proc;
+    return proc;
+  }
+
+  /** A direct connection to one member (as a cluster manager runs replSetInitiate). */
+  async direct(i: number): Promise<MongoClient> {
+    const c = new MongoClient(`mongodb://${this.host(i)}/?directConnection=true`, {
+      serverSelectionTimeoutMS: 5000,
+      connectTimeoutMS: 2000,
+    });
+    await c.connect();
+    this.clients.push(c);
+    return c;
+  }
+
+  /** A replica-set connection through every member (SDAM discovers the topology). */
+  async rsClient(extra = ''): Promise<MongoClient> {
+    const seeds = this.ports.map((_, i) => this.host(i)).join(',');
+    const c = new MongoClient(`mongodb://${seeds}/?replicaSet=${this.setName}${extra}`, {
+      serverSelectionTimeoutMS: 15_000,
+      heartbeatFrequencyMS: 500,
+    });
+    await c.connect();
+    this.clients.push(c);
+    return c;
+  }
+
+  async admin(i: number, cmd: Document): Promise<Document> {
+    const c = await this.direct(i);
+    try {
+      return await c.db('admin').command(cmd);
+    } finally {
+      await c.close();
+    }
+  }
+
+  /** hello from one member, or undefined when it does not answer. */
+  async hello(i: number): Promise<Document | undefined> {
+    try {
+      return await this.admin(i, { hello: 1 });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Index of the member that reports itself writable primary, waiting up to timeoutMs. */
+  async waitForPrimary(timeoutMs = 20_000, exclude: number[] = []): Promise<number> {
+    let found = -1;
+    await waitFor(
+      async () => {
+        for (let i = 0; i < this.ports.length; i++) {
+          if (exclude.includes(i) || !this.procs[i]) continue;
+          const h = await this.hello(i);
+          if (h?.isWritablePrimary === true) {
+            found = i;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeoutMs,
+      'a writable primary',
+    );
+    return found;
+  }
+
+  async waitForState(i: number, stateStr: string, timeoutMs = 20_000): Promise<void> {
+    await waitFor(
+      async () => {
+        try {
+          const s = await this.admin(i, { replSetGetStatus: 1 });
+          const me = (s.members as Document[]).find((m) => m.self === true);
+          return me?.stateStr === stateStr;
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+      `member ${i} to be ${stateStr}`,
+    );
+  }
+
+  config(members: MemberSpec[], settings: Document): Document {
+    return {
+      _id: this.setName,
+      version: 1,
+      members: members.map((m, i) => ({ _id: i, host: this.host(i), ...m })),
+      settings,
+    };
+  }
+
+  async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.procs[i];
+    if (!p) return;
+    await p.stop(signal);
+    this.procs[i] = undefined;
+  }
+
+  signal(i: number, signal: NodeJS.Signals): void {
+    const p = this.procs[i];
+    if (p) process.kill(p.pid, signal);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients) await c.close(true).catch(() => undefined);
+    for (const p of this.procs) {
+      if (!p) continue;
+      try {
+        process.kill(p.pid, 'SIGCONT');
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (this.root) await removeDir(this.root);
+  }
+}

@@ -1,0 +1,185 @@
+// A 3-member replica set in 3 simulated mongod processes over TCP, driven by the real driver:
+// initiate, election within the configured timeout, majority writes on every member, failover on
+// SIGKILL, rejoin after restart, stepDown, priority takeover, a primary cut off from the others.
+// References: §2.3 (hello), §3.3 (initiate), §3.7 (stepDown), §3.9 (elections).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Document } from 'mongodb';
+import { waitFor } from '../helpers/sim.js';
+import { ReplSetFixture } from './harness.js';
+
+const ELECTION_TIMEOUT = 1500;
+const SETTINGS = {
+  electionTimeoutMillis: ELECTION_TIMEOUT,
+  heartbeatIntervalMillis: 200,
+  heartbeatTimeoutSecs: 2,
+};
+
+describe('three-member replica set', { timeout: 180_000 }, () => {
+  const rs = new ReplSetFixture('7.0.14');
+
+  before(async () => {
+    await rs.start(3);
+  });
+  after(async () => {
+    await rs.close();
+  });
+
+  it('members are RSGhost before initiate', async () => {
+    const h = await rs.hello(0);
+    assert.equal(h?.isreplicaset, true);
+    assert.equal(h?.info, 'Does not have a valid replica set config');
+    assert.equal(h?.setName, undefined);
+    await assert.rejects(rs.admin(1, { replSetGetStatus: 1 }), (e: Document) => e.code === 94);
+  });
+
+  it('initiates and elects one primary within the election timeout', async () => {
+    const started = Date.now();
+    const reply = await rs.admin(0, { replSetInitiate: rs.config([{}, {}, {}], SETTINGS) });
+    assert.equal(reply.ok, 1);
+    const primary = await rs.waitForPrimary(15_000);
+    const elapsed = Date.now() - started;
+    // electionTimeoutMillis + up to 15 % offset, plus scheduling slack on a busy machine.
+    assert.ok(elapsed < ELECTION_TIMEOUT * 1.15 + 2500, `primary after ${elapsed} ms`);
+    const hellos = await Promise.all([0, 1, 2].map((i) => rs.hello(i)));
+    assert.equal(hellos.filter((h) => h?.isWritablePrimary === true).length, 1);
+    const p = hellos[primary];
+    assert.equal(p?.setName, 'rs0');
+    assert.deepEqual(p?.hosts, [rs.host(0), rs.host(1), rs.host(2)]);
+    assert.equal(p?.primary, rs.host(primary));
+    await rs.admin(0, { replSetGetConfig: 1 }).then((c) => {
+      assert.equal(c.config.settings.electionTimeoutMillis, ELECTION_TIMEOUT);
+    });
+  });
+
+  it('the driver sees ReplicaSetWithPrimary with RSPrimary and RSSecondary members', async () => {
+    const client = await rs.rsClient();
+    await waitFor(
+      () => {
+        const desc = (
+          client as unknown as {
+            topology?: { description: { type: string; servers: Map<string, { type: string }> } };
+          }
+        ).topology?.description;
+        if (!desc || desc.type !== 'ReplicaSetWithPrimary') return false;
+        const types = [...desc.servers.values()].map((s) => s.type).sort();
+        return types.join(',') === 'RSPrimary,RSSecondary,RSSecondary';
+      },
+      15_000,
+      'SDAM to see the set',
+    );
+  });
+
+  it('w:"majority" writes are visible on both secondaries', async () => {
+    const client = await rs.rsClient();
+    const coll = client.db('app').collection('items');
+    for (let i = 0; i < 20; i++) {
+      await coll.insertOne(
+        { _id: i as unknown as never, v: i },
+        { writeConcern: { w: 'majority', wtimeout: 10_000 } },
+      );
+    }
+    await coll.updateOne(
+      { _id: 3 as unknown as never },
+      { $set: { v: 'three' } },
+      { writeConcern: { w: 'majority' } },
+    );
+    const primary = await rs.waitForPrimary();
+    for (const i of [0, 1, 2].filter((x) => x !== primary)) {
+      const c = await rs.direct(i);
+      const docs = await c.db('app').collection('items').find({}, { readPreference: 'secondary' }).toArray();
+      assert.equal(docs.length, 20, `member ${i} has every majority write`);
+      assert.equal(docs.find((d) => d._id === (3 as unknown))?.v, 'three');
+    }
+    const status = await rs.admin(primary, { replSetGetStatus: 1 });
+    assert.equal(status.set, 'rs0');
+    assert.equal(status.majorityVoteCount, 2);
+    assert.equal((status.members as Document[]).filter((m) => m.stateStr === 'SECONDARY').length, 2);
+  });
+
+  it('a secondary refuses writes and unflagged reads', async () => {
+    const primary = await rs.waitForPrimary();
+    const sec = [0, 1, 2].find((i) => i !== primary) as number;
+    const c = await rs.direct(sec);
+    await assert.rejects(
+      c.db('app').collection('items').insertOne({ x: 1 }),
+      (e: Document) => e.code === 10107,
+    );
+    // A direct connection makes the driver send primaryPreferred (§1.6), which a secondary serves.
+    const docs = await c.db('app').collection('items').find({}).toArray();
+    assert.equal(docs.length, 20);
+  });
+
+  it('SIGKILL of the primary elects a new one, loses no majority write, and the member rejoins', async () => {
+    const old = await rs.waitForPrimary();
+    await rs.kill(old, 'SIGKILL');
+    const next = await rs.waitForPrimary(15_000, [old]);
+    assert.notEqual(next, old);
+    const c = await rs.direct(next);
+    assert.equal(await c.db('app').collection('items').countDocuments({}), 20);
+    await c
+      .db('app')
+      .collection('items')
+      .insertOne({ _id: 100 as unknown as never }, { writeConcern: { w: 'majority', wtimeout: 10_000 } });
+    await rs.startMember(old);
+    await rs.waitForState(old, 'SECONDARY', 20_000);
+    await waitFor(
+      async () => {
+        const d = await rs.direct(old);
+        return (
+          (await d.db('app').collection('items').countDocuments({}, { readPreference: 'secondary' })) === 21
+        );
+      },
+      15_000,
+      'the restarted member to catch up',
+    );
+  });
+
+  it('replSetStepDown moves the primary', async () => {
+    const old = await rs.waitForPrimary();
+    const reply = await rs.admin(old, { replSetStepDown: 30, secondaryCatchUpPeriodSecs: 10 });
+    assert.equal(reply.ok, 1);
+    const next = await rs.waitForPrimary(15_000, [old]);
+    assert.notEqual(next, old);
+    const h = await rs.hello(old);
+    assert.equal(h?.secondary, true);
+    await assert.rejects(rs.admin(old, { replSetStepDown: 5 }), (e: Document) => e.code === 2);
+    await assert.rejects(rs.admin(old, { replSetStepDown: 60 }), (e: Document) => e.code === 10107);
+  });
+
+  it('a member given a higher priority takes over once caught up', async () => {
+    const primary = await rs.waitForPrimary();
+    const target = [0, 1, 2].find((i) => i !== primary) as number;
+    const c = await rs.direct(primary);
+    const { config } = await c.db('admin').command({ replSetGetConfig: 1 });
+    config.version += 1;
+    for (const m of config.members) m.priority = m._id === target ? 5 : 1;
+    await c.db('admin').command({ replSetReconfig: config });
+    await waitFor(
+      async () => (await rs.hello(target))?.isWritablePrimary === true,
+      20_000,
+      'priority takeover',
+    );
+    // The member unfrozen after the earlier stepDown does not matter: only one primary remains.
+    const hellos = await Promise.all([0, 1, 2].map((i) => rs.hello(i)));
+    assert.equal(hellos.filter((h) => h?.isWritablePrimary === true).length, 1);
+  });
+
+  it('a primary cut off from the others steps down, and the set recovers when they come back', async () => {
+    const primary = await rs.waitForPrimary();
+    const others = [0, 1, 2].filter((i) => i !== primary);
+    for (const i of others) rs.signal(i, 'SIGSTOP');
+    try {
+      await waitFor(
+        async () => (await rs.hello(primary))?.secondary === true,
+        15_000,
+        'the isolated primary to step down',
+      );
+    } finally {
+      for (const i of others) rs.signal(i, 'SIGCONT');
+    }
+    const next = await rs.waitForPrimary(20_000);
+    assert.ok(next >= 0);
+    await rs.waitForState(primary === next ? (others[0] as number) : primary, 'SECONDARY', 20_000);
+  });
+});
