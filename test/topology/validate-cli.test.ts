@@ -98,6 +98,46 @@ describe('the three example topologies of the earlier tool validate unchanged', 
   });
 });
 
+describe('validate options', () => {
+  test('--port-base moves where port allocation starts', async () => {
+    const run = await runMup([
+      'topology',
+      'validate',
+      join(fixtures, 'replica-set.yaml'),
+      '--port-base',
+      '41000',
+      '--json',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const ports = (JSON.parse(run.stdout) as { instances: { port: number }[] }).instances.map((i) => i.port);
+    assert.ok((ports[0] as number) >= 41000, `ports ${ports.join(',')}`);
+    const bad = await runMup([
+      'topology',
+      'validate',
+      join(fixtures, 'replica-set.yaml'),
+      '--port-base',
+      '0',
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /must be a port number between 1 and 65535/);
+  });
+
+  test('with --json an invalid topology still exits 2, with the error as one JSON line on stderr', async () => {
+    await writeFile(
+      join(work, 'json-bad.yaml'),
+      'mongod_servers:\n  - { host: localhost, port: 0, colour: red }\n',
+    );
+    const run = await runMup(['topology', 'validate', 'json-bad.yaml', '--json'], { cwd: work });
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    const error = JSON.parse(run.stderr.trim()) as { error: { message: string } };
+    assert.ok(
+      error.error.message.includes('json-bad.yaml:2:33  mongod_servers.0.colour: unknown key'),
+      error.error.message,
+    );
+  });
+});
+
 describe('template outputs validate', () => {
   for (const kind of ['standalone', 'replset', 'sharded']) {
     for (const full of [false, true]) {
