@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Db, MongoClient, type MongoServerError } from 'mongodb';
+import { type Db, type Document, MongoClient, type MongoServerError } from 'mongodb';
+
+/** Test documents choose their own _id types. */
+type Doc = Document & { _id: string | number };
+
 import { killAll, removeDir, type SimProcess, simBin, startMongod, tempDir } from './helpers/sim.js';
 
 describe('CRUD on a standalone (7.0)', () => {
@@ -27,7 +31,7 @@ describe('CRUD on a standalone (7.0)', () => {
   });
 
   it('find with filters, sort, skip, limit and projection; getMore through small batches', async () => {
-    const items = db.collection('items');
+    const items = db.collection<Doc>('items');
     await items.insertMany(
       Array.from({ length: 250 }, (_, i) => ({
         _id: i,
@@ -53,17 +57,14 @@ describe('CRUD on a standalone (7.0)', () => {
   });
 
   it('update: $set, $inc, replacement, upsert, multi; delete one and many', async () => {
-    const c = db.collection('accounts');
+    const c = db.collection<Doc>('accounts');
     await c.insertMany([
       { _id: 'a', balance: 10, owner: 'x' },
       { _id: 'b', balance: 20, owner: 'x' },
     ]);
-    const r1 = await c.updateOne(
-      { _id: 'a' as never },
-      { $inc: { balance: 5 }, $set: { 'meta.touched': true } },
-    );
+    const r1 = await c.updateOne({ _id: 'a' }, { $inc: { balance: 5 }, $set: { 'meta.touched': true } });
     assert.deepEqual([r1.matchedCount, r1.modifiedCount], [1, 1]);
-    assert.deepEqual(await c.findOne({ _id: 'a' as never }), {
+    assert.deepEqual(await c.findOne({ _id: 'a' }), {
       _id: 'a',
       balance: 15,
       owner: 'x',
@@ -71,23 +72,23 @@ describe('CRUD on a standalone (7.0)', () => {
     });
     const r2 = await c.updateMany({ owner: 'x' }, { $set: { owner: 'y' } });
     assert.equal(r2.modifiedCount, 2);
-    const noop = await c.updateOne({ _id: 'b' as never }, { $set: { owner: 'y' } });
+    const noop = await c.updateOne({ _id: 'b' }, { $set: { owner: 'y' } });
     assert.deepEqual([noop.matchedCount, noop.modifiedCount], [1, 0]);
     const up = await c.updateOne(
-      { _id: 'c' as never },
+      { _id: 'c' },
       { $set: { balance: 1 }, $setOnInsert: { created: true } },
       { upsert: true },
     );
     assert.equal(up.upsertedId, 'c');
-    assert.deepEqual(await c.findOne({ _id: 'c' as never }), { _id: 'c', balance: 1, created: true });
-    await c.replaceOne({ _id: 'b' as never }, { owner: 'z' });
-    assert.deepEqual(await c.findOne({ _id: 'b' as never }), { _id: 'b', owner: 'z' });
+    assert.deepEqual(await c.findOne({ _id: 'c' }), { _id: 'c', balance: 1, created: true });
+    await c.replaceOne({ _id: 'b' }, { owner: 'z' });
+    assert.deepEqual(await c.findOne({ _id: 'b' }), { _id: 'b', owner: 'z' });
     await assert.rejects(
-      c.updateOne({ _id: 'b' as never }, { $set: { _id: 'other' } }),
+      c.updateOne({ _id: 'b' }, { $set: { _id: 'other' } }),
       (e: MongoServerError) => e.code === 66,
     );
     const after = await c.findOneAndUpdate(
-      { _id: 'a' as never },
+      { _id: 'a' },
       { $inc: { balance: 1 } },
       { returnDocument: 'after' },
     );
@@ -98,7 +99,7 @@ describe('CRUD on a standalone (7.0)', () => {
   });
 
   it('duplicate _id and unique indexes give E11000 write errors; ordered stops, unordered continues', async () => {
-    const c = db.collection('users');
+    const c = db.collection<Doc>('users');
     await c.insertOne({ _id: 1, email: 'a@x' });
     await assert.rejects(c.insertOne({ _id: 1 }), (e: MongoServerError) => {
       assert.equal(e.code, 11000);
@@ -153,7 +154,7 @@ describe('CRUD on a standalone (7.0)', () => {
     await assert.rejects(db.createCollection('made'), (e: MongoServerError) => e.code === 48);
     const names = (await db.listCollections().toArray()).map((x) => x.name).sort();
     assert.ok(names.includes('made') && names.includes('orders'));
-    assert.equal(await db.collection('made').drop(), true);
+    assert.equal(await db.collection<Doc>('made').drop(), true);
     const dbs = await client.db('admin').admin().listDatabases();
     assert.ok(dbs.databases.some((d) => d.name === 'shop'));
     const stats = await db.stats();
@@ -219,10 +220,10 @@ describe('durability', () => {
     const m = await startMongod(bin, dbPath);
     const client = new MongoClient(`mongodb://127.0.0.1:${m.port}/`, { serverSelectionTimeoutMS: 5000 });
     try {
-      const c = client.db('d').collection('c');
+      const c = client.db('d').collection<Doc>('c');
       for (let i = 0; i < 50; i++) await c.insertOne({ _id: i });
-      await c.updateOne({ _id: 7 as never }, { $set: { changed: true } });
-      await c.deleteOne({ _id: 8 as never });
+      await c.updateOne({ _id: 7 }, { $set: { changed: true } });
+      await c.deleteOne({ _id: 8 });
       await c.createIndex({ changed: 1 });
     } finally {
       await client.close();
@@ -231,10 +232,10 @@ describe('durability', () => {
     const again = await startMongod(bin, dbPath);
     const c2 = new MongoClient(`mongodb://127.0.0.1:${again.port}/`, { serverSelectionTimeoutMS: 5000 });
     try {
-      const c = c2.db('d').collection('c');
+      const c = c2.db('d').collection<Doc>('c');
       assert.equal(await c.countDocuments(), 49);
-      assert.deepEqual(await c.findOne({ _id: 7 as never }), { _id: 7, changed: true });
-      assert.equal(await c.findOne({ _id: 8 as never }), null);
+      assert.deepEqual(await c.findOne({ _id: 7 }), { _id: 7, changed: true });
+      assert.equal(await c.findOne({ _id: 8 }), null);
       assert.deepEqual(
         (await c.listIndexes().toArray()).map((i) => i.name),
         ['_id_', 'changed_1'],

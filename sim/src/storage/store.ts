@@ -174,7 +174,7 @@ function loadSnapshot(path: string, catalog: Catalog): void {
       }
       m.set(rec.coll, current);
     } else if (rec.t === 'doc' && current) {
-      current.docs.set(storedKey(rec.db, rec.coll, rec.doc), rec.doc);
+      current.docs.set(storedKey(current.db, current.name, rec.doc), rec.doc);
     }
   }
 }
