@@ -143,7 +143,7 @@ export interface LockOptions {
 }
 
 /**
- * Runs `fn` holding the package's lock. A lock whose holder died is considered stale after 20 s without
+ * Runs `fn` holding the package's lock. A lock whose holder died is considered stale after 10 s without
  * its heartbeat (proper-lockfile refreshes the lock's mtime while held) and is taken over.
  */
 export async function withPackageLock<T>(
@@ -157,8 +157,8 @@ export async function withPackageLock<T>(
   const lockOptions = {
     realpath: false,
     lockfilePath: join(locks, `${name}.lock`),
-    stale: 20_000,
-    update: 5_000,
+    stale: 10_000,
+    update: 2_000,
     onCompromised: (error: Error) => {
       compromised = error;
     },

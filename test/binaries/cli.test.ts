@@ -1,14 +1,14 @@
 // `mup mongo` and `mup mirror` as a user runs them (built CLI, separate processes) against a release server
 // on 127.0.0.1 serving simulator archives. Needs `npm run build` (dist/src/cli and dist/sim).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { makeFakeReleases } from '../../sim/src/releases.js';
 import { checkBinaryPath } from '../../src/binaries/binary-path.js';
-import { runMup, tempDir } from '../helpers/cli.js';
+import { mupBin, runMup, tempDir } from '../helpers/cli.js';
 import { type ReleaseServer, startReleaseServer } from './helpers/release-server.js';
 
 const run = promisify(execFile);
@@ -157,6 +157,42 @@ test('two mup processes installing one version both succeed and download once', 
   } finally {
     server.faults.delete(path);
   }
+});
+
+test('an install killed mid-download leaves nothing visible, and the next one succeeds', async () => {
+  const home = await tempDir('mup-home-');
+  const path = '/linux/mongodb-linux-x86_64-ubuntu2204-7.0.12.tgz';
+  server.faults.set(path, 'stall');
+  const child = spawn(process.execPath, [mupBin, '--json', 'mongo', 'install', '7.0.12', ...target], {
+    env: { ...process.env, MUP_HOME: home, MUP_MIRROR: server.url },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    // Wait (bounded) until the download has started, then kill the process without a chance to clean up.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('download never started')), 15_000);
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        if (chunk.includes('"download-progress"') || chunk.includes('"download-start"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await new Promise((resolve) => child.once('close', resolve));
+  server.faults.delete(path);
+  const listed = await runMup(['mongo', 'list', '--json'], { home });
+  assert.deepEqual((JSON.parse(listed.stdout) as { installed: Package[] }).installed, []);
+
+  const retry = await runMup(['--json', 'mongo', 'install', '7.0.12', ...target], {
+    home,
+    env: { MUP_MIRROR: server.url },
+  });
+  assert.equal(retry.code, 0, retry.stderr);
+  assert.equal((JSON.parse(retry.stdout) as Package).alreadyInstalled, false);
+  assert.deepEqual(await readdir(join(home, 'storage', 'packages', '.tmp')), [], 'the leftovers are gone');
 });
 
 test('mup mirror output works as MUP_MIRROR over HTTP and as a plain directory', async () => {

@@ -4,32 +4,30 @@
 // --json document (stdout), schemaVersion 1:
 //   { schemaVersion, dir, listFile, versions: [string],
 //     archives: [{ version, target, arch, path, sha256, bytes, reused }] }   (path relative to dir)
-import type { EventEmitter } from 'node:events';
 import type { Command } from '@commander-js/extra-typings';
 import { writeJson, writeResult } from '../../ui/output.js';
 import { commandContext } from '../context.js';
 import { binaryContext, mirrorOption, variantOption } from './mongo.js';
 
 export function registerMirrorCommand(program: Command<[], Record<string, unknown>>): void {
-  letMirrorOwnVersionFlag(program);
   program
     .command('mirror')
     .description('make an offline mirror (release list + verified archives) for MUP_MIRROR / --mirror')
     .argument('<dir>', 'directory to write the mirror into (created or extended)')
-    .argument('[versions...]', 'versions to mirror, after --version (series like 7.0, or exact)')
+    .requiredOption('--version <version...>', 'versions to mirror (series like 7.0, or exact)')
     .option('--target <target...>', 'archive targets to copy (default: the one chosen for this machine)')
     .option('--all-targets', 'copy every target of the architecture', false)
     .option('--arch <arch>', 'architecture (x86_64, arm64); default: this machine')
     .addOption(variantOption())
     .addOption(mirrorOption())
     .addHelpText('after', '\nExample: mup mirror ./mirror --version 7.0 8.0.4 --target ubuntu2204 rhel93')
-    .action(async (dir, versions, options, command) => {
+    .action(async (dir, options, command) => {
       const context = commandContext(command);
       const { buildMirror } = await import('../../binaries/index.js');
       const ctx = await binaryContext(context, options);
       const result = await buildMirror(ctx, {
         dir,
-        versions,
+        versions: options.version,
         targets: options.target,
         arch: options.arch,
         allTargets: options.allTargets,
@@ -43,41 +41,4 @@ export function registerMirrorCommand(program: Command<[], Record<string, unknow
         ].join('\n'),
       );
     });
-}
-
-/**
- * commander parses the program's options anywhere on the line, so its `-v/--version` (print mup's version)
- * would swallow `mup mirror DIR --version 7.0 8.0`. When --version comes after the `mirror` operand, the
- * program's handler stands aside and the values reach the mirror command as its [versions...] operands.
- */
-function letMirrorOwnVersionFlag(program: Command<[], Record<string, unknown>>): void {
-  // commander's Command is an EventEmitter with rawArgs; the extra-typings declarations do not show it.
-  const emitter = program as unknown as EventEmitter & { rawArgs: string[] };
-  const printVersion = emitter.listeners('option:version');
-  if (printVersion.length === 0) return;
-  emitter.removeAllListeners('option:version');
-  emitter.on('option:version', () => {
-    if (isAfterMirrorOperand(emitter.rawArgs.slice(2))) return;
-    for (const listener of printVersion) listener.call(emitter);
-  });
-}
-
-const globalOptionsWithValue = new Set(['--home']);
-
-function isAfterMirrorOperand(args: readonly string[]): boolean {
-  let mirrorAt = -1;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') break;
-    if (arg.startsWith('-')) {
-      if (mirrorAt >= 0 && (arg === '--version' || arg === '-v')) return true;
-      if (globalOptionsWithValue.has(arg)) i++;
-      continue;
-    }
-    if (mirrorAt < 0) {
-      if (arg !== 'mirror') return false;
-      mirrorAt = i;
-    }
-  }
-  return false;
 }

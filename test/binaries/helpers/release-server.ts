@@ -1,12 +1,13 @@
 // A static file server on 127.0.0.1 for release lists and archives, counting requests per path, with
-// per-path faults: 404, a hang (headers never sent), a truncated body, or a slow body (to overlap clients).
+// per-path faults: 404, a hang (headers never sent), a truncated body, a body that stalls half way (connection
+// kept open), or a delayed body (to overlap clients).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join, normalize } from 'node:path';
 
-export type Fault = 'not-found' | 'hang' | 'truncate' | { delayMs: number };
+export type Fault = 'not-found' | 'hang' | 'truncate' | 'stall' | { delayMs: number };
 
 export interface ReleaseServer {
   url: string;
@@ -41,6 +42,12 @@ export async function startReleaseServer(root: string): Promise<ReleaseServer> {
           return;
         }
         res.writeHead(200, { 'content-length': info.size, 'content-type': 'application/octet-stream' });
+        if (fault === 'stall') {
+          createReadStream(file, { end: Math.max(0, Math.floor(info.size / 2) - 1) }).pipe(res, {
+            end: false,
+          });
+          return;
+        }
         if (fault === 'truncate') {
           // Promise the whole file, send half, then drop the connection.
           const half = Math.max(1, Math.floor(info.size / 2));
