@@ -23,6 +23,7 @@ import { locateSupervisord } from './locate.js';
 import { findOrphans, type Orphan, type OrphanProbe, waitForPidExit } from './orphans.js';
 import { describeOwner, findPortOwner } from './port-owner.js';
 import { isRunningState } from './process-info.js';
+import { ProgramControl } from './programs.js';
 
 export const SUPERVISOR_BASE_PORT = 9001;
 
@@ -91,19 +92,34 @@ export class SupervisorDaemon {
 
   /** The API client, reaching 127.0.0.1:<httpPort> of the host (directly, or through the executor's tunnel). */
   client(): Promise<SupervisorClient> {
-    this.clientPromise ??= (async () => {
-      const forwarded = await this.forward();
-      return new SupervisorClient(
-        {
-          host: forwarded.host,
-          port: forwarded.port,
-          username: this.config.username,
-          password: this.config.password,
-        },
-        { timeoutMs: this.options.callTimeoutMs ?? 10_000 },
-      );
-    })();
+    if (this.clientPromise === undefined) {
+      const created = (async () => {
+        const forwarded = await this.forward();
+        return new SupervisorClient(
+          {
+            host: forwarded.host,
+            port: forwarded.port,
+            username: this.config.username,
+            password: this.config.password,
+          },
+          { timeoutMs: this.options.callTimeoutMs ?? 10_000 },
+        );
+      })();
+      // A failed tunnel must not be cached: the next call tries again.
+      created.catch(() => {
+        if (this.clientPromise === created) {
+          this.clientPromise = undefined;
+          this.forwarded = undefined;
+        }
+      });
+      this.clientPromise = created;
+    }
     return this.clientPromise;
+  }
+
+  /** Program operations (start/stop/restart/status) on this daemon. */
+  async programs(): Promise<ProgramControl> {
+    return new ProgramControl(await this.client(), this.executor);
   }
 
   private forward(): Promise<ForwardedPort> {

@@ -11,7 +11,7 @@ import {
   type SupervisorProgram,
 } from '../../src/render/supervisor-ini.js';
 import { SupervisorDaemon } from '../../src/supervisor/daemon.js';
-import { ProgramControl, type ProgramRef } from '../../src/supervisor/programs.js';
+import type { ProgramControl, ProgramRef } from '../../src/supervisor/programs.js';
 
 export const standIn = join(import.meta.dirname, 'fixtures', 'stand-in.mjs');
 
@@ -104,8 +104,8 @@ export async function makeTestHost(t: Cleanup, cluster = 'test'): Promise<TestHo
       await daemon.writeConfig(text);
       return text;
     },
-    async control() {
-      return new ProgramControl(await daemon.client(), executor);
+    control() {
+      return daemon.programs();
     },
     trackPid(pid) {
       extraPids.add(pid);
