@@ -3,9 +3,10 @@
 // listens); a config server gets the catalog commands and the balancer; every mongod answers the
 // shard-side `_addShard` (refused without --shardsvr). Source: reference/mongod-behavior.md §4.
 import type { SimNode } from '../node.js';
-import { ConfigServer, registerConfigServerCommands, registerShardServerCommands } from './configsvr.js';
+import { ConfigServer, registerConfigServerCommands } from './configsvr.js';
 import { registerMongosCommands } from './mongos.js';
 import { Router } from './router.js';
+import { registerShardServerCommands } from './shard-identity.js';
 
 export interface ShardingHooks {
   /** Runs before the port is bound (mongos: until the shard registry loads). */
@@ -33,8 +34,8 @@ export function initSharding(node: SimNode): ShardingHooks {
   if (!server) return NONE;
   return {
     beforeListen: NONE.beforeListen,
-    start: () => server.startBalancer(),
-    stop: () => server.stopBalancer(),
+    start: () => server.start(),
+    stop: () => server.stop(),
   };
 }
 
