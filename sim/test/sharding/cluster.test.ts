@@ -55,7 +55,7 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     mongosStarting.catch(() => undefined);
     [shardA, shardB, plain] = await Promise.all([
       fx.startSet('rsA', 1, ['--shardsvr']),
-      fx.startSet('rsB', 1, ['--shardsvr']),
+      fx.startSet('rsB', 2, ['--shardsvr']),
       fx.startSet('plain', 1, []),
     ]);
     const retryLine = /Error initializing sharding state, sleeping for 2 seconds and trying again/;
