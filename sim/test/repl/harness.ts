@@ -14,6 +14,24 @@ export interface MemberSpec {
   readonly secondaryDelaySecs?: number;
 }
 
+/** What the driver's SDAM currently believes, from its topologyDescriptionChanged events. */
+export class TopologyWatch {
+  topologyType = 'Unknown';
+  /** "host:port" → server type (RSPrimary, RSSecondary, RSArbiter, RSGhost, ...). */
+  servers = new Map<string, string>();
+
+  attach(client: MongoClient): void {
+    client.on('topologyDescriptionChanged', (ev) => {
+      this.topologyType = ev.newDescription.type;
+      this.servers = new Map([...ev.newDescription.servers].map(([addr, d]) => [addr, d.type]));
+    });
+  }
+
+  types(): string[] {
+    return [...this.servers.values()].sort();
+  }
+}
+
 export class ReplSetFixture {
   readonly setName: string;
   readonly version: string;
@@ -66,23 +84,25 @@ export class ReplSetFixture {
   }
 
   /** A direct connection to one member (as a cluster manager runs replSetInitiate). */
-  async direct(i: number): Promise<MongoClient> {
+  async direct(i: number, watch?: TopologyWatch): Promise<MongoClient> {
     const c = new MongoClient(`mongodb://${this.host(i)}/?directConnection=true`, {
       serverSelectionTimeoutMS: 5000,
       connectTimeoutMS: 2000,
     });
+    watch?.attach(c);
     await c.connect();
     this.clients.push(c);
     return c;
   }
 
   /** A replica-set connection through every member (SDAM discovers the topology). */
-  async rsClient(extra = ''): Promise<MongoClient> {
+  async rsClient(extra = '', watch?: TopologyWatch): Promise<MongoClient> {
     const seeds = this.ports.map((_, i) => this.host(i)).join(',');
     const c = new MongoClient(`mongodb://${seeds}/?replicaSet=${this.setName}${extra}`, {
       serverSelectionTimeoutMS: 15_000,
       heartbeatFrequencyMS: 500,
     });
+    watch?.attach(c);
     await c.connect();
     this.clients.push(c);
     return c;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Document } from 'mongodb';
 import { waitFor } from '../helpers/sim.js';
-import { ReplSetFixture } from './harness.js';
+import { ReplSetFixture, TopologyWatch } from './harness.js';
 
 const ELECTION_TIMEOUT = 1500;
 const SETTINGS = {
@@ -26,6 +26,9 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
   });
 
   it('members are RSGhost before initiate', async () => {
+    const watch = new TopologyWatch();
+    await rs.direct(2, watch);
+    await waitFor(() => watch.types().join(',') === 'RSGhost', 5000, 'SDAM to classify the member');
     const h = await rs.hello(0);
     assert.equal(h?.isreplicaset, true);
     assert.equal(h?.info, 'Does not have a valid replica set config');
@@ -53,18 +56,12 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
   });
 
   it('the driver sees ReplicaSetWithPrimary with RSPrimary and RSSecondary members', async () => {
-    const client = await rs.rsClient();
+    const watch = new TopologyWatch();
+    await rs.rsClient('', watch);
     await waitFor(
-      () => {
-        const desc = (
-          client as unknown as {
-            topology?: { description: { type: string; servers: Map<string, { type: string }> } };
-          }
-        ).topology?.description;
-        if (!desc || desc.type !== 'ReplicaSetWithPrimary') return false;
-        const types = [...desc.servers.values()].map((s) => s.type).sort();
-        return types.join(',') === 'RSPrimary,RSSecondary,RSSecondary';
-      },
+      () =>
+        watch.topologyType === 'ReplicaSetWithPrimary' &&
+        watch.types().join(',') === 'RSPrimary,RSSecondary,RSSecondary',
       15_000,
       'SDAM to see the set',
     );
