@@ -43,6 +43,11 @@ export function formatTimestamp(d: Date, utc: boolean, colon: boolean): string {
   return `${local}${sign}${pad2(Math.floor(abs / 60))}${colon ? ':' : ''}${pad2(abs % 60)}`;
 }
 
+/** "<path>.2024-07-24T10-00-00": the suffix mongod gives renamed and rotated log files. */
+function rotationSuffix(d: Date): string {
+  return d.toISOString().slice(0, 19).replace(/:/g, '-');
+}
+
 export class Logger {
   private fd: number;
   private readonly opts: LoggerOptions;
@@ -57,7 +62,7 @@ export class Logger {
     if (opts.path) {
       let renamedTo: string | undefined;
       if (!opts.append && existsSync(opts.path)) {
-        renamedTo = `${opts.path}.${formatTimestamp(new Date(), true, true).replace(/:/g, '-')}`;
+        renamedTo = `${opts.path}.${rotationSuffix(new Date())}`;
         renameSync(opts.path, renamedTo);
       }
       this.fd = openSync(opts.path, 'a');
@@ -118,17 +123,20 @@ export class Logger {
     this.write({ s: 'W', c, id, ctx, msg, ...(attr ? { attr } : {}), ...(text ? { text } : {}) });
   }
 
-  /** A warning also listed by getLog:'startupWarnings'. */
+  /** A warning also listed by getLog:'startupWarnings'; multi-line text becomes one line each (text logs). */
   startupWarning(c: string, id: number, msg: string, text?: string): void {
-    this.write({
-      s: 'W',
-      c,
-      id,
-      ctx: 'initandlisten',
-      msg,
-      tags: ['startupWarnings'],
-      ...(text ? { text } : {}),
-    });
+    const lines = !this.json && text ? text.split('\n') : [text];
+    for (const line of lines) {
+      this.write({
+        s: 'W',
+        c,
+        id,
+        ctx: 'initandlisten',
+        msg,
+        tags: ['startupWarnings'],
+        ...(line ? { text: line } : {}),
+      });
+    }
   }
 
   getLog(name: 'global' | 'startupWarnings'): { totalLinesWritten: number; log: string[] } {
@@ -140,7 +148,7 @@ export class Logger {
   /** logRotate: rename the current file to <path>.<timestamp> and start a new one. */
   rotate(): void {
     if (!this.opts.path) return;
-    const target = `${this.opts.path}.${formatTimestamp(new Date(), true, true).replace(/:/g, '-')}`;
+    const target = `${this.opts.path}.${rotationSuffix(new Date())}`;
     renameSync(this.opts.path, target);
     const old = this.fd;
     this.fd = openSync(this.opts.path, 'a');

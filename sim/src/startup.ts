@@ -8,6 +8,7 @@ import { closeSync, existsSync, statSync, writeFileSync, writeSync } from 'node:
 import { hostname } from 'node:os';
 import { helpOutput, versionOutput } from './banner.js';
 import { buildInfo } from './commands/basic.js';
+import { shellValue } from './commands/common.js';
 import { registerCoreCommands } from './commands/index.js';
 import { ExitCode } from './errors.js';
 import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
@@ -195,7 +196,7 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
     'initandlisten',
     'Options set by command line',
     { options: options.parsed },
-    `options: ${JSON.stringify(options.parsed)}`,
+    `options: ${shellValue(options.parsed)}`,
   );
 
   let storage: Storage | undefined;
@@ -245,6 +246,14 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
     }
   }
 
+  if (!options.authorization) {
+    log.startupWarning(
+      'CONTROL',
+      22120,
+      'Access control is not enabled for the database. Read and write access to data and configuration is unrestricted',
+      '** WARNING: Access control is not enabled for the database.\n**          Read and write access to data and configuration is unrestricted.',
+    );
+  }
   const node = new SimNode({ version, program, options, log, ...(storage ? { storage } : {}) });
   registerCoreCommands(node.commands);
   // A new standalone data directory starts at the binary's FCV; replica sets get theirs at initiate (§6).
@@ -294,7 +303,8 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
 
   await node.role.start();
   sharding.start();
-  for (const a of addresses) log.info('NETWORK', 23015, 'listener', 'Listening on', { address: a });
+  for (const a of addresses)
+    log.info('NETWORK', 23015, 'listener', 'Listening on', { address: a }, `Listening on ${a}`);
   log.info(
     'NETWORK',
     23016,

@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BSON, type Document } from 'bson';
+import { MongoClient } from 'mongodb';
 import {
   encodeOpMsg,
   encodeOpQuery,
@@ -247,6 +248,35 @@ describe('wire protocol', () => {
       bad.close();
     } finally {
       c.close();
+    }
+  });
+
+  it("keeps the driver's streaming monitor healthy on 7.0 and its polling monitor on 4.2", async () => {
+    for (const m of [m70, m42]) {
+      const client = new MongoClient(`mongodb://127.0.0.1:${m.port}/`, {
+        heartbeatFrequencyMS: 500,
+        serverSelectionTimeoutMS: 3000,
+      });
+      const ok: boolean[] = [];
+      let failed = 0;
+      client.on('serverHeartbeatSucceeded', (e) => ok.push(e.awaited));
+      client.on('serverHeartbeatFailed', () => {
+        failed++;
+      });
+      try {
+        await client.connect();
+        await new Promise((r) => setTimeout(r, 2200));
+        assert.equal((await client.db('admin').command({ ping: 1 })).ok, 1);
+      } finally {
+        await client.close();
+      }
+      assert.equal(failed, 0, 'no heartbeat failed');
+      assert.ok(ok.length >= 3, `heartbeats: ${ok.length}`);
+      assert.equal(
+        ok.some((awaited) => awaited),
+        m === m70,
+        'awaited (streamed) heartbeats only on 4.4+',
+      );
     }
   });
 
