@@ -116,10 +116,15 @@ export async function resolveRelease(
   const host = await hostFor(ctx, choice);
   const list = await perconaTolerantList(ctx);
   if (!list) return resolvePerconaWithoutList(ctx, source, host, requested, choice);
-  const entry = resolveVersion(list, requested, {
-    variant,
-    includeDevelopment: ctx.includeDevelopment ?? false,
-  });
+  let entry: ReleaseVersion;
+  try {
+    entry = resolveVersion(list, requested, { variant, includeDevelopment: ctx.includeDevelopment ?? false });
+  } catch (error) {
+    // A cached list may predate the release (or the mirror's latest additions): fetch it once more.
+    if (error instanceof VersionNotFoundError && !ctx.refresh && source.listUrl?.startsWith('http'))
+      return resolveRelease({ ...ctx, refresh: true }, requested, choice);
+    throw error;
+  }
   const candidate = chooseDownload(entry, host, { target: choice.target, variant });
   const listedUrl = candidate.download.archive?.url ?? '';
   const url = archiveUrlFor(source, listedUrl);

@@ -176,6 +176,31 @@ test('the release list is cached for 24 h and used, stale, when the source is un
   }
 });
 
+test('a version newer than the cached release list is found by fetching the list again', async () => {
+  const dir = join(root, 'grow');
+  await mkdir(dir, { recursive: true });
+  const relative = (version: string) => {
+    const entry = structuredClone(releases.list.versions.find((v) => v.version === version));
+    assert.ok(entry);
+    for (const d of entry.downloads)
+      d.archive.url = `../${d.archive.url.replace('https://fastdl.mongodb.org/', '')}`;
+    return entry;
+  };
+  await writeFile(join(dir, 'full.json'), JSON.stringify({ versions: [relative('7.0.12')] }));
+  const ctx = await context({ mirror: `${server.url}grow/` });
+  assert.equal((await installRelease(ctx, '7.0')).version, '7.0.12');
+  await writeFile(
+    join(dir, 'full.json'),
+    JSON.stringify({ versions: [relative('7.0.14'), relative('7.0.12')] }),
+  );
+  assert.equal((await installRelease(ctx, '7.0')).version, '7.0.12', 'a series uses the cached list (24 h)');
+  assert.equal(
+    (await installRelease(ctx, '7.0.14')).version,
+    '7.0.14',
+    'an exact newer version refetches it',
+  );
+});
+
 test('a wrong checksum fails and installs nothing', async () => {
   const bad = join(root, 'bad-sum');
   await mkdir(bad, { recursive: true });
