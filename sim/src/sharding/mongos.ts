@@ -363,7 +363,30 @@ function registerClusterCommands(registry: CommandRegistry, router: Router): voi
   });
 }
 
+/** serverStatus on mongos adds its `sharding` section: the config servers it uses and the chunk size. */
+function wrapServerStatus(registry: CommandRegistry, router: Router): void {
+  const core = registry.get('serverStatus');
+  if (!core) return;
+  registry.register({
+    ...core,
+    handler: async (ctx) => {
+      const reply = await core.handler(ctx);
+      if (ctx.body.sharding === 0) return reply;
+      return {
+        ...reply,
+        sharding: {
+          configsvrConnectionString: `${router.config.setName}/${router.config.hosts.join(',')}`,
+          maxChunkSizeInBytes: Long.fromNumber(
+            atLeast(ctx.node.version, 6, 0) ? 128 * 1048576 : 64 * 1048576,
+          ),
+        },
+      };
+    },
+  });
+}
+
 export function registerMongosCommands(registry: CommandRegistry, router: Router): void {
   registerRoutedCrud(registry, router);
   registerClusterCommands(registry, router);
+  wrapServerStatus(registry, router);
 }

@@ -289,5 +289,8 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     assert.equal(opts.parsed.sharding.configDB, cfg.connectionString);
     const status = await admin.command({ serverStatus: 1 });
     assert.equal(status.process, 'mongos');
+    assert.equal(status.sharding.configsvrConnectionString, cfg.connectionString);
+    assert.equal(status.storageEngine, undefined);
+    assert.equal(status.repl, undefined);
   });
 });
