@@ -7,12 +7,22 @@ import { checkReplicaSet, checkSetNames, groupReplicaSets } from './replica-set-
 import type { TopologySpec } from './schema.js';
 import { expandServerConfig } from './server-config.js';
 import { kindOf, listServers, MEMBER_OPTION_KEYS, pathOf, type ServerEntry } from './servers.js';
+import type { ResolvedTopology } from './types.js';
 
 /** A host:port already taken by another cluster mup manages. */
 export interface UsedEndpoint {
   host: string;
   port: number;
   cluster: string;
+}
+
+/** The endpoints of the clusters mup already manages, for RuleOptions.usedEndpoints (deploy, scale-out). */
+export function usedEndpointsOf(
+  clusters: readonly { name: string; topology: ResolvedTopology }[],
+): UsedEndpoint[] {
+  return clusters.flatMap(({ name, topology }) =>
+    topology.instances.map((instance) => ({ host: instance.host, port: instance.port, cluster: name })),
+  );
 }
 
 export interface RuleOptions {

@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import { ExitCode } from '../../src/errors.js';
 import { TopologyError } from '../../src/topology/issues.js';
 import { validateTopology } from '../../src/topology/load.js';
-import type { UsedEndpoint } from '../../src/topology/rules.js';
+import { resolveTopology } from '../../src/topology/resolve.js';
+import { type UsedEndpoint, usedEndpointsOf } from '../../src/topology/rules.js';
 
 function problems(yaml: string, usedEndpoints: UsedEndpoint[] = []): string[] {
   try {
@@ -33,6 +34,20 @@ describe('topology rules', () => {
         '4:30 mongod_servers.2.port: 127.0.0.2:28000 is already used by cluster "playground" (unique host:port across clusters)',
       ],
     );
+  });
+
+  test('usedEndpointsOf lists every instance of the stored clusters', async () => {
+    const spec = validateTopology(
+      'mongod_servers:\n  - { host: db1, port: 27017 }\n  - { host: localhost, port: 0 }\n',
+      't',
+    );
+    const topology = await resolveTopology(spec, { isPortFree: async () => true, portBase: 30500 });
+    const used = usedEndpointsOf([{ name: 'prod', topology }]);
+    assert.deepEqual(used, [
+      { host: 'db1', port: 27017, cluster: 'prod' },
+      { host: 'localhost', port: 30500, cluster: 'prod' },
+    ]);
+    assert.equal(problems('mongod_servers:\n  - { host: 127.0.0.1, port: 30500 }\n', used).length, 1);
   });
 
   test('host names are compared without case', () => {
