@@ -82,7 +82,8 @@ export function targetRelease(target: string | undefined): Release | undefined {
     const major = /^[89]\d$/.test(digits) ? Number(digits[0]) : Number(digits);
     return { family: 'debian', version: [major] };
   }
-  match = /^rhel(\d)(\d*)$/.exec(target);
+  // rhel70, rhel8, rhel93; a leading 1 means RHEL 10+ (rhel10), since there never was a RHEL 1.
+  match = /^rhel(1\d|\d)(\d*)$/.exec(target);
   if (match) return { family: 'rhel', version: [Number(match[1]), Number(match[2] || '0')] };
   match = /^amazon(\d*)$/.exec(target);
   if (match) return { family: 'amazon', version: [match[1] ? Number(match[1]) : 1] };

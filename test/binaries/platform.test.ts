@@ -134,6 +134,25 @@ test('enterprise builds are never chosen', async () => {
   assert.ok(ranked.every((c) => c.download.edition !== 'enterprise'));
 });
 
+test('target names parse by family and release, rhel10 included', async () => {
+  const { targetRelease } = await import('../../src/binaries/targets.js');
+  assert.deepEqual(targetRelease('rhel10'), { family: 'rhel', version: [10, 0] });
+  assert.deepEqual(targetRelease('rhel8'), { family: 'rhel', version: [8, 0] });
+  assert.deepEqual(targetRelease('rhel93'), { family: 'rhel', version: [9, 3] });
+  assert.deepEqual(targetRelease('debian92'), { family: 'debian', version: [9] });
+  assert.deepEqual(targetRelease('debian12'), { family: 'debian', version: [12] });
+  assert.deepEqual(targetRelease('amazon'), { family: 'amazon', version: [1] });
+  assert.equal(targetRelease('windows'), undefined);
+  const rhel10Only: ReleaseVersion = {
+    version: '9.0.0',
+    downloads: [
+      { target: 'rhel10', arch: 'x86_64', edition: 'targeted', archive: { url: 'u', sha256: 'e' } },
+    ],
+  };
+  const rhel8 = await linux('rhel89');
+  assert.throws(() => chooseDownload(rhel10Only, rhel8), NoTargetError, 'no RHEL 10 build on RHEL 8');
+});
+
 test('an explicit --target wins; an unknown one is a clear error', async () => {
   const host = await linux('ubuntu2204');
   assert.equal(chooseDownload(release, host, { target: 'rhel90' }).target, 'rhel90');
