@@ -45,6 +45,8 @@ export interface SupervisorIniSpec {
 }
 
 export const DEFAULT_STARTSECS = 5;
+/** mongod's clean shutdown can take minutes; supervisord sends SIGKILL after this (forcing recovery). */
+export const STOPWAITSECS = 300;
 /** MongoDB's recommended open-file limit; clamped to the host's hard limit by `chooseMinfds`. */
 export const PREFERRED_MINFDS = 64000;
 const DEFAULT_LOG_MAX_BYTES = '50MB';
@@ -215,8 +217,7 @@ function programSection(program: SupervisorProgram, logMaxBytes: string, logBack
       ['startsecs', program.startsecs],
       ['startretries', 3],
       ['stopsignal', 'TERM'],
-      // mongod's clean shutdown can take minutes; SIGKILL would force recovery on the next start.
-      ['stopwaitsecs', 300],
+      ['stopwaitsecs', STOPWAITSECS],
       ['stopasgroup', true],
       ['killasgroup', true],
       ['redirect_stderr', true],

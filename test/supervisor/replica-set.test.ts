@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applySupervisorConfig } from '../../src/supervisor/apply.js';
+import { orphanProbeFor, programRefFor } from '../../src/supervisor/instance-refs.js';
 import { stopOrphan } from '../../src/supervisor/orphans.js';
 import type { ProgramControl, ProgramRef } from '../../src/supervisor/programs.js';
 import { freePort, makeTestHost, type TestHost, waitFor } from './harness.js';
@@ -18,12 +19,7 @@ describe('replica set of simulated mongods under supervisord', () => {
   let host: TestHost;
   let members: SimMember[];
   let control: ProgramControl;
-  const ref = (member: SimMember): ProgramRef => ({
-    name: member.program.name,
-    startsecs: 1,
-    logFile: member.instance.logFile,
-    outputFile: member.instance.outputFile,
-  });
+  const ref = (member: SimMember): ProgramRef => programRefFor(member.instance, { startsecs: 1 });
   const pidsByName = async (): Promise<Map<string, number>> =>
     new Map((await control.status()).map((status) => [status.name, status.pid]));
   const byIndex = (index: number): SimMember => {
@@ -162,11 +158,7 @@ describe('replica set of simulated mongods under supervisord', () => {
     for (const pid of before.values())
       assert.equal(await host.executor.isPidAlive(pid), true, 'orphans survive');
 
-    const probes = members.map((member) => ({
-      program: member.program.name,
-      port: member.instance.port,
-      dataDir: member.instance.dataDir,
-    }));
+    const probes = members.map((member) => orphanProbeFor(member.instance));
     const ensured = await host.daemon.ensureRunning(probes);
     assert.equal(ensured.started, true);
     assert.notEqual(ensured.pid, daemonPid);
@@ -186,6 +178,11 @@ describe('replica set of simulated mongods under supervisord', () => {
       assert.match(orphan.command ?? '', /node/);
     }
     for (const status of await control.status()) assert.equal(status.state, 'STOPPED');
+    const first = byIndex(0);
+    await assert.rejects(
+      control.start(ref(first)),
+      new RegExp(`port ${first.instance.port} is in use by pid ${before.get(first.program.name)} `),
+    );
 
     for (const orphan of orphans)
       assert.equal(await stopOrphan(host.executor, orphan.pid, { timeoutMs: 20_000 }), true);
