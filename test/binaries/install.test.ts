@@ -269,6 +269,22 @@ test('a server that hangs fails after the request timeout and installs nothing',
   }
 });
 
+test('a body that stalls half way fails after the request timeout and installs nothing', async () => {
+  const path = '/linux/mongodb-linux-x86_64-ubuntu2204-6.0.16.tgz';
+  server.faults.set(path, 'stall');
+  try {
+    const ctx = await context({ timeoutMs: 300 });
+    await assert.rejects(installRelease(ctx, '6.0.16'), (e: unknown) => {
+      assert.ok(e instanceof DownloadError, String(e));
+      assert.match(e.message, /no data from 127\.0\.0\.1:\d+ for 300 ms/);
+      return true;
+    });
+    await assertNothingInstalled(ctx.home);
+  } finally {
+    server.faults.delete(path);
+  }
+});
+
 test('an unknown version fails naming the nearest versions', async () => {
   const ctx = await context();
   await assert.rejects(installRelease(ctx, '7.0.13'), (e: unknown) => {
