@@ -24,6 +24,8 @@ export interface NodeInit {
   readonly options: ServerOptions;
   readonly log: Logger;
   readonly storage?: Storage;
+  /** The binary as invoked (getCmdLineOpts argv[0]); defaults to the program name. */
+  readonly argv0?: string;
 }
 
 /** What a failpoint does when it fires (configureFailPoint, enableTestCommands only). */
@@ -38,6 +40,7 @@ export class SimNode {
   readonly options: ServerOptions;
   readonly log: Logger;
   readonly storage: Storage | undefined;
+  readonly argv0: string;
   readonly commands = new CommandRegistry();
   readonly cursors = new CursorManager();
   readonly topology = new TopologyVersion();
@@ -58,6 +61,7 @@ export class SimNode {
     this.options = init.options;
     this.log = init.log;
     this.storage = init.storage;
+    this.argv0 = init.argv0 ?? init.program;
     this.role = new StandaloneRole(this);
     for (const [k, v] of Object.entries(init.options.setParameters)) this.parameters.set(k, v);
   }

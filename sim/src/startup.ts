@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Long } from 'bson';
 import { helpOutput, versionOutput } from './banner.js';
 import { buildInfo } from './commands/basic.js';
 import { shellValue } from './commands/common.js';
@@ -18,7 +19,7 @@ import { OptionsError, parseOptions, type ServerOptions } from './options.js';
 import type { ReplicationRole, ReplicationRoleFactory } from './replication.js';
 import { initSharding } from './sharding/index.js';
 import { DbPathLock } from './storage/lockfile.js';
-import { Storage } from './storage/store.js';
+import { Storage, type StorageOp } from './storage/store.js';
 import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
 import { WireServer } from './wire/server.js';
 
@@ -201,6 +202,25 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
 
   let storage: Storage | undefined;
   let lock: DbPathLock | undefined;
+  // A signal before the server is ready (slow start, mongos waiting for its config servers) still
+  // shuts down cleanly with exit 0, as mongod's signal thread does.
+  const onEarlySignal = (number: number, error: string): void => {
+    log.info(
+      'CONTROL',
+      23377,
+      'SignalHandler',
+      'Received signal',
+      { signal: number, error },
+      `got signal ${number} (${error}), will terminate after current cmd ends`,
+    );
+    storage?.close();
+    lock?.release();
+    exitWith(log, ExitCode.clean, 'SignalHandler');
+  };
+  const earlyTerm = (): void => onEarlySignal(15, 'Terminated');
+  const earlyInt = (): void => onEarlySignal(2, 'Interrupt');
+  process.on('SIGTERM', earlyTerm);
+  process.on('SIGINT', earlyInt);
   if (isMongod) {
     if (!existsSync(options.dbPath) || !statSync(options.dbPath).isDirectory()) {
       initAndListenFailure(
@@ -254,12 +274,20 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
       '** WARNING: Access control is not enabled for the database.\n**          Read and write access to data and configuration is unrestricted.',
     );
   }
-  const node = new SimNode({ version, program, options, log, ...(storage ? { storage } : {}) });
+  const node = new SimNode({
+    version,
+    program,
+    options,
+    log,
+    argv0: args.argv0,
+    ...(storage ? { storage } : {}),
+  });
   registerCoreCommands(node.commands);
   // A new standalone data directory starts at the binary's FCV; replica sets get theirs at initiate (§6).
   if (storage && !options.replSetName && !readFcv(storage)) {
     storage.apply(fcvWriteOps(storage, { version: version.series }));
   }
+  if (storage) recordStartup(storage, options, version);
   if (isMongod && options.replSetName) node.role = await loadReplSetRole(node);
   // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
   const sharding = initSharding(node);
@@ -314,10 +342,41 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
     `waiting for connections on port ${options.port}`,
   );
   signalForkParent();
+  process.off('SIGTERM', earlyTerm);
+  process.off('SIGINT', earlyInt);
   installShutdown(node, server, lock);
   const crashAfter = Number(process.env.MONGOD_SIM_CRASH_AFTER_MS ?? 0);
   if (crashAfter > 0) setTimeout(() => process.kill(process.pid, 'SIGKILL'), crashAfter).unref();
   return undefined;
+}
+
+/** mongod records every start in the capped collection local.startup_log. */
+function recordStartup(storage: Storage, options: ServerOptions, version: VersionInfo): void {
+  const now = new Date();
+  const ops: StorageOp[] = [];
+  if (!storage.getCollection('local', 'startup_log')) {
+    ops.push({
+      op: 'createCollection',
+      db: 'local',
+      coll: 'startup_log',
+      options: { capped: true, size: 10485760 },
+    });
+  }
+  ops.push({
+    op: 'insert',
+    db: 'local',
+    coll: 'startup_log',
+    doc: {
+      _id: `${hostname()}-${now.getTime()}`,
+      hostname: hostname(),
+      startTime: now,
+      startTimeLocal: now.toString(),
+      cmdLine: options.parsed,
+      pid: Long.fromNumber(process.pid),
+      buildinfo: buildInfo(version),
+    },
+  });
+  storage.apply(ops);
 }
 
 function signalForkParent(): void {

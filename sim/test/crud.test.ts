@@ -189,6 +189,10 @@ describe('CRUD on a standalone (7.0)', () => {
     const opts = await admin.command({ getCmdLineOpts: 1 });
     assert.equal(opts.parsed.net.port, m.port);
     assert.deepEqual(opts.argv.slice(1, 3), ['--port', String(m.port)]);
+    assert.equal(opts.argv[0], join(bin, 'mongod'), 'argv[0] is the binary as invoked');
+    const dbs = (await admin.admin().listDatabases()).databases.map((d) => d.name);
+    assert.ok(dbs.includes('admin') && dbs.includes('local'), `databases: ${dbs.join(',')}`);
+    assert.equal(await client.db('local').collection('startup_log').countDocuments(), 1);
     const log = await admin.command({ getLog: 'startupWarnings' });
     assert.ok(Array.isArray(log.log));
     assert.equal((await admin.command({ hostInfo: 1 })).system.cpuArch, 'x86_64');

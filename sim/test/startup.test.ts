@@ -1,6 +1,7 @@
 // Process behaviour: --version, strict options (exit 2), global init (exit 1), dbPath (100),
 // DBPathInUse (100), port in use (48), logs text/JSON, pid file, lock file, fork, signals, shutdown.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -290,6 +291,31 @@ describe('simulated mongod process behaviour', () => {
     ]);
     assert.equal(failing.code, 100);
     assert.match(failing.stdout, /ERROR: child process failed, exited with 100/);
+  });
+
+  it('a SIGTERM during a slow start (MONGOD_SIM_STARTUP_DELAY_MS) still exits 0 and empties the lock', async () => {
+    const dbPath = join(root, 'slow-db');
+    await mkdir(dbPath, { recursive: true });
+    const port = await freePort();
+    const child = spawn(join(bin7, 'mongod'), ['--dbpath', dbPath, '--port', String(port)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, MONGOD_SIM_STARTUP_DELAY_MS: '5000' },
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await waitFor(() => out.includes('"id":4615611'), 10_000, 'MongoDB starting');
+    await waitFor(
+      async () => (await readFile(join(dbPath, 'mongod.lock'), 'utf8').catch(() => '')) !== '',
+      5000,
+      'the lock',
+    );
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.doesNotMatch(out, /"id":23016/, 'it never started listening');
+    assert.equal(await readFile(join(dbPath, 'mongod.lock'), 'utf8'), '');
   });
 
   it('the shutdown command exits 0 and leaves an empty lock file; non-admin is refused', async () => {

@@ -229,7 +229,7 @@ export function registerBasicCommands(registry: CommandRegistry): void {
     names: ['getCmdLineOpts'],
     adminOnly: true,
     handler: (ctx) => ({
-      argv: [ctx.node.program, ...ctx.node.options.argv],
+      argv: [ctx.node.argv0, ...ctx.node.options.argv],
       parsed: ctx.node.options.parsed,
     }),
   });
@@ -277,6 +277,7 @@ export function registerBasicCommands(registry: CommandRegistry): void {
     },
   });
   registry.register({ names: ['shutdown'], adminOnly: true, handler: shutdown });
+  registry.register({ names: ['currentOp'], adminOnly: true, handler: () => ({ inprog: [] }) });
   registry.register({
     names: ['configureFailPoint'],
     adminOnly: true,
