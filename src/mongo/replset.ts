@@ -19,6 +19,8 @@ export function buildReplicaSetConfig(
   const major = Number(options.version.split('.')[0]);
   return {
     _id: name,
+    // Servers default a missing version to 1; sending it keeps the document explicit.
+    version: 1,
     ...(options.configsvr ? { configsvr: true } : {}),
     members: members.map((member, index) => {
       const o = member.options;

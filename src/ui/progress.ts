@@ -22,8 +22,10 @@ export function createProgressRenderer(options: { json: boolean }): (event: Plan
         }
         const began = startedAt.get(event.step);
         const took = began === undefined ? '' : pc.dim(` (${((Date.now() - began) / 1000).toFixed(1)}s)`);
-        if (event.state === 'done') write(`  ${pc.green('✔')} ${event.title}${took}`);
-        else if (event.state === 'skipped')
+        if (event.state === 'done') {
+          write(`  ${pc.green('✔')} ${event.title}${took}`);
+          for (const line of event.output?.split('\n') ?? []) write(pc.dim(`      ${line}`));
+        } else if (event.state === 'skipped')
           write(`  ${pc.dim('–')} ${event.title} ${pc.dim(`(${lastLine(event.output) ?? 'skipped'})`)}`);
         else write(`  ${pc.red('✖')} ${event.title}${took}: ${event.error ?? 'failed'}`);
         return;

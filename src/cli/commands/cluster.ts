@@ -1,9 +1,16 @@
 // `mup cluster ...`: wiring only. Each action loads its operation module lazily.
-import { type Command, Option } from '@commander-js/extra-typings';
+import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
 import { renderTable } from '../../ui/table.js';
 import { commandContext } from '../context.js';
 import { operationOptions } from '../operation.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError('expected a port number 1-65535');
+  return port;
+}
 
 export function registerClusterCommands(program: Command<[], Record<string, unknown>>): void {
   const cluster = program.command('cluster').description('deploy and operate clusters');
@@ -25,6 +32,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
     .option('--dry-run', 'print the plan and change nothing', false)
+    .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)
     .action(async (name, topologyFile, options, command) => {
       const context = commandContext(command);
       const [{ deployCluster, readTopology }, opOptions] = await Promise.all([
@@ -41,6 +49,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
           binaryPath: options.binaryPath,
           mirror: options.mirror,
           dryRun: options.dryRun,
+          ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
         },
         opOptions,
       );
