@@ -147,6 +147,8 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
   it('a member given a higher priority takes over once caught up', async () => {
     const primary = await rs.waitForPrimary();
     const target = [0, 1, 2].find((i) => i !== primary) as number;
+    // The member that stepped down earlier is frozen for stepDownSecs; lift that first.
+    await rs.admin(target, { replSetFreeze: 0 });
     const c = await rs.direct(primary);
     const { config } = await c.db('admin').command({ replSetGetConfig: 1 });
     config.version += 1;
@@ -157,7 +159,6 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
       20_000,
       'priority takeover',
     );
-    // The member unfrozen after the earlier stepDown does not matter: only one primary remains.
     const hellos = await Promise.all([0, 1, 2].map((i) => rs.hello(i)));
     assert.equal(hellos.filter((h) => h?.isWritablePrimary === true).length, 1);
   });
