@@ -11,7 +11,7 @@ import { countUnexpectedExits, logMentions, restartCount } from './restarts.js';
 export interface ProgramRef {
   /** Program name, e.g. `mongod-30001`. */
   name: string;
-  /** The `[group:...]` holding it; the program's own name when it is not in a group section. */
+  /** The `[group:...]` holding it; looked up from the daemon when absent. */
   group?: string | undefined;
   /** MongoDB's own log (systemLog.path), read on the host for failure reports. */
   logFile?: string | undefined;
@@ -30,6 +30,13 @@ export interface ProgramRef {
 /** `group:name`, which every API call accepts for grouped and ungrouped programs alike. */
 export function processName(ref: ProgramRef): string {
   return `${ref.group ?? ref.name}:${ref.name}`;
+}
+
+/** The ref with its group filled in from the daemon (an ungrouped program is its own group). */
+async function withGroup(client: SupervisorClient, ref: ProgramRef): Promise<ProgramRef> {
+  if (ref.group !== undefined) return ref;
+  const found = (await client.getAllProcessInfo()).find((info) => info.name === ref.name);
+  return { ...ref, group: found?.group ?? ref.name };
 }
 
 export interface ProgramStatus extends ProcessInfo {
@@ -51,7 +58,8 @@ export class ProgramControl {
    * A live process on its port or in its mongod.lock (an orphan of a killed daemon) fails the start before
    * supervisord would spawn a second server against the same port and data.
    */
-  async start(ref: ProgramRef): Promise<ProcessInfo> {
+  async start(program: ProgramRef): Promise<ProcessInfo> {
+    const ref = await withGroup(this.client, program);
     const name = processName(ref);
     const startsecs = ref.startsecs ?? 5;
     await this.refuseOrphan(ref);
@@ -73,7 +81,8 @@ export class ProgramControl {
   }
 
   /** Stops the program (TERM, then KILL after stopwaitsecs); not running is success. */
-  async stop(ref: ProgramRef): Promise<ProcessInfo> {
+  async stop(program: ProgramRef): Promise<ProcessInfo> {
+    const ref = await withGroup(this.client, program);
     const name = processName(ref);
     const timeoutMs = ((ref.stopwaitsecs ?? 300) + 30) * 1000;
     try {
@@ -85,12 +94,14 @@ export class ProgramControl {
   }
 
   /** Stop then start: supervisord has no per-process restart, and its daemon-wide restart stops everything. */
-  async restart(ref: ProgramRef): Promise<ProcessInfo> {
+  async restart(program: ProgramRef): Promise<ProcessInfo> {
+    const ref = await withGroup(this.client, program);
     await this.stop(ref);
     return this.start(ref);
   }
 
-  async info(ref: ProgramRef): Promise<ProcessInfo> {
+  async info(program: ProgramRef): Promise<ProcessInfo> {
+    const ref = await withGroup(this.client, program);
     try {
       return await this.client.getProcessInfo(processName(ref));
     } catch (error) {

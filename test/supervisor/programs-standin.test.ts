@@ -72,7 +72,7 @@ describe('program start failures', () => {
     assert.equal(stopped.state, 'STOPPED');
   });
 
-  it('start of a running program is success and keeps its pid', async (t) => {
+  it('start of a running program is success and keeps its pid; grouped programs are found by name', async (t) => {
     const host = await makeTestHost(t, 'twice');
     const program = standInProgram(host.root, 'mongod-1', await freePort());
     await host.writeIni([program], [{ name: 'rs0', programs: ['mongod-1'] }]);
@@ -82,6 +82,9 @@ describe('program start failures', () => {
     assert.equal(first.fullName, 'rs0:mongod-1');
     const second = await control.start(refOf(program, 'rs0'));
     assert.equal(second.pid, first.pid);
+    // Without the group the daemon is asked which group holds the program.
+    assert.equal((await control.info({ name: 'mongod-1' })).fullName, 'rs0:mongod-1');
+    assert.equal((await control.stop({ name: 'mongod-1' })).state, 'STOPPED');
   });
 
   it('refuses to start a program whose port and dbPath are held by a process supervisord does not run', async (t) => {
