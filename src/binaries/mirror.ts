@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { UsageError } from '../errors.js';
 import { downloadFile } from './download.js';
@@ -97,11 +97,16 @@ function allTargets(entry: ReleaseVersion, arch: Arch, variant: Variant): string
   ];
 }
 
-/** Where an archive goes in the mirror: its path on the vendor host, else under archives/. */
+/** Where an archive goes in the mirror: its path on the vendor host, else under archives/; never outside. */
 export function mirrorPathFor(release: ResolvedRelease): string {
   const listed = release.listedUrl;
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(listed)) return listed.replace(/^\/+/, '');
-  return relativeOnVendorHost(release.variant, listed) ?? `archives/${release.archiveName}`;
+  const candidate = /^[a-z][a-z0-9+.-]*:/i.test(listed)
+    ? relativeOnVendorHost(release.variant, listed)
+    : listed.replace(/^\/+/, '');
+  const normalized = candidate === undefined ? undefined : posix.normalize(candidate);
+  if (normalized === undefined || normalized.startsWith('..') || posix.isAbsolute(normalized))
+    return `archives/${release.archiveName}`;
+  return normalized;
 }
 
 async function sha256Of(path: string): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 // From "what the user asked for" to one archive: variant + version spec + platform → the exact version, the
 // chosen target, the URL to fetch (mirror-aware) and the sha256 to verify it against.
-import { MupError } from '../errors.js';
+import { MupError, UsageError } from '../errors.js';
 import { DownloadError, NoTargetError, ReleaseListError, VersionNotFoundError } from './errors.js';
 import type { BinaryEventListener } from './events.js';
 import { fetchText } from './http.js';
@@ -68,8 +68,7 @@ export async function hostFor(ctx: BinaryContext, choice: ReleaseChoice = {}): P
   const host = ctx.host ?? (await detectLocalPlatform());
   if (choice.arch === undefined) return host;
   const arch = normalizeArch(choice.arch);
-  if (!arch)
-    throw new MupError(`unknown architecture "${choice.arch}"`, { exitCode: 2, hint: 'use x86_64 or arm64' });
+  if (!arch) throw new UsageError(`unknown architecture "${choice.arch}"`, 'use x86_64 or arm64');
   return { ...host, arch };
 }
 
