@@ -37,6 +37,33 @@ export async function drainCursor(
   return out;
 }
 
+/** Like drainCursor, on one member (a secondary may serve it); getMore must go where the cursor lives. */
+export async function drainCursorOnHost(
+  target: SetTarget,
+  host: string,
+  db: string,
+  body: Document,
+  timeoutMs = 10_000,
+): Promise<Document[]> {
+  const run = async (b: Document): Promise<Document> => {
+    const reply = await target.runOnHost(host, db, { ...b, $readPreference: { mode: 'nearest' } }, timeoutMs);
+    if (!replyOk(reply)) throw replyError(reply);
+    return reply;
+  };
+  const first = await run(body);
+  const cursor = first.cursor as Document;
+  const out: Document[] = [...((cursor.firstBatch as Document[]) ?? [])];
+  let id = cursor.id;
+  const ns = String(cursor.ns ?? '');
+  const coll = ns.slice(ns.indexOf('.') + 1);
+  for (let i = 0; i < 100_000 && id !== undefined && Number(id) !== 0; i++) {
+    const c = (await run({ getMore: id, collection: coll, batchSize: BATCH })).cursor as Document;
+    out.push(...((c.nextBatch as Document[]) ?? []));
+    id = c.id;
+  }
+  return out;
+}
+
 /** Collection names of a database on a shard (system collections excluded). */
 export async function listCollectionInfos(target: SetTarget, db: string): Promise<Document[]> {
   const infos = await drainCursor(target, db, { listCollections: 1, filter: {} });

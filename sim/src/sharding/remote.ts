@@ -222,6 +222,31 @@ export class SetTarget {
     throw this.noPrimaryError();
   }
 
+  /**
+   * A member to read from with read preference "nearest", as mongos reads the catalog: the primary
+   * when there is one, else any secondary (so routing keeps working during a config server election).
+   */
+  async readableHost(waitMs: number): Promise<string | undefined> {
+    if (this.primary) return this.primary;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const replies = new Map<string, Document>();
+      const primary = await this.discover(replies);
+      if (primary) return primary;
+      for (const [h, r] of replies) {
+        if (r.secondary === true && (!this.cs.setName || r.setName === this.cs.setName)) return h;
+      }
+      if (Date.now() >= deadline) return undefined;
+      await sleep(200);
+    }
+  }
+
+  /** Forgets what is known about a member after a failure (its connections and primary status). */
+  forget(host: string): void {
+    this.pool.reset(host);
+    if (this.primary === host) this.primary = undefined;
+  }
+
   /** Runs on a specific member (no retry). */
   runOnHost(host: string, db: string, body: Document, timeoutMs = 30_000): Promise<Document> {
     return this.pool.run(host, db, body, timeoutMs);

@@ -9,7 +9,7 @@ import { CommandError } from '../errors.js';
 import type { SimNode } from '../node.js';
 import { atLeast } from '../version.js';
 import { parseConnectionString } from './connection-string.js';
-import { drainCursor } from './data-copy.js';
+import { drainCursorOnHost } from './data-copy.js';
 import { HostPool, type RunOptions, replyError, replyOk, SetTarget } from './remote.js';
 
 const MAJORITY = { w: 'majority', wtimeout: 60_000 } as const;
@@ -47,13 +47,38 @@ export class Router {
     return reply;
   }
 
-  /** Reads a config collection from the config server primary (majority read concern). */
-  readConfig(coll: string, filter: Document = {}, opts?: RunOptions): Promise<Document[]> {
-    return drainCursor(
-      this.config,
-      'config',
-      { find: coll, filter, readConcern: { level: 'majority' } },
-      opts,
+  /**
+   * Reads a config collection with read preference "nearest" and majority read concern, as mongos'
+   * catalog client does; retries on another member if the chosen one fails.
+   */
+  async readConfig(coll: string, filter: Document = {}, opts: RunOptions = {}): Promise<Document[]> {
+    const deadline = Date.now() + (opts.retryForMs ?? 10_000);
+    let lastError: unknown;
+    for (;;) {
+      const host = await this.config.readableHost(Math.max(0, deadline - Date.now()));
+      if (host) {
+        try {
+          return await drainCursorOnHost(
+            this.config,
+            host,
+            'config',
+            { find: coll, filter, readConcern: { level: 'majority' } },
+            opts.timeoutMs,
+          );
+        } catch (err) {
+          lastError = err;
+          this.config.forget(host);
+        }
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(200);
+    }
+    if (lastError instanceof CommandError) throw lastError;
+    throw new CommandError(
+      133,
+      `Could not find host matching read preference { mode: "nearest" } for set ${this.config.setName}`,
+      {},
+      'FailedToSatisfyReadPreference',
     );
   }
 

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Document, MongoClient } from 'mongodb';
-import { waitFor } from '../helpers/sim.js';
+import { type SimProcess, waitFor } from '../helpers/sim.js';
 import { type SetHandle, ShardedClusterFixture } from './cluster.js';
 
 function listening(port: number): Promise<boolean> {
@@ -39,6 +39,7 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
   let shardB: SetHandle;
   let plain: SetHandle;
   let mongosPort = 0;
+  let mongosProc: SimProcess;
   let mongos: MongoClient;
   const serverTypes: string[] = [];
   const topologyTypes: string[] = [];
@@ -70,7 +71,7 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
       'mongos must not listen before the config servers answer',
     );
     await fx.initiate(cfg, true);
-    await mongosStarting;
+    mongosProc = await mongosStarting;
     mongos = await fx.client(`mongodb://127.0.0.1:${mongosPort}/`);
   });
 
@@ -292,5 +293,14 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     assert.equal(status.sharding.configsvrConnectionString, cfg.connectionString);
     assert.equal(status.storageEngine, undefined);
     assert.equal(status.repl, undefined);
+  });
+
+  it('the shutdown command stops mongos with exit 0', async () => {
+    await mongos
+      .db('admin')
+      .command({ shutdown: 1 })
+      .catch(() => undefined);
+    const exit = await mongosProc.waitExit(15_000);
+    assert.equal(exit.code, 0);
   });
 });
