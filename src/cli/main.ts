@@ -7,6 +7,7 @@ import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster.js';
 import { registerBinaryCommands } from './commands/mongo.js';
+import { registerPlaygroundCommands } from './commands/playground.js';
 import { registerTemplateCommand } from './commands/template.js';
 import { registerTopologyCommands } from './commands/topology.js';
 import { packageVersion } from './version.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
     .option('--concurrency <n>', 'parallel host and process operations', parsePositiveInt, 5)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerPlaygroundCommands(program);
   registerClusterCommands(program);
   registerTopologyCommands(program);
   registerTemplateCommand(program);

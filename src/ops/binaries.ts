@@ -53,3 +53,17 @@ export async function resolveBinaries(
   const installed = await binaries.installRelease(context, selection.version);
   return { version: installed.version, variant: selection.variant, binaryDir: installed.binDir };
 }
+
+/** The version the mongod in `dir` reports (`db version vX.Y.Z`); undefined when it does not answer. */
+export async function detectBinaryVersion(dir: string): Promise<string | undefined> {
+  const [{ LocalExecutor }, { parseVersionOutput }] = await Promise.all([
+    import('../hosts/local.js'),
+    import('../binaries/binary-path.js'),
+  ]);
+  try {
+    const result = await new LocalExecutor().run(join(dir, 'mongod'), ['--version'], { timeoutMs: 10_000 });
+    return parseVersionOutput('mongod', result.stdout);
+  } catch {
+    return undefined;
+  }
+}

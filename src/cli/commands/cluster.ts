@@ -135,45 +135,25 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     .argument('<name>', 'cluster name')
     .action(async (name, _options, command) => {
       const context = commandContext(command);
-      const { displayCluster, formatUptime } = await import('../../ops/display.js');
+      const [{ displayCluster }, { renderDisplay }] = await Promise.all([
+        import('../../ops/display.js'),
+        import('./display-view.js'),
+      ]);
       const view = await displayCluster(context.home, name);
       if (context.json) return writeJson(view);
-      const header = [
-        `Cluster: ${view.cluster}`,
-        `Version: ${view.version} (${view.variant})`,
-        `Topology: ${view.kind}   Status: ${view.status}`,
-        `Supervisor: ${view.supervisors.map((s) => `${s.host} ${s.endpoint} ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}`,
-        '',
-      ];
-      const table = renderTable(
-        [
-          'ID',
-          'Role',
-          'Replica set',
-          'Host',
-          'Port',
-          'Status',
-          'Pid',
-          'Uptime',
-          'Restarts',
-          'Version',
-          'Data dir',
-        ],
-        view.processes.map((p) => [
-          p.id,
-          p.role,
-          p.replicaSet ?? '-',
-          p.host,
-          p.port,
-          p.status,
-          p.pid ?? '-',
-          formatUptime(p.uptimeSeconds),
-          p.restarts,
-          p.version,
-          p.dataDir ?? '-',
-        ]),
-      );
-      writeResult([...header, table, '', `URI: ${view.uri}`].join('\n'));
+      writeResult(renderDisplay(view));
+    });
+
+  cluster
+    .command('connect')
+    .description(
+      'open a MongoDB shell on the cluster (mongos for sharded clusters, the replica set otherwise)',
+    )
+    .argument('<name>', 'cluster name')
+    .action(async (name, _options, command) => {
+      const context = commandContext(command);
+      const { connectShell } = await import('../../ops/connect.js');
+      process.exitCode = await connectShell(context.home, name);
     });
 
   cluster

@@ -1,0 +1,145 @@
+// `mup playground ...`: wiring only.
+import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
+import { commandContext } from '../context.js';
+import { operationOptions } from '../operation.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('expected a port number 1-65535');
+  return n;
+}
+
+export function registerPlaygroundCommands(program: Command<[], Record<string, unknown>>): void {
+  const playground = program
+    .command('playground')
+    .description('a local cluster in one command (kept until destroyed)');
+  const tagOption = () =>
+    new Option('--tag <name>', 'run several playgrounds side by side: playground-<name>');
+
+  playground
+    .command('start')
+    .description('deploy the playground (or start it again if it exists) and print its connection URI')
+    .option('--version <version>', 'MongoDB version (default 8.0, or the version of --binary-path)')
+    .addOption(
+      new Option('--variant <variant>', 'server distribution')
+        .choices(['mongodb', 'percona'] as const)
+        .default('mongodb' as const),
+    )
+    .addOption(
+      new Option('--topology <kind>', 'cluster kind')
+        .choices(['standalone', 'replset', 'sharded'] as const)
+        .default('replset' as const),
+    )
+    .option('--nodes <n>', 'members per replica set (per shard when sharded)', positiveInt, 3)
+    .option('--shards <n>', 'shards (sharded)', positiveInt, 2)
+    .option('--config-servers <n>', 'config server replica set members (sharded)', positiveInt, 1)
+    .option('--mongos <n>', 'mongos routers (sharded)', positiveInt, 1)
+    .option('--arbiter', 'add an arbiter to each replica set', false)
+    .option('--port <port>', 'first port to allocate from', port, 30000)
+    .addOption(tagOption())
+    .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
+    .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
+    .action(async (options, command) => {
+      const context = commandContext(command);
+      const [{ startPlayground }, opOptions] = await Promise.all([
+        import('../../ops/playground.js'),
+        operationOptions(context),
+      ]);
+      const result = await startPlayground(
+        {
+          tag: options.tag,
+          version: options.version,
+          variant: options.variant,
+          topology: options.topology,
+          nodes: options.nodes,
+          shards: options.shards,
+          configServers: options.configServers,
+          mongos: options.mongos,
+          arbiter: options.arbiter,
+          port: options.port,
+          binaryPath: options.binaryPath,
+          mirror: options.mirror,
+        },
+        opOptions,
+      );
+      if (context.json) return writeJson({ schemaVersion: 1, ...result });
+      writeNotice(
+        `${result.cluster} is running. Connect with: mup playground connect${options.tag ? ` --tag ${options.tag}` : ''}`,
+      );
+      writeResult(result.uri);
+    });
+
+  playground
+    .command('status')
+    .description('the playground processes (as `mup cluster display`)')
+    .addOption(tagOption())
+    .action(async (options, command) => {
+      const context = commandContext(command);
+      const [{ displayCluster }, { playgroundName }] = await Promise.all([
+        import('../../ops/display.js'),
+        import('../../ops/playground.js'),
+      ]);
+      const view = await displayCluster(context.home, playgroundName(options.tag));
+      if (context.json) return writeJson(view);
+      const { renderDisplay } = await import('./display-view.js');
+      writeResult(renderDisplay(view));
+    });
+
+  playground
+    .command('connect')
+    .description('open a MongoDB shell on the playground')
+    .addOption(tagOption())
+    .action(async (options, command) => {
+      const context = commandContext(command);
+      const [{ connectShell }, { playgroundName }] = await Promise.all([
+        import('../../ops/connect.js'),
+        import('../../ops/playground.js'),
+      ]);
+      process.exitCode = await connectShell(context.home, playgroundName(options.tag));
+    });
+
+  playground
+    .command('stop')
+    .description('stop the playground; its data is kept')
+    .addOption(tagOption())
+    .action(async (options, command) => {
+      const context = commandContext(command);
+      const [{ stopCluster }, { playgroundName }, opOptions] = await Promise.all([
+        import('../../ops/lifecycle.js'),
+        import('../../ops/playground.js'),
+        operationOptions(context),
+      ]);
+      const result = await stopCluster(playgroundName(options.tag), {}, opOptions);
+      if (context.json) return writeJson(result);
+      writeNotice(`Stopped ${result.cluster}.`);
+    });
+
+  playground
+    .command('destroy')
+    .description('stop the playground and delete everything it has')
+    .addOption(tagOption())
+    .action(async (options, command) => {
+      const context = commandContext(command);
+      const [{ destroyCluster }, { playgroundName }, opOptions, { confirm }] = await Promise.all([
+        import('../../ops/destroy.js'),
+        import('../../ops/playground.js'),
+        operationOptions(context),
+        import('../../ui/prompt.js'),
+      ]);
+      const name = playgroundName(options.tag);
+      const result = await destroyCluster(name, false, {
+        ...opOptions,
+        confirmDestroy: (cluster) => confirm(`Delete ${cluster} and all its data?`, context.yes),
+      });
+      if (context.json) return writeJson(result);
+      writeNotice(`Destroyed ${name}.`);
+    });
+}
