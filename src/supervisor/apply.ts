@@ -32,6 +32,12 @@ export interface ApplyResult {
   removed: string[];
   /** Groups whose processes were started by this apply (changed ones that ran before, or as chosen). */
   started: string[];
+  /**
+   * The daemon's own sections ([supervisord], [inet_http_server], [supervisorctl], ...) differ from the previous
+   * file on disk. reloadConfig ignores them; they take effect only when the daemon is restarted, which stops every
+   * program — plan it like a full cluster restart.
+   */
+  daemonSettingsChanged: boolean;
 }
 
 export class SupervisorConfigRejectedError extends MupError {
@@ -121,7 +127,26 @@ export async function applySupervisorConfig(
     }
     await options.afterReplace?.(group);
   }
-  return { added: diff.added, changed: diff.changed, removed: diff.removed, started };
+  return {
+    added: diff.added,
+    changed: diff.changed,
+    removed: diff.removed,
+    started,
+    daemonSettingsChanged: previous !== undefined && daemonSections(previous) !== daemonSections(iniText),
+  };
+}
+
+/** The non-program sections of an ini, normalised (comments and blank lines dropped), for comparison. */
+function daemonSections(text: string): string {
+  const kept: string[] = [];
+  let inProgram = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
+    if (line.startsWith('[')) inProgram = /^\[(program|group):/.test(line);
+    if (!inProgram) kept.push(line);
+  }
+  return kept.join('\n');
 }
 
 function groupProcesses(infos: readonly ProcessInfo[]): Map<string, ProcessInfo[]> {

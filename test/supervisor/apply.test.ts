@@ -42,7 +42,13 @@ describe('applySupervisorConfig', () => {
         },
       },
     );
-    assert.deepEqual(result, { added: ['d'], changed: ['b', 'c'], removed: [], started: ['c', 'b'] });
+    assert.deepEqual(result, {
+      added: ['d'],
+      changed: ['b', 'c'],
+      removed: [],
+      started: ['c', 'b'],
+      daemonSettingsChanged: false,
+    });
     assert.deepEqual(events, ['order b,c', 'before c', 'after c RUNNING', 'before b', 'after b RUNNING']);
     assert.equal(await pidOf('a'), aPid);
     assert.equal(
@@ -54,7 +60,13 @@ describe('applySupervisorConfig', () => {
 
     // Removing a running program stops it first.
     const removed = await applySupervisorConfig(host.daemon, await host.renderIni([a, changedB, d]));
-    assert.deepEqual(removed, { added: [], changed: [], removed: ['c'], started: [] });
+    assert.deepEqual(removed, {
+      added: [],
+      changed: [],
+      removed: ['c'],
+      started: [],
+      daemonSettingsChanged: false,
+    });
     assert.deepEqual((await control.status()).map((s) => s.name).sort(), ['a', 'b', 'd']);
     assert.equal(await pidOf('a'), aPid);
   });
@@ -127,5 +139,28 @@ describe('applySupervisorConfig', () => {
       applySupervisorConfig(host.daemon, await host.renderIni([changed]), { order: () => ['zzz'] }),
       /must list exactly the changed groups \(a\)/,
     );
+  });
+
+  it('touches no program for a daemon-only change and says a daemon restart is needed', async (t) => {
+    const host = await makeTestHost(t, 'daemononly');
+    const a = standInProgram(host.root, 'a', await freePort());
+    const original = await host.writeIni([a]);
+    await host.daemon.ensureRunning();
+    const control = await host.control();
+    const started = await control.start(refOf(a));
+    host.trackPid(started.pid);
+    const changed = original.replace('loglevel=info', 'loglevel=debug');
+    assert.notEqual(changed, original);
+    const result = await applySupervisorConfig(host.daemon, changed);
+    assert.deepEqual(result, {
+      added: [],
+      changed: [],
+      removed: [],
+      started: [],
+      daemonSettingsChanged: true,
+    });
+    assert.equal((await control.info(refOf(a))).pid, started.pid);
+    const comment = `; a comment only\n${changed}`;
+    assert.equal((await applySupervisorConfig(host.daemon, comment)).daemonSettingsChanged, false);
   });
 });

@@ -133,6 +133,7 @@ describe('replica set of simulated mongods under supervisord', () => {
       changed: [target.program.name],
       removed: [],
       started: [target.program.name],
+      daemonSettingsChanged: false,
     });
     const afterApply = await control.status();
     for (const status of afterApply) {
@@ -145,7 +146,13 @@ describe('replica set of simulated mongods under supervisord', () => {
     const args = await host.executor.run('ps', ['-o', 'args=', '-p', String(targetPid)]);
     assert.match(args.stdout, /--quiet/);
     const again = await applySupervisorConfig(host.daemon, await host.renderIni(changed));
-    assert.deepEqual(again, { added: [], changed: [], removed: [], started: [] });
+    assert.deepEqual(again, {
+      added: [],
+      changed: [],
+      removed: [],
+      started: [],
+      daemonSettingsChanged: false,
+    });
   });
 
   it('after supervisord is SIGKILLed, ensure-running reports the orphans; once stopped all start cleanly', async () => {
