@@ -7,8 +7,9 @@ import { isPlainDocument, valuesAtPath } from './paths.js';
 
 export type Predicate = (doc: Document) => boolean;
 
+/** $type aliases → the fine-grained type names typeName() returns. */
 const TYPE_ALIASES: Record<string, string[]> = {
-  double: ['number'],
+  double: ['double'],
   string: ['string'],
   object: ['object'],
   array: ['array'],
@@ -18,12 +19,25 @@ const TYPE_ALIASES: Record<string, string[]> = {
   date: ['date'],
   null: ['null'],
   regex: ['regex'],
-  int: ['number'],
+  int: ['int'],
   timestamp: ['timestamp'],
-  long: ['number'],
-  decimal: ['number'],
-  number: ['number'],
+  long: ['long'],
+  decimal: ['decimal'],
+  number: ['double', 'int', 'long', 'decimal'],
 };
+
+/** bsonType() with numbers split into their BSON types (a plain JS number serializes as int32 or double). */
+function typeName(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) <= 2147483647 ? 'int' : 'double';
+  if (v && typeof v === 'object') {
+    const t = (v as { _bsontype?: unknown })._bsontype;
+    if (t === 'Int32') return 'int';
+    if (t === 'Double') return 'double';
+    if (t === 'Long') return 'long';
+    if (t === 'Decimal128') return 'decimal';
+  }
+  return bsonType(v);
+}
 const TYPE_NUMBERS: Record<number, string> = {
   1: 'double',
   2: 'string',
@@ -113,7 +127,7 @@ function operatorMatches(op: string, arg: unknown, candidates: unknown[], whole:
         const alias = typeof t === 'string' ? t : TYPE_NUMBERS[asNumber(t) ?? -1];
         return alias ? (TYPE_ALIASES[alias] ?? []) : [];
       });
-      return expand(candidates).some((c) => c !== undefined && wanted.includes(bsonType(c)));
+      return expand(candidates).some((c) => c !== undefined && wanted.includes(typeName(c)));
     }
     case '$regex': {
       const re = toRegExp(arg, (whole as Document).$options);
