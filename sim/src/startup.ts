@@ -16,6 +16,7 @@ import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
 import { Logger } from './log.js';
 import { SimNode } from './node.js';
 import { OptionsError, parseOptions, type ServerOptions } from './options.js';
+import { registerStandaloneReplCommands } from './repl/standalone.js';
 import type { ReplicationRole, ReplicationRoleFactory } from './replication.js';
 import { initSharding } from './sharding/index.js';
 import { DbPathLock } from './storage/lockfile.js';
@@ -289,6 +290,7 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
   }
   if (storage) recordStartup(storage, options, version);
   if (isMongod && options.replSetName) node.role = await loadReplSetRole(node);
+  else if (isMongod) registerStandaloneReplCommands(node);
   // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
   const sharding = initSharding(node);
 

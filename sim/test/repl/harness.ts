@@ -83,6 +83,20 @@ export class ReplSetFixture {
     return proc;
   }
 
+  /** Adds a mongod started without --replSet as member index `ports.length` (for standalone checks). */
+  async startStandalone(): Promise<number> {
+    const i = this.ports.length;
+    this.ports.push(await freePort());
+    await mkdir(this.dbPath(i), { recursive: true });
+    const port = this.ports[i] as number;
+    this.procs[i] = await startSim(
+      join(this.bin, 'mongod'),
+      ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', this.dbPath(i)],
+      { port },
+    );
+    return i;
+  }
+
   /** A direct connection to one member (as a cluster manager runs replSetInitiate). */
   async direct(i: number, watch?: TopologyWatch): Promise<MongoClient> {
     const c = new MongoClient(`mongodb://${this.host(i)}/?directConnection=true`, {

@@ -254,3 +254,20 @@ describe('primary–secondary–arbiter set', { timeout: 120_000 }, () => {
     );
   });
 });
+
+describe('replica-set commands on a standalone', { timeout: 30_000 }, () => {
+  const rs = new ReplSetFixture('7.0.14');
+  after(async () => {
+    await rs.close();
+  });
+
+  it('answer 76 NoReplicationEnabled', async () => {
+    await rs.start(0);
+    await rs.startStandalone();
+    await assert.rejects(rs.admin(0, { replSetGetStatus: 1 }), codeIs(76, 'not running with --replSet'));
+    await assert.rejects(
+      rs.admin(0, { replSetInitiate: {} }),
+      codeIs(76, 'This node was not started with replication enabled.'),
+    );
+  });
+});
