@@ -28,6 +28,7 @@ export function initSharding(node: SimNode): ShardingHooks {
       stop: () => router.close(),
     };
   }
+  if (node.options.clusterRole === 'shardsvr') warnIfNotAdded(node);
   const server = node.options.clusterRole === 'configsvr' ? new ConfigServer(node) : undefined;
   registerConfigServerCommands(node.commands, server);
   registerShardServerCommands(node.commands, node);
@@ -57,4 +58,16 @@ async function waitWithSignals(router: Router): Promise<void> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+/** A shard server that has never been added to a cluster says so at startup (log id 22074). */
+function warnIfNotAdded(node: SimNode): void {
+  if (node.storage?.getCollection('admin', 'system.version')?.findById('shardIdentity')) return;
+  node.log.warn(
+    'SHARDING',
+    22074,
+    'initandlisten',
+    'Started with --shardsvr, but no shardIdentity document was found on disk. This most likely means this server has not yet been added to a sharded cluster',
+    { namespace: 'admin.system.version' },
+  );
 }

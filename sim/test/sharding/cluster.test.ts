@@ -295,6 +295,22 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     assert.equal(status.repl, undefined);
   });
 
+  it('setFeatureCompatibilityVersion through mongos reaches the config servers and the shards', async () => {
+    const admin = mongos.db('admin');
+    await expectCode(admin.command({ setFeatureCompatibilityVersion: '6.0' }), 7369100, /confirm: true/);
+    await admin.command({ setFeatureCompatibilityVersion: '6.0', confirm: true });
+    const fcvOf = async (port: number): Promise<string> =>
+      (await fx.command(port, { getParameter: 1, featureCompatibilityVersion: 1 }))
+        .featureCompatibilityVersion.version;
+    const shards = ((await admin.command({ listShards: 1 })).shards as Document[]).map((s) => String(s._id));
+    const shardPorts = shards.map((id) => (id === 'rsA' ? shardA : shardB).ports[0] as number);
+    assert.equal(await fcvOf(cfg.ports[0] as number), '6.0');
+    for (const port of shardPorts) assert.equal(await fcvOf(port), '6.0');
+    await admin.command({ setFeatureCompatibilityVersion: '7.0', confirm: true });
+    assert.equal(await fcvOf(cfg.ports[0] as number), '7.0');
+    for (const port of shardPorts) assert.equal(await fcvOf(port), '7.0');
+  });
+
   it('the shutdown command stops mongos with exit 0', async () => {
     await mongos
       .db('admin')
