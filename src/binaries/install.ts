@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadAndUnpack } from './download.js';
-import { checkServerLayout } from './extract.js';
+import { checkServerLayout } from './layout.js';
 import {
   cleanStaging,
   findPackage,
