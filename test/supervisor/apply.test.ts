@@ -2,19 +2,16 @@
 // a broken file is refused and the daemon keeps its old configuration.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { applySupervisorConfig, SupervisorConfigRejectedError } from '../../src/supervisor/apply.js';
-import { freePort, makeTestHost, refOf, standInProgram } from './harness.js';
+import { freePort, makeTestHost, refOf } from './harness.js';
+import { simPrograms, withQuiet } from './sim-members.js';
 
 describe('applySupervisorConfig', () => {
   it('adds, removes and replaces only what changed, in the order given, with callbacks around each', async (t) => {
     const host = await makeTestHost(t, 'apply');
-    const [a, b, c, d] = [
-      standInProgram(host.root, 'a', await freePort()),
-      standInProgram(host.root, 'b', await freePort()),
-      standInProgram(host.root, 'c', await freePort()),
-      standInProgram(host.root, 'd', await freePort()),
-    ];
+    const [a, b, c, d] = await simPrograms(join(host.root, 'deploy'), ['a', 'b', 'c', 'd'], freePort);
     assert.ok(a && b && c && d);
     await host.writeIni([a, b, c]);
     await host.daemon.ensureRunning();
@@ -24,8 +21,8 @@ describe('applySupervisorConfig', () => {
     const aPid = await pidOf('a');
 
     const events: string[] = [];
-    const changedB = { ...b, command: [...b.command, '--tag', 'v2'] };
-    const changedC = { ...c, command: [...c.command, '--tag', 'v2'] };
+    const changedB = withQuiet(b);
+    const changedC = withQuiet(c);
     const result = await applySupervisorConfig(
       host.daemon,
       await host.renderIni([a, changedB, changedC, d]),
@@ -73,7 +70,8 @@ describe('applySupervisorConfig', () => {
 
   it('starts added programs when asked to', async (t) => {
     const host = await makeTestHost(t, 'addstart');
-    const a = standInProgram(host.root, 'a', await freePort());
+    const [a] = await simPrograms(join(host.root, 'deploy'), ['a'], freePort);
+    assert.ok(a);
     await host.writeIni([]);
     await host.daemon.ensureRunning();
     const result = await applySupervisorConfig(host.daemon, await host.renderIni([a]), {
@@ -87,15 +85,15 @@ describe('applySupervisorConfig', () => {
 
   it('replaces a whole [group:] when one of its programs changes', async (t) => {
     const host = await makeTestHost(t, 'groups');
-    const a = standInProgram(host.root, 'a', await freePort());
-    const b = standInProgram(host.root, 'b', await freePort());
+    const [a, b] = await simPrograms(join(host.root, 'deploy'), ['a', 'b'], freePort);
+    assert.ok(a && b);
     const groups = [{ name: 'rs0', programs: ['a', 'b'] }];
     await host.writeIni([a, b], groups);
     await host.daemon.ensureRunning();
     const control = await host.control();
     const before = await Promise.all([a, b].map((p) => control.start(refOf(p, 'rs0'))));
     for (const info of before) host.trackPid(info.pid);
-    const changedA = { ...a, command: [...a.command, '--tag', 'v2'] };
+    const changedA = withQuiet(a);
     const result = await applySupervisorConfig(host.daemon, await host.renderIni([changedA, b], groups));
     assert.deepEqual(result.changed, ['rs0']);
     const after = await control.status();
@@ -113,7 +111,8 @@ describe('applySupervisorConfig', () => {
 
   it('refuses a file supervisord cannot read, keeping the running config and restoring the old file', async (t) => {
     const host = await makeTestHost(t, 'reject');
-    const a = standInProgram(host.root, 'a', await freePort());
+    const [a] = await simPrograms(join(host.root, 'deploy'), ['a'], freePort);
+    assert.ok(a);
     const original = await host.writeIni([a]);
     await host.daemon.ensureRunning();
     const broken = `${await host.renderIni([a])}\n[program:bad]\ncommand=/bin/true\nautorestart=sometimes\n`;
@@ -131,10 +130,11 @@ describe('applySupervisorConfig', () => {
 
   it('refuses an order that does not list exactly the changed groups', async (t) => {
     const host = await makeTestHost(t, 'badorder');
-    const a = standInProgram(host.root, 'a', await freePort());
+    const [a] = await simPrograms(join(host.root, 'deploy'), ['a'], freePort);
+    assert.ok(a);
     await host.writeIni([a]);
     await host.daemon.ensureRunning();
-    const changed = { ...a, command: [...a.command, '--tag', 'x'] };
+    const changed = withQuiet(a);
     await assert.rejects(
       applySupervisorConfig(host.daemon, await host.renderIni([changed]), { order: () => ['zzz'] }),
       /must list exactly the changed groups \(a\)/,
@@ -143,7 +143,8 @@ describe('applySupervisorConfig', () => {
 
   it('touches no program for a daemon-only change and says a daemon restart is needed', async (t) => {
     const host = await makeTestHost(t, 'daemononly');
-    const a = standInProgram(host.root, 'a', await freePort());
+    const [a] = await simPrograms(join(host.root, 'deploy'), ['a'], freePort);
+    assert.ok(a);
     const original = await host.writeIni([a]);
     await host.daemon.ensureRunning();
     const control = await host.control();

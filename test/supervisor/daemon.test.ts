@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import { SupervisorClient } from '../../src/supervisor/client.js';
@@ -15,6 +16,7 @@ import {
 } from '../../src/supervisor/errors.js';
 import { locateSupervisord } from '../../src/supervisor/locate.js';
 import { freePort, makeTestHost, standInProgram } from './harness.js';
+import { simPrograms } from './sim-members.js';
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -140,10 +142,7 @@ describe('SupervisorDaemon', () => {
 
   it('shuts down cleanly: programs stopped, daemon gone; a second shutdown is a no-op', async (t) => {
     const host = await makeTestHost(t, 'down');
-    const programs = [
-      standInProgram(host.root, 'a', await freePort()),
-      standInProgram(host.root, 'b', await freePort()),
-    ];
+    const programs = await simPrograms(join(host.root, 'deploy'), ['a', 'b'], freePort);
     await host.writeIni(programs);
     const { pid } = await host.daemon.ensureRunning();
     const control = await host.control();

@@ -71,3 +71,20 @@ export async function shutdownServer(port: number): Promise<void> {
       .catch(() => undefined);
   });
 }
+
+/** Standalone simulated mongods as supervisor programs with the given names, on free ports. */
+export async function simPrograms(
+  deployRoot: string,
+  names: readonly string[],
+  freePort: () => Promise<number>,
+): Promise<SupervisorProgram[]> {
+  const ports: number[] = [];
+  for (const _ of names) ports.push(await freePort());
+  const members = await simMembers(deployRoot, ports, undefined);
+  return members.map((member, index) => ({ ...member.program, name: names[index] ?? member.program.name }));
+}
+
+/** The same program with one more (harmless) server option: a changed command for supervisord. */
+export function withQuiet(program: SupervisorProgram): SupervisorProgram {
+  return { ...program, command: [...program.command, '--quiet'] };
+}
