@@ -1,5 +1,6 @@
 // `mup playground`: a local cluster in one command, on the same engine as `cluster deploy`. The topology is
 // generated from the flags; everything lives under $MUP_HOME/playground/<cluster>, so destroy leaves nothing.
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
@@ -8,6 +9,7 @@ import { primaryUri } from '../mongo/uri.js';
 import type { OperationOptions } from './apply.js';
 import { detectBinaryVersion } from './binaries.js';
 import { type DeployResult, deployCluster } from './deploy.js';
+import { type DestroyResult, destroyCluster } from './destroy.js';
 import { startCluster } from './lifecycle.js';
 
 export type PlaygroundTopology = 'standalone' | 'replset' | 'sharded';
@@ -105,4 +107,14 @@ export async function startPlayground(
     { ...options, yes: true },
   );
   return { ...result, restarted: false };
+}
+
+/** Destroys a playground without a typed confirmation and removes the playground dir once empty. */
+export async function destroyPlayground(
+  tag: string | undefined,
+  options: OperationOptions & { confirmDestroy?: (name: string) => Promise<boolean> },
+): Promise<DestroyResult> {
+  const result = await destroyCluster(playgroundName(tag), false, options);
+  await rmdir(join(options.home, 'playground')).catch(() => undefined);
+  return result;
 }

@@ -128,14 +128,13 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .addOption(tagOption())
     .action(async (options, command) => {
       const context = commandContext(command);
-      const [{ destroyCluster }, { playgroundName }, opOptions, { confirm }] = await Promise.all([
-        import('../../ops/destroy.js'),
+      const [{ destroyPlayground, playgroundName }, opOptions, { confirm }] = await Promise.all([
         import('../../ops/playground.js'),
         operationOptions(context),
         import('../../ui/prompt.js'),
       ]);
       const name = playgroundName(options.tag);
-      const result = await destroyCluster(name, false, {
+      const result = await destroyPlayground(options.tag, {
         ...opOptions,
         confirmDestroy: (cluster) => confirm(`Delete ${cluster} and all its data?`, context.yes),
       });
