@@ -15,7 +15,7 @@ import {
   SupervisorPortTakenError,
 } from '../../src/supervisor/errors.js';
 import { locateSupervisord } from '../../src/supervisor/locate.js';
-import { freePort, makeTestHost, standInProgram } from './harness.js';
+import { freePort, makeTestHost } from './harness.js';
 import { simPrograms } from './sim-members.js';
 
 function listen(port: number): Promise<Server> {
@@ -52,7 +52,7 @@ function rawPost(port: number, headers: Record<string, string>): Promise<number>
 describe('SupervisorDaemon', () => {
   it('starts once, identifies itself, and keeps its files private', async (t) => {
     const host = await makeTestHost(t, 'life');
-    await host.writeIni([standInProgram(host.root, 'mongod-1', await freePort())]);
+    await host.writeIni(await simPrograms(join(host.root, 'deploy'), ['mongod-1'], freePort));
     const first = await host.daemon.ensureRunning();
     assert.equal(first.started, true);
     assert.ok(first.pid > 0);
