@@ -12,6 +12,7 @@ export interface MemberSpec {
   readonly hidden?: boolean;
   readonly votes?: number;
   readonly secondaryDelaySecs?: number;
+  readonly slaveDelay?: number;
 }
 
 /** What the driver's SDAM currently believes, from its topologyDescriptionChanged events. */
