@@ -65,14 +65,8 @@ async function validateHostAsShard(
     await target.discover(replies);
     hello = [...replies.values()][0];
   }
-  if (!hello) {
-    throw new CommandError(
-      6,
-      `Error connecting to ${text} :: caused by :: Connection refused`,
-      {},
-      'HostUnreachable',
-    );
-  }
+  // No member answered at all: the targeter cannot find the primary it needs.
+  if (!hello) throw target.noPrimaryError();
   if (hello.msg === 'isdbgrid')
     throw new CommandError(ErrorCode.IllegalOperation, 'cannot add a mongos as a shard');
   if (hello.ismaster !== true) {
