@@ -102,7 +102,8 @@ function registerRoutedCrud(registry: CommandRegistry, router: Router): void {
     true,
     noWrite,
   );
-  routed(registry, router, ['find', 'aggregate', 'listCollections'], false, emptyCursor);
+  routed(registry, router, ['find', 'aggregate'], false, emptyCursor);
+  routed(registry, router, ['listCollections'], false, (ctx) => emptyCursor(ctx, '$cmd.listCollections'));
   routed(registry, router, ['count'], false, () => ({ n: 0 }));
   routed(registry, router, ['distinct'], false, () => ({ values: [] }));
   routed(
