@@ -124,9 +124,13 @@ describe('LocalExecutor probes', () => {
 
   it('treats an exited but unreaped process (zombie) as gone', async (t) => {
     // sh prints its background child's pid, then execs into sleep, which never reaps that child.
-    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 3'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     t.after(() => parent.kill('SIGKILL'));
-    const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString()))));
+    const pid = await new Promise<number>((resolve) =>
+      parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString()))),
+    );
     let zombie = false;
     for (let i = 0; i < 40 && !zombie; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
