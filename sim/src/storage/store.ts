@@ -139,6 +139,32 @@ function applyOp(catalog: Catalog, op: StorageOp): void {
   }
 }
 
+/**
+ * Refuses a batch that could not replay (a write to a collection that does not exist at that point)
+ * before anything reaches the journal: a bad record on disk would stop every later start.
+ */
+function checkBatch(catalog: Catalog, ops: StorageOp[]): void {
+  const exists = new Map<string, boolean>();
+  const has = (db: string, coll: string): boolean =>
+    exists.get(`${db}.${coll}`) ?? catalog.get(db)?.has(coll) ?? false;
+  for (const op of ops) {
+    switch (op.op) {
+      case 'createCollection':
+        exists.set(`${op.db}.${op.coll}`, true);
+        break;
+      case 'dropCollection':
+        exists.set(`${op.db}.${op.coll}`, false);
+        break;
+      case 'dropDatabase':
+        for (const key of exists.keys()) if (key.startsWith(`${op.db}.`)) exists.set(key, false);
+        for (const coll of catalog.get(op.db)?.keys() ?? []) exists.set(`${op.db}.${coll}`, false);
+        break;
+      default:
+        if (!has(op.db, op.coll)) throw new StorageError(`no collection ${op.db}.${op.coll}`);
+    }
+  }
+}
+
 interface JournalRecord {
   ts?: Timestamp;
   ops: StorageOp[];
@@ -230,6 +256,7 @@ export class Storage {
     if (ops.length === 0) return;
     // Callers validate (duplicate keys, missing collections) before calling: nothing here can fail
     // half-way except the disk itself.
+    checkBatch(this.catalog, ops);
     const record: JournalRecord = meta.ts ? { ts: meta.ts, ops } : { ops };
     const bytes = BSON.serialize(record);
     const stored = ops.map((op) =>
