@@ -85,6 +85,7 @@ export async function deployCluster(
     ...(request.portBase === undefined ? {} : { portBase: request.portBase }),
   });
   checkHostsReachable(resolved.hosts);
+  await checkSupervisorDirsFree(store, resolved, request.name);
   const binaries = await resolveBinaries(request, options.home, { install: !request.dryRun });
   const problems = findTopologyConfigProblems(resolved, {
     clusterName: request.name,
@@ -155,6 +156,32 @@ export async function deployCluster(
   } finally {
     await rt.close();
     await lock.release();
+  }
+}
+
+/**
+ * Each cluster runs its own supervisord from `<global deploy_dir>/supervisor` on each host (PRODUCT.md §5): a
+ * second cluster with the same global deploy dir on a host would overwrite the first one's supervisor.ini,
+ * pid file and log.
+ */
+async function checkSupervisorDirsFree(
+  store: ClusterStore,
+  topology: ResolvedTopology,
+  except: string,
+): Promise<void> {
+  for (const name of await store.list()) {
+    if (name === except) continue;
+    const other = await store.read(name);
+    for (const host of topology.hosts) {
+      const taken = other.topology.hosts.some(
+        (h) => h.supervisorDir === host.supervisorDir && (h.host === host.host || (h.local && host.local)),
+      );
+      if (taken)
+        throw new UsageError(
+          `${host.supervisorDir} on ${host.host} is the supervisor dir of cluster "${name}"`,
+          'give this cluster another global deploy_dir: each cluster runs its own supervisord from <deploy_dir>/supervisor',
+        );
+    }
   }
 }
 
