@@ -1,0 +1,309 @@
+// Bad input to `mup cluster deploy` is refused before anything starts: each refusal has its message and exit
+// code, and leaves nothing behind (no cluster in the store, no deploy dir, no processes, no cache entry).
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
+import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpers/e2e.js';
+import { listTree, supervisordPidsFor } from '../helpers/processes.js';
+import { simBinaryDir } from '../helpers/sim.js';
+
+const PORT_BASE = 33000;
+/** The standalone cluster every refusal must leave alone. */
+const FIRST = 'first';
+const FIRST_PORT = PORT_BASE + 10;
+
+let env: E2eEnv;
+let topologies: string;
+
+/** A one-mongod topology in its own deploy dir under the test HOME. */
+async function standaloneTopology(file: string, deployDir: string, port: number): Promise<string> {
+  const path = join(topologies, file);
+  await writeFile(
+    path,
+    [
+      'global:',
+      `  deploy_dir: ${deployDir}`,
+      'mongod_servers:',
+      '  - host: localhost',
+      `    port: ${port}`,
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+function deploy(name: string, topology: string, extra: string[] = []): Promise<MupRun> {
+  return env.mup([
+    'cluster',
+    'deploy',
+    name,
+    topology,
+    '--version',
+    env.version,
+    '--binary-path',
+    env.binDir,
+    '--yes',
+    ...extra,
+  ]);
+}
+
+/** Nothing of cluster `name` (deployed under `deployDir`) exists: store, files, processes. */
+async function assertNothingLeft(name: string | undefined, deployDir: string): Promise<void> {
+  if (name !== undefined)
+    assert.equal(
+      existsSync(join(env.home, 'storage', 'clusters', name)),
+      false,
+      'no cluster dir in the store',
+    );
+  const root = join(env.userHome, deployDir);
+  assert.deepEqual(await listTree(root), [], `nothing under ${root}`);
+  assert.equal(existsSync(root), false, `${root} was not created`);
+  assert.deepEqual(simPidsMatching(`${root}/`), [], 'no mongod started');
+  assert.deepEqual(supervisordPidsFor(`${root}/supervisor/supervisor.ini`), [], 'no supervisord started');
+}
+
+let firstTree: string[];
+let firstMeta: string;
+
+/** The first cluster is untouched: same files, same meta, still up. */
+async function assertFirstUntouched(): Promise<void> {
+  assert.deepEqual(await listTree(join(env.userHome, 'one')), firstTree);
+  assert.equal(await readFile(join(env.home, 'storage', 'clusters', FIRST, 'meta.yaml'), 'utf8'), firstMeta);
+  const view = await env.mupJson<DisplayJson>(['cluster', 'display', FIRST]);
+  assert.deepEqual(
+    view.processes.map((p) => p.status),
+    ['Up'],
+  );
+}
+
+before(async () => {
+  env = await e2eEnv();
+  topologies = await tempDir('mup-e2e-topologies-');
+  const run = await deploy(FIRST, await standaloneTopology('one.yaml', 'one', FIRST_PORT));
+  assert.equal(run.code, 0, run.stderr);
+  firstTree = await listTree(join(env.userHome, 'one'));
+  firstMeta = await readFile(join(env.home, 'storage', 'clusters', FIRST, 'meta.yaml'), 'utf8');
+});
+
+after(async () => {
+  await env.mup(['cluster', 'destroy', FIRST, '--yes'], { timeoutMs: 120_000 });
+});
+
+async function listen(port: number, host: string): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return server;
+}
+
+test('a port already in use is refused (exit 2) naming the endpoint', async () => {
+  const port = PORT_BASE + 20;
+  const holder = await listen(port, '127.0.0.1');
+  try {
+    const run = await deploy('busy', await standaloneTopology('busy.yaml', 'busy', port));
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, new RegExp(`port already in use: localhost:${port}`));
+    assert.match(run.stderr, /hint: stop what listens there, choose other ports, or use `port: 0`/);
+    await assertNothingLeft('busy', 'busy');
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+  }
+});
+
+test('a second cluster claiming a host:port of an existing cluster is refused (exit 2) naming it', async () => {
+  const topology = await standaloneTopology('claim.yaml', 'claim', FIRST_PORT);
+  const run = await deploy('claim', topology);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(
+    run.stderr,
+    new RegExp(`${topology}:5:11.*localhost:${FIRST_PORT} is already used by cluster "${FIRST}"`),
+  );
+  await assertNothingLeft('claim', 'claim');
+  await assertFirstUntouched();
+});
+
+test('a second cluster sharing the global deploy_dir (its supervisor dir) of an existing cluster is refused', async () => {
+  // One supervisord per cluster per host lives in <global deploy_dir>/supervisor (PRODUCT.md §5): a second
+  // cluster there would overwrite the first one's supervisor.ini, pid file and log.
+  const topology = await standaloneTopology('shared.yaml', 'one', PORT_BASE + 11);
+  const run = await deploy('shared', topology);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(
+    run.stderr,
+    new RegExp(`${env.userHome}/one/supervisor on localhost is the supervisor dir of cluster "${FIRST}"`),
+  );
+  assert.match(run.stderr, /hint: give this cluster another global deploy_dir/);
+  assert.equal(existsSync(join(env.home, 'storage', 'clusters', 'shared')), false);
+  assert.deepEqual(simPidsMatching(`mongod-${PORT_BASE + 11}/`), []);
+  await assertFirstUntouched();
+});
+
+test('an existing cluster name is refused (exit 2)', async () => {
+  const run = await deploy(FIRST, await standaloneTopology('again.yaml', 'again', PORT_BASE + 30));
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, new RegExp(`cluster '${FIRST}' already exists`));
+  assert.match(run.stderr, new RegExp(`mup cluster start ${FIRST}`));
+  await assertNothingLeft(undefined, 'again');
+  await assertFirstUntouched();
+});
+
+test('an invalid cluster name is refused (exit 2)', async () => {
+  const run = await deploy('bad name!', await standaloneTopology('named.yaml', 'named', PORT_BASE + 31));
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /invalid cluster name 'bad name!'/);
+  assert.match(run.stderr, /hint: use 1–63 letters, digits, dots, dashes or underscores/);
+  assert.deepEqual(await listTree(join(env.home, 'storage', 'clusters')), await storeOfFirst());
+  await assertNothingLeft('named', 'named');
+});
+
+/** The store holds only the first cluster's files. */
+async function storeOfFirst(): Promise<string[]> {
+  return (await listTree(join(env.home, 'storage', 'clusters'))).filter((p) => p.startsWith(`${FIRST}/`));
+}
+
+test('a topology file that does not exist is refused (exit 2)', async () => {
+  const missing = join(topologies, 'nope.yaml');
+  const run = await deploy('nofile', missing);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, new RegExp(`cannot read topology file ${missing}: no such file`));
+  await assertNothingLeft('nofile', 'nofile');
+});
+
+test('a missing supervisord is refused with the install command (MUP_SUPERVISORD not executable)', async () => {
+  const topology = await standaloneTopology('nosup.yaml', 'nosup', PORT_BASE + 40);
+  const run = await runMup(
+    ['cluster', 'deploy', 'nosup', topology, '--version', env.version, '--binary-path', env.binDir, '--yes'],
+    {
+      home: env.home,
+      env: { HOME: env.userHome, MUP_SUPERVISORD: join(topologies, 'no-such-supervisord') },
+    },
+  );
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /supervisord was not found on localhost/);
+  assert.match(run.stderr, /MUP_SUPERVISORD=\S+no-such-supervisord is not an executable file/);
+  assert.match(run.stderr, /apt-get install supervisor/);
+  await assertNothingLeft('nosup', 'nosup');
+});
+
+test('a missing supervisord is refused when PATH has none', async () => {
+  const topology = await standaloneTopology('nopath.yaml', 'nopath', PORT_BASE + 41);
+  const emptyBin = await tempDir('mup-e2e-empty-path-');
+  const run = await runMup(
+    ['cluster', 'deploy', 'nopath', topology, '--version', env.version, '--binary-path', env.binDir, '--yes'],
+    { home: env.home, env: { HOME: env.userHome, PATH: emptyBin, MUP_SUPERVISORD: '' } },
+  );
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /supervisord was not found on localhost \(not in MUP_SUPERVISORD nor on PATH\)/);
+  assert.match(run.stderr, /apt-get install supervisor/);
+  await assertNothingLeft('nopath', 'nopath');
+});
+
+test('a version not in the cache with an empty mirror is refused, nothing downloaded or installed', async () => {
+  const topology = await standaloneTopology('nover.yaml', 'nover', PORT_BASE + 42);
+  // An empty local mirror: nothing may leave this machine.
+  const mirror = await tempDir('mup-e2e-empty-mirror-');
+  const run = await runMup(['cluster', 'deploy', 'nover', topology, '--version', '7.0.14', '--yes'], {
+    home: env.home,
+    env: { HOME: env.userHome, MUP_MIRROR: mirror },
+  });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, new RegExp(`the mirror ${mirror} has no readable release list`));
+  assert.match(run.stderr, /hint: build the mirror with `mup mirror <dir> --version/);
+  await assertNothingLeft('nover', 'nover');
+  assert.deepEqual(await listTree(join(env.home, 'storage', 'packages')), [], 'nothing in the binary cache');
+  assert.deepEqual(await listTree(mirror), [], 'the mirror was not written to');
+});
+
+test('--binary-path whose binaries report another version is refused (exit 2)', async () => {
+  const topology = await standaloneTopology('oldbin.yaml', 'oldbin', PORT_BASE + 43);
+  const other = await simBinaryDir('6.0.5');
+  const run = await env.mup([
+    'cluster',
+    'deploy',
+    'oldbin',
+    topology,
+    '--version',
+    '7.0.14',
+    '--binary-path',
+    other,
+    '--yes',
+  ]);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, new RegExp(`${other}/mongod is version 6.0.5, expected 7.0.14`));
+  assert.match(run.stderr, /hint: point --binary-path at binaries of the requested version/);
+  await assertNothingLeft('oldbin', 'oldbin');
+});
+
+test('--dry-run prints the plan (text) and changes nothing', async () => {
+  const topology = await standaloneTopology('dry.yaml', 'dry', PORT_BASE + 50);
+  const run = await deploy('dry', topology, ['--dry-run']);
+  assert.equal(run.code, 0, run.stderr);
+  const lines = run.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], 'Plan: deploy dry');
+  const phases = lines.filter((l) => /^ {2}\d+\. /.test(l)).map((l) => l.trim());
+  assert.deepEqual(phases, [
+    '1. Prepare directories and binaries',
+    '2. Render configuration files (in parallel)',
+    '3. Start supervisord',
+    '4. Start mongod processes',
+    '5. Finish',
+  ]);
+  assert.ok(lines.includes(`     - start mongod-${PORT_BASE + 50} on localhost`), run.stdout);
+  assert.ok(lines.includes('     - start supervisord on localhost'), run.stdout);
+  await assertNothingLeft('dry', 'dry');
+});
+
+test('--dry-run --json prints the plan as JSON with allocated ports and changes nothing', async () => {
+  const dir = join(topologies, 'dry-json');
+  await mkdir(dir);
+  // port: 0 shows the port a real deploy would allocate from --port-base.
+  const topology = await standaloneTopology('dry-json/topology.yaml', 'dryjson', 0);
+  const run = await deploy('dryjson', topology, [
+    '--dry-run',
+    '--json',
+    '--port-base',
+    String(PORT_BASE + 60),
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as {
+    schemaVersion: number;
+    cluster: string;
+    kind: string;
+    dryRun: boolean;
+    opId?: string;
+    uri: string;
+    instances: { id: string; port: number; program: string }[];
+    plan: { operation: string; cluster: string; phases: { name: string; steps: { id: string }[] }[] };
+  };
+  assert.equal(result.schemaVersion, 1);
+  assert.equal(result.cluster, 'dryjson');
+  assert.equal(result.kind, 'standalone');
+  assert.equal(result.dryRun, true);
+  assert.equal(result.opId, undefined, 'no operation was journaled');
+  const port = result.instances[0]?.port ?? 0;
+  assert.ok(port >= PORT_BASE + 60 && port < PORT_BASE + 100, `allocated port ${port}`);
+  assert.equal(result.uri, `mongodb://localhost:${port}/`);
+  assert.equal(result.plan.operation, 'deploy');
+  assert.deepEqual(
+    result.plan.phases.map((p) => p.name),
+    ['prepare', 'configure', 'supervisord', 'start-mongod', 'finish'],
+  );
+  assert.deepEqual(
+    result.plan.phases.flatMap((p) => p.steps.map((s) => s.id)),
+    [
+      `prepare:localhost:${port}`,
+      `config:localhost:${port}`,
+      'supervisor-config:localhost',
+      'supervisord:localhost',
+      `start:localhost:${port}`,
+      'status:running',
+    ],
+  );
+  await assertNothingLeft('dryjson', 'dryjson');
+});
