@@ -40,6 +40,7 @@ export function checkRules(spec: TopologySpec, options: RuleOptions = {}): Topol
   }
   issues.push(...checkPorts(servers, options.usedEndpoints ?? []));
   issues.push(...checkDirs(servers));
+  issues.push(...checkLocalNames(servers));
   issues.push(...checkKind(spec, servers));
   issues.push(...checkSetNames(servers));
   for (const set of groupReplicaSets(servers)) issues.push(...checkReplicaSet(set, spec));
@@ -128,6 +129,21 @@ function checkDirs(servers: readonly ServerEntry[]): TopologyIssue[] {
     }
   }
   return issues;
+}
+
+/**
+ * Every loopback name is this machine, which gets one supervisord per cluster: mixing `localhost` and
+ * `127.0.0.1` would make two hosts share one supervisor dir.
+ */
+function checkLocalNames(servers: readonly ServerEntry[]): TopologyIssue[] {
+  const first = servers.find((s) => s.local);
+  if (!first) return [];
+  return servers
+    .filter((s) => s.local && s.host !== first.host)
+    .map((s) => ({
+      path: [...pathOf(s), 'host'],
+      message: `${s.host} is this machine, which ${formatPath(pathOf(first))} calls ${first.host}; use one name for it (local host name)`,
+    }));
 }
 
 function checkKind(spec: TopologySpec, servers: readonly ServerEntry[]): TopologyIssue[] {

@@ -337,6 +337,13 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
     );
   });
 
+  test('two names for this machine in one topology', async () => {
+    await expectRejected(
+      `mongod_servers:\n${members(2)}\n  - { host: 127.0.0.1, port: 28000, replica_set: rs0 }\n`,
+      'topology.yaml:4:13  mongod_servers.2.host: 127.0.0.1 is this machine, which mongod_servers.0 calls localhost; use one name for it (local host name)',
+    );
+  });
+
   test('more than 50 members', async () => {
     await expectRejected(
       `mongod_servers:\n${members(51, ', votes: 0')}\n`,
