@@ -112,11 +112,38 @@ export class SetTarget {
   private readonly pool: HostPool;
   private knownHosts: string[];
   private primary: string | undefined;
+  /**
+   * mongos only talks to servers at least as new as itself (its internal wire range is [latest,
+   * latest]); members below it are unusable and reported as IncompatibleServerVersion.
+   */
+  private readonly minWireVersion: number | undefined;
+  private incompatible: CommandError | undefined;
 
-  constructor(cs: SetConnectionString, pool: HostPool) {
+  constructor(cs: SetConnectionString, pool: HostPool, minWireVersion?: number) {
     this.cs = cs;
     this.pool = pool;
     this.knownHosts = [...cs.hosts];
+    this.minWireVersion = minWireVersion;
+  }
+
+  /** Set when the last discovery found only members too old for this process. */
+  get incompatibility(): CommandError | undefined {
+    return this.incompatible;
+  }
+
+  /** wire_version.cpp validateWireVersion: the server's range must reach the client's minimum. */
+  private checkWire(reply: Document): CommandError | undefined {
+    if (this.minWireVersion === undefined) return undefined;
+    const max = asNumber(reply.maxWireVersion) ?? 0;
+    if (max >= this.minWireVersion) return undefined;
+    const min = asNumber(reply.minWireVersion) ?? 0;
+    const w = this.minWireVersion;
+    return new CommandError(
+      188,
+      `Server min and max wire version (${min},${max}) is incompatible with client min wire version (${w},${w}).You (client) are attempting to connect to a node (server) with a binary version with which you (client) no longer accept connections. Please upgrade the server’s binary version.`,
+      {},
+      'IncompatibleServerVersion',
+    );
   }
 
   get connectionString(): string {
@@ -134,7 +161,11 @@ export class SetTarget {
 
   /** hello on one host; rejects when it cannot be reached. */
   hello(host: string, timeoutMs = 5000): Promise<Document> {
-    return this.pool.run(host, 'admin', { isMaster: 1 }, timeoutMs);
+    const body: Document = { isMaster: 1 };
+    if (this.minWireVersion !== undefined) {
+      body.internalClient = { minWireVersion: this.minWireVersion, maxWireVersion: this.minWireVersion };
+    }
+    return this.pool.run(host, 'admin', body, timeoutMs);
   }
 
   private learn(reply: Document): void {
@@ -163,14 +194,21 @@ export class SetTarget {
       }),
     );
     let found: string | undefined;
+    let incompatible: CommandError | undefined;
     for (const entry of results) {
       if (!entry) continue;
       const [h, r] = entry;
+      const tooOld = this.checkWire(r);
+      if (tooOld) {
+        incompatible = tooOld;
+        continue;
+      }
       replies?.set(h, r);
       if (this.cs.setName && r.setName !== undefined && r.setName !== this.cs.setName) continue;
       this.learn(r);
       if (r.ismaster === true || r.isWritablePrimary === true) found = h;
     }
+    this.incompatible = found ? undefined : incompatible;
     this.primary = found;
     return found;
   }
@@ -219,7 +257,7 @@ export class SetTarget {
       await sleep(200);
     }
     if (lastError instanceof CommandError) throw lastError;
-    throw this.noPrimaryError();
+    throw this.incompatible ?? this.noPrimaryError();
   }
 
   /**

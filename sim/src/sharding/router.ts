@@ -7,7 +7,7 @@ import { type Document, Long } from 'bson';
 import { asNumber } from '../bsonvalues.js';
 import { CommandError } from '../errors.js';
 import type { SimNode } from '../node.js';
-import { atLeast } from '../version.js';
+import { atLeast, maxWireVersion } from '../version.js';
 import { parseConnectionString } from './connection-string.js';
 import { drainCursorOnHost } from './data-copy.js';
 import { HostPool, type RunOptions, replyError, replyOk, SetTarget } from './remote.js';
@@ -33,7 +33,11 @@ export class Router {
 
   constructor(node: SimNode) {
     this.node = node;
-    this.config = new SetTarget(parseConnectionString(node.options.configDB ?? ''), this.pool);
+    this.config = new SetTarget(
+      parseConnectionString(node.options.configDB ?? ''),
+      this.pool,
+      maxWireVersion(node.version),
+    );
   }
 
   /** Runs a `_configsvr*` command on the config server primary; ok:0 replies become errors. */
@@ -74,6 +78,7 @@ export class Router {
       await sleep(200);
     }
     if (lastError instanceof CommandError) throw lastError;
+    if (this.config.incompatibility) throw this.config.incompatibility;
     throw new CommandError(
       133,
       `Could not find host matching read preference { mode: "nearest" } for set ${this.config.setName}`,
@@ -91,7 +96,7 @@ export class Router {
     const host = String(shard.host);
     let t = this.shardTargets.get(host);
     if (!t) {
-      t = new SetTarget(parseConnectionString(host), this.pool);
+      t = new SetTarget(parseConnectionString(host), this.pool, maxWireVersion(this.node.version));
       this.shardTargets.set(host, t);
     }
     return t;

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, removeDir, runToExit, simBin, tempDir, waitFor } from '../helpers/sim.js';
+import { ShardedClusterFixture } from './cluster.js';
 
 describe('simulated mongos process', () => {
   let root: string;
@@ -49,6 +50,51 @@ describe('simulated mongos process', () => {
     assert.match(y.stderr, /Unrecognized option: storage\.dbPath/);
     const mongod = await runToExit(join(bin44, 'mongod'), ['--configdb', 'cfg/127.0.0.1:1']);
     assert.equal(mongod.code, 2, 'configdb is a mongos option only');
+  });
+
+  it('will not start on config servers running an older binary (upgrade order)', {
+    timeout: 60_000,
+  }, async () => {
+    const old = new ShardedClusterFixture('6.0.16');
+    await old.init();
+    try {
+      const cfg = await old.startSet('cfg', 1, ['--configsvr']);
+      const port = await freePort();
+      const log = join(root, 'incompatible.log');
+      const child = spawn(
+        join(bin, 'mongos'),
+        [
+          '--port',
+          String(port),
+          '--bind_ip',
+          '127.0.0.1',
+          '--configdb',
+          cfg.connectionString,
+          '--logpath',
+          log,
+        ],
+        { stdio: 'ignore' },
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        await waitFor(
+          async () =>
+            existsSync(log) &&
+            /IncompatibleServerVersion|incompatible with client min wire version \(21,21\)/.test(
+              await readFile(log, 'utf8'),
+            ),
+          20_000,
+          'the incompatibility to be reported',
+        );
+        assert.match(await readFile(log, 'utf8'), /Error initializing sharding state/);
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0);
+      } finally {
+        if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+      }
+    } finally {
+      await old.close();
+    }
   });
 
   it('waits for unreachable config servers without listening, and exits 0 on SIGTERM', async () => {
