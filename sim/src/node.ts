@@ -103,9 +103,14 @@ export class SimNode {
     this.shutdownHandler?.(exitCode);
   }
 
-  failPointActive(name: string): FailPointState | undefined {
+  /**
+   * Whether failpoint `name` fires now. `applies` filters by the failpoint's data (e.g. failCommand's
+   * command list); only a firing evaluation consumes a {times}/{skip} count, as in mongod.
+   */
+  failPointActive(name: string, applies?: (data: Document) => boolean): FailPointState | undefined {
     const fp = this.failPoints.get(name);
     if (!fp || fp.mode === 'off') return undefined;
+    if (applies && !applies(fp.data)) return undefined;
     if (typeof fp.mode === 'object' && 'times' in fp.mode) {
       if (fp.mode.times <= 0) return undefined;
       fp.mode.times--;

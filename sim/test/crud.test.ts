@@ -250,3 +250,62 @@ describe('durability', () => {
     assert.equal((await again.stop()).code, 0);
   });
 });
+
+describe('failCommand failpoint (enableTestCommands)', () => {
+  let root: string;
+  before(async () => {
+    root = await tempDir();
+  });
+  after(async () => {
+    await killAll();
+    await removeDir(root);
+  });
+
+  it('fails, closes or delays the listed commands, {times: n} at most n times', async () => {
+    const bin = await simBin('7.0.14', root);
+    const m = await startMongod(bin, join(root, 'db'), ['--setParameter', 'enableTestCommands=1']);
+    const client = new MongoClient(`mongodb://127.0.0.1:${m.port}/`, {
+      serverSelectionTimeoutMS: 5000,
+      retryWrites: false,
+      retryReads: false,
+    });
+    try {
+      const admin = client.db('admin');
+      const c = client.db('t').collection('c');
+      await admin.command({
+        configureFailPoint: 'failCommand',
+        mode: { times: 1 },
+        data: { failCommands: ['insert'], errorCode: 91 },
+      });
+      await assert.rejects(c.insertOne({ a: 1 }), (e: MongoServerError) => {
+        assert.equal(e.code, 91);
+        assert.equal(e.codeName, 'ShutdownInProgress');
+        assert.match(e.message, /Failing command via 'failCommand' failpoint/);
+        return true;
+      });
+      await c.insertOne({ a: 2 });
+      assert.equal(await c.countDocuments(), 1, 'the failed insert wrote nothing; the failpoint fired once');
+
+      await admin.command({
+        configureFailPoint: 'failCommand',
+        mode: 'alwaysOn',
+        data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 300 },
+      });
+      const started = Date.now();
+      await c.findOne({});
+      assert.ok(Date.now() - started >= 250, 'find was delayed by blockTimeMS');
+
+      await admin.command({
+        configureFailPoint: 'failCommand',
+        mode: { times: 1 },
+        data: { failCommands: ['find'], closeConnection: true },
+      });
+      await assert.rejects(c.findOne({}), (e: Error) => /closed|ECONNRESET|connection/i.test(e.message));
+      await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+      assert.equal((await c.findOne({}))?.a, 2);
+    } finally {
+      await client.close();
+    }
+    assert.equal((await m.stop()).code, 0);
+  });
+});

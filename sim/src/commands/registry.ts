@@ -2,6 +2,7 @@
 // {ok:0.0, errmsg, code, codeName}) and the checks every command shares.
 // Source: reference/mongod-behavior.md §1.7 (reply shape), §2.7 (CommandNotFound text), §3.10.
 import { type Document, Double } from 'bson';
+import { asNumber } from '../bsonvalues.js';
 import { CommandError, codeNameFor, ErrorCode } from '../errors.js';
 import type { SimNode } from '../node.js';
 import { hasTopologyVersion } from '../version.js';
@@ -16,6 +17,8 @@ export interface ConnectionState {
   readonly closed: AbortSignal;
   /** Client metadata from the handshake hello. */
   clientMetadata?: Document;
+  /** Closes the connection at once (failCommand's closeConnection); absent for internal contexts. */
+  readonly destroy?: () => void;
 }
 
 export interface CommandContext {
@@ -43,6 +46,26 @@ export interface CommandSpec {
   /** Only on this program; mongod commands return CommandNotFound on mongos and the reverse. */
   readonly program?: 'mongod' | 'mongos';
   readonly handler: CommandHandler;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * MongoDB's failCommand failpoint (configureFailPoint, test commands only): makes the listed commands
+ * fail with errorCode, close the connection, block for blockTimeMS or carry a writeConcernError.
+ * hello/isMaster are affected only when listed; appName restricts it to one client application.
+ */
+function failCommand(ctx: CommandContext): Document | undefined {
+  const fp = ctx.node.failPointActive('failCommand', (data) => {
+    const names = data.failCommands;
+    if (!Array.isArray(names) || !names.includes(ctx.name)) return false;
+    if (typeof data.appName === 'string') {
+      const app = (ctx.conn.clientMetadata?.application as Document | undefined)?.name;
+      if (app !== data.appName) return false;
+    }
+    return true;
+  });
+  return fp?.data;
 }
 
 /** Codes whose error replies carry topologyVersion on 4.4+ (state-change errors, §2.4). */
@@ -82,7 +105,23 @@ export class CommandRegistry {
           `${ctx.name} may only be run against the admin database.`,
         );
       }
+      const injected = failCommand(ctx);
+      if (injected?.blockConnection === true) await sleep(asNumber(injected.blockTimeMS) ?? 0);
+      if (injected?.closeConnection === true) {
+        ctx.conn.destroy?.();
+        throw new CommandError(ErrorCode.InternalError, "Failing command via 'failCommand' failpoint");
+      }
+      if (injected && injected.errorCode !== undefined) {
+        throw new CommandError(
+          asNumber(injected.errorCode) ?? 1,
+          "Failing command via 'failCommand' failpoint",
+          {
+            ...(Array.isArray(injected.errorLabels) ? { errorLabels: injected.errorLabels } : {}),
+          },
+        );
+      }
       const reply = await spec.handler(ctx);
+      if (injected?.writeConcernError) reply.writeConcernError = injected.writeConcernError;
       return this.success(node, reply);
     } catch (err) {
       return this.failure(node, err);

@@ -69,7 +69,13 @@ export class WireServer {
     const remoteAddress = socket.remoteAddress ?? '127.0.0.1';
     const remote = `${remoteAddress}:${socket.remotePort ?? 0}`;
     const abort = new AbortController();
-    const conn: ConnectionState = { id, remote, remoteAddress, closed: abort.signal };
+    const conn: ConnectionState = {
+      id,
+      remote,
+      remoteAddress,
+      closed: abort.signal,
+      destroy: () => socket.destroy(),
+    };
     const uuid = new UUID();
     this.sockets.add(socket);
     node.connections.current++;
