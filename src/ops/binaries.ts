@@ -35,6 +35,7 @@ export async function resolveBinaries(
     variant: selection.variant,
     mirror: selection.mirror ?? process.env.MUP_MIRROR,
     onEvent: selection.onBinaryEvent,
+    timeoutMs: binaries.timeoutFromEnv(),
   };
   if (!options.install) {
     const release = await binaries.resolveRelease(context, selection.version);

@@ -1,6 +1,5 @@
 // `mup cluster deploy`: validate the topology, resolve binaries, plan, confirm, then apply under the
 // cluster lock with a journal. Nothing is changed before the plan is confirmed; bad input exits 2.
-import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { LocalExecutor } from '../hosts/local.js';
 import { type ClusterMeta, ClusterStore } from '../meta/store.js';
@@ -9,6 +8,7 @@ import type { PlanOutline } from '../plan/types.js';
 import { outlinePlan } from '../plan/types.js';
 import { ServerConfigError } from '../render/config-problems.js';
 import { findTopologyConfigProblems } from '../render/instance-config.js';
+import { generateSupervisorCredentials } from '../supervisor/credentials.js';
 import { allocateSupervisorPort } from '../supervisor/daemon.js';
 import { locateSupervisord } from '../supervisor/locate.js';
 import { loadTopology, readTopologyFile } from '../topology/load.js';
@@ -120,7 +120,7 @@ export async function deployCluster(
     auth: false,
     ...(request.playground ? { playground: true } : {}),
   };
-  const password = randomBytes(24).toString('base64url');
+  const { password } = generateSupervisorCredentials();
   const rt = new ClusterRuntime(meta, store, password);
   const plan = buildDeployPlan(rt);
   const result: DeployResult = {

@@ -1,7 +1,7 @@
 // `mup cluster destroy`: stop everything, remove supervisord configs, deploy and log dirs, data dirs unless
 // --keep-data (which really keeps them), then the cluster store. Only paths mup created are removed, never a
 // parent the user owns: a deploy dir is removed only once it is empty.
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { MupError, UsageError } from '../errors.js';
 import type { Executor } from '../hosts/executor.js';
 import { ClusterStore } from '../meta/store.js';
@@ -18,11 +18,13 @@ export interface DestroyResult {
   removed: string[];
 }
 
+function isDeep(path: string): boolean {
+  return path.startsWith('/') && path.split('/').filter((p) => p.length > 0).length >= 2;
+}
+
 /** Refuses to delete anything shallow or outside an absolute path: a wrong meta must never wipe a system dir. */
 function checkRemovable(path: string): void {
-  const depth = path.split('/').filter((p) => p.length > 0).length;
-  if (!path.startsWith('/') || depth < 2)
-    throw new MupError(`refusing to remove ${path}: not a deep absolute path`);
+  if (!isDeep(path)) throw new MupError(`refusing to remove ${path}: not a deep absolute path`);
 }
 
 async function removePath(executor: Executor, path: string, removed: string[]): Promise<void> {
@@ -70,6 +72,13 @@ function removeInstanceStep(
       if (instance.dataDir && !keepData) await removePath(executor, instance.dataDir, removed);
       for (const dir of [instance.configDir, instance.logDir, instance.deployDir]) {
         await executor.run('rmdir', [dir]);
+      }
+      // An absolute global data/log/config dir holds one `<role>-<port>` subdir per instance; like the global
+      // deploy dir, it goes once the last instance's subdir is gone (rmdir fails while anything is left).
+      for (const dir of [instance.dataDir, instance.logDir, instance.configDir]) {
+        if (dir === undefined || basename(dir) !== instance.programName) continue;
+        const parent = dirname(dir);
+        if (parent !== instance.deployDir && isDeep(parent)) await executor.run('rmdir', [parent]);
       }
       await removeEmptyParents(executor, instance.deployDir, dirname(rt.host(instance.host).supervisorDir));
       return undefined;

@@ -3,6 +3,7 @@
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { BinaryEventListener } from '../binaries/events.js';
 import { UsageError } from '../errors.js';
 import { ClusterStore } from '../meta/store.js';
 import { primaryUri } from '../mongo/uri.js';
@@ -28,6 +29,7 @@ export interface PlaygroundRequest {
   port: number;
   binaryPath?: string | undefined;
   mirror?: string | undefined;
+  onBinaryEvent?: BinaryEventListener | undefined;
 }
 
 export const DEFAULT_PLAYGROUND_VERSION = '8.0';
@@ -99,6 +101,7 @@ export async function startPlayground(
       variant: request.variant,
       binaryPath: request.binaryPath,
       mirror: request.mirror,
+      onBinaryEvent: request.onBinaryEvent,
       dryRun: false,
       playground: true,
       portBase: request.port,

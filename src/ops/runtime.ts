@@ -7,8 +7,7 @@ import { LocalExecutor } from '../hosts/local.js';
 import type { ClusterMeta, ClusterStore, SupervisorEndpoint } from '../meta/store.js';
 import type { ServerAddress } from '../mongo/connect.js';
 import { SupervisorDaemon } from '../supervisor/daemon.js';
-import type { OrphanProbe } from '../supervisor/orphans.js';
-import { ProgramControl, type ProgramRef } from '../supervisor/programs.js';
+import type { ProgramControl } from '../supervisor/programs.js';
 import type { ResolvedHost, ResolvedInstance } from '../topology/types.js';
 
 export const SUPERVISOR_USERNAME = 'mup';
@@ -34,7 +33,7 @@ export class ClusterRuntime {
   constructor(
     readonly meta: ClusterMeta,
     readonly store: ClusterStore,
-    private readonly supervisorPassword: string,
+    readonly supervisorPassword: string,
   ) {}
 
   static async open(store: ClusterStore, meta: ClusterMeta): Promise<ClusterRuntime> {
@@ -94,8 +93,8 @@ export class ClusterRuntime {
     return daemon;
   }
 
-  async programs(hostName: string): Promise<ProgramControl> {
-    return new ProgramControl(await this.daemon(hostName).client(), this.executor(hostName));
+  programs(hostName: string): Promise<ProgramControl> {
+    return this.daemon(hostName).programs();
   }
 
   instancesOn(hostName: string): ResolvedInstance[] {
@@ -105,19 +104,6 @@ export class ClusterRuntime {
   async close(): Promise<void> {
     await Promise.all([...this.daemons.values()].map((d) => d.close().catch(() => undefined)));
   }
-}
-
-export function programRef(instance: ResolvedInstance, startsecs?: number): ProgramRef {
-  return {
-    name: instance.programName,
-    logFile: instance.logFile,
-    outputFile: instance.outputFile,
-    ...(startsecs === undefined ? {} : { startsecs }),
-  };
-}
-
-export function orphanProbe(instance: ResolvedInstance): OrphanProbe {
-  return { program: instance.programName, port: instance.port, dataDir: instance.dataDir };
 }
 
 export function addressOf(instance: ResolvedInstance): ServerAddress {

@@ -13,13 +13,15 @@ import {
 import { addShard, listShards } from '../mongo/sharding.js';
 import type { Step } from '../plan/types.js';
 import { renderInstanceConfig } from '../render/instance-config.js';
-import { chooseMinfds, renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
+import { renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
 import { Fault, isFault, ProgramError } from '../supervisor/errors.js';
+import { minfdsForHost } from '../supervisor/host-limits.js';
+import { orphanProbeFor, programRefFor } from '../supervisor/instance-refs.js';
 import { stopOrphan } from '../supervisor/orphans.js';
 import { isRunningState } from '../supervisor/process-info.js';
 import { processName } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
-import { addressOf, type ClusterRuntime, orphanProbe, programRef, SUPERVISOR_USERNAME } from './runtime.js';
+import { addressOf, type ClusterRuntime, SUPERVISOR_USERNAME } from './runtime.js';
 
 /** How long a process may take from spawn to answering hello. */
 const READY_TIMEOUT_MS = 60_000;
@@ -69,33 +71,27 @@ export function writeConfigStep(rt: ClusterRuntime, instance: ResolvedInstance):
   };
 }
 
-async function hardFileLimit(rt: ClusterRuntime, host: string): Promise<number | 'unlimited'> {
-  const result = await rt.executor(host).run('sh', ['-c', 'ulimit -Hn']);
-  const text = result.stdout.trim();
-  if (text === 'unlimited') return 'unlimited';
-  const value = Number.parseInt(text, 10);
-  return Number.isFinite(value) ? value : 1024;
+export async function renderSupervisorIniForHost(rt: ClusterRuntime, host: string): Promise<string> {
+  return renderSupervisorIni(
+    supervisorIniSpecForHost({
+      cluster: rt.meta.name,
+      supervisorDir: rt.host(host).supervisorDir,
+      httpPort: rt.endpoint(host).httpPort,
+      username: SUPERVISOR_USERNAME,
+      password: rt.supervisorPassword,
+      minfds: await minfdsForHost(rt.executor(host)),
+      instances: rt.instancesOn(host),
+    }),
+  );
 }
 
 export function writeSupervisorConfigStep(rt: ClusterRuntime, host: string): Step {
-  const render = async () =>
-    renderSupervisorIni(
-      supervisorIniSpecForHost({
-        cluster: rt.meta.name,
-        supervisorDir: rt.host(host).supervisorDir,
-        httpPort: rt.endpoint(host).httpPort,
-        username: SUPERVISOR_USERNAME,
-        password: (await rt.store.readSecret(rt.meta.name, 'supervisor-password')) ?? '',
-        minfds: chooseMinfds(await hardFileLimit(rt, host)),
-        instances: rt.instancesOn(host),
-      }),
-    );
   return {
     id: `supervisor-config:${host}`,
     title: `write supervisor.ini on ${host}`,
     host,
     run: async () => {
-      await rt.daemon(host).writeConfig(await render());
+      await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host));
       return undefined;
     },
   };
@@ -117,7 +113,7 @@ export function ensureSupervisordStep(
     host,
     run: async (context) => {
       const daemon = rt.daemon(host);
-      const probes = rt.instancesOn(host).map(orphanProbe);
+      const probes = rt.instancesOn(host).map(orphanProbeFor);
       const result = await daemon.ensureRunning(probes);
       context.log(result.started ? `started (pid ${result.pid})` : `already running (pid ${result.pid})`);
       // Programs supervisord runs are not orphans; only processes it does not know about are.
@@ -164,7 +160,7 @@ async function answersHello(instance: ResolvedInstance): Promise<boolean> {
 /** Starts the program (if not running) and waits until the process answers hello: ready means healthy. */
 export async function startInstance(rt: ClusterRuntime, instance: ResolvedInstance): Promise<string> {
   const programs = await rt.programs(instance.host);
-  const ref = programRef(instance);
+  const ref = programRefFor(instance);
   const client = await rt.daemon(instance.host).client();
   const name = processName(ref);
   const before = await programs.info(ref);
@@ -314,7 +310,7 @@ export function stopInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance)
     host: instance.host,
     run: async () => {
       const programs = await rt.programs(instance.host);
-      const info = await programs.stop(programRef(instance));
+      const info = await programs.stop(programRefFor(instance));
       return `${info.state}`;
     },
   };
@@ -360,7 +356,7 @@ export function restartMemberStep(rt: ClusterRuntime, instance: ResolvedInstance
         if (elected) context.log(`stepped down; ${elected} is primary`);
       }
       const programs = await rt.programs(instance.host);
-      await programs.stop(programRef(instance));
+      await programs.stop(programRefFor(instance));
       context.log(await startInstance(rt, instance));
       if (instance.replicaSet)
         return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;

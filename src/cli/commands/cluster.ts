@@ -1,5 +1,6 @@
 // `mup cluster ...`: wiring only. Each action loads its operation module lazily.
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
 import { renderTable } from '../../ui/table.js';
 import { commandContext } from '../context.js';
@@ -49,6 +50,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
           binaryPath: options.binaryPath,
           mirror: options.mirror,
           dryRun: options.dryRun,
+          onBinaryEvent: createDownloadRenderer({ json: context.json }),
           ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
         },
         opOptions,
@@ -182,6 +184,103 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
         `Destroyed ${name}.${result.keptData.length > 0 ? ` Data kept in ${result.keptData.join(', ')}` : ''}`,
       );
     });
+
+  const supervisor = cluster
+    .command('supervisor')
+    .description("the cluster's supervisord daemons and programs");
+
+  supervisor
+    .command('status')
+    .description('supervisord state per host and every program: state, pid, uptime, exit status, restarts')
+    .argument('<name>', 'cluster name')
+    .action(async (name, _options, command) => {
+      const context = commandContext(command);
+      const { supervisorStatus } = await import('../../ops/supervisor.js');
+      const status = await supervisorStatus(context.home, name);
+      if (context.json) return writeJson(status);
+      const { formatUptime } = await import('../../ops/display.js');
+      const blocks = status.hosts.map((h) =>
+        [
+          `${h.host}  supervisord ${h.state}${h.pid ? ` (pid ${h.pid})` : ''}  ${h.endpoint}`,
+          renderTable(
+            ['Program', 'State', 'Pid', 'Uptime', 'Exit status', 'Restarts', 'Description'],
+            h.programs.map((p) => [
+              p.name,
+              p.state,
+              p.pid || '-',
+              p.pid ? formatUptime(p.uptimeSeconds) : '-',
+              p.exitStatus,
+              p.restarts,
+              p.description,
+            ]),
+          ),
+        ].join('\n'),
+      );
+      writeResult(blocks.join('\n\n'));
+    });
+
+  supervisor
+    .command('reload')
+    .description('re-render supervisor.ini and apply it; unchanged programs are never restarted')
+    .argument('<name>', 'cluster name')
+    .action(async (name, _options, command) => {
+      const context = commandContext(command);
+      const [{ supervisorReload }, opOptions] = await Promise.all([
+        import('../../ops/supervisor.js'),
+        operationOptions(context),
+      ]);
+      const result = await supervisorReload(name, opOptions);
+      if (context.json) return writeJson(result);
+      for (const h of result.hosts) {
+        writeNotice(
+          `${h.host}: added ${h.added.join(', ') || '-'}; changed ${h.changed.join(', ') || '-'}; removed ${h.removed.join(', ') || '-'}`,
+        );
+        if (h.daemonSettingsChanged)
+          writeNotice(
+            `${h.host}: supervisord's own settings changed; they apply at its next restart (cluster stop/start)`,
+          );
+      }
+    });
+
+  supervisor
+    .command('logs')
+    .description("supervisord's log, or one program's captured output")
+    .argument('<name>', 'cluster name')
+    .argument('[program]', 'program name, e.g. mongod-30001')
+    .option('--lines <n>', 'how many lines', (v) => Number.parseInt(v, 10), 100)
+    .option('-f, --follow', 'keep printing new output until interrupted', false)
+    .action(async (name, program, options, command) => {
+      const context = commandContext(command);
+      const { supervisorLogs } = await import('../../ops/supervisor.js');
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      for await (const chunk of supervisorLogs(context.home, name, {
+        program,
+        lines: options.lines,
+        follow: options.follow,
+        signal: abort.signal,
+      })) {
+        process.stdout.write(chunk);
+      }
+    });
+
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    supervisor
+      .command(action)
+      .description(`${action} one program by its supervisor name`)
+      .argument('<name>', 'cluster name')
+      .argument('<program>', 'program name, e.g. mongod-30001')
+      .action(async (name, program, _options, command) => {
+        const context = commandContext(command);
+        const [{ supervisorProgramAction }, opOptions] = await Promise.all([
+          import('../../ops/supervisor.js'),
+          operationOptions(context),
+        ]);
+        const result = await supervisorProgramAction(name, action, program, opOptions);
+        if (context.json) return writeJson(result);
+        writeNotice(`${action}: ${result.program} done.`);
+      });
+  }
 
   cluster
     .command('list')

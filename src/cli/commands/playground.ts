@@ -1,5 +1,6 @@
 // `mup playground ...`: wiring only.
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
 import { commandContext } from '../context.js';
 import { operationOptions } from '../operation.js';
@@ -67,6 +68,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
           port: options.port,
           binaryPath: options.binaryPath,
           mirror: options.mirror,
+          onBinaryEvent: createDownloadRenderer({ json: context.json }),
         },
         opOptions,
       );

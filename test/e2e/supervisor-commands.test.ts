@@ -1,0 +1,81 @@
+// `mup cluster supervisor ...` against a deployed replica set: status, one-program start/stop/restart that
+// leaves the others alone, logs, and a reload that restarts nothing when nothing changed.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type E2eEnv, e2eEnv, topologyPath } from '../helpers/e2e.js';
+
+const NAME = 'sup-e2e';
+let env: E2eEnv;
+
+interface Status {
+  hosts: { host: string; state: string; pid?: number; programs: { name: string; state: string; pid: number; restarts: number }[] }[];
+}
+
+before(async () => {
+  env = await e2eEnv();
+  const deploy = await env.mup(
+    ['cluster', 'deploy', NAME, topologyPath('replica-set'), '--version', env.version, '--binary-path', env.binDir, '--yes', '--port-base', '35000'],
+    { timeoutMs: 180_000 },
+  );
+  assert.equal(deploy.code, 0, deploy.stderr);
+});
+
+after(async () => {
+  await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+});
+
+async function status(): Promise<Status> {
+  return env.mupJson<Status>(['cluster', 'supervisor', 'status', NAME]);
+}
+
+function pids(s: Status): Record<string, number> {
+  return Object.fromEntries(s.hosts.flatMap((h) => h.programs.map((p) => [p.name, p.pid])));
+}
+
+test('status lists the daemon and every program RUNNING', async () => {
+  const s = await status();
+  assert.equal(s.hosts.length, 1);
+  assert.equal(s.hosts[0]?.state, 'running');
+  assert.ok((s.hosts[0]?.pid ?? 0) > 0);
+  assert.deepEqual(s.hosts[0]?.programs.map((p) => p.state), ['RUNNING', 'RUNNING', 'RUNNING']);
+  const text = await env.mup(['cluster', 'supervisor', 'status', NAME]);
+  assert.match(text.stdout, /mongod-350\d\d\s+RUNNING/);
+});
+
+test('restart, stop and start of one program leave the other programs untouched', async () => {
+  const before = pids(await status());
+  const [target, ...others] = Object.keys(before).sort();
+  assert.ok(target);
+  const restart = await env.mup(['cluster', 'supervisor', 'restart', NAME, target], { timeoutMs: 120_000 });
+  assert.equal(restart.code, 0, restart.stderr);
+  const afterRestart = pids(await status());
+  assert.notEqual(afterRestart[target], before[target]);
+  for (const other of others) assert.equal(afterRestart[other], before[other], `${other} was not touched`);
+
+  assert.equal((await env.mup(['cluster', 'supervisor', 'stop', NAME, target])).code, 0);
+  const stopped = await status();
+  assert.equal(stopped.hosts[0]?.programs.find((p) => p.name === target)?.state, 'STOPPED');
+  assert.equal((await env.mup(['cluster', 'supervisor', 'start', NAME, target], { timeoutMs: 120_000 })).code, 0);
+  const started = pids(await status());
+  for (const other of others) assert.equal(started[other], before[other]);
+
+  const unknown = await env.mup(['cluster', 'supervisor', 'start', NAME, 'mongod-1']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no program 'mongod-1'/);
+});
+
+test("logs show the daemon's log and a program's output", async () => {
+  const daemon = await env.mup(['cluster', 'supervisor', 'logs', NAME, '--lines', '50']);
+  assert.equal(daemon.code, 0, daemon.stderr);
+  assert.match(daemon.stdout, /entered RUNNING state|spawned: 'mongod-350\d\d'/);
+  const program = Object.keys(pids(await status()))[0] ?? '';
+  const output = await env.mup(['cluster', 'supervisor', 'logs', NAME, program]);
+  assert.equal(output.code, 0, output.stderr);
+});
+
+test('reload with an unchanged configuration restarts nothing', async () => {
+  const before = pids(await status());
+  const result = await env.mupJson<{ hosts: { added: string[]; changed: string[]; removed: string[] }[] }>(['cluster', 'supervisor', 'reload', NAME]);
+  assert.deepEqual(result.hosts.map((h) => [h.added, h.changed, h.removed]), [[[], [], []]]);
+  assert.deepEqual(pids(await status()), before);
+});
