@@ -205,6 +205,24 @@ function loadSnapshot(path: string, catalog: Catalog): void {
   }
 }
 
+/**
+ * The files a WiredTiger dbPath always has (`WiredTiger`, `storage.bson`), so tools that recognise an
+ * initialised data directory by them see one. The data itself lives in the sim-* files.
+ */
+function writeEngineMarkers(dbPath: string): void {
+  const wt = join(dbPath, 'WiredTiger');
+  if (!existsSync(wt)) writeFileSync(wt, 'WiredTiger\nWiredTiger 11.2.0: (December 12, 2023)\n');
+  const sb = join(dbPath, 'storage.bson');
+  if (!existsSync(sb)) {
+    writeFileSync(
+      sb,
+      BSON.serialize({
+        storage: { engine: 'wiredTiger', options: { directoryPerDB: false, directoryForIndexes: false } },
+      }),
+    );
+  }
+}
+
 /** Journal bytes beyond which a compaction is attempted after a write. */
 const COMPACT_THRESHOLD = 8 * 1024 * 1024;
 
@@ -220,6 +238,7 @@ export class Storage {
 
   private constructor(dbPath: string) {
     this.dbPath = dbPath;
+    writeEngineMarkers(dbPath);
     loadSnapshot(join(dbPath, SNAPSHOT_FILE), this.catalog);
     const journalPath = join(dbPath, JOURNAL_FILE);
     let replayed = 0;
