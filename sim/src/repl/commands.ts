@@ -579,6 +579,7 @@ export function registerReplCommands(role: ReplSetRole, coreFind: CommandSpec | 
   admin(['replSetStepUp'], (ctx) => replSetStepUp(role, ctx));
   reg.register({
     names: ['find'],
+    program: 'mongod',
     handler: async (ctx) => {
       const fast = await findOplog(role, ctx);
       if (fast) return fast;

@@ -4,6 +4,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BSON, type Document, Int32, Long, Timestamp } from 'bson';
+import { cloneFrom } from './initial-sync.js';
 import { MemberState } from './member-state.js';
 import { type OplogEntry, opsForEntry, parseEntry } from './oplog.js';
 import { compareOpTime, NULL_OPTIME, numberOf, type OpTime, opTimeFromBson, opTimeToBson } from './optime.js';
@@ -20,6 +21,8 @@ export class OplogFetcher {
   private running = false;
   private updatePending = false;
   private updateInFlight = false;
+  /** Initial sync copies the data once per process; the oplog replay then brings it up to date. */
+  private cloned = false;
 
   constructor(role: ReplSetRole) {
     this.role = role;
@@ -78,6 +81,12 @@ export class OplogFetcher {
       role.logRepl('I', 21799, 'Sync source candidate chosen', { syncSource: source.host });
       role.syncSourceHost = source.host;
       topo.syncSourceIndex = idx;
+    }
+    if (topo.state === MemberState.STARTUP2 && role.oplog.isEmpty && !this.cloned) {
+      role.logRepl('I', 21173, 'Initial sync: cloning data', { syncSource: source.host });
+      const ops = await cloneFrom(role.peers, source.host);
+      role.node.requireStorage().apply(ops);
+      this.cloned = true;
     }
     const last = role.oplog.last();
     const awaitMs = Math.max(50, Math.min(1000, Math.floor(config.settings.electionTimeoutMillis / 2)));

@@ -62,24 +62,15 @@ export class ReplSetFixture {
     return join(this.root, `m${i}`);
   }
 
-  async startMember(i: number, extraArgs: string[] = []): Promise<SimProcess> {
+  /** Starts member i on its port and dbPath; `standalone` leaves --replSet out (a node before conversion). */
+  async startMember(i: number, extraArgs: string[] = [], standalone = false): Promise<SimProcess> {
     await mkdir(this.dbPath(i), { recursive: true });
     const port = this.ports[i] as number;
-    const proc = await startSim(
-      join(this.bin, 'mongod'),
-      [
-        '--port',
-        String(port),
-        '--bind_ip',
-        '127.0.0.1',
-        '--dbpath',
-        this.dbPath(i),
-        '--replSet',
-        this.setName,
-        ...extraArgs,
-      ],
-      { port },
-    );
+    const repl = standalone ? [] : ['--replSet', this.setName];
+    const args = ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', this.dbPath(i)];
+    const proc = await startSim(join(this.bin, 'mongod'), [...args, ...repl, ...extraArgs], {
+      port,
+    });
     this.procs[i] = proc;
     return proc;
   }

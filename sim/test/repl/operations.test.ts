@@ -123,3 +123,38 @@ describe('operating a replica set', { timeout: 180_000 }, () => {
     assert.notEqual(next, current);
   });
 });
+
+describe('converting a standalone with data into a replica set', { timeout: 90_000 }, () => {
+  const rs = new ReplSetFixture('6.0.16');
+  after(async () => {
+    await rs.close();
+  });
+
+  it('the new member copies the pre-existing data by initial sync', async () => {
+    await rs.start(2);
+    await rs.kill(0, 'SIGTERM');
+    await rs.startMember(0, [], true);
+    const standalone = await rs.direct(0);
+    await standalone
+      .db('legacy')
+      .collection('docs')
+      .insertMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await standalone.db('legacy').collection('docs').createIndex({ n: 1 }, { name: 'n_1' });
+    await standalone.close();
+    await rs.kill(0, 'SIGTERM');
+    await rs.startMember(0);
+    await rs.admin(0, { replSetInitiate: rs.config([{}, {}], SETTINGS) });
+    await rs.waitForState(1, 'SECONDARY', 20_000);
+    const m1 = await rs.direct(1);
+    const docs = await m1.db('legacy').collection('docs').find({}, { readPreference: 'secondary' }).toArray();
+    assert.deepEqual(docs.map((d) => d.n).sort(), [1, 2, 3]);
+    const indexes = await m1.db('legacy').collection('docs').listIndexes().toArray();
+    assert.ok(indexes.some((i) => i.name === 'n_1'));
+    const primary = await rs.waitForPrimary(15_000);
+    const p = await rs.direct(primary);
+    await p
+      .db('legacy')
+      .collection('docs')
+      .insertOne({ n: 4 }, { writeConcern: { w: 2, wtimeout: 10_000 } });
+  });
+});
