@@ -3,8 +3,9 @@
 // Sources: reference/mongod-behavior.md §5.1 (option table), §5.2 (messages, exit 2), §4.1–§4.2
 // (configsvr/shardsvr/mongos rules), MongoDB manual "Configuration File Options".
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Document } from 'bson';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import { configDbProblem } from './sharding/connection-string.js';
 import { atLeast, hasJournalOptions, type Program, type VersionInfo } from './version.js';
 
@@ -394,6 +395,8 @@ function readConfigFile(path: string, program: Program, version: VersionInfo): D
       (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : String(err);
     throw new OptionsError(`Error reading config file: ${reason}`);
   }
+  // Loaded on demand (its CommonJS build loads fastest): most starts from the command line never need it.
+  const { parseDocument } = createRequire(import.meta.url)('yaml') as typeof Yaml;
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new OptionsError(
