@@ -234,15 +234,14 @@ function memberSpecs(rt: ClusterRuntime, set: ResolvedReplicaSet) {
   return set.members.map((id) => {
     const instance = rt.instances.find((i) => i.id === id);
     if (!instance?.member) throw new MupError(`replica set ${set.name}: member ${id} is not in the topology`);
-    return { host: instance.host, port: instance.port, options: instance.member };
+    return { id, host: instance.host, port: instance.port, options: instance.member };
   });
 }
 
-/** The member that runs replSetInitiate: the first data-bearing, electable one. */
+/** The member that runs replSetInitiate: the first electable one, chosen when the topology was resolved. */
 function initiator(rt: ClusterRuntime, set: ResolvedReplicaSet) {
-  const members = memberSpecs(rt, set);
-  const chosen = members.find((m) => !m.options.arbiterOnly && m.options.priority > 0) ?? members[0];
-  if (!chosen) throw new MupError(`replica set ${set.name} has no members`);
+  const chosen = memberSpecs(rt, set).find((m) => m.id === set.initiator);
+  if (!chosen) throw new MupError(`replica set ${set.name}: initiator ${set.initiator} is not a member`);
   return chosen;
 }
 
