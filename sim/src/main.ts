@@ -15,12 +15,18 @@ if (!versionText || (programText !== 'mongod' && programText !== 'mongos')) {
 const program: Program = programText;
 const argv0 = process.env.MONGOD_SIM_ARGV0 ?? program;
 
+// An uncaught error is mongod's std::terminate: report it and die abruptly (exit 14), leaving the
+// lock file behind like any crash.
+const die = (err: unknown): never => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(14);
+};
+process.on('uncaughtException', die);
+process.on('unhandledRejection', die);
+
 runProcess({ program, version: parseVersion(versionText), argv: process.argv.slice(2), argv0 }).then(
   (code) => {
     if (code !== undefined) process.exit(code);
   },
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(14);
-  },
+  die,
 );
