@@ -110,6 +110,17 @@ describe('simulated mongod process behaviour', () => {
     assert.match(r.stdout, /"id":20574/);
   });
 
+  it('a pid file in a missing directory fails global initialization with exit 1', async () => {
+    const r = await runToExit(join(bin7, 'mongod'), [
+      '--dbpath',
+      root,
+      '--pidfilepath',
+      join(root, 'no', 'such', 'm.pid'),
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /"id":20574.*Cannot write pid file to .*m\.pid: No such file or directory/);
+  });
+
   it('a missing dbPath exits 100 with NonExistentPath (JSON from 4.4, text before)', async () => {
     const missing = join(root, 'does-not-exist');
     const port = await freePort();
