@@ -19,6 +19,7 @@ import { notPrimaryText, ReplCode } from './errors.js';
 import { MemberState, stateString } from './member-state.js';
 import { OPLOG_COLL, OPLOG_DB } from './oplog.js';
 import { compareOpTime, numberOf, opTimeFromBson, opTimeToBson, timestampParts } from './optime.js';
+import { networkErrorText } from './peers.js';
 import { isoLocal, type ReplSetRole, sleep } from './role.js';
 
 function isPlainDoc(v: unknown): v is Document {
@@ -67,7 +68,7 @@ async function quorumCheck(role: ReplSetRole, config: ReplSetConfig, selfIndex: 
         }
       } catch (err) {
         if (err instanceof CommandError) throw err;
-        failures.push(`${m.host} failed with ${(err as Error).message}`);
+        failures.push(`${m.host} failed with ${networkErrorText(m.host, err)}`);
         role.peers.reset(m.host);
       }
     }),
@@ -254,6 +255,9 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     newConfig: configToBson(config, role.features),
   });
   role.installConfig(config, selfIndex, true);
+  if (role.features.configTerm && !force) {
+    await role.waitForConfigMajority(config.version, numberOf(ctx.body.maxTimeMS) ?? 0);
+  }
   return {};
 }
 

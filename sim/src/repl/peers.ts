@@ -1,8 +1,25 @@
 // Connections to the other members, one lazily opened WireClient per host and purpose (heartbeats,
 // votes, oplog fetching), so a long-polling oplog fetch never delays a heartbeat. TCP only (SIMULATOR.md).
 import type { Document } from 'bson';
-import { WireClient } from '../wire/client.js';
+import { WireClient, WireClientError } from '../wire/client.js';
 import { hostName, hostPort } from './config.js';
+
+/**
+ * The text mongod puts in lastHeartbeatMessage and quorum-check failures for a network error, e.g.
+ * "Error connecting to h:27017 (127.0.0.1:27017) :: caused by :: Connection refused".
+ */
+export function networkErrorText(host: string, err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const reason = err instanceof WireClientError ? err.reason : '';
+  if (reason === 'connect') {
+    const cause = /ECONNREFUSED/.test(msg)
+      ? 'Connection refused'
+      : msg.replace(/^connect to \S+ failed: /, '');
+    return `Error connecting to ${host} :: caused by :: ${cause}`;
+  }
+  if (reason === 'timeout') return `Request timed out: ${msg}`;
+  return msg;
+}
 
 export type Channel = 'heartbeat' | 'election' | 'fetch' | 'misc';
 

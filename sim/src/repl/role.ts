@@ -47,7 +47,7 @@ import {
   opTimeFromBson,
   opTimeToBson,
 } from './optime.js';
-import { PeerPool } from './peers.js';
+import { networkErrorText, PeerPool } from './peers.js';
 import { type HeartbeatResponse, TopologyCoordinator } from './topology.js';
 import { clusterTimeFields, helloReplFields, replSetStatus } from './views.js';
 
@@ -70,6 +70,8 @@ export class ReplSetRole implements ReplicationRole {
   private tickTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly heartbeatsInFlight = new Set<string>();
+  /** Config version for which a peer already got a quick follow-up heartbeat. */
+  private readonly quickRetried = new Map<string, number>();
   private waiters: Waiter[] = [];
   private readonly oplogListeners = new Set<() => void>();
   /** Hooks set by the election and fetcher modules (avoids an import cycle). */
@@ -631,7 +633,7 @@ export class ReplSetRole implements ReplicationRole {
       const i = this.topo.config?.members.findIndex((m) => m.host === host) ?? -1;
       if (i >= 0) {
         const before = this.topo.peers[i]?.health;
-        this.topo.processHeartbeatFailure(i, Date.now(), (err as Error).message);
+        this.topo.processHeartbeatFailure(i, Date.now(), networkErrorText(host, err));
         if (before !== this.topo.peers[i]?.health) this.node.topology.bump();
       }
       this.peers.reset(host);
@@ -659,6 +661,12 @@ export class ReplSetRole implements ReplicationRole {
     const cur = this.topo.config;
     const i = cur ? cur.members.findIndex((m) => m.host === host) : -1;
     if (i < 0) return;
+    const peerVersion = numberOf(reply.configVersion) ?? -2;
+    if (cur && peerVersion < cur.version && this.quickRetried.get(host) !== cur.version) {
+      // The peer gets our newer config from this response: look again soon to see it installed.
+      this.quickRetried.set(host, cur.version);
+      setTimeout(() => void this.heartbeat(host, i), 20).unref?.();
+    }
     const before = this.topo.state;
     const beforePrimary = this.topo.primaryIndex;
     const beforePeerState = this.topo.peers[i]?.state;
@@ -693,6 +701,28 @@ export class ReplSetRole implements ReplicationRole {
       if (!(err instanceof ConfigError)) throw err;
     }
     this.installConfig(config, self, true);
+  }
+
+  /**
+   * 4.4+: replSetReconfig returns once a majority of voting members run the new config (§3.6),
+   * bounded by maxTimeMS (50 MaxTimeMSExpired).
+   */
+  async waitForConfigMajority(version: number, maxTimeMS: number): Promise<void> {
+    const deadline = Date.now() + (maxTimeMS > 0 ? maxTimeMS : 300_000);
+    for (;;) {
+      const config = this.topo.config;
+      if (!config || config.version !== version) return;
+      let installed = 0;
+      config.members.forEach((m, i) => {
+        if (!isVoter(m)) return;
+        if (i === this.topo.selfIndex || (this.topo.peers[i]?.configVersion ?? -1) >= version) installed++;
+      });
+      if (installed >= majorityVoteCount(config)) return;
+      if (Date.now() >= deadline) {
+        throw new CommandError(50, 'operation exceeded time limit', {}, 'MaxTimeMSExpired');
+      }
+      await sleep(20);
+    }
   }
 
   /** Election handoff (4.0.2+): ask a caught-up secondary to stand at once (replSetStepUp). */
