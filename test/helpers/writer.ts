@@ -84,3 +84,53 @@ export async function readIds(uri: string, db = 'mup_e2e', collection = 'writes'
     await client.close();
   }
 }
+
+export interface PrimaryWatch {
+  /** Per replica set: the sequence of distinct primaries seen, in order. */
+  stop(): Promise<Map<string, string[]>>;
+}
+
+/** Polls every member's isMaster every 200 ms and records, per set, each change of primary. Bounded by stop(). */
+export function watchPrimaries(sets: Map<string, string[]>): PrimaryWatch {
+  const seen = new Map<string, string[]>([...sets.keys()].map((name) => [name, []]));
+  const clients = new Map<string, MongoClient>();
+  let running = true;
+  const clientFor = (address: string) => {
+    let client = clients.get(address);
+    if (!client) {
+      client = new MongoClient(`mongodb://${address}/?directConnection=true`, {
+        serverSelectionTimeoutMS: 500,
+        connectTimeoutMS: 500,
+      });
+      clients.set(address, client);
+    }
+    return client;
+  };
+  const loop = (async () => {
+    while (running) {
+      for (const [name, members] of sets) {
+        for (const member of members) {
+          try {
+            const reply = await clientFor(member).db('admin').command({ isMaster: 1 });
+            if (reply.ismaster === true && reply.setName === name) {
+              const list = seen.get(name) ?? [];
+              if (list.at(-1) !== member) list.push(member);
+              seen.set(name, list);
+            }
+          } catch {
+            // down during its restart
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      await Promise.all([...clients.values()].map((c) => c.close(true)));
+      return seen;
+    },
+  };
+}
