@@ -27,6 +27,8 @@ export interface LoggerOptions {
   readonly append: boolean;
   /** systemLog.timeStampFormat: iso8601-local (default) or iso8601-utc. */
   readonly utc?: boolean;
+  /** systemLog.logRotate: 'rename' (default) or 'reopen' (another tool already moved the file). */
+  readonly rotate?: 'rename' | 'reopen';
 }
 
 function pad2(n: number): string {
@@ -145,15 +147,18 @@ export class Logger {
     return { totalLinesWritten: this.totalLines, log: [...this.recent] };
   }
 
-  /** logRotate: rename the current file to <path>.<timestamp> and start a new one. */
+  /** logRotate / SIGUSR1: rename the file to <path>.<timestamp> and start a new one, or just reopen it. */
   rotate(): void {
     if (!this.opts.path) return;
-    const target = `${this.opts.path}.${rotationSuffix(new Date())}`;
-    renameSync(this.opts.path, target);
+    let target: string | undefined;
+    if (this.opts.rotate !== 'reopen') {
+      target = `${this.opts.path}.${rotationSuffix(new Date())}`;
+      renameSync(this.opts.path, target);
+    }
     const old = this.fd;
     this.fd = openSync(this.opts.path, 'a');
     closeSync(old);
-    this.info('CONTROL', 23416, 'conn', 'Log rotation initiated', { oldLogPath: target });
+    this.info('CONTROL', 23416, 'conn', 'Log rotation initiated', target ? { oldLogPath: target } : {});
   }
 
   close(): void {

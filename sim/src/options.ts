@@ -255,6 +255,7 @@ export interface ServerOptions {
   readonly logPath?: string;
   readonly logAppend: boolean;
   readonly logUtc: boolean;
+  readonly logRotate: 'rename' | 'reopen';
   readonly fork: boolean;
   readonly pidFilePath?: string;
   readonly replSetName?: string;
@@ -543,6 +544,13 @@ export function parseOptions(argv: string[], program: Program, version: VersionI
   if (destination === 'syslog' && logPath) {
     throw new OptionsError('BadValue: Cant use both a logpath and syslog ');
   }
+  const logRotate = get<string>('systemLog.logRotate');
+  if (logRotate !== undefined && logRotate !== 'rename' && logRotate !== 'reopen') {
+    throw new OptionsError(`BadValue: Unsupported value for logRotate option: ${logRotate}`);
+  }
+  if (logRotate === 'reopen' && get<boolean>('systemLog.logAppend') !== true) {
+    throw new OptionsError('BadValue: logAppend must equal true if logRotate is set to reopen');
+  }
   const fork = get<boolean>('processManagement.fork') === true;
   if (fork && !logPath && destination !== 'syslog') {
     throw new OptionsError('BadValue: --fork has to be used with --logpath or --syslog');
@@ -578,6 +586,7 @@ export function parseOptions(argv: string[], program: Program, version: VersionI
     ...(logPath && destination !== 'syslog' ? { logPath } : {}),
     logAppend: get<boolean>('systemLog.logAppend') === true,
     logUtc: get<string>('systemLog.timeStampFormat') === 'iso8601-utc',
+    logRotate: get<string>('systemLog.logRotate') === 'reopen' ? 'reopen' : 'rename',
     fork,
     ...(get<string>('processManagement.pidFilePath')
       ? { pidFilePath: get<string>('processManagement.pidFilePath') as string }

@@ -74,6 +74,7 @@ export async function runProcess(args: ProcessArgs): Promise<number | undefined>
       ...(options.logPath ? { path: options.logPath } : {}),
       append: options.logAppend,
       utc: options.logUtc,
+      rotate: options.logRotate,
     });
   } catch {
     globalInitFailure(

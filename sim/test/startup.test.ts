@@ -254,6 +254,33 @@ describe('simulated mongod process behaviour', () => {
     );
   });
 
+  it('logRotate renames the log file (rename mode) and keeps logging to a fresh one', async () => {
+    const dbPath = join(root, 'rotate-db');
+    await mkdir(dbPath, { recursive: true });
+    const logDir = join(root, 'rotate-logs');
+    await mkdir(logDir);
+    const logPath = join(logDir, 'mongod.log');
+    const port = await freePort();
+    const p = await startSim(
+      join(bin7, 'mongod'),
+      ['--dbpath', dbPath, '--port', String(port), '--logpath', logPath],
+      { port, logFile: logPath },
+    );
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}/`, { serverSelectionTimeoutMS: 3000 });
+    try {
+      assert.equal((await client.db('admin').command({ logRotate: 1 })).ok, 1);
+    } finally {
+      await client.close();
+    }
+    const { readdir } = await import('node:fs/promises');
+    const files = await readdir(logDir);
+    const rotated = files.find((f) => /^mongod\.log\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d$/.test(f));
+    assert.ok(rotated, `rotated file among ${files.join(',')}`);
+    assert.match(await readFile(join(logDir, rotated), 'utf8'), /"id":23016/);
+    assert.match(await readFile(logPath, 'utf8'), /Log rotation initiated/);
+    assert.deepEqual(await p.stop(), { code: 0, signal: null });
+  });
+
   it('fork: the parent exits 0 once the child listens; the pid file names the child; SIGTERM stops it', async () => {
     const dbPath = join(root, 'fork-db');
     await mkdir(dbPath, { recursive: true });
