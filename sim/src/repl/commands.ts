@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { type Document, Int32, Long } from 'bson';
 import type { CommandContext, CommandSpec } from '../commands/registry.js';
 import { CommandError } from '../errors.js';
+import { fcvWriteOps, readFcv } from '../fcv.js';
 import {
   ConfigError,
   configToBson,
@@ -140,6 +141,9 @@ async function replSetInitiate(role: ReplSetRole, ctx: CommandContext): Promise<
   config = withReplicaSetId(config, role.newReplicaSetId());
   role.logRepl('I', 21356, 'replSetInitiate admin command received from client');
   role.writeNoop('initiating set', -1);
+  // §6: a new replica set gets its FCV at initiate; members joining later copy it by initial sync.
+  const storage = role.node.requireStorage();
+  if (!readFcv(storage)) storage.apply(fcvWriteOps(storage, { version: role.node.version.series }));
   role.installConfig(config, selfIndex, true);
   // A set whose only voter is this node elects itself at once (§3.3).
   if (

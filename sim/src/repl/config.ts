@@ -220,7 +220,7 @@ export function isLocalHostName(host: string): boolean {
   return h === 'localhost' || h.startsWith('127.') || h === '::1';
 }
 
-function parseMember(raw: unknown, index: number, features: ReplFeatures): MemberConfig {
+function parseMember(raw: unknown, index: number, features: ReplFeatures, lenient: boolean): MemberConfig {
   const r = new FieldReader(features, 'MemberConfig', 'replica set member configuration');
   if (!isDoc(raw)) {
     throw new ConfigError(
@@ -241,7 +241,7 @@ function parseMember(raw: unknown, index: number, features: ReplFeatures): Membe
     features.delayField,
     ...(features.configTerm ? ['newlyAdded'] : []),
   ];
-  r.checkFields(raw, allowed);
+  if (!lenient) r.checkFields(raw, allowed);
   const id = r.number(raw, '_id', true);
   const host = normalizeHost(r.string(raw, 'host', true));
   const arbiterOnly = r.bool(raw, 'arbiterOnly') ?? false;
@@ -249,7 +249,12 @@ function parseMember(raw: unknown, index: number, features: ReplFeatures): Membe
   const hidden = r.bool(raw, 'hidden') ?? false;
   let priority = r.number(raw, 'priority', false) ?? (arbiterOnly ? 0 : 1);
   const votesRaw = r.number(raw, 'votes', false) ?? 1;
-  const delay = r.number(raw, features.delayField, false) ?? 0;
+  const delay =
+    r.number(raw, features.delayField, false) ??
+    (lenient
+      ? (r.number(raw, 'slaveDelay', false) ?? r.number(raw, 'secondaryDelaySecs', false))
+      : undefined) ??
+    0;
   const newlyAdded = r.bool(raw, 'newlyAdded') ?? false;
   const tags: Record<string, string> = {};
   if (raw.tags !== undefined) {
@@ -373,19 +378,24 @@ function parseSettings(raw: unknown, features: ReplFeatures): ReplSetSettings {
 }
 
 /** Parses a config document. Only shape and per-member rules here; whole-set rules are in validateConfig. */
-export function parseConfig(raw: unknown, features: ReplFeatures): ReplSetConfig {
+/**
+ * `lenient` is for configs written by another member or an older binary (heartbeats, local.system.replset
+ * during a rolling upgrade): fields of other versions are accepted instead of refused.
+ */
+export function parseConfig(raw: unknown, features: ReplFeatures, lenient = false): ReplSetConfig {
   const r = new FieldReader(features, 'ReplSetConfig', 'replica set configuration');
   if (!isDoc(raw)) throw r.wrongType('config', raw, 'object');
-  r.checkFields(raw, [
-    '_id',
-    'version',
-    'protocolVersion',
-    'members',
-    'settings',
-    'configsvr',
-    'writeConcernMajorityJournalDefault',
-    ...(features.configTerm ? ['term'] : []),
-  ]);
+  if (!lenient)
+    r.checkFields(raw, [
+      '_id',
+      'version',
+      'protocolVersion',
+      'members',
+      'settings',
+      'configsvr',
+      'writeConcernMajorityJournalDefault',
+      ...(features.configTerm ? ['term'] : []),
+    ]);
   const setName = r.string(raw, '_id', true);
   const version = r.number(raw, 'version', true);
   const term = features.configTerm ? (r.number(raw, 'term', false) ?? -1) : -1;
@@ -400,7 +410,7 @@ export function parseConfig(raw: unknown, features: ReplFeatures): ReplSetConfig
     protocolVersion,
     writeConcernMajorityJournalDefault: r.bool(raw, 'writeConcernMajorityJournalDefault') ?? true,
     configsvr: r.bool(raw, 'configsvr') ?? false,
-    members: members.map((m, i) => parseMember(m, i, features)),
+    members: members.map((m, i) => parseMember(m, i, features, lenient)),
     settings: parseSettings(raw.settings, features),
   };
 }

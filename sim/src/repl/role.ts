@@ -110,7 +110,7 @@ export class ReplSetRole implements ReplicationRole {
     if (!doc) return;
     let config: ReplSetConfig;
     try {
-      config = parseConfig(doc, this.features);
+      config = parseConfig(doc, this.features, true);
     } catch (err) {
       this.logRepl('W', 21405, 'Locally stored replica set configuration does not parse', {
         error: (err as Error).message,
@@ -687,7 +687,7 @@ export class ReplSetRole implements ReplicationRole {
   maybeAdoptConfig(raw: Document): void {
     let config: ReplSetConfig;
     try {
-      config = parseConfig(raw, this.features);
+      config = parseConfig(raw, this.features, true);
     } catch {
       return;
     }

@@ -63,12 +63,18 @@ export class ReplSetFixture {
   }
 
   /** Starts member i on its port and dbPath; `standalone` leaves --replSet out (a node before conversion). */
-  async startMember(i: number, extraArgs: string[] = [], standalone = false): Promise<SimProcess> {
+  async startMember(
+    i: number,
+    extraArgs: string[] = [],
+    standalone = false,
+    version?: string,
+  ): Promise<SimProcess> {
     await mkdir(this.dbPath(i), { recursive: true });
+    const bin = version && version !== this.version ? await simBin(version, this.root) : this.bin;
     const port = this.ports[i] as number;
     const repl = standalone ? [] : ['--replSet', this.setName];
     const args = ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', this.dbPath(i)];
-    const proc = await startSim(join(this.bin, 'mongod'), [...args, ...repl, ...extraArgs], {
+    const proc = await startSim(join(bin, 'mongod'), [...args, ...repl, ...extraArgs], {
       port,
     });
     this.procs[i] = proc;
