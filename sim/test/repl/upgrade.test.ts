@@ -44,13 +44,11 @@ describe('rolling upgrade 6.0 → 7.0', { timeout: 180_000 }, () => {
     }
     const p = await rs.direct(primary);
     assert.equal(await p.db('app').collection('u').countDocuments({}), 2);
-    await p
-      .db('admin')
-      .command({
-        setFeatureCompatibilityVersion: '7.0',
-        confirm: true,
-        writeConcern: { w: 'majority', wtimeout: 10_000 },
-      });
+    await p.db('admin').command({
+      setFeatureCompatibilityVersion: '7.0',
+      confirm: true,
+      writeConcern: { w: 'majority', wtimeout: 10_000 },
+    });
     for (let i = 0; i < 3; i++) {
       await waitFor(
         async () =>
