@@ -48,6 +48,7 @@ export class SimNode {
   readonly connections: ConnectionCounters = { current: 0, totalCreated: 0 };
   readonly failPoints = new Map<string, FailPointState>();
   readonly opcounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
+  readonly network = { bytesIn: 0, bytesOut: 0, numRequests: 0 };
   /** Runtime-settable server parameters (setParameter), seeded from the command line / config. */
   readonly parameters = new Map<string, unknown>();
   role: ReplicationRole;

@@ -185,6 +185,9 @@ describe('CRUD on a standalone (7.0)', () => {
     assert.equal(status.version, '7.0.14');
     assert.equal(status.pid, m.pid);
     assert.ok(status.connections.current >= 1);
+    assert.ok(status.opcounters.insert >= 250, 'inserts are counted');
+    assert.ok(status.opcounters.command > 0);
+    assert.ok(status.network.numRequests > 10 && status.network.bytesIn > 0 && status.network.bytesOut > 0);
     assert.equal('repl' in status, false, 'no repl section on a standalone');
     const opts = await admin.command({ getCmdLineOpts: 1 });
     assert.equal(opts.parsed.net.port, m.port);

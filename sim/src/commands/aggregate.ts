@@ -218,7 +218,6 @@ function aggregate(ctx: CommandContext): Document {
   } else {
     throw new CommandError(ErrorCode.FailedToParse, 'Invalid aggregate namespace');
   }
-  ctx.node.opcounters.command++;
   return cursorReply(ctx, ns, runPipeline(input.map(cloneValue), pipeline));
 }
 

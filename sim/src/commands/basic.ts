@@ -139,7 +139,11 @@ function serverStatus(ctx: CommandContext): Document {
       totalCreated: new Int32(node.connections.totalCreated),
       active: new Int32(1),
     },
-    network: { bytesIn: Long.fromNumber(0), bytesOut: Long.fromNumber(0), numRequests: Long.fromNumber(0) },
+    network: {
+      bytesIn: Long.fromNumber(node.network.bytesIn),
+      bytesOut: Long.fromNumber(node.network.bytesOut),
+      numRequests: Long.fromNumber(node.network.numRequests),
+    },
     opcounters: Object.fromEntries(Object.entries(node.opcounters).map(([k, v]) => [k, Long.fromNumber(v)])),
     mem: {
       bits: new Int32(64),

@@ -316,7 +316,6 @@ async function remove(ctx: CommandContext): Promise<Document> {
 function count(ctx: CommandContext): Document {
   const coll = collectionName(ctx);
   ctx.node.role.checkRead(ctx.db, ctx.secondaryOk);
-  ctx.node.opcounters.command++;
   const docs = selectDocs(
     ctx,
     coll,

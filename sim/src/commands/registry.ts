@@ -48,6 +48,8 @@ export interface CommandSpec {
   readonly handler: CommandHandler;
 }
 
+const CRUD_COUNTED = new Set(['insert', 'find', 'update', 'delete', 'getMore']);
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -105,6 +107,8 @@ export class CommandRegistry {
           `${ctx.name} may only be run against the admin database.`,
         );
       }
+      // opcounters.command counts every command the CRUD counters do not (serverStatus).
+      if (!CRUD_COUNTED.has(ctx.name)) node.opcounters.command++;
       const injected = failCommand(ctx);
       if (injected?.blockConnection === true) await sleep(asNumber(injected.blockTimeMS) ?? 0);
       if (injected?.closeConnection === true) {

@@ -99,6 +99,8 @@ export class WireServer {
         return;
       }
       for (const raw of messages) {
+        node.network.bytesIn += raw.length;
+        node.network.numRequests++;
         queue = queue
           .then(() => this.handle(socket, conn, raw))
           .catch(() => {
@@ -129,7 +131,9 @@ export class WireServer {
   }
 
   private send(socket: Socket, buf: Buffer): void {
-    if (!socket.destroyed) socket.write(buf);
+    if (socket.destroyed) return;
+    this.node.network.bytesOut += buf.length;
+    socket.write(buf);
   }
 
   private async handle(socket: Socket, conn: ConnectionState, raw: Buffer): Promise<void> {
