@@ -93,6 +93,21 @@ export class ClusterRuntime {
     return daemon;
   }
 
+  /**
+   * Moves the host's supervisor API to another port: recorded in the stored meta, and the daemon handle bound
+   * to the old port is dropped. Only for a cluster whose daemon never ran there (a deploy in progress).
+   */
+  async moveSupervisorPort(hostName: string, httpPort: number): Promise<void> {
+    const endpoint = { ...this.endpoint(hostName), httpPort };
+    const move = (list: SupervisorEndpoint[]) => list.map((s) => (s.host === hostName ? endpoint : s));
+    const stored = await this.store.read(this.meta.name);
+    await this.store.write({ ...stored, supervisors: move(stored.supervisors) });
+    this.meta.supervisors = move(this.meta.supervisors);
+    const old = this.daemons.get(hostName);
+    this.daemons.delete(hostName);
+    await old?.close().catch(() => undefined);
+  }
+
   programs(hostName: string): Promise<ProgramControl> {
     return this.daemon(hostName).programs();
   }

@@ -11,13 +11,14 @@ import {
   waitForHealthyReplicaSet,
 } from '../mongo/replset.js';
 import { addShard, listShards } from '../mongo/sharding.js';
-import type { Step } from '../plan/types.js';
+import type { Step, StepContext } from '../plan/types.js';
 import { renderInstanceConfig } from '../render/instance-config.js';
 import { renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
-import { Fault, isFault, ProgramError } from '../supervisor/errors.js';
+import { allocateSupervisorPort, type EnsureRunningResult } from '../supervisor/daemon.js';
+import { Fault, isFault, ProgramError, SupervisorPortTakenError } from '../supervisor/errors.js';
 import { minfdsForHost } from '../supervisor/host-limits.js';
 import { orphanProbeFor, programRefFor } from '../supervisor/instance-refs.js';
-import { stopOrphan } from '../supervisor/orphans.js';
+import { type OrphanProbe, stopOrphan } from '../supervisor/orphans.js';
 import { isRunningState } from '../supervisor/process-info.js';
 import { processName } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
@@ -97,6 +98,42 @@ export function writeSupervisorConfigStep(rt: ClusterRuntime, host: string): Ste
   };
 }
 
+/** Other clusters' ports and this cluster's own: never given to a moved supervisor API. */
+async function reservedPorts(rt: ClusterRuntime): Promise<number[]> {
+  const ports = [...rt.instances.map((i) => i.port), ...rt.meta.supervisors.map((s) => s.httpPort)];
+  for (const name of await rt.store.list()) {
+    if (name === rt.meta.name) continue;
+    const other = await rt.store.read(name);
+    ports.push(...other.topology.instances.map((i) => i.port), ...other.supervisors.map((s) => s.httpPort));
+  }
+  return ports;
+}
+
+/**
+ * A deploy allocates the supervisor port when it plans; another program (often the daemon of another cluster
+ * deployed at the same moment) may take it before supervisord starts. Nothing of a cluster being deployed
+ * listens there yet, so its daemon moves to another free port (a few tries); a deployed cluster keeps its port.
+ */
+async function ensureDaemonRunning(
+  rt: ClusterRuntime,
+  host: string,
+  probes: OrphanProbe[],
+  context: StepContext,
+): Promise<EnsureRunningResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rt.daemon(host).ensureRunning(probes);
+    } catch (error) {
+      if (!(error instanceof SupervisorPortTakenError) || rt.meta.status !== 'deploying' || attempt >= 3)
+        throw error;
+      const port = await allocateSupervisorPort(rt.executor(host), { reserved: await reservedPorts(rt) });
+      await rt.moveSupervisorPort(host, port);
+      await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host));
+      context.log(`${error.message}; moved the supervisor API to port ${port}`);
+    }
+  }
+}
+
 /**
  * Makes sure the host's supervisord runs. Orphans (processes on this cluster's ports or data that
  * supervisord does not run, e.g. after the daemon was SIGKILLed) make a deploy fail; `start` stops them
@@ -112,9 +149,8 @@ export function ensureSupervisordStep(
     title: `start supervisord on ${host}`,
     host,
     run: async (context) => {
-      const daemon = rt.daemon(host);
       const probes = rt.instancesOn(host).map(orphanProbeFor);
-      const result = await daemon.ensureRunning(probes);
+      const result = await ensureDaemonRunning(rt, host, probes, context);
       context.log(result.started ? `started (pid ${result.pid})` : `already running (pid ${result.pid})`);
       // Programs supervisord runs are not orphans; only processes it does not know about are.
       const programs = await rt.programs(host);
