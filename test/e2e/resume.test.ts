@@ -142,6 +142,11 @@ const killPoints: { name: string; what: string; at: (e: StepEvent) => boolean }[
     at: (e) => e.state === 'done' && e.step.startsWith('prepare:'),
   },
   {
+    name: 'resume-spawning',
+    what: 'supervisord is being started',
+    at: (e) => e.state === 'running' && e.step === 'supervisord:localhost',
+  },
+  {
     name: 'resume-supervisord',
     what: 'supervisord is started',
     at: (e) => e.state === 'done' && e.step === 'supervisord:localhost',

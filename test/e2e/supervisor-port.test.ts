@@ -1,0 +1,101 @@
+// The supervisor API port is allocated when a deploy plans; something else may take it before supervisord
+// starts (typically another cluster deployed at the same moment). A deploy then moves to another free port;
+// a deployed cluster keeps its recorded port and a start says who holds it.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parse } from 'yaml';
+import { tempDir } from '../helpers/cli.js';
+import { type DisplayJson, type E2eEnv, e2eEnv } from '../helpers/e2e.js';
+import { runMupPausing } from '../helpers/interrupt.js';
+
+const NAME = 'port-race';
+const PORT = 35010;
+
+let env: E2eEnv;
+let topology: string;
+const holders: Server[] = [];
+
+before(async () => {
+  env = await e2eEnv();
+  topology = join(await tempDir('mup-e2e-topologies-'), 'standalone.yaml');
+  await writeFile(
+    topology,
+    ['global:', '  deploy_dir: race', 'mongod_servers:', '  - host: localhost', `    port: ${PORT}`, ''].join(
+      '\n',
+    ),
+  );
+});
+
+after(async () => {
+  for (const server of holders) server.close();
+  await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+});
+
+/** Listens on `port` like an unrelated program would: accepts and closes every connection. */
+async function hold(port: number): Promise<void> {
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  holders.push(server);
+}
+
+async function storedSupervisorPort(): Promise<number> {
+  const meta = parse(await readFile(join(env.home, 'storage', 'clusters', NAME, 'meta.yaml'), 'utf8')) as {
+    supervisors: { httpPort: number }[];
+  };
+  const port = meta.supervisors[0]?.httpPort;
+  assert.ok(port);
+  return port;
+}
+
+let taken: number;
+
+test('a supervisor port taken between plan and supervisord start: the deploy moves to a free port', async () => {
+  const run = await runMupPausing(
+    ['cluster', 'deploy', NAME, topology, '--version', env.version, '--binary-path', env.binDir, '--yes'],
+    {
+      home: env.home,
+      env: { HOME: env.userHome },
+      pauseAfter: (e) => e.state === 'done' && e.step === 'supervisor-config:localhost',
+      whilePaused: async () => {
+        taken = await storedSupervisorPort();
+        await hold(taken);
+      },
+    },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const started = run.steps.find((s) => s.step === 'supervisord:localhost' && s.state === 'done');
+  assert.match(
+    started?.output ?? '',
+    new RegExp(`port ${taken} on localhost is in use.*; moved the supervisor API to port \\d+`),
+  );
+
+  const moved = await storedSupervisorPort();
+  assert.notEqual(moved, taken);
+  const ini = await readFile(join(env.userHome, 'race', 'supervisor', 'supervisor.ini'), 'utf8');
+  assert.match(ini, new RegExp(`^port=127\\.0\\.0\\.1:${moved}$`, 'm'));
+  const view = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+  assert.equal(view.supervisors[0]?.endpoint, `http://127.0.0.1:${moved}`);
+  assert.equal(view.supervisors[0]?.state, 'running');
+  assert.deepEqual(
+    view.processes.map((p) => p.status),
+    ['Up'],
+  );
+});
+
+test('a deployed cluster keeps its port: start refuses, naming the holder, and exits 4', async () => {
+  const port = await storedSupervisorPort();
+  const stop = await env.mup(['cluster', 'stop', NAME]);
+  assert.equal(stop.code, 0, stop.stderr);
+  await hold(port);
+  const start = await env.mup(['cluster', 'start', NAME]);
+  assert.equal(start.code, 4, start.stderr);
+  assert.match(start.stderr, new RegExp(`port ${port} on localhost is in use by pid ${process.pid}`));
+  assert.equal(await storedSupervisorPort(), port, 'the recorded port did not move');
+  holders.pop()?.close();
+});
