@@ -13,6 +13,7 @@ import { shellValue } from './commands/common.js';
 import { registerCoreCommands } from './commands/index.js';
 import { ExitCode } from './errors.js';
 import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
+import { crashAfterMs, FORK_CHILD_ENV, startupDelayMs } from './knobs.js';
 import { Logger } from './log.js';
 import { SimNode } from './node.js';
 import { OptionsError, parseOptions, type ServerOptions } from './options.js';
@@ -31,9 +32,6 @@ export interface ProcessArgs {
   /** How the binary was invoked, for "try '<argv0> --help'". */
   readonly argv0: string;
 }
-
-/** Internal: set on the child of a `fork: true` start; fd 3 is the readiness pipe to the parent. */
-const FORK_CHILD_ENV = 'MONGOD_SIM_FORK_CHILD';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -295,7 +293,7 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
   // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
   const sharding = initSharding(node);
 
-  const delay = Number(process.env.MONGOD_SIM_STARTUP_DELAY_MS ?? 0);
+  const delay = startupDelayMs();
   if (delay > 0) await sleep(delay);
 
   await sharding.beforeListen();
@@ -348,7 +346,7 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
   process.off('SIGTERM', earlyTerm);
   process.off('SIGINT', earlyInt);
   installShutdown(node, server, lock);
-  const crashAfter = Number(process.env.MONGOD_SIM_CRASH_AFTER_MS ?? 0);
+  const crashAfter = crashAfterMs();
   if (crashAfter > 0) setTimeout(() => process.kill(process.pid, 'SIGKILL'), crashAfter).unref();
   return undefined;
 }

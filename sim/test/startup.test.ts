@@ -356,6 +356,13 @@ describe('simulated mongod process behaviour', () => {
     assert.equal(await readFile(join(dbPath, 'mongod.lock'), 'utf8'), '');
   });
 
+  it('MONGOD_SIM_CRASH_AFTER_MS kills the server like a crash, leaving the lock file', async () => {
+    const dbPath = join(root, 'crash-db');
+    const p = await startMongod(bin7, dbPath, [], { MONGOD_SIM_CRASH_AFTER_MS: '300' });
+    assert.deepEqual(await p.waitExit(), { code: null, signal: 'SIGKILL' });
+    assert.equal((await readFile(join(dbPath, 'mongod.lock'), 'utf8')).trim(), String(p.pid));
+  });
+
   it('the shutdown command exits 0 and leaves an empty lock file; non-admin is refused', async () => {
     const dbPath = join(root, 'shutdown-db');
     const p = await startMongod(bin7, dbPath);

@@ -145,6 +145,22 @@ describe('wire protocol', () => {
       assert.equal(doc.helloOk, true);
       assert.equal('compression' in doc, false, 'compression is declined by leaving it out');
       assert.equal(doc.maxWireVersion, 21);
+      // mongod's build order (reference §2.2): replication block first, ok last.
+      assert.deepEqual(Object.keys(doc), [
+        'helloOk',
+        'ismaster',
+        'topologyVersion',
+        'maxBsonObjectSize',
+        'maxMessageSizeBytes',
+        'maxWriteBatchSize',
+        'localTime',
+        'logicalSessionTimeoutMinutes',
+        'connectionId',
+        'minWireVersion',
+        'maxWireVersion',
+        'readOnly',
+        'ok',
+      ]);
     } finally {
       c.close();
     }
