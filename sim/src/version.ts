@@ -44,6 +44,8 @@ export function maxWireVersion(v: VersionInfo): number {
 /** The last LTS (previous major) series: the FCV a binary can also open and downgrade to (§6). */
 export function lastLtsSeries(v: VersionInfo): string {
   if (v.major === 3) return '3.4';
+  // Rapid releases (5.1, 6.2, 7.3, ...) sit on top of their own major's x.0 LTS.
+  if (v.major >= 5 && v.minor > 0) return `${v.major}.0`;
   if (v.major === 4) return v.minor === 0 ? '3.6' : `4.${v.minor - 2}`;
   if (v.major === 5) return '4.4';
   return `${v.major - 1}.0`;
