@@ -66,8 +66,9 @@ export async function finishWrite(
   ctx: CommandContext,
   result: CommitResult,
   reply: Document,
+  defaultConcern?: WriteConcern,
 ): Promise<Document> {
-  const wce = await ctx.node.waitForWriteConcern(result, writeConcernOf(ctx));
+  const wce = await ctx.node.waitForWriteConcern(result, writeConcernOf(ctx) ?? defaultConcern);
   if (wce) reply.writeConcernError = wce;
   return reply;
 }

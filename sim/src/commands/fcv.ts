@@ -49,7 +49,8 @@ async function setFcv(ctx: CommandContext): Promise<Document> {
     { newVersion: target },
     `setting featureCompatibilityVersion to ${target}`,
   );
-  return finishWrite(ctx, result, {});
+  // setFeatureCompatibilityVersion waits for a majority unless the caller says otherwise.
+  return finishWrite(ctx, result, {}, { w: 'majority' });
 }
 
 export function registerFcvCommands(registry: CommandRegistry): void {
