@@ -2,7 +2,7 @@
 // Source: reference/mongod-behavior.md §2.1–§2.6 (fields, order, errors), §2.4 (awaiting).
 import { type Document, Double, Int32, ObjectId } from 'bson';
 import { asNumber } from '../bsonvalues.js';
-import { CommandError } from '../errors.js';
+import { CommandError, ErrorCode } from '../errors.js';
 import type { HelloRequest } from '../replication.js';
 import { hasTopologyVersion, helloHasConnectionId, maxWireVersion } from '../version.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
@@ -84,7 +84,10 @@ export function registerHelloCommands(registry: CommandRegistry): void {
       if (client !== undefined) {
         // The metadata document is accepted only on the connection's first hello (handshake spec).
         if (ctx.conn.clientMetadata !== undefined) {
-          throw new CommandError(186, 'The client metadata document may only be sent in the first hello');
+          throw new CommandError(
+            ErrorCode.ClientMetadataCannotBeMutated,
+            'The client metadata document may only be sent in the first hello',
+          );
         }
         ctx.conn.clientMetadata = client as Document;
         ctx.node.log.info('NETWORK', 51800, `conn${ctx.conn.id}`, 'client metadata', {
