@@ -10,6 +10,7 @@ import {
   ConfigError,
   configToBson,
   isVoter,
+  markNewlyAdded,
   parseConfig,
   type ReplSetConfig,
   withReplicaSetId,
@@ -181,7 +182,8 @@ function replSetGetStatus(role: ReplSetRole): Document {
 
 function replSetGetConfig(role: ReplSetRole, ctx: CommandContext): Document {
   const config = requireConfig(role);
-  const reply: Document = { config: configToBson(config, role.features) };
+  const includeNewlyAdded = truthy(ctx.body.$_internalIncludeNewlyAdded);
+  const reply: Document = { config: configToBson(config, role.features, !includeNewlyAdded) };
   if (role.features.configTerm && truthy(ctx.body.commitmentStatus)) {
     if (role.topo.state !== MemberState.PRIMARY) {
       throw new CommandError(ReplCode.NotWritablePrimary, 'commitmentStatus is only supported on primary.');
@@ -248,6 +250,7 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     }
     throw err;
   }
+  if (role.features.configTerm && !force) config = markNewlyAdded(old, config);
   let selfIndex: number;
   try {
     selfIndex = findSelf(config, (h) => role.isSelf(h), role.features);

@@ -537,13 +537,13 @@ export function writeMajorityCount(config: ReplSetConfig): number {
   return Math.min(majorityVoteCount(config), writableVotingMembers(config).length);
 }
 
-function memberToBson(m: MemberConfig, features: ReplFeatures): Doc {
+function memberToBson(m: MemberConfig, features: ReplFeatures, omitNewlyAdded: boolean): Doc {
   const doc: Doc = {
     _id: new Int32(m.id),
     host: m.host,
     arbiterOnly: m.arbiterOnly,
   };
-  if (m.newlyAdded) doc.newlyAdded = true;
+  if (m.newlyAdded && !omitNewlyAdded) doc.newlyAdded = true;
   doc.buildIndexes = m.buildIndexes;
   doc.hidden = m.hidden;
   doc.priority = new Double(m.priority);
@@ -568,9 +568,12 @@ function settingsToBson(s: ReplSetSettings): Doc {
   return doc;
 }
 
-/** The fully defaulted document of replSetGetConfig and local.system.replset, in the version's field order. */
-export function configToBson(c: ReplSetConfig, features: ReplFeatures): Doc {
-  const members = c.members.map((m) => memberToBson(m, features));
+/**
+ * The fully defaulted document of replSetGetConfig and local.system.replset, in the version's field order.
+ * replSetGetConfig leaves `newlyAdded` out (4.4+) unless asked with $_internalIncludeNewlyAdded.
+ */
+export function configToBson(c: ReplSetConfig, features: ReplFeatures, omitNewlyAdded = false): Doc {
+  const members = c.members.map((m) => memberToBson(m, features, omitNewlyAdded));
   const doc: Doc = { _id: c.setName, version: new Int32(c.version) };
   if (features.configTerm) {
     if (c.term !== -1) doc.term = new Int32(c.term);
@@ -586,6 +589,20 @@ export function configToBson(c: ReplSetConfig, features: ReplFeatures): Doc {
   }
   doc.settings = settingsToBson(c.settings);
   return doc;
+}
+
+/**
+ * 4.4+ reconfig: a voting member that was not in the old config joins as `newlyAdded` (no vote, not
+ * electable) until it is SECONDARY; members still newlyAdded in the old config keep the flag (§3.6).
+ */
+export function markNewlyAdded(oldConfig: ReplSetConfig, newConfig: ReplSetConfig): ReplSetConfig {
+  const members = newConfig.members.map((m) => {
+    if (m.arbiterOnly || m.votes === 0) return m;
+    const old = oldConfig.members.find((o) => o.id === m.id);
+    if (!old || old.newlyAdded) return { ...m, newlyAdded: true };
+    return m;
+  });
+  return { ...newConfig, members };
 }
 
 export function withVersionAndTerm(c: ReplSetConfig, version: number, term: number): ReplSetConfig {

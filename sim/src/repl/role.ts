@@ -679,8 +679,27 @@ export class ReplSetRole implements ReplicationRole {
     else if (beforePrimary !== this.topo.primaryIndex || beforePeerState !== this.topo.peers[i]?.state) {
       this.node.topology.bump();
     }
+    if (
+      this.topo.canAcceptWrites &&
+      cur?.members[i]?.newlyAdded &&
+      numberOf(reply.state) === MemberState.SECONDARY
+    ) {
+      this.clearNewlyAdded(i);
+    }
     if (this.topo.state === MemberState.PRIMARY && this.topo.updateCommitPointAsPrimary())
       this.commitPointAdvanced();
+  }
+
+  /** The primary's automatic reconfig once a newlyAdded member is SECONDARY (4.4+): version + 1. */
+  private clearNewlyAdded(index: number): void {
+    const config = this.topo.config;
+    if (!config) return;
+    const members = config.members.map((m, i) => (i === index ? { ...m, newlyAdded: false } : m));
+    const next: ReplSetConfig = { ...config, members, version: config.version + 1, term: this.topo.term };
+    this.logRepl('I', 4634400, "Removing 'newlyAdded' field from member", {
+      memberId: config.members[index]?.id,
+    });
+    this.installConfig(next, this.topo.selfIndex, true);
   }
 
   /** Installs a config received from another member when it is newer than ours. */

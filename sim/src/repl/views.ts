@@ -1,7 +1,7 @@
 // Documents built from the topology coordinator's state: hello's replication block (§2.3) and
 // replSetGetStatus (§3.4). Field order follows the reference (fillHelloForReplSet, prepareStatusResponse).
 import { type Document, Double, Int32, Long, ObjectId, Timestamp } from 'bson';
-import { majorityVoteCount, writableVotingMembers, writeMajorityCount } from './config.js';
+import { isVoter, majorityVoteCount, writableVotingMembers, writeMajorityCount } from './config.js';
 import type { ReplFeatures } from './features.js';
 import { MemberState, stateString } from './member-state.js';
 import { NULL_OPTIME, type OpTime, opTimeToBson, tsToBson } from './optime.js';
@@ -46,7 +46,7 @@ export function helloReplFields(
   for (const m of config.members) {
     if (m.hidden || m.secondaryDelaySecs > 0) continue;
     if (m.arbiterOnly) arbiters.push(m.host);
-    else if (m.priority > 0) hosts.push(m.host);
+    else if (m.priority > 0 && !m.newlyAdded) hosts.push(m.host);
     else passives.push(m.host);
   }
   const doc: Document = {};
@@ -60,7 +60,7 @@ export function helloReplFields(
   const primary = topo.primaryIndex >= 0 ? config.members[topo.primaryIndex] : undefined;
   if (primary) doc.primary = primary.host;
   if (self.arbiterOnly) doc.arbiterOnly = true;
-  else if (self.priority === 0) doc.passive = true;
+  else if (self.priority === 0 || self.newlyAdded) doc.passive = true;
   if (self.hidden) doc.hidden = true;
   if (!self.buildIndexes) doc.buildIndexes = false;
   if (self.secondaryDelaySecs > 0) {
@@ -114,7 +114,7 @@ export function replSetStatus(topo: TopologyCoordinator, features: ReplFeatures,
   doc.syncSourceId = new Int32(x.syncSourceId);
   doc.heartbeatIntervalMillis = Long.fromNumber(config.settings.heartbeatIntervalMillis);
   if (features.statusVoteCounts) {
-    const voters = config.members.filter((m) => m.votes > 0).length;
+    const voters = config.members.filter(isVoter).length;
     doc.majorityVoteCount = new Int32(majorityVoteCount(config));
     doc.writeMajorityCount = new Int32(writeMajorityCount(config));
     doc.votingMembersCount = new Int32(voters);
