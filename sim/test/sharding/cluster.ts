@@ -11,6 +11,9 @@ export interface SetHandle {
   readonly name: string;
   readonly ports: number[];
   readonly procs: SimProcess[];
+  /** The command line of each member, to restart it on the same port and dbPath. */
+  readonly args: string[][];
+  readonly env: Record<string, string>;
   /** "name/127.0.0.1:p1,127.0.0.1:p2" as addShard and configDB take it. */
   readonly connectionString: string;
 }
@@ -46,37 +49,64 @@ export class ShardedClusterFixture {
   ): Promise<SetHandle> {
     const ports: number[] = [];
     for (let i = 0; i < members; i++) ports.push(await freePort());
+    const args = ports.map((port, i) => [
+      '--port',
+      String(port),
+      '--bind_ip',
+      '127.0.0.1',
+      '--dbpath',
+      join(this.root, `${name}-${i}`),
+      '--replSet',
+      name,
+      ...roleArgs,
+    ]);
     const procs = await Promise.all(
       ports.map(async (port, i) => {
-        const dbPath = join(this.root, `${name}-${i}`);
-        await mkdir(dbPath, { recursive: true });
-        return this.track(
-          await startSim(
-            join(this.bin, 'mongod'),
-            [
-              '--port',
-              String(port),
-              '--bind_ip',
-              '127.0.0.1',
-              '--dbpath',
-              dbPath,
-              '--replSet',
-              name,
-              ...roleArgs,
-            ],
-            { port, env },
-          ),
-        );
+        await mkdir(join(this.root, `${name}-${i}`), { recursive: true });
+        return this.track(await startSim(join(this.bin, 'mongod'), args[i] as string[], { port, env }));
       }),
     );
     const handle: SetHandle = {
       name,
       ports,
       procs,
+      args,
+      env,
       connectionString: `${name}/${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
     };
     if (initiate) await this.initiate(handle, roleArgs.includes('--configsvr'));
     return handle;
+  }
+
+  /** Stops every member with SIGTERM (clean exit 0 expected) and starts it again on the same dbPath. */
+  async restartSet(set: SetHandle): Promise<void> {
+    for (const p of set.procs) {
+      const exit = await p.stop('SIGTERM');
+      if (exit.code !== 0) throw new Error(`${set.name} member exited ${String(exit.code)} on SIGTERM`);
+    }
+    const procs = await Promise.all(
+      set.ports.map(async (port, i) =>
+        this.track(await startSim(join(this.bin, 'mongod'), set.args[i] as string[], { port, env: set.env })),
+      ),
+    );
+    set.procs.splice(0, set.procs.length, ...procs);
+  }
+
+  async waitForPrimary(set: SetHandle, timeoutMs = 20_000): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const port of set.ports) {
+          try {
+            if ((await this.command(port, { hello: 1 })).isWritablePrimary === true) return true;
+          } catch {
+            // not up yet
+          }
+        }
+        return false;
+      },
+      timeoutMs,
+      `${set.name} to have a primary`,
+    );
   }
 
   async initiate(set: SetHandle, configsvr: boolean): Promise<void> {
