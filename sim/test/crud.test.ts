@@ -157,6 +157,9 @@ describe('CRUD on a standalone (7.0)', () => {
     assert.equal(await db.collection<Doc>('made').drop(), true);
     const dbs = await client.db('admin').admin().listDatabases();
     assert.ok(dbs.databases.some((d) => d.name === 'shop'));
+    const [collStats] = await c.aggregate([{ $collStats: { storageStats: {} } }]).toArray();
+    assert.equal(collStats?.ns, 'shop.orders');
+    assert.equal(collStats?.storageStats.count, 3);
     const stats = await db.stats();
     assert.equal(stats.db, 'shop');
     assert.ok(stats.objects > 0);

@@ -7,6 +7,7 @@ import { CommandError, ErrorCode } from '../errors.js';
 import { compileFilter } from '../query/match.js';
 import { getPath, isPlainDocument, setPath } from '../query/paths.js';
 import { compileProjection, compileSort } from '../query/project.js';
+import { storageStats } from './collections.js';
 import { checkNamespace } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
 
@@ -203,6 +204,20 @@ function aggregate(ctx: CommandContext): Document {
     ns = `${ctx.db}.${target}`;
     const c = ctx.node.requireStorage().getCollection(ctx.db, target);
     input = c ? [...c.all()] : [];
+    const first = pipeline[0];
+    if (isPlainDocument(first) && '$collStats' in first) {
+      // $collStats must come first and describes the collection instead of reading its documents.
+      if (!c)
+        throw new CommandError(
+          ErrorCode.NamespaceNotFound,
+          `Unable to retrieve storageStats in $collStats stage :: caused by :: Collection [${ns}] not found.`,
+        );
+      const spec = first.$collStats as Document;
+      const stats: Document = { ns, host: ctx.node.hostAndPort, localTime: new Date() };
+      if (isPlainDocument(spec) && spec.storageStats !== undefined) stats.storageStats = storageStats(c);
+      if (isPlainDocument(spec) && spec.count !== undefined) stats.count = c.size;
+      return cursorReply(ctx, ns, runPipeline([stats], pipeline.slice(1)));
+    }
   } else if (asNumber(target) === 1) {
     ns = `${ctx.db}.$cmd.aggregate`;
     const first = pipeline[0];

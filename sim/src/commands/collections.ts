@@ -254,6 +254,11 @@ function collStats(ctx: CommandContext): Document {
   const coll = collectionName(ctx);
   const c = ctx.node.requireStorage().getCollection(ctx.db, coll);
   if (!c) throw new CommandError(ErrorCode.NamespaceNotFound, `Collection [${ctx.db}.${coll}] not found.`);
+  return storageStats(c);
+}
+
+/** Approximate sizes of a collection (collStats, $collStats.storageStats). */
+export function storageStats(c: Collection): Document {
   const size = dataSize(c);
   const indexSizes: Document = {};
   for (const i of c.indexes) indexSizes[i.name as string] = new Int32(4096);
