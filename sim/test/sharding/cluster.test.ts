@@ -226,6 +226,42 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     await expectCode(mongos.db('admin').command({ shardCollection: 'app.events', key: { other: 1 } }), 23);
   });
 
+  it('drop and dropDatabase through mongos clean the shards and the catalog', async () => {
+    await mongos.db('admin').command({ shardCollection: 'app.temp', key: { _id: 1 } });
+    await mongos
+      .db('app')
+      .collection('temp')
+      .insertOne({ _id: 1 as never });
+    assert.equal(await mongos.db('app').collection('temp').drop(), true);
+    assert.equal(
+      await mongos
+        .db('config')
+        .collection('collections')
+        .countDocuments({ _id: 'app.temp' as never }),
+      0,
+    );
+
+    const other = await mongos
+      .db('config')
+      .collection('databases')
+      .findOne({ _id: 'other' as never });
+    const holder = await fx.direct((other?.primary === 'rsA' ? shardA : shardB).ports[0] as number);
+    assert.equal(await holder.db('other').collection('c').countDocuments(), 1);
+    assert.equal((await mongos.db('other').command({ dropDatabase: 1 })).dropped, 'other');
+    assert.equal(
+      await mongos
+        .db('config')
+        .collection('databases')
+        .countDocuments({ _id: 'other' as never }),
+      0,
+    );
+    assert.equal(await holder.db('other').collection('c').countDocuments(), 0);
+    const names = ((await mongos.db('admin').command({ listDatabases: 1 })).databases as Document[]).map(
+      (d) => d.name,
+    );
+    assert.ok(!names.includes('other'));
+  });
+
   it('balancerStop / balancerStart / balancerStatus switch the balancer mode', async () => {
     const admin = mongos.db('admin');
     assert.equal((await admin.command({ balancerStatus: 1 })).mode, 'full');
