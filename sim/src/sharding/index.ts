@@ -4,6 +4,7 @@
 // shard-side `_addShard` (refused without --shardsvr). Source: reference/mongod-behavior.md §4.
 import type { SimNode } from '../node.js';
 import { ConfigServer, registerConfigServerCommands } from './configsvr.js';
+import { wrapReplSetInitiate } from './initiate-check.js';
 import { registerMongosCommands } from './mongos.js';
 import { Router } from './router.js';
 import { registerShardServerCommands } from './shard-identity.js';
@@ -28,6 +29,7 @@ export function initSharding(node: SimNode): ShardingHooks {
       stop: () => router.close(),
     };
   }
+  if (node.options.replSetName) wrapReplSetInitiate(node.commands, node);
   if (node.options.clusterRole === 'shardsvr') warnIfNotAdded(node);
   const server = node.options.clusterRole === 'configsvr' ? new ConfigServer(node) : undefined;
   registerConfigServerCommands(node.commands, server);
