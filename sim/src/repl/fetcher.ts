@@ -91,22 +91,33 @@ export class OplogFetcher {
     const last = role.oplog.last();
     const awaitMs = Math.max(50, Math.min(1000, Math.floor(config.settings.electionTimeoutMillis / 2)));
     const filter = last ? { ts: { $gte: new Timestamp({ t: last.opTime.secs, i: last.opTime.inc }) } } : {};
-    const reply = await role.peers.run(
-      source.host,
-      'fetch',
-      {
-        find: 'oplog.rs',
-        filter,
-        tailable: true,
-        awaitData: true,
-        maxTimeMS: new Int32(awaitMs),
-        batchSize: new Int32(BATCH),
-        term: Long.fromNumber(topo.term),
-        $readPreference: { mode: 'secondaryPreferred' },
-      },
-      awaitMs + config.settings.heartbeatTimeoutSecs * 1000,
-      'local',
-    );
+    // A better sync source (a new primary, replSetSyncFrom) cancels the fetch in flight, as mongod
+    // re-evaluates its sync source on heartbeats.
+    const watcher = setInterval(() => {
+      const better = topo.chooseSyncSource(Date.now());
+      if (better !== idx && better >= 0) role.peers.resetChannel(source.host, 'fetch');
+    }, 100);
+    let reply: Document;
+    try {
+      reply = await role.peers.run(
+        source.host,
+        'fetch',
+        {
+          find: 'oplog.rs',
+          filter,
+          tailable: true,
+          awaitData: true,
+          maxTimeMS: new Int32(awaitMs),
+          batchSize: new Int32(BATCH),
+          term: Long.fromNumber(topo.term),
+          $readPreference: { mode: 'secondaryPreferred' },
+        },
+        awaitMs + config.settings.heartbeatTimeoutSecs * 1000,
+        'local',
+      );
+    } finally {
+      clearInterval(watcher);
+    }
     if (numberOf(reply.ok) !== 1) {
       role.peers.reset(source.host);
       return false;

@@ -34,6 +34,7 @@ export class PeerPool {
     body: Document,
     timeoutMs: number,
     db = 'admin',
+    retried = false,
   ): Promise<Document> {
     if (this.closed) throw new Error('replication is shutting down');
     const key = `${channel}|${host}`;
@@ -52,7 +53,9 @@ export class PeerPool {
     const client = await pending;
     if (client.isClosed) {
       if (this.clients.get(key) === pending) this.clients.delete(key);
-      return this.run(host, channel, body, timeoutMs, db);
+      // One reconnect for a connection that closed while idle; a peer that keeps closing is an error.
+      if (!retried) return this.run(host, channel, body, timeoutMs, db, true);
+      throw new Error(`connection to ${host} closed`);
     }
     try {
       return await client.command(db, body, timeoutMs);
@@ -70,6 +73,15 @@ export class PeerPool {
         p.then((c) => c.close()).catch(() => undefined);
       }
     }
+  }
+
+  /** Closes one channel to a host, failing its in-flight request (e.g. an oplog fetch from an old source). */
+  resetChannel(host: string, channel: Channel): void {
+    const key = `${channel}|${host}`;
+    const p = this.clients.get(key);
+    if (!p) return;
+    this.clients.delete(key);
+    p.then((c) => c.close()).catch(() => undefined);
   }
 
   close(): void {

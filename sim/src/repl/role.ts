@@ -188,8 +188,23 @@ export class ReplSetRole implements ReplicationRole {
 
   // ---- state changes --------------------------------------------------------------------------
 
-  logRepl(s: 'I' | 'W' | 'E', id: number, msg: string, attr?: Record<string, unknown>, c = 'REPL'): void {
-    this.node.log.write({ s, c, id, ctx: 'ReplCoord-0', msg, ...(attr ? { attr } : {}) });
+  logRepl(
+    s: 'I' | 'W' | 'E',
+    id: number,
+    msg: string,
+    attr?: Record<string, unknown>,
+    c = 'REPL',
+    text?: string,
+  ): void {
+    this.node.log.write({
+      s,
+      c,
+      id,
+      ctx: 'ReplCoord-0',
+      msg,
+      ...(attr ? { attr } : {}),
+      ...(text ? { text } : {}),
+    });
   }
 
   /** Every member-state change is logged (21358) and wakes awaitable hello (§2.4). */
@@ -203,10 +218,17 @@ export class ReplSetRole implements ReplicationRole {
   /** Call after the topology changed state by itself (step-down, config install). */
   stateChanged(oldState: number): void {
     if (oldState !== this.topo.state) {
-      this.logRepl('I', 21358, 'Replica set state transition', {
-        newState: stateString(this.topo.state),
-        oldState: stateString(oldState),
-      });
+      // Text logs (< 4.4) said "transition to PRIMARY from SECONDARY".
+      const newState = stateString(this.topo.state);
+      const old = stateString(oldState);
+      this.logRepl(
+        'I',
+        21358,
+        'Replica set state transition',
+        { newState, oldState: old },
+        'REPL',
+        `transition to ${newState} from ${old}`,
+      );
     }
     this.node.topology.bump();
     this.wakeWaiters();
