@@ -1,5 +1,6 @@
 // The building blocks of every plan: small, named, idempotent steps over a ClusterRuntime.
 // Each `isDone` looks at live state so that resume and re-runs skip what is already true.
+import { randomInt } from 'node:crypto';
 import { MupError } from '../errors.js';
 import type { ClusterStatus } from '../meta/store.js';
 import { hello, pollUntil } from '../mongo/connect.js';
@@ -14,7 +15,11 @@ import { addShard, listShards } from '../mongo/sharding.js';
 import type { Step, StepContext } from '../plan/types.js';
 import { renderInstanceConfig } from '../render/instance-config.js';
 import { renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
-import { allocateSupervisorPort, type EnsureRunningResult } from '../supervisor/daemon.js';
+import {
+  allocateSupervisorPort,
+  type EnsureRunningResult,
+  SUPERVISOR_BASE_PORT,
+} from '../supervisor/daemon.js';
 import { Fault, isFault, ProgramError, SupervisorPortTakenError } from '../supervisor/errors.js';
 import { minfdsForHost } from '../supervisor/host-limits.js';
 import { orphanProbeFor, programRefFor } from '../supervisor/instance-refs.js';
@@ -124,9 +129,13 @@ async function ensureDaemonRunning(
     try {
       return await rt.daemon(host).ensureRunning(probes);
     } catch (error) {
-      if (!(error instanceof SupervisorPortTakenError) || rt.meta.status !== 'deploying' || attempt >= 3)
+      if (!(error instanceof SupervisorPortTakenError) || rt.meta.status !== 'deploying' || attempt >= 5)
         throw error;
-      const port = await allocateSupervisorPort(rt.executor(host), { reserved: await reservedPorts(rt) });
+      // From a random point: deploys racing for the same port would otherwise all scan to the same next one.
+      const port = await allocateSupervisorPort(rt.executor(host), {
+        base: SUPERVISOR_BASE_PORT + randomInt(1, 1000),
+        reserved: await reservedPorts(rt),
+      });
       await rt.moveSupervisorPort(host, port);
       await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host));
       context.log(`${error.message}; moved the supervisor API to port ${port}`);
@@ -214,16 +223,22 @@ export async function startInstance(rt: ClusterRuntime, instance: ResolvedInstan
       if (!isFault(error, Fault.ALREADY_STARTED)) throw error;
     }
   }
+  // Anything but STARTING/RUNNING means the process exited during startup (BACKOFF: supervisord is
+  // retrying it) — a failure to report now, not after the timeout.
+  let failed: StartFailed | undefined;
   const ready = await pollUntil(
     async () => {
       const info = await client.getProcessInfo(name);
-      if (!isRunningState(info.state)) throw new StartFailed(info.state, info.description);
+      if (info.state !== 'STARTING' && info.state !== 'RUNNING') {
+        failed = new StartFailed(info.state, info.description);
+        return info;
+      }
       return (await answersHello(instance)) ? info : undefined;
     },
     READY_TIMEOUT_MS,
     150,
-  ).catch((error: unknown) => error);
-  if (ready instanceof StartFailed || ready === undefined) {
+  );
+  if (failed !== undefined || ready === undefined) {
     const info = await client.getProcessInfo(name).catch(() => undefined);
     const executor = rt.executor(instance.host);
     const [output, log] = await Promise.all([
@@ -233,15 +248,15 @@ export async function startInstance(rt: ClusterRuntime, instance: ResolvedInstan
     // After an early exit supervisord retries in the background; stop that so the program ends STOPPED.
     if (info && isRunningState(info.state)) await client.stopProcess(name, true).catch(() => undefined);
     const detail =
-      ready instanceof StartFailed
-        ? `exited during startup (${ready.state}: ${ready.description})`
+      failed !== undefined
+        ? `exited during startup (${failed.state}: ${failed.description})`
         : `did not answer hello within ${READY_TIMEOUT_MS / 1000}s (state ${info?.state ?? 'unknown'})`;
     throw new ProgramError(instance.programName, 'exited-during-startup', detail, {
       ...(output === undefined ? {} : { output: lastLines(output) }),
       ...(log === undefined ? {} : { log: lastLines(log) }),
     });
   }
-  return `pid ${(ready as { pid: number }).pid}`;
+  return `pid ${ready.pid}`;
 }
 
 class StartFailed extends Error {
