@@ -92,6 +92,16 @@ export async function killAll(): Promise<void> {
   running.clear();
 }
 
+/** A process ended before it was ready; exitCode tells why (48: its port was taken meanwhile). */
+export class StartError extends Error {
+  readonly exitCode: number | null;
+  constructor(message: string, exitCode: number | null) {
+    super(message);
+    this.name = 'StartError';
+    this.exitCode = exitCode;
+  }
+}
+
 const READY = /"id":23016|waiting for connections on port/;
 
 /**
@@ -129,7 +139,7 @@ export async function startSim(
   for (;;) {
     const text = opts.logFile ? (existsSync(opts.logFile) ? await readFile(opts.logFile, 'utf8') : '') : out;
     if (READY.test(text)) break;
-    if (done) throw new Error(`${binary} exited before it was ready:\n${out}\n${text}`);
+    if (done) throw new StartError(`${binary} exited before it was ready:\n${out}\n${text}`, child.exitCode);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${binary} was not ready in time:\n${out}\n${text}`);
@@ -171,11 +181,19 @@ export async function startMongod(
   env: Record<string, string> = {},
 ): Promise<SimProcess> {
   await mkdir(dbPath, { recursive: true });
-  const port = await freePort();
-  return startSim(join(bin, 'mongod'), ['--port', String(port), '--dbpath', dbPath, ...extraArgs], {
-    port,
-    env,
-  });
+  // A free port can be taken (e.g. as the local port of another test's connection) before the server
+  // binds it; exit 48 then means "pick another", not a failure of the code under test.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await startSim(join(bin, 'mongod'), ['--port', String(port), '--dbpath', dbPath, ...extraArgs], {
+        port,
+        env,
+      });
+    } catch (err) {
+      if (!(err instanceof StartError && err.exitCode === 48 && attempt < 3)) throw err;
+    }
+  }
 }
 
 export async function removeDir(dir: string): Promise<void> {
