@@ -372,6 +372,8 @@ function readConfigTree(
       setPath(out, key, convert(key, spec.type, value, 'config'));
       continue;
     }
+    // An empty section ("net:" with nothing under it) is a YAML null: nothing to read.
+    if (value === null && OPTIONS.some((o) => o.key.startsWith(`${key}.`))) continue;
     const isSection =
       typeof value === 'object' &&
       value !== null &&

@@ -126,6 +126,10 @@ describe('option parsing', () => {
       'the command line overrides the file',
     );
 
+    assert.equal(
+      run(['-f', await conf('empty.yaml', 'net:\nstorage:\n  dbPath: /e\n')]).options.dbPath,
+      '/e',
+    );
     const journal = await conf('journal.yaml', 'storage:\n  journal:\n    enabled: false\n');
     assert.equal(refusal(['-f', journal], '7.0.14'), 'Unrecognized option: storage.journal.enabled');
     assert.equal(refusal(['-f', journal], '8.0.3'), 'Unrecognized option: storage.journal.enabled');
