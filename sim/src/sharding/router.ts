@@ -196,7 +196,19 @@ export class Router {
         if (notConfig) {
           problem = `Surprised to discover that ${notConfig[0]} does not believe it is a config server`;
         } else {
-          await this.readConfig('shards', {}, { retryForMs: 1000, timeoutMs: 5000 });
+          // Like mongos, wait for the cluster id (config.version, written by the config server
+          // primary) read with majority read concern, then load the shard registry.
+          const quick = { retryForMs: 1000, timeoutMs: 5000 };
+          const [version] = await this.readConfig('version', {}, quick);
+          if (!version?.clusterId) {
+            throw new CommandError(
+              47,
+              'Error loading clusterID :: caused by :: NoMatchingDocument: could not find the config version document',
+              {},
+              'NoMatchingDocument',
+            );
+          }
+          await this.readConfig('shards', {}, quick);
           this.node.log.info(
             'SHARDING',
             22727,
