@@ -26,6 +26,8 @@ export interface NodeInit {
   readonly storage?: Storage;
   /** The binary as invoked (getCmdLineOpts argv[0]); defaults to the program name. */
   readonly argv0?: string;
+  /** security.keyFile contents (whitespace removed), already validated at startup. */
+  readonly clusterKey?: string;
 }
 
 /** What a failpoint does when it fires (configureFailPoint, enableTestCommands only). */
@@ -41,6 +43,7 @@ export class SimNode {
   readonly log: Logger;
   readonly storage: Storage | undefined;
   readonly argv0: string;
+  readonly clusterKey: string | undefined;
   readonly commands = new CommandRegistry();
   readonly cursors = new CursorManager();
   readonly topology = new TopologyVersion();
@@ -63,6 +66,7 @@ export class SimNode {
     this.log = init.log;
     this.storage = init.storage;
     this.argv0 = init.argv0 ?? init.program;
+    this.clusterKey = init.clusterKey;
     this.role = new StandaloneRole(this);
     for (const [k, v] of Object.entries(init.options.setParameters)) this.parameters.set(k, v);
   }

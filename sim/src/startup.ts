@@ -13,6 +13,7 @@ import { shellValue } from './commands/common.js';
 import { registerCoreCommands } from './commands/index.js';
 import { ExitCode } from './errors.js';
 import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
+import { readKeyFile } from './keyfile.js';
 import { crashAfterMs, FORK_CHILD_ENV, startupDelayMs } from './knobs.js';
 import { Logger } from './log.js';
 import { SimNode } from './node.js';
@@ -107,7 +108,24 @@ export async function runProcess(args: ProcessArgs): Promise<number | undefined>
       return globalInitExit;
     }
   }
-  return startServer(args, options, log);
+  let clusterKey: string | undefined;
+  if (options.keyFile) {
+    const key = readKeyFile(options.keyFile);
+    if ('error' in key) {
+      log.write({
+        s: 'E',
+        c: 'ACCESS',
+        id: 20254,
+        ctx: 'main',
+        msg: 'Read failure',
+        attr: { filename: options.keyFile, error: key.error },
+        text: key.error,
+      });
+      return globalInitExit;
+    }
+    clusterKey = key.key;
+  }
+  return startServer(args, options, log, clusterKey);
 }
 
 function globalInitFailure(log: Logger, code: number, codeName: string, errmsg: string): void {
@@ -165,7 +183,12 @@ function listenAddresses(options: ServerOptions): string[] {
   return [...out];
 }
 
-async function startServer(args: ProcessArgs, options: ServerOptions, log: Logger): Promise<undefined> {
+async function startServer(
+  args: ProcessArgs,
+  options: ServerOptions,
+  log: Logger,
+  clusterKey: string | undefined,
+): Promise<undefined> {
   const { program, version } = args;
   const json = atLeast(version, 4, 4);
   const isMongod = program === 'mongod';
@@ -280,6 +303,7 @@ async function startServer(args: ProcessArgs, options: ServerOptions, log: Logge
     options,
     log,
     argv0: args.argv0,
+    ...(clusterKey ? { clusterKey } : {}),
     ...(storage ? { storage } : {}),
   });
   registerCoreCommands(node.commands);

@@ -121,6 +121,32 @@ describe('simulated mongod process behaviour', () => {
     assert.match(r.stdout, /"id":20574.*Cannot write pid file to .*m\.pid: No such file or directory/);
   });
 
+  it('security.keyFile must exist, be private and hold 6-1024 base64 characters (else exit 1)', async () => {
+    const dbPath = join(root, 'key-db');
+    await mkdir(dbPath, { recursive: true });
+    const key = join(root, 'key');
+    const mongod = join(bin7, 'mongod');
+    const missing = await runToExit(mongod, ['--dbpath', dbPath, '--keyFile', join(root, 'nokey')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /error getting file .*nokey: No such file or directory/);
+    await writeFile(key, 'c2VjcmV0a2V5\n', { mode: 0o644 });
+    const open = await runToExit(mongod, ['--dbpath', dbPath, '--keyFile', key]);
+    assert.equal(open.code, 1);
+    assert.match(open.stdout, /permissions on .*key are too open/);
+    const { chmod } = await import('node:fs/promises');
+    await chmod(key, 0o600);
+    await writeFile(key, 'abc');
+    const short = await runToExit(mongod, ['--dbpath', dbPath, '--keyFile', key]);
+    assert.equal(short.code, 1);
+    assert.match(short.stdout, /has length 3, must be between 6 and 1024 chars/);
+    await writeFile(key, 'c2VjcmV0a2V5 c2VjcmV0a2V5\n');
+    const port = await freePort();
+    const ok = await startSim(mongod, ['--dbpath', dbPath, '--port', String(port), '--keyFile', key], {
+      port,
+    });
+    assert.deepEqual(await ok.stop(), { code: 0, signal: null });
+  });
+
   it('a missing dbPath exits 100 with NonExistentPath (JSON from 4.4, text before)', async () => {
     const missing = join(root, 'does-not-exist');
     const port = await freePort();
