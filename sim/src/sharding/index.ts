@@ -25,7 +25,7 @@ export function initSharding(node: SimNode): ShardingHooks {
     registerMongosCommands(node.commands, router);
     return {
       beforeListen: () => waitWithSignals(router),
-      start: () => {},
+      start: () => router.startPinger(),
       stop: () => router.close(),
     };
   }

@@ -29,6 +29,7 @@ export class Router {
   readonly config: SetTarget;
   private readonly shardTargets = new Map<string, SetTarget>();
   private readonly cursors = new Map<string, RemoteCursor>();
+  private pinger: NodeJS.Timeout | undefined;
   private nextCursor = BigInt(Math.floor(Math.random() * 2 ** 40)) * 1000n + 1n;
 
   constructor(node: SimNode) {
@@ -236,7 +237,40 @@ export class Router {
     }
   }
 
+  /**
+   * Every mongos records itself in config.mongos and refreshes its ping every 30 seconds (what
+   * sh.status() lists as active mongoses). Failures are ignored: the next ping retries.
+   */
+  startPinger(): void {
+    const ping = async (): Promise<void> => {
+      const id = this.node.hostAndPort;
+      const doc = {
+        ping: new Date(),
+        up: Long.fromNumber(Math.floor((Date.now() - this.node.startedAt) / 1000)),
+        waiting: true,
+        mongoVersion: this.node.version.full,
+        advisoryHostFQDNs: [],
+      };
+      await this.config.runOnPrimary(
+        'config',
+        {
+          update: 'mongos',
+          updates: [{ q: { _id: id }, u: { $set: doc }, upsert: true }],
+          writeConcern: { w: 1 },
+        },
+        { retryForMs: 0, timeoutMs: 10_000 },
+      );
+    };
+    const run = (): void => {
+      ping().catch(() => undefined);
+    };
+    run();
+    this.pinger = setInterval(run, 30_000);
+    this.pinger.unref();
+  }
+
   close(): void {
+    if (this.pinger) clearInterval(this.pinger);
     this.pool.closeAll();
   }
 }

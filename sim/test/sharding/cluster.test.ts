@@ -340,6 +340,10 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     const status = await admin.command({ serverStatus: 1 });
     assert.equal(status.process, 'mongos');
     assert.equal(status.sharding.configsvrConnectionString, cfg.connectionString);
+    const registered = await mongos.db('config').collection('mongos').find().toArray();
+    assert.equal(registered.length, 1, 'the router registers itself in config.mongos');
+    assert.equal(registered[0]?.mongoVersion, '7.0.14');
+    assert.ok(registered[0]?.ping instanceof Date);
     assert.equal(status.storageEngine, undefined);
     assert.equal(status.repl, undefined);
   });
