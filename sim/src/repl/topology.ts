@@ -408,6 +408,12 @@ export class TopologyCoordinator {
       this.priorityTakeoverDeadlineMs = null;
       return { kind: 'none' };
     }
+    // A set whose only voter is this node stands at once, at startup and when a freeze ends
+    // (becomeCandidateIfStepdownPeriodOverAndSingleNodeSet).
+    const voters = config.members.filter(isVoter);
+    if (voters.length === 1 && voters[0] === this.self) {
+      return { kind: 'startElection', reason: 'electionTimeout' };
+    }
     if (this.electionDeadlineMs === null) this.electionDeadlineMs = now + this.electionTimeoutWithOffset();
     // Every heartbeat from a live primary pushes the deadline back; reaching it means the primary is gone.
     if (now >= this.electionDeadlineMs) return { kind: 'startElection', reason: 'electionTimeout' };

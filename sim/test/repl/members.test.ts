@@ -271,3 +271,23 @@ describe('replica-set commands on a standalone', { timeout: 30_000 }, () => {
     );
   });
 });
+
+describe('single-node replica set with default settings', { timeout: 60_000 }, () => {
+  const rs = new ReplSetFixture('8.0.3');
+  after(async () => {
+    await rs.close();
+  });
+
+  it('is primary right after initiate and again right after a restart', async () => {
+    await rs.start(1);
+    const reply = await rs.admin(0, { replSetInitiate: {} });
+    assert.equal(reply.info2, 'no configuration specified. Using a default configuration for the set');
+    await rs.waitForPrimary(3000);
+    await rs.kill(0, 'SIGTERM');
+    const started = Date.now();
+    await rs.startMember(0);
+    await rs.waitForPrimary(5000);
+    // Well under the default electionTimeoutMillis of 10000: a lone voter does not wait for it.
+    assert.ok(Date.now() - started < 5000);
+  });
+});

@@ -8,7 +8,7 @@ import { replFeatures } from '../../src/repl/features.js';
 import { MemberState } from '../../src/repl/member-state.js';
 import type { OpTime } from '../../src/repl/optime.js';
 import { type HeartbeatResponse, TopologyCoordinator } from '../../src/repl/topology.js';
-import { electionIdForTerm, helloReplFields } from '../../src/repl/views.js';
+import { electionIdForTerm, helloReplFields, replSetStatus } from '../../src/repl/views.js';
 
 const v70 = replFeatures('7.0.14');
 
@@ -262,5 +262,58 @@ describe('hello block', () => {
       'secondary',
     ]);
     assert.equal(electionIdForTerm(258).toHexString(), '7fffffff0000000000000102');
+  });
+});
+
+describe('replSetGetStatus document', () => {
+  it('has the reference shape for self and peers', () => {
+    const t = node(0, [
+      { _id: 0, host: 'h:1' },
+      { _id: 1, host: 'h:2' },
+      { _id: 2, host: 'h:3', arbiterOnly: true },
+    ]);
+    t.startRealElection(0);
+    t.becomePrimary(0);
+    t.completeTransitionToPrimary(op(10, 1));
+    t.processHeartbeatResponse(1, hb(MemberState.SECONDARY, 1, op(10, 1)), 1000, 3);
+    t.processHeartbeatFailure(2, 1000, 'Error connecting to h:3 :: caused by :: Connection refused');
+    const doc = replSetStatus(t, v70, {
+      nowMs: 5000,
+      startedMs: 0,
+      syncSourceHost: '',
+      syncSourceId: -1,
+      infoMessage: '',
+    });
+    assert.deepEqual(Object.keys(doc), [
+      'set',
+      'date',
+      'myState',
+      'term',
+      'syncSourceHost',
+      'syncSourceId',
+      'heartbeatIntervalMillis',
+      'majorityVoteCount',
+      'writeMajorityCount',
+      'votingMembersCount',
+      'writableVotingMembersCount',
+      'optimes',
+      'lastStableRecoveryTimestamp',
+      'members',
+    ]);
+    assert.equal(doc.majorityVoteCount.value, 2);
+    assert.equal(doc.writeMajorityCount.value, 2);
+    assert.equal(doc.writableVotingMembersCount.value, 2);
+    const [self, peer, arbiter] = doc.members;
+    assert.equal(self.self, true);
+    assert.equal(self.stateStr, 'PRIMARY');
+    assert.ok('electionTime' in self && 'electionDate' in self);
+    assert.equal(peer.stateStr, 'SECONDARY');
+    assert.equal(peer.health.value, 1);
+    assert.equal(peer.pingMs.toNumber(), 3);
+    assert.equal(arbiter.health.value, 0);
+    assert.equal(arbiter.state.value, MemberState.DOWN);
+    assert.equal(arbiter.stateStr, '(not reachable/healthy)');
+    assert.equal(arbiter.lastHeartbeatMessage, 'Error connecting to h:3 :: caused by :: Connection refused');
+    assert.ok(!('optime' in arbiter), 'arbiters have no optime fields');
   });
 });
