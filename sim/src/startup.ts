@@ -24,6 +24,7 @@ import { initSharding } from './sharding/index.js';
 import { DbPathLock } from './storage/lockfile.js';
 import { Storage, type StorageOp } from './storage/store.js';
 import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
+import { planListen } from './wire/addresses.js';
 import { WireServer } from './wire/server.js';
 
 export interface ProcessArgs {
@@ -170,19 +171,6 @@ async function loadReplSetRole(node: SimNode): Promise<ReplicationRole> {
   return factory(node);
 }
 
-/** Addresses the simulator may bind: loopback only (the test machines allow nothing else). */
-function listenAddresses(options: ServerOptions): string[] {
-  if (options.bindIpAll) return ['127.0.0.1'];
-  const out = new Set<string>();
-  for (const ip of options.bindIps) {
-    if (ip === 'localhost' || ip === '127.0.0.1' || ip.startsWith('127.'))
-      out.add(ip === 'localhost' ? '127.0.0.1' : ip);
-    else if (ip === '::1' || ip === 'ip6-localhost') out.add('::1');
-  }
-  if (out.size === 0) out.add('127.0.0.1');
-  return [...out];
-}
-
 async function startServer(
   args: ProcessArgs,
   options: ServerOptions,
@@ -322,25 +310,35 @@ async function startServer(
 
   await sharding.beforeListen();
   const server = new WireServer(node);
-  const addresses = listenAddresses(options);
-  try {
-    await server.listen(addresses, options.port);
-  } catch (err) {
-    const msg =
-      (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-        ? 'Address already in use'
-        : String((err as Error).message);
-    const addr = `${addresses[0]}:${options.port}`;
+  const plan = await planListen(options.bindIps, options.bindIpAll);
+  const addresses = plan.kind === 'ok' ? plan.addresses : [plan.address];
+  let failure: { errno: number; message: string; address: string } | undefined;
+  if (plan.kind === 'error') {
+    failure = plan;
+  } else {
+    try {
+      await server.listen(addresses, options.port);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      failure =
+        code === 'EADDRINUSE'
+          ? { errno: 98, message: 'Address already in use', address: addresses[0] as string }
+          : code === 'EADDRNOTAVAIL'
+            ? { errno: 99, message: 'Cannot assign requested address', address: addresses[0] as string }
+            : { errno: 0, message: String((err as Error).message), address: addresses[0] as string };
+    }
+  }
+  if (failure) {
     log.write({
       s: 'E',
       c: 'NETWORK',
       id: isMongod ? 20568 : 22856,
       ctx: 'initandlisten',
       msg: 'Error setting up listener',
-      attr: { error: { code: 9001, codeName: 'SocketException', errmsg: msg } },
-      text: `listen(): bind() failed errno:98 ${msg} for socket: ${addr}`,
+      attr: { error: { code: 9001, codeName: 'SocketException', errmsg: failure.message } },
+      text: `listen(): bind() failed errno:${failure.errno} ${failure.message} for socket: ${failure.address}:${options.port}`,
     });
-    if (!json)
+    if (!json) {
       log.write({
         s: 'E',
         c: 'STORAGE',
@@ -348,6 +346,7 @@ async function startServer(
         ctx: 'initandlisten',
         msg: 'Failed to set up sockets during startup.',
       });
+    }
     await server.close();
     storage?.close();
     lock?.release();

@@ -236,6 +236,38 @@ describe('simulated mongod process behaviour', () => {
     }
   });
 
+  it('binds every loopback address of bindIp; an address this host lacks exits 48', async () => {
+    const dbPath = join(root, 'bind-db');
+    await mkdir(dbPath, { recursive: true });
+    const port = await freePort();
+    const p = await startSim(
+      join(bin7, 'mongod'),
+      ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1,127.0.0.2'],
+      { port },
+    );
+    for (const host of ['127.0.0.1', '127.0.0.2']) {
+      const client = new MongoClient(`mongodb://${host}:${port}/?directConnection=true`, {
+        serverSelectionTimeoutMS: 3000,
+      });
+      try {
+        assert.equal((await client.db('admin').command({ ping: 1 })).ok, 1);
+      } finally {
+        await client.close();
+      }
+    }
+    assert.deepEqual(await p.stop(), { code: 0, signal: null });
+    const r = await runToExit(join(bin7, 'mongod'), [
+      '--dbpath',
+      dbPath,
+      '--port',
+      String(port),
+      '--bind_ip',
+      '127.0.0.1,192.0.2.77',
+    ]);
+    assert.equal(r.code, 48);
+    assert.match(r.stdout, /"id":20568,.*"errmsg":"Cannot assign requested address"/);
+  });
+
   it('logs to systemLog.path: JSON lines with id 23016 from 4.4, text before; logAppend=false renames the old file', async () => {
     const dbPath = join(root, 'log-db');
     await mkdir(dbPath, { recursive: true });
