@@ -1,6 +1,6 @@
 // insert, find, getMore, killCursors, update, delete, count, distinct, findAndModify.
 // Replies follow mongod's shapes (n / nModified / upserted / writeErrors, cursor.firstBatch/nextBatch).
-import { type Document, Int32, Long, ObjectId } from 'bson';
+import { BSONRegExp, type Document, Int32, Long, ObjectId } from 'bson';
 import { asNumber, cloneValue } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import { compileFilter, equalityFields } from '../query/match.js';
@@ -84,7 +84,12 @@ function selectDocs(
   const c = ctx.node.requireStorage().getCollection(ctx.db, coll);
   if (!c) return [];
   const pred = compileFilter(filter);
-  let docs = [...c.all()].filter(pred);
+  // An _id equality is an index lookup (the _id index), not a collection scan.
+  const id = filter && Object.keys(filter).length === 1 ? filter._id : undefined;
+  const byId =
+    id !== undefined && !isPlainDocument(id) && !(id instanceof RegExp) && !(id instanceof BSONRegExp);
+  const candidates = byId ? [c.findById(id)].filter((d): d is Document => d !== undefined) : [...c.all()];
+  let docs = candidates.filter(pred);
   const cmp = compileSort(sort);
   if (cmp) docs.sort(cmp);
   if (skip > 0) docs = docs.slice(skip);
