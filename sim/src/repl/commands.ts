@@ -23,6 +23,7 @@ import { OPLOG_COLL, OPLOG_DB } from './oplog.js';
 import { compareOpTime, numberOf, opTimeFromBson, opTimeToBson, timestampParts } from './optime.js';
 import { networkErrorText } from './peers.js';
 import { isoLocal, type ReplSetRole, sleep } from './role.js';
+import { checkImplicitDefaultUnchanged, getDefaultRWConcern, setDefaultRWConcern } from './rw-concern.js';
 
 function isPlainDoc(v: unknown): v is Document {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !('_bsontype' in v);
@@ -250,6 +251,7 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     }
     throw err;
   }
+  if (!force) checkImplicitDefaultUnchanged(role, old, config);
   if (role.features.configTerm && !force) config = markNewlyAdded(old, config);
   let selfIndex: number;
   try {
@@ -588,6 +590,10 @@ export function registerReplCommands(role: ReplSetRole, coreFind: CommandSpec | 
   admin(['replSetRequestVotes'], (ctx) => replSetRequestVotes(role, ctx));
   admin(['replSetUpdatePosition'], (ctx) => replSetUpdatePosition(role, ctx));
   admin(['replSetStepUp'], (ctx) => replSetStepUp(role, ctx));
+  if (role.features.major > 4 || (role.features.major === 4 && role.features.minor >= 4)) {
+    admin(['setDefaultRWConcern'], (ctx) => setDefaultRWConcern(role, ctx));
+    admin(['getDefaultRWConcern'], () => getDefaultRWConcern(role));
+  }
   reg.register({
     names: ['find'],
     program: 'mongod',

@@ -22,7 +22,6 @@ import {
   majorityVoteCount,
   parseConfig,
   type ReplSetConfig,
-  writableVotingMembers,
 } from './config.js';
 import { findSelf } from './config-checks.js';
 import { codeName, notPrimaryText, ReplCode } from './errors.js';
@@ -48,6 +47,7 @@ import {
   opTimeToBson,
 } from './optime.js';
 import { networkErrorText, PeerPool } from './peers.js';
+import { implicitDefaultW, readDefaults } from './rw-concern.js';
 import { type HeartbeatResponse, TopologyCoordinator } from './topology.js';
 import { clusterTimeFields, helloReplFields, replSetStatus } from './views.js';
 
@@ -410,20 +410,24 @@ export class ReplSetRole implements ReplicationRole {
     };
   }
 
-  /** 5.0+ implicit default write concern: majority, except w:1 for a PSA-like set (arbiters, few data voters). */
-  private implicitDefaultW(): number | string {
+  /** The write concern of writes that name none: the cluster-wide default, else 5.0+'s implicit one. */
+  private defaultW(): unknown {
+    const stored = readDefaults(this)?.defaultWriteConcern as Document | undefined;
+    if (stored?.w !== undefined) return stored.w;
     const config = this.topo.config;
     if (!this.features.primaryWording || !config) return 1;
-    const arbiters = config.members.filter((m) => m.arbiterOnly && isVoter(m)).length;
-    const dataVoters = writableVotingMembers(config).length;
-    if (arbiters > 0 && dataVoters <= majorityVoteCount(config)) return 1;
-    return 'majority';
+    return implicitDefaultW(config);
+  }
+
+  /** A timestamp for bookkeeping fields (setDefaultRWConcern's updateOpTime): our last optime. */
+  nextTimestampHint(): Timestamp {
+    return new Timestamp({ t: this.topo.myApplied.secs, i: this.topo.myApplied.inc });
   }
 
   waitForWriteConcern(result: CommitResult, wc: WriteConcern | undefined): Promise<Document | undefined> {
     const target = result.opTime ? opTimeFromBson(result.opTime) : null;
     if (!target) return Promise.resolve(undefined);
-    const w = wc?.w ?? this.implicitDefaultW();
+    const w = wc?.w ?? this.defaultW();
     const wtimeout = numberOf(wc?.wtimeout) ?? 0;
     const config = this.topo.config;
     const term = this.topo.term;

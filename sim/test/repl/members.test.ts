@@ -253,6 +253,32 @@ describe('primary–secondary–arbiter set', { timeout: 120_000 }, () => {
       codeIs(10107, /replSetReconfig should only be run on a writable PRIMARY\. Current state SECONDARY;/),
     );
   });
+  it('5.0+: removing the arbiter changes the implicit default write concern and needs setDefaultRWConcern', async () => {
+    const primary = await rs.waitForPrimary();
+    const c = await rs.direct(primary);
+    const admin = c.db('admin');
+    const before = await admin.command({ getDefaultRWConcern: 1 });
+    assert.equal(before.defaultWriteConcernSource, 'implicit');
+    assert.equal(before.defaultWriteConcern.w, 1, 'PSA: implicit w:1');
+    const { config } = await admin.command({ replSetGetConfig: 1 });
+    const withoutArbiter = {
+      ...config,
+      version: config.version + 1,
+      members: config.members.filter((m: Document) => !m.arbiterOnly),
+    };
+    await assert.rejects(
+      admin.command({ replSetReconfig: withoutArbiter }),
+      codeIs(
+        103,
+        'Reconfig attempted to install a config that would change the implicit default write concern. Use the setDefaultRWConcern command to set a cluster-wide write concern and try the reconfig again.',
+      ),
+    );
+    const set = await admin.command({ setDefaultRWConcern: 1, defaultWriteConcern: { w: 1 } });
+    assert.equal(set.defaultWriteConcernSource, 'global');
+    await admin.command({ replSetReconfig: withoutArbiter });
+    const after = await admin.command({ replSetGetConfig: 1 });
+    assert.equal(after.config.members.length, 2);
+  });
 });
 
 describe('replica-set commands on a standalone', { timeout: 30_000 }, () => {
