@@ -5,6 +5,7 @@ import { asNumber } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { HelloRequest } from '../replication.js';
 import { hasTopologyVersion, helloHasConnectionId, maxWireVersion } from '../version.js';
+import { shellValue } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
 
 const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
@@ -90,11 +91,14 @@ export function registerHelloCommands(registry: CommandRegistry): void {
           );
         }
         ctx.conn.clientMetadata = client as Document;
-        ctx.node.log.info('NETWORK', 51800, `conn${ctx.conn.id}`, 'client metadata', {
-          remote: ctx.conn.remote,
-          client: `conn${ctx.conn.id}`,
-          doc: client,
-        });
+        ctx.node.log.info(
+          'NETWORK',
+          51800,
+          `conn${ctx.conn.id}`,
+          'client metadata',
+          { remote: ctx.conn.remote, client: `conn${ctx.conn.id}`, doc: client },
+          `received client metadata from ${ctx.conn.remote} conn${ctx.conn.id}: ${shellValue(client)}`,
+        );
       }
       if (hasTopologyVersion(ctx.node.version)) await awaitTopologyChange(ctx);
       return helloReply(ctx);
