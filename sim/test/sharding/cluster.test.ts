@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Document, MongoClient } from 'mongodb';
-import { type SimProcess, waitFor } from '../helpers/sim.js';
+import { freePort, type SimProcess, waitFor } from '../helpers/sim.js';
 import { type SetHandle, ShardedClusterFixture } from './cluster.js';
 
 function listening(port: number): Promise<boolean> {
@@ -48,7 +48,6 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     await fx.init();
     // Config server started but not initiated yet: mongos must stay up and keep retrying.
     cfg = await fx.startSet('cfg', 1, ['--configsvr'], { MONGOD_SIM_BALANCER_ROUND_MS: '300' }, false);
-    const { freePort } = await import('../helpers/sim.js');
     mongosPort = await freePort();
     const mongosLog = join(fx.root, 'mongos.log');
     const mongosStarting = fx.startMongos(cfg.connectionString, mongosPort, mongosLog);
@@ -153,7 +152,6 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
       /A shard named rsA already exists/,
     );
     await expectCode(mongos.db('test').command({ addShard: shardA.connectionString }), 13, /admin database/);
-    const { freePort } = await import('../helpers/sim.js');
     const stranger = `127.0.0.1:${await freePort()}`;
     await expectCode(
       admin.command({ addShard: `${plain.connectionString},${stranger}` }),

@@ -3,8 +3,11 @@
 // (config.databases.partitioned before 6.0, chunks keyed by ns before 5.0 and by collection UUID
 // after), removeShard's reply, and routing to the primary shard — through the real driver.
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Document, MongoClient } from 'mongodb';
+import { freePort, startSim } from '../helpers/sim.js';
 import { type SetHandle, ShardedClusterFixture } from './cluster.js';
 
 const major = (v: string): number => Number(v.split('.')[0]);
@@ -94,3 +97,32 @@ for (const version of ['3.6.23', '4.2.25', '5.0.28', '8.0.3']) {
     });
   });
 }
+
+describe('a standalone --shardsvr shard before 5.0 (4.4)', { timeout: 60_000 }, () => {
+  const fx = new ShardedClusterFixture('4.4.29');
+  after(async () => {
+    await fx.close();
+  });
+
+  it('is added under a generated shardNNNN name and receives routed writes', async () => {
+    await fx.init();
+    const cfg = await fx.startSet('cfg', 1, ['--configsvr']);
+    const port = await freePort();
+    const dbPath = join(fx.root, 'standalone');
+    await mkdir(dbPath, { recursive: true });
+    fx.track(
+      await startSim(
+        join(fx.bin, 'mongod'),
+        ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbPath, '--shardsvr'],
+        { port },
+      ),
+    );
+    const proc = await fx.startMongos(cfg.connectionString);
+    const mongos = await fx.client(`mongodb://127.0.0.1:${proc.port}/`);
+    const r = await mongos.db('admin').command({ addShard: `127.0.0.1:${port}` });
+    assert.equal(r.shardAdded, 'shard0000');
+    await mongos.db('solo').collection('c').insertOne({ v: 1 });
+    const direct = await fx.direct(port);
+    assert.equal(await direct.db('solo').collection('c').countDocuments(), 1);
+  });
+});
