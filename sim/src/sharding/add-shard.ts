@@ -126,9 +126,14 @@ async function validateHostAsShard(
   return { name: shardName, host };
 }
 
+/** generateNewShardName: one past the highest existing "shardNNNN" id, so removed names are not reused. */
 function generatedShardName(server: ConfigServer): string {
-  const n = server.shards().length;
-  return `shard${String(n).padStart(4, '0')}`;
+  let next = 0;
+  for (const s of server.shards()) {
+    const m = /^shard(\d+)$/.exec(String(s._id));
+    if (m) next = Math.max(next, Number(m[1]) + 1);
+  }
+  return `shard${String(next).padStart(4, '0')}`;
 }
 
 export async function addShard(server: ConfigServer, ctx: CommandContext): Promise<Document> {
