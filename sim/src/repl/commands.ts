@@ -270,6 +270,11 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
   return {};
 }
 
+/** §3.7: up to 4.0 a step-down closes client connections, so the caller sees a network error. */
+function closeCallerBefore42(role: ReplSetRole, ctx: CommandContext): void {
+  if (role.features.major < 4 || (role.features.major === 4 && role.features.minor < 2)) ctx.conn.destroy?.();
+}
+
 async function replSetStepDown(role: ReplSetRole, ctx: CommandContext): Promise<Document> {
   const body = ctx.body;
   const force = truthy(body.force);
@@ -298,6 +303,7 @@ async function replSetStepDown(role: ReplSetRole, ctx: CommandContext): Promise<
     if (idx >= 0 && majorityCaughtUp) {
       role.stepDown('replSetStepDown', Date.now() + stepDownSecs * 1000);
       role.handOffElection(idx);
+      closeCallerBefore42(role, ctx);
       return {};
     }
     if (topo.state !== MemberState.PRIMARY) {
@@ -311,6 +317,7 @@ async function replSetStepDown(role: ReplSetRole, ctx: CommandContext): Promise<
   }
   if (force) {
     role.stepDown('replSetStepDown (force)', Date.now() + stepDownSecs * 1000);
+    closeCallerBefore42(role, ctx);
     return {};
   }
   throw new CommandError(

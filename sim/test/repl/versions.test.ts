@@ -54,6 +54,17 @@ for (const version of ['3.6.23', '4.4.29']) {
         if (!found) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(found, 'the delayed member eventually has the write');
+      // §3.7: up to 4.0 the stepped-down primary closes the caller's connection; 4.2+ replies ok.
+      const stepDown = rs.admin(primary, { replSetStepDown: 30, secondaryCatchUpPeriodSecs: 10 });
+      if (version.startsWith('3.6')) {
+        await assert.rejects(stepDown, (e: Document) =>
+          /MongoNetworkError|closed/.test(`${e.name} ${e.message}`),
+        );
+      } else {
+        assert.equal((await stepDown).ok, 1);
+      }
+      const next = await rs.waitForPrimary(15_000, [primary]);
+      assert.notEqual(next, primary);
     });
   });
 }
