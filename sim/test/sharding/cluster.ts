@@ -109,14 +109,18 @@ export class ShardedClusterFixture {
     );
   }
 
-  async initiate(set: SetHandle, configsvr: boolean): Promise<void> {
+  /**
+   * Initiates with member 0 as the only electable member unless `allElectable` (then any member can
+   * take over after a failure).
+   */
+  async initiate(set: SetHandle, configsvr: boolean, allElectable = false): Promise<void> {
     const config: Document = {
       _id: set.name,
       version: 1,
       members: set.ports.map((p, i) => ({
         _id: i,
         host: `127.0.0.1:${p}`,
-        ...(i > 0 ? { priority: 0 } : {}),
+        ...(i > 0 && !allElectable ? { priority: 0 } : {}),
       })),
       settings: { electionTimeoutMillis: 1000, heartbeatIntervalMillis: 200 },
     };
