@@ -7,6 +7,7 @@ import { getPath } from '../query/paths.js';
 import type { CommitResult, WriteConcern } from '../replication.js';
 import type { Collection, StorageOp } from '../storage/store.js';
 import type { CommandContext } from './registry.js';
+import { recordRetryableWrite } from './retryable.js';
 
 /** The collection name given as the command's value (`{find: "users", ...}`). */
 export function collectionName(ctx: CommandContext): string {
@@ -68,7 +69,8 @@ export async function finishWrite(
   reply: Document,
   defaultConcern?: WriteConcern,
 ): Promise<Document> {
-  const wce = await ctx.node.waitForWriteConcern(result, writeConcernOf(ctx) ?? defaultConcern);
+  const covered = recordRetryableWrite(ctx, result, reply);
+  const wce = await ctx.node.waitForWriteConcern(covered, writeConcernOf(ctx) ?? defaultConcern);
   if (wce) reply.writeConcernError = wce;
   return reply;
 }

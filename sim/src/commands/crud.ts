@@ -20,6 +20,7 @@ import {
   writeErrorDoc,
 } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
+import { retryableWrite } from './retryable.js';
 
 function withId(doc: Document): Document {
   if ('_id' in doc) {
@@ -386,13 +387,17 @@ async function findAndModify(ctx: CommandContext): Promise<Document> {
 }
 
 export function registerCrudCommands(registry: CommandRegistry): void {
-  registry.register({ names: ['insert'], program: 'mongod', handler: insert });
+  registry.register({ names: ['insert'], program: 'mongod', handler: retryableWrite(insert) });
   registry.register({ names: ['find'], program: 'mongod', handler: find });
   registry.register({ names: ['getMore'], program: 'mongod', handler: getMore });
   registry.register({ names: ['killCursors'], program: 'mongod', handler: killCursors });
-  registry.register({ names: ['update'], program: 'mongod', handler: update });
-  registry.register({ names: ['delete'], program: 'mongod', handler: remove });
+  registry.register({ names: ['update'], program: 'mongod', handler: retryableWrite(update) });
+  registry.register({ names: ['delete'], program: 'mongod', handler: retryableWrite(remove) });
   registry.register({ names: ['count'], program: 'mongod', handler: count });
   registry.register({ names: ['distinct'], program: 'mongod', handler: distinct });
-  registry.register({ names: ['findAndModify', 'findandmodify'], program: 'mongod', handler: findAndModify });
+  registry.register({
+    names: ['findAndModify', 'findandmodify'],
+    program: 'mongod',
+    handler: retryableWrite(findAndModify),
+  });
 }
