@@ -42,7 +42,21 @@
 //
 // Storage hooks for replication (sim/src/storage/store.ts): apply(ops, {ts}) to log and to apply
 // fetched oplog entries, setStableTimestamp(majorityPoint) so compaction never folds rollback-able
-// records, recoverToTimestamp(commonPoint) to roll back after a common point.
+// records, recoverToTimestamp(commonPoint) to roll back after a common point. apply() refuses (throws
+// StorageError, nothing written) a batch that writes to a collection neither existing nor created
+// earlier in the same batch.
+//
+// Other core facilities a role may use:
+//   node.commands.get(name)      the registered spec, to wrap a core command.
+//   node.topology                processId/counter of topologyVersion; bump() on every state change.
+//   node.clusterKey              the validated security.keyFile contents (member authentication).
+//   Retryable writes (commands/retryable.ts): a write with lsid + txnNumber records its reply in
+//   config.transactions through node.commit (so it travels in the oplog like any write); a retry with
+//   the same txnNumber, e.g. on a new primary after failover, returns the recorded reply. Standalones
+//   refuse txnNumber (20 IllegalOperation), which relies on `kind` below.
+//   setFeatureCompatibilityVersion commits the FCV document (admin.system.version) through
+//   node.commit and waits for w:"majority" by default; a new replica set must write that document
+//   itself at initiate (the core only stamps brand-new standalone data directories).
 import type { Document, Long, Timestamp } from 'bson';
 import { CommandError, ErrorCode } from './errors.js';
 import type { SimNode } from './node.js';
