@@ -57,6 +57,8 @@ export async function shardCollection(server: ConfigServer, ctx: CommandContext)
       );
     }
     const primary = server.shardTarget(server.requireShard(String(db.primary)));
+    const accepted = await primary.runOnPrimary('admin', { _shardsvrShardCollection: ns, key });
+    if (!replyOk(accepted)) throw replyError(accepted);
     const created = await primary.runOnPrimary(dbName, { create: collName, writeConcern: MAJORITY });
     if (!replyOk(created) && Number(created.code) !== 48) throw replyError(created);
     const isIdOnly = Object.keys(key as Document).length === 1 && asNumber((key as Document)._id) === 1;

@@ -98,6 +98,34 @@ for (const version of ['3.6.23', '4.2.25', '5.0.28', '8.0.3']) {
   });
 }
 
+describe('a replica set without --shardsvr before 5.0 (4.2)', { timeout: 60_000 }, () => {
+  const fx = new ShardedClusterFixture('4.2.25');
+  after(async () => {
+    await fx.close();
+  });
+
+  it('is added, but refuses the first sharding command with 193', async () => {
+    await fx.init();
+    const cfg = await fx.startSet('cfg', 1, ['--configsvr']);
+    const plain = await fx.startSet('plain', 1, []);
+    const proc = await fx.startMongos(cfg.connectionString);
+    const mongos = await fx.client(`mongodb://127.0.0.1:${proc.port}/`);
+    assert.equal(
+      (await mongos.db('admin').command({ addShard: plain.connectionString })).shardAdded,
+      'plain',
+    );
+    await mongos.db('admin').command({ enableSharding: 'web' });
+    await assert.rejects(
+      mongos.db('admin').command({ shardCollection: 'web.hits', key: { _id: 1 } }),
+      (err: Document) => {
+        assert.equal(err.code, 193);
+        assert.match(String(err.message), /Cannot accept sharding commands if not started with --shardsvr/);
+        return true;
+      },
+    );
+  });
+});
+
 describe('a standalone --shardsvr shard before 5.0 (4.4)', { timeout: 60_000 }, () => {
   const fx = new ShardedClusterFixture('4.4.29');
   after(async () => {
