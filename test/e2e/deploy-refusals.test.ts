@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
@@ -12,9 +12,11 @@ import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 import { simBinaryDir } from '../helpers/sim.js';
 
 const PORT_BASE = 33000;
-/** The standalone cluster every refusal must leave alone. */
+/** The standalone cluster every refusal must leave alone, and its allocated port. */
 const FIRST = 'first';
-const FIRST_PORT = PORT_BASE + 10;
+let firstPort: number;
+/** `port: 0` entries of the refused topologies are allocated from here (the plan needs a port). */
+const ALLOCATE_FROM = String(PORT_BASE + 100);
 
 let env: E2eEnv;
 let topologies: string;
@@ -47,6 +49,7 @@ function deploy(name: string, topology: string, extra: string[] = []): Promise<M
     '--binary-path',
     env.binDir,
     '--yes',
+    ...(extra.includes('--port-base') ? [] : ['--port-base', ALLOCATE_FROM]),
     ...extra,
   ]);
 }
@@ -83,8 +86,14 @@ async function assertFirstUntouched(): Promise<void> {
 before(async () => {
   env = await e2eEnv();
   topologies = await tempDir('mup-e2e-topologies-');
-  const run = await deploy(FIRST, await standaloneTopology('one.yaml', 'one', FIRST_PORT));
+  const run = await deploy(FIRST, await standaloneTopology('one.yaml', 'one', 0), [
+    '--port-base',
+    String(PORT_BASE + 10),
+    '--json',
+  ]);
   assert.equal(run.code, 0, run.stderr);
+  firstPort = (JSON.parse(run.stdout) as { instances: { port: number }[] }).instances[0]?.port ?? 0;
+  assert.ok(firstPort >= PORT_BASE + 10, `allocated port ${firstPort}`);
   firstTree = await listTree(join(env.userHome, 'one'));
   firstMeta = await readFile(join(env.home, 'storage', 'clusters', FIRST, 'meta.yaml'), 'utf8');
 });
@@ -103,8 +112,9 @@ async function listen(port: number, host: string): Promise<Server> {
 }
 
 test('a port already in use is refused (exit 2) naming the endpoint', async () => {
-  const port = PORT_BASE + 20;
-  const holder = await listen(port, '127.0.0.1');
+  // A port the system picks, so that nothing else can be holding it already.
+  const holder = await listen(0, '127.0.0.1');
+  const port = (holder.address() as AddressInfo).port;
   try {
     const run = await deploy('busy', await standaloneTopology('busy.yaml', 'busy', port));
     assert.equal(run.code, 2, run.stderr);
@@ -117,12 +127,12 @@ test('a port already in use is refused (exit 2) naming the endpoint', async () =
 });
 
 test('a second cluster claiming a host:port of an existing cluster is refused (exit 2) naming it', async () => {
-  const topology = await standaloneTopology('claim.yaml', 'claim', FIRST_PORT);
+  const topology = await standaloneTopology('claim.yaml', 'claim', firstPort);
   const run = await deploy('claim', topology);
   assert.equal(run.code, 2, run.stderr);
   assert.match(
     run.stderr,
-    new RegExp(`${topology}:5:11.*localhost:${FIRST_PORT} is already used by cluster "${FIRST}"`),
+    new RegExp(`${topology}:5:11.*localhost:${firstPort} is already used by cluster "${FIRST}"`),
   );
   await assertNothingLeft('claim', 'claim');
   await assertFirstUntouched();
@@ -131,7 +141,7 @@ test('a second cluster claiming a host:port of an existing cluster is refused (e
 test('a second cluster sharing the global deploy_dir (its supervisor dir) of an existing cluster is refused', async () => {
   // One supervisord per cluster per host lives in <global deploy_dir>/supervisor (PRODUCT.md §5): a second
   // cluster there would overwrite the first one's supervisor.ini, pid file and log.
-  const topology = await standaloneTopology('shared.yaml', 'one', PORT_BASE + 11);
+  const topology = await standaloneTopology('shared.yaml', 'one', 0);
   const run = await deploy('shared', topology);
   assert.equal(run.code, 2, run.stderr);
   assert.match(
@@ -140,12 +150,12 @@ test('a second cluster sharing the global deploy_dir (its supervisor dir) of an 
   );
   assert.match(run.stderr, /hint: give this cluster another global deploy_dir/);
   assert.equal(existsSync(join(env.home, 'storage', 'clusters', 'shared')), false);
-  assert.deepEqual(simPidsMatching(`mongod-${PORT_BASE + 11}/`), []);
+  assert.equal(simPidsMatching(`${env.userHome}/one/`).length, 1, 'only the first cluster runs there');
   await assertFirstUntouched();
 });
 
 test('an existing cluster name is refused (exit 2)', async () => {
-  const run = await deploy(FIRST, await standaloneTopology('again.yaml', 'again', PORT_BASE + 30));
+  const run = await deploy(FIRST, await standaloneTopology('again.yaml', 'again', 0));
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, new RegExp(`cluster '${FIRST}' already exists`));
   assert.match(run.stderr, new RegExp(`mup cluster start ${FIRST}`));
@@ -154,7 +164,7 @@ test('an existing cluster name is refused (exit 2)', async () => {
 });
 
 test('an invalid cluster name is refused (exit 2)', async () => {
-  const run = await deploy('bad name!', await standaloneTopology('named.yaml', 'named', PORT_BASE + 31));
+  const run = await deploy('bad name!', await standaloneTopology('named.yaml', 'named', 0));
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /invalid cluster name 'bad name!'/);
   assert.match(run.stderr, /hint: use 1–63 letters, digits, dots, dashes or underscores/);
@@ -176,9 +186,21 @@ test('a topology file that does not exist is refused (exit 2)', async () => {
 });
 
 test('a missing supervisord is refused with the install command (MUP_SUPERVISORD not executable)', async () => {
-  const topology = await standaloneTopology('nosup.yaml', 'nosup', PORT_BASE + 40);
+  const topology = await standaloneTopology('nosup.yaml', 'nosup', 0);
   const run = await runMup(
-    ['cluster', 'deploy', 'nosup', topology, '--version', env.version, '--binary-path', env.binDir, '--yes'],
+    [
+      'cluster',
+      'deploy',
+      'nosup',
+      topology,
+      '--version',
+      env.version,
+      '--binary-path',
+      env.binDir,
+      '--yes',
+      '--port-base',
+      ALLOCATE_FROM,
+    ],
     {
       home: env.home,
       env: { HOME: env.userHome, MUP_SUPERVISORD: join(topologies, 'no-such-supervisord') },
@@ -192,10 +214,22 @@ test('a missing supervisord is refused with the install command (MUP_SUPERVISORD
 });
 
 test('a missing supervisord is refused when PATH has none', async () => {
-  const topology = await standaloneTopology('nopath.yaml', 'nopath', PORT_BASE + 41);
+  const topology = await standaloneTopology('nopath.yaml', 'nopath', 0);
   const emptyBin = await tempDir('mup-e2e-empty-path-');
   const run = await runMup(
-    ['cluster', 'deploy', 'nopath', topology, '--version', env.version, '--binary-path', env.binDir, '--yes'],
+    [
+      'cluster',
+      'deploy',
+      'nopath',
+      topology,
+      '--version',
+      env.version,
+      '--binary-path',
+      env.binDir,
+      '--yes',
+      '--port-base',
+      ALLOCATE_FROM,
+    ],
     { home: env.home, env: { HOME: env.userHome, PATH: emptyBin, MUP_SUPERVISORD: '' } },
   );
   assert.equal(run.code, 1, run.stderr);
@@ -205,13 +239,16 @@ test('a missing supervisord is refused when PATH has none', async () => {
 });
 
 test('a version not in the cache with an empty mirror is refused, nothing downloaded or installed', async () => {
-  const topology = await standaloneTopology('nover.yaml', 'nover', PORT_BASE + 42);
+  const topology = await standaloneTopology('nover.yaml', 'nover', 0);
   // An empty local mirror: nothing may leave this machine.
   const mirror = await tempDir('mup-e2e-empty-mirror-');
-  const run = await runMup(['cluster', 'deploy', 'nover', topology, '--version', '7.0.14', '--yes'], {
-    home: env.home,
-    env: { HOME: env.userHome, MUP_MIRROR: mirror },
-  });
+  const run = await runMup(
+    ['cluster', 'deploy', 'nover', topology, '--version', '7.0.14', '--yes', '--port-base', ALLOCATE_FROM],
+    {
+      home: env.home,
+      env: { HOME: env.userHome, MUP_MIRROR: mirror },
+    },
+  );
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr, new RegExp(`the mirror ${mirror} has no readable release list`));
   assert.match(run.stderr, /hint: build the mirror with `mup mirror <dir> --version/);
@@ -221,7 +258,7 @@ test('a version not in the cache with an empty mirror is refused, nothing downlo
 });
 
 test('--binary-path whose binaries report another version is refused (exit 2)', async () => {
-  const topology = await standaloneTopology('oldbin.yaml', 'oldbin', PORT_BASE + 43);
+  const topology = await standaloneTopology('oldbin.yaml', 'oldbin', 0);
   const other = await simBinaryDir('6.0.5');
   const run = await env.mup([
     'cluster',
@@ -233,6 +270,8 @@ test('--binary-path whose binaries report another version is refused (exit 2)', 
     '--binary-path',
     other,
     '--yes',
+    '--port-base',
+    ALLOCATE_FROM,
   ]);
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, new RegExp(`${other}/mongod is version 6.0.5, expected 7.0.14`));
@@ -241,7 +280,7 @@ test('--binary-path whose binaries report another version is refused (exit 2)', 
 });
 
 test('--dry-run prints the plan (text) and changes nothing', async () => {
-  const topology = await standaloneTopology('dry.yaml', 'dry', PORT_BASE + 50);
+  const topology = await standaloneTopology('dry.yaml', 'dry', 0);
   const run = await deploy('dry', topology, ['--dry-run']);
   assert.equal(run.code, 0, run.stderr);
   const lines = run.stdout.trimEnd().split('\n');
@@ -254,7 +293,10 @@ test('--dry-run prints the plan (text) and changes nothing', async () => {
     '4. Start mongod processes',
     '5. Finish',
   ]);
-  assert.ok(lines.includes(`     - start mongod-${PORT_BASE + 50} on localhost`), run.stdout);
+  assert.ok(
+    lines.some((l) => /^ {5}- start mongod-331\d\d on localhost$/.test(l)),
+    run.stdout,
+  );
   assert.ok(lines.includes('     - start supervisord on localhost'), run.stdout);
   await assertNothingLeft('dry', 'dry');
 });

@@ -5,11 +5,19 @@ import { existsSync } from 'node:fs';
 import { readFile, rmdir } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching, topologyPath } from '../helpers/e2e.js';
+import {
+  type DisplayJson,
+  type E2eEnv,
+  e2eEnv,
+  simPidsMatching,
+  topologyPath,
+  waitFor,
+} from '../helpers/e2e.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
+import { lockSystemDirs } from '../helpers/system-dirs.js';
 
 const NAME = 'standalone-e2e';
-const PORT_BASE = 34000;
+const PORT_BASE = 36000;
 /** The global dirs the example names: created by the deploy, gone after destroy. */
 const TOPOLOGY_DIRS = ['/opt/mongodb', '/data/mongodb', '/var/log/mongodb', '/etc/mongodb'];
 const SUPERVISOR_INI = '/opt/mongodb/supervisor/supervisor.ini';
@@ -20,17 +28,27 @@ let port: number;
 /** `/data` is not named by the topology (only /data/mongodb is); the deploy creates it when missing. */
 let dataRootExisted: boolean;
 
+let releaseSystemDirs: (() => Promise<void>) | undefined;
+
 before(async () => {
-  // Never touch files this test did not create.
-  for (const dir of TOPOLOGY_DIRS) assert.equal(existsSync(dir), false, `${dir} exists before the test`);
+  // The sharded example uses the same system dirs: one such test at a time.
+  releaseSystemDirs = await lockSystemDirs();
+  // Never touch files this test did not create (a test not taking the lock may still be finishing).
+  for (const dir of TOPOLOGY_DIRS)
+    await waitFor(
+      `${dir} to be absent before the test`,
+      async () => (existsSync(dir) ? undefined : true),
+      600_000,
+    );
   dataRootExisted = existsSync('/data');
   env = await e2eEnv();
 });
 
 after(async () => {
-  if (existsSync(`${env.home}/storage/clusters/${NAME}`))
+  if (env && existsSync(`${env.home}/storage/clusters/${NAME}`))
     await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
-  if (!dataRootExisted) await rmdir('/data').catch(() => undefined);
+  if (env && !dataRootExisted) await rmdir('/data').catch(() => undefined);
+  await releaseSystemDirs?.();
 });
 
 async function display(): Promise<DisplayJson> {
