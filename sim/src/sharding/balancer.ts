@@ -12,7 +12,7 @@ import { copyCollection, emptyCollection, listCollectionInfos } from './data-cop
 
 /** The real balancer sleeps 10 s between rounds. */
 const DEFAULT_ROUND_MS = 10_000;
-const TICK_MS = 500;
+const TICK_MS = 200;
 
 export class Balancer {
   private readonly server: ConfigServer;

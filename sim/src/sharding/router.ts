@@ -233,7 +233,7 @@ export class Router {
         attr: { error: problem, configServers: cs },
         text: `Error initializing sharding state, sleeping for 2 seconds and trying again :: caused by :: ${problem}`,
       });
-      await sleep(attempt === 0 ? 500 : 2000);
+      await sleep(attempt === 0 ? 250 : 2000);
     }
   }
 
