@@ -2,7 +2,7 @@
 // (replSetHeartbeat, replSetRequestVotes, replSetUpdatePosition, replSetStepUp), registered through the
 // core's command registry. Errors carry the real codes and messages.
 import { hostname } from 'node:os';
-import { type Document, Int32, Long } from 'bson';
+import { type Document, Int32, Long, ObjectId } from 'bson';
 import type { CommandContext, CommandSpec } from '../commands/registry.js';
 import { CommandError } from '../errors.js';
 import { fcvWriteOps, readFcv } from '../fcv.js';
@@ -20,7 +20,14 @@ import { runElection } from './election.js';
 import { notPrimaryText, ReplCode } from './errors.js';
 import { MemberState, stateString } from './member-state.js';
 import { OPLOG_COLL, OPLOG_DB } from './oplog.js';
-import { compareOpTime, numberOf, opTimeFromBson, opTimeToBson, timestampParts } from './optime.js';
+import {
+  compareOpTime,
+  NULL_OPTIME,
+  numberOf,
+  opTimeFromBson,
+  opTimeToBson,
+  timestampParts,
+} from './optime.js';
 import { networkErrorText } from './peers.js';
 import { isoLocal, type ReplSetRole, sleep } from './role.js';
 import { checkImplicitDefaultUnchanged, getDefaultRWConcern, setDefaultRWConcern } from './rw-concern.js';
@@ -140,7 +147,7 @@ async function replSetInitiate(role: ReplSetRole, ctx: CommandContext): Promise<
   if (role.topo.config) {
     throw new CommandError(ReplCode.AlreadyInitialized, 'already initialized');
   }
-  config = withReplicaSetId(config, role.newReplicaSetId());
+  config = withReplicaSetId(config, new ObjectId());
   role.logRepl('I', 21356, 'replSetInitiate admin command received from client');
   role.writeNoop('initiating set', -1);
   // §6: a new replica set gets its FCV at initiate; members joining later copy it by initial sync.
@@ -429,8 +436,7 @@ function replSetHeartbeat(role: ReplSetRole, ctx: CommandContext): Document {
       (reqVersion === config.version && reqTerm !== -1 && config.term !== -1 && reqTerm > config.term));
   if (newer) {
     // The sender has a newer config: fetch it with a heartbeat back (heartbeat reconfig).
-    const idx = config ? config.members.findIndex((m) => m.host === from) : -1;
-    void role.heartbeat(from, idx);
+    void role.heartbeat(from);
   }
   return role.heartbeatResponse(reqVersion, reqTerm, truthy(b.checkEmpty));
 }
@@ -449,7 +455,7 @@ function replSetRequestVotes(role: ReplSetRole, ctx: CommandContext): Document {
       candidateIndex: numberOf(b.candidateIndex) ?? -1,
       configVersion: numberOf(b.configVersion) ?? -1,
       configTerm: numberOf(b.configTerm) ?? -1,
-      lastApplied: opTimeFromBson(b.lastAppliedOpTime ?? b.lastCommittedOp) ?? role.nullOpTime(),
+      lastApplied: opTimeFromBson(b.lastAppliedOpTime ?? b.lastCommittedOp) ?? NULL_OPTIME,
     },
     Date.now(),
   );

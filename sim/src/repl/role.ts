@@ -2,7 +2,7 @@
 // term / vote in dbPath, the heartbeat and election timers, and write-concern waiting.
 // Elections live in election.ts, oplog fetching and rollback in fetcher.ts, commands in commands.ts.
 import { hostname, networkInterfaces } from 'node:os';
-import { type Document, Int32, Long, ObjectId, Timestamp } from 'bson';
+import { type Document, Int32, Long, Timestamp } from 'bson';
 import { CommandError } from '../errors.js';
 import type { SimNode } from '../node.js';
 import type {
@@ -32,7 +32,6 @@ import {
   isReplicated,
   noopEntry,
   OPLOG_COLL,
-  OPLOG_DB,
   OplogIndex,
   oplogInsertOp,
   parseEntry,
@@ -620,7 +619,7 @@ export class ReplSetRole implements ReplicationRole {
     const config = this.topo.config;
     if (!config) return;
     config.members.forEach((m, i) => {
-      if (i !== this.topo.selfIndex) void this.heartbeat(m.host, i);
+      if (i !== this.topo.selfIndex) void this.heartbeat(m.host);
     });
   }
 
@@ -640,7 +639,7 @@ export class ReplSetRole implements ReplicationRole {
   }
 
   /** One heartbeat to a member; at most one in flight per host. */
-  async heartbeat(host: string, index: number): Promise<void> {
+  async heartbeat(host: string): Promise<void> {
     const config = this.topo.config;
     if (this.heartbeatsInFlight.has(host)) return;
     this.heartbeatsInFlight.add(host);
@@ -666,7 +665,6 @@ export class ReplSetRole implements ReplicationRole {
     } finally {
       this.heartbeatsInFlight.delete(host);
     }
-    void index;
   }
 
   private handleHeartbeatReply(host: string, reply: Document, started: number): void {
@@ -691,7 +689,7 @@ export class ReplSetRole implements ReplicationRole {
     if (cur && peerVersion < cur.version && this.quickRetried.get(host) !== cur.version) {
       // The peer gets our newer config from this response: look again soon to see it installed.
       this.quickRetried.set(host, cur.version);
-      setTimeout(() => void this.heartbeat(host, i), 20).unref?.();
+      setTimeout(() => void this.heartbeat(host), 20).unref?.();
     }
     const before = this.topo.state;
     const beforePrimary = this.topo.primaryIndex;
@@ -826,14 +824,6 @@ export class ReplSetRole implements ReplicationRole {
     }
     return doc;
   }
-
-  newReplicaSetId(): ObjectId {
-    return new ObjectId();
-  }
-
-  nullOpTime(): OpTime {
-    return NULL_OPTIME;
-  }
 }
 
 export function isNewerConfig(a: ReplSetConfig, b: ReplSetConfig): boolean {
@@ -878,5 +868,3 @@ export function isoLocal(d: Date): string {
   const a = Math.abs(off);
   return `${local}${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
-
-export { OPLOG_COLL, OPLOG_DB };
