@@ -2,7 +2,7 @@
 // confirmation prompt (plan shown first), concurrency.
 import type { OperationOptions } from '../ops/apply.js';
 import { writeNotice } from '../ui/output.js';
-import { createProgressRenderer } from '../ui/progress.js';
+import { createProgressView } from '../ui/progress.js';
 import { confirm } from '../ui/prompt.js';
 import type { CommandContext } from './context.js';
 
@@ -12,7 +12,7 @@ export async function operationOptions(context: CommandContext): Promise<Operati
     home: context.home,
     yes: context.yes,
     concurrency: context.concurrency,
-    onEvent: createProgressRenderer({ json: context.json }),
+    progress: await createProgressView({ json: context.json }),
     confirm: async (outline) => {
       writeNotice(describePlan(outline));
       return confirm('Apply this plan?', context.yes);

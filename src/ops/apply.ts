@@ -4,7 +4,8 @@ import type { ClusterStore } from '../meta/store.js';
 import { Journal, newOperationId } from '../plan/journal.js';
 import { acquireClusterLock, type ClusterLock } from '../plan/lock.js';
 import { runPlan } from '../plan/runner.js';
-import { outlinePlan, type Plan, type PlanEvent, type PlanOutline } from '../plan/types.js';
+import { outlinePlan, type Plan, type PlanOutline } from '../plan/types.js';
+import type { ProgressView } from '../ui/task-list.js';
 
 export interface OperationOptions {
   home: string;
@@ -12,7 +13,8 @@ export interface OperationOptions {
   yes: boolean;
   /** Parallel host/process operations within a phase. */
   concurrency: number;
-  onEvent?: (event: PlanEvent) => void;
+  /** Shows the plan's progress (task list, plain lines or JSON events). */
+  progress?: ProgressView;
   /** Asks the user; resolves false to abort. Called only when `yes` is false. */
   confirm?: (outline: PlanOutline) => Promise<boolean>;
 }
@@ -47,13 +49,15 @@ export async function runJournaled(
     pid: process.pid,
     plan: outlinePlan(plan),
   });
+  options.progress?.start(outlinePlan(plan));
   try {
     await runPlan(plan, {
       concurrency: options.concurrency,
       journal,
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.progress ? { onEvent: options.progress.event } : {}),
     });
   } finally {
+    await options.progress?.end();
     await journal.close();
   }
   return { opId };

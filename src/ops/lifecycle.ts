@@ -3,7 +3,7 @@ import { MupError, UsageError } from '../errors.js';
 import { ClusterStore } from '../meta/store.js';
 import { Journal, listOperations } from '../plan/journal.js';
 import { runPlan } from '../plan/runner.js';
-import type { Plan } from '../plan/types.js';
+import { outlinePlan, type Plan } from '../plan/types.js';
 import { lockCluster, type OperationOptions, runJournaled } from './apply.js';
 import { buildDeployPlan, buildRestartPlan, buildStartPlan, buildStopPlan } from './plans.js';
 import { ClusterRuntime } from './runtime.js';
@@ -97,12 +97,17 @@ export async function resumeCluster(name: string, options: OperationOptions): Pr
   const journal = await Journal.reopen(`${store.opsDir(name)}/${last.header.opId}.jsonl`);
   try {
     const plan = await builder(rt, last.header.args);
-    await runPlan(plan, {
-      concurrency: options.concurrency,
-      journal,
-      completedSteps: last.completedSteps,
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    });
+    options.progress?.start(outlinePlan(plan));
+    try {
+      await runPlan(plan, {
+        concurrency: options.concurrency,
+        journal,
+        completedSteps: last.completedSteps,
+        ...(options.progress ? { onEvent: options.progress.event } : {}),
+      });
+    } finally {
+      await options.progress?.end();
+    }
     return { schemaVersion: 1, cluster: name, operation: last.header.operation, opId: last.header.opId };
   } finally {
     await journal.close();

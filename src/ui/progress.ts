@@ -2,8 +2,9 @@
 // its duration, or, in --json mode, one JSON object per event so scripts can follow progress.
 import pc from 'picocolors';
 import type { PlanEvent } from '../plan/types.js';
+import { createTaskList, type ProgressView } from './task-list.js';
 
-export function createProgressRenderer(options: { json: boolean }): (event: PlanEvent) => void {
+function eventPrinter(options: { json: boolean }): (event: PlanEvent) => void {
   const startedAt = new Map<string, number>();
   const write = (line: string) => process.stderr.write(`${line}\n`);
   if (options.json)
@@ -36,4 +37,14 @@ export function createProgressRenderer(options: { json: boolean }): (event: Plan
 
 function lastLine(text: string | undefined): string | undefined {
   return text?.split('\n').at(-1);
+}
+
+/**
+ * Progress of a plan: JSON lines in --json mode, a live task list on a terminal, plain lines otherwise
+ * (PRODUCT.md §8). Always on stderr.
+ */
+export async function createProgressView(options: { json: boolean }): Promise<ProgressView> {
+  if (!options.json && process.stderr.isTTY) return createTaskList();
+  const print = eventPrinter(options);
+  return { start: () => {}, event: print, end: async () => {} };
 }
