@@ -2,10 +2,14 @@
 // as an uninterrupted deploy: every process once, one primary, majority writes, the operation succeeded.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
+import { parse } from 'yaml';
 import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching, topologyPath } from '../helpers/e2e.js';
-import { runMupAndKill, type StepEvent } from '../helpers/interrupt.js';
+import { runMupAndKill, runMupPausing, type StepEvent } from '../helpers/interrupt.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 
 const PORT_BASE = '32000';
@@ -226,3 +230,54 @@ for (const point of killPoints) {
     assert.deepEqual(await listTree(env.userHome), []);
   });
 }
+
+test('a deploy that fails at a step (a member port taken meanwhile) exits 4; resume after the fix ends healthy', async () => {
+  const name = 'resume-failed';
+  const env = await newCluster(name);
+  const holder = createServer((socket) => socket.destroy());
+  let held = 0;
+  const run = await runMupPausing(deployArgs(env, name), {
+    home: env.home,
+    env: { HOME: env.userHome },
+    pauseAfter: (e) => e.state === 'done' && e.step === 'supervisord:localhost',
+    whilePaused: async () => {
+      const meta = parse(
+        await readFile(join(env.home, 'storage', 'clusters', name, 'meta.yaml'), 'utf8'),
+      ) as { topology: { instances: { port: number }[] } };
+      held = meta.topology.instances[0]?.port ?? 0;
+      await new Promise<void>((resolve, reject) => {
+        holder.once('error', reject);
+        holder.listen(held, '127.0.0.1', resolve);
+      });
+    },
+  });
+  try {
+    assert.equal(run.code, 4, run.stderr);
+    const failed = run.steps.find((s) => s.state === 'failed');
+    assert.equal(failed?.step, `start:localhost:${held}`);
+    assert.match(failed?.error ?? '', new RegExp(`port ${held} on localhost is in use by another process`));
+    const error = JSON.parse(run.stderr.trimEnd().split('\n').at(-1) ?? '{}') as {
+      error?: { message: string; hint?: string };
+    };
+    assert.match(error.error?.message ?? '', new RegExp(`step 'start mongod-${held} on localhost'`));
+    assert.match(error.error?.hint ?? '', new RegExp(`mup cluster resume ${name}`));
+    const audit = await env.mupJson<AuditList>(['cluster', 'audit', name]);
+    assert.deepEqual(
+      audit.operations.map((o) => `${o.operation} ${o.status}`),
+      ['deploy failed'],
+    );
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+  }
+
+  const resume = await env.mup(['cluster', 'resume', name], { timeoutMs: 180_000 });
+  assert.equal(resume.code, 0, resume.stderr);
+  assert.deepEqual(await checkHealthy(env, name), reference);
+  const audit = await env.mupJson<AuditList>(['cluster', 'audit', name]);
+  assert.deepEqual(
+    audit.operations.map((o) => `${o.operation} ${o.status}`),
+    ['deploy succeeded'],
+  );
+  const destroy = await env.mup(['cluster', 'destroy', name, '--yes'], { timeoutMs: 120_000 });
+  assert.equal(destroy.code, 0, destroy.stderr);
+});
