@@ -8,13 +8,30 @@ const NAME = 'sup-e2e';
 let env: E2eEnv;
 
 interface Status {
-  hosts: { host: string; state: string; pid?: number; programs: { name: string; state: string; pid: number; restarts: number }[] }[];
+  hosts: {
+    host: string;
+    state: string;
+    pid?: number;
+    programs: { name: string; state: string; pid: number; restarts: number }[];
+  }[];
 }
 
 before(async () => {
   env = await e2eEnv();
   const deploy = await env.mup(
-    ['cluster', 'deploy', NAME, topologyPath('replica-set'), '--version', env.version, '--binary-path', env.binDir, '--yes', '--port-base', '35000'],
+    [
+      'cluster',
+      'deploy',
+      NAME,
+      topologyPath('replica-set'),
+      '--version',
+      env.version,
+      '--binary-path',
+      env.binDir,
+      '--yes',
+      '--port-base',
+      '35000',
+    ],
     { timeoutMs: 180_000 },
   );
   assert.equal(deploy.code, 0, deploy.stderr);
@@ -37,7 +54,10 @@ test('status lists the daemon and every program RUNNING', async () => {
   assert.equal(s.hosts.length, 1);
   assert.equal(s.hosts[0]?.state, 'running');
   assert.ok((s.hosts[0]?.pid ?? 0) > 0);
-  assert.deepEqual(s.hosts[0]?.programs.map((p) => p.state), ['RUNNING', 'RUNNING', 'RUNNING']);
+  assert.deepEqual(
+    s.hosts[0]?.programs.map((p) => p.state),
+    ['RUNNING', 'RUNNING', 'RUNNING'],
+  );
   const text = await env.mup(['cluster', 'supervisor', 'status', NAME]);
   assert.match(text.stdout, /mongod-350\d\d\s+RUNNING/);
 });
@@ -55,7 +75,10 @@ test('restart, stop and start of one program leave the other programs untouched'
   assert.equal((await env.mup(['cluster', 'supervisor', 'stop', NAME, target])).code, 0);
   const stopped = await status();
   assert.equal(stopped.hosts[0]?.programs.find((p) => p.name === target)?.state, 'STOPPED');
-  assert.equal((await env.mup(['cluster', 'supervisor', 'start', NAME, target], { timeoutMs: 120_000 })).code, 0);
+  assert.equal(
+    (await env.mup(['cluster', 'supervisor', 'start', NAME, target], { timeoutMs: 120_000 })).code,
+    0,
+  );
   const started = pids(await status());
   for (const other of others) assert.equal(started[other], before[other]);
 
@@ -75,7 +98,15 @@ test("logs show the daemon's log and a program's output", async () => {
 
 test('reload with an unchanged configuration restarts nothing', async () => {
   const before = pids(await status());
-  const result = await env.mupJson<{ hosts: { added: string[]; changed: string[]; removed: string[] }[] }>(['cluster', 'supervisor', 'reload', NAME]);
-  assert.deepEqual(result.hosts.map((h) => [h.added, h.changed, h.removed]), [[[], [], []]]);
+  const result = await env.mupJson<{ hosts: { added: string[]; changed: string[]; removed: string[] }[] }>([
+    'cluster',
+    'supervisor',
+    'reload',
+    NAME,
+  ]);
+  assert.deepEqual(
+    result.hosts.map((h) => [h.added, h.changed, h.removed]),
+    [[[], [], []]],
+  );
   assert.deepEqual(pids(await status()), before);
 });
