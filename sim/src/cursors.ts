@@ -1,6 +1,6 @@
 // Open cursors of find/aggregate/listCollections/listIndexes, drained by getMore, closed by
 // killCursors or when exhausted; idle cursors time out after 10 minutes as in mongod.
-import { type Document, Long } from 'bson';
+import { BSON, type Document, Long } from 'bson';
 
 interface OpenCursor {
   readonly ns: string;
@@ -10,8 +10,22 @@ interface OpenCursor {
 }
 
 const IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 /** First batch default of find/aggregate: 101 documents. */
 export const DEFAULT_FIRST_BATCH = 101;
+
+/** Where a batch starting at `start` ends: at most `count` documents and 16 MiB (at least one document). */
+function batchEnd(docs: Document[], start: number, count: number): number {
+  const limit = Math.min(docs.length, start + count);
+  let end = start;
+  let bytes = 0;
+  while (end < limit) {
+    bytes += BSON.calculateObjectSize(docs[end] as Document);
+    if (bytes > MAX_BATCH_BYTES && end > start) break;
+    end++;
+  }
+  return end;
+}
 
 export interface Batch {
   readonly docs: Document[];
@@ -27,10 +41,11 @@ export class CursorManager {
   create(ns: string, docs: Document[], batchSize: number | undefined, single = false): Batch {
     this.expire();
     const size = batchSize === undefined || batchSize <= 0 ? DEFAULT_FIRST_BATCH : batchSize;
-    const first = docs.slice(0, size);
-    if (single || docs.length <= size) return { docs: first, id: Long.ZERO };
+    const end = batchEnd(docs, 0, size);
+    const first = docs.slice(0, end);
+    if (single || end >= docs.length) return { docs: first, id: Long.ZERO };
     const id = this.nextId++;
-    this.open.set(id.toString(), { ns, docs, position: size, lastUsed: Date.now() });
+    this.open.set(id.toString(), { ns, docs, position: end, lastUsed: Date.now() });
     return { docs: first, id: Long.fromBigInt(id) };
   }
 
@@ -41,9 +56,9 @@ export class CursorManager {
   /** Next batch of an open cursor (all remaining when batchSize is unset), closing it when drained. */
   next(id: Long, batchSize: number | undefined): Batch {
     const c = this.open.get(id.toString()) as OpenCursor;
-    const end = batchSize && batchSize > 0 ? c.position + batchSize : c.docs.length;
+    const end = batchEnd(c.docs, c.position, batchSize && batchSize > 0 ? batchSize : c.docs.length);
     const docs = c.docs.slice(c.position, end);
-    c.position = Math.min(end, c.docs.length);
+    c.position = end;
     c.lastUsed = Date.now();
     if (c.position >= c.docs.length) {
       this.open.delete(id.toString());

@@ -170,6 +170,17 @@ describe('CRUD on a standalone (7.0)', () => {
     );
   });
 
+  it('takes a 25 MB insert batch and returns it in batches under 16 MB', async () => {
+    const c = db.collection<Doc>('large');
+    const big = 'y'.repeat(5 * 1024 * 1024);
+    await c.insertMany(Array.from({ length: 5 }, (_, i) => ({ _id: i, big })));
+    const back = await c.find({}, { sort: { _id: 1 } }).toArray();
+    assert.deepEqual(
+      back.map((d) => [d._id, (d.big as string).length]),
+      Array.from({ length: 5 }, (_, i) => [i, big.length]),
+    );
+  });
+
   it('write concern: w:"majority" accepted, w:2 refused on a standalone', async () => {
     const c = db.collection('wc');
     await c.insertOne({ a: 1 }, { writeConcern: { w: 'majority', wtimeoutMS: 1000 } });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { appendFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Timestamp } from 'bson';
+import { BSON, Timestamp } from 'bson';
 import { JOURNAL_FILE, SNAPSHOT_FILE, Storage } from '../src/storage/store.js';
 import { removeDir, tempDir } from './helpers/sim.js';
 
@@ -45,6 +45,32 @@ describe('storage', () => {
     again.apply([{ op: 'insert', db: 'd', coll: 'c', doc: { _id: 3 } }]);
     assert.ok((await stat(join(dir, JOURNAL_FILE))).size > size);
     assert.deepEqual(ids(Storage.open(dir)), [1, 3], 'records after the cut tail are readable');
+    await removeDir(dir);
+  });
+
+  it('keeps a batch larger than one BSON document (16 MB) and drops a record whose ops are incomplete', async () => {
+    const dir = await tempDir();
+    const s = Storage.open(dir);
+    const big = 'x'.repeat(7 * 1024 * 1024);
+    s.apply([
+      { op: 'createCollection', db: 'd', coll: 'c' },
+      { op: 'insert', db: 'd', coll: 'c', doc: { _id: 1, big } },
+      { op: 'insert', db: 'd', coll: 'c', doc: { _id: 2, big } },
+      { op: 'insert', db: 'd', coll: 'c', doc: { _id: 3, big } },
+    ]);
+    // A record cut after its header and first op, as a crash in the middle of the write leaves it.
+    await appendFile(
+      join(dir, JOURNAL_FILE),
+      Buffer.concat([
+        BSON.serialize({ h: 1, n: 2 }),
+        BSON.serialize({ op: 'delete', db: 'd', coll: 'c', id: 1 }),
+      ]),
+    );
+    const again = Storage.open(dir);
+    assert.deepEqual(ids(again), [1, 2, 3]);
+    assert.equal(again.getCollection('d', 'c')?.findById(3)?.big.length, big.length);
+    again.close();
+    assert.deepEqual(ids(Storage.open(dir)), [1, 2, 3], 'and the same after compaction into the snapshot');
     await removeDir(dir);
   });
 

@@ -170,8 +170,9 @@ interface JournalRecord {
   ops: StorageOp[];
 }
 
-function readStream(buf: Buffer): { docs: Document[]; goodLength: number } {
+function readStream(buf: Buffer): { docs: Document[]; ends: number[]; goodLength: number } {
   const docs: Document[] = [];
+  const ends: number[] = [];
   let offset = 0;
   while (offset + 4 <= buf.length) {
     const size = buf.readInt32LE(offset);
@@ -182,8 +183,38 @@ function readStream(buf: Buffer): { docs: Document[]; goodLength: number } {
       break;
     }
     offset += size;
+    ends.push(offset);
   }
-  return { docs, goodLength: offset };
+  return { docs, ends, goodLength: offset };
+}
+
+/**
+ * A journal record is a header document {h: 1, n, ts?} followed by its n ops, each its own BSON
+ * document: one batch may exceed the 16 MB a single BSON document can hold (a 48 MB insert message).
+ */
+function encodeRecord(rec: JournalRecord): Buffer {
+  const header: Document = { h: 1, n: rec.ops.length };
+  if (rec.ts) header.ts = rec.ts;
+  return Buffer.concat([BSON.serialize(header), ...rec.ops.map((op) => BSON.serialize(op))]);
+}
+
+/** Complete records, and the byte length they cover (a torn last record is left out). */
+function decodeRecords(buf: Buffer): { records: JournalRecord[]; goodLength: number } {
+  const { docs, ends } = readStream(buf);
+  const records: JournalRecord[] = [];
+  let goodLength = 0;
+  let i = 0;
+  while (i < docs.length) {
+    const header = docs[i] as Document;
+    const n = Number(header.n);
+    // Anything but a header here, or a header whose ops did not all reach the disk, ends the log.
+    if (header.h === undefined || !Number.isInteger(n) || n < 0 || i + 1 + n > docs.length) break;
+    const ops = docs.slice(i + 1, i + 1 + n) as StorageOp[];
+    records.push(header.ts ? { ts: header.ts as Timestamp, ops } : { ops });
+    i += 1 + n;
+    goodLength = ends[i - 1] ?? goodLength;
+  }
+  return { records, goodLength };
 }
 
 function loadSnapshot(path: string, catalog: Catalog): void {
@@ -244,9 +275,9 @@ export class Storage {
     let replayed = 0;
     if (existsSync(journalPath)) {
       const buf = readFileSync(journalPath);
-      const { docs, goodLength } = readStream(buf);
-      for (const rec of docs) {
-        for (const op of (rec as JournalRecord).ops) applyOp(this.catalog, op);
+      const { records, goodLength } = decodeRecords(buf);
+      for (const rec of records) {
+        for (const op of rec.ops) applyOp(this.catalog, op);
         replayed++;
       }
       // A torn tail (killed mid-write of an unacknowledged record) is cut off, as a WAL would.
@@ -277,7 +308,7 @@ export class Storage {
     // half-way except the disk itself.
     checkBatch(this.catalog, ops);
     const record: JournalRecord = meta.ts ? { ts: meta.ts, ops } : { ops };
-    const bytes = BSON.serialize(record);
+    const bytes = encodeRecord(record);
     const stored = ops.map((op) =>
       op.op === 'insert' || op.op === 'replace' ? { ...op, doc: cloneValue(op.doc) } : op,
     );
@@ -316,13 +347,13 @@ export class Storage {
   private readJournal(): JournalRecord[] {
     const path = join(this.dbPath, JOURNAL_FILE);
     if (!existsSync(path)) return [];
-    return readStream(readFileSync(path)).docs as JournalRecord[];
+    return decodeRecords(readFileSync(path)).records;
   }
 
   private rewriteJournal(records: JournalRecord[]): void {
     const path = join(this.dbPath, JOURNAL_FILE);
     const tmp = `${path}.tmp`;
-    const bytes = Buffer.concat(records.map((r) => BSON.serialize(r)));
+    const bytes = Buffer.concat(records.map(encodeRecord));
     const fd = openSync(tmp, 'w');
     writeSync(fd, bytes);
     fsyncSync(fd);
