@@ -62,7 +62,7 @@ export class OplogFetcher {
     }
   }
 
-  /** One fetch round; returns true when it should run again at once. */
+  /** One fetch round; returns true when it should run again at once (no idle pause). */
   private async fetchOnce(): Promise<boolean> {
     const role = this.role;
     const topo = role.topo;
@@ -146,7 +146,9 @@ export class OplogFetcher {
       role.stateChanged(old);
     }
     if (applied > 0) this.reportPosition();
-    return applied > 0 && applied === docs.length && raw.length >= BATCH;
+    // The source's awaitData already waited for new entries: fetch again at once, unless a delayed
+    // member is holding entries back until they are old enough.
+    return applied === docs.length;
   }
 
   /** Applies entries in order; a delayed member stops at the first entry newer than its delay. */
