@@ -94,8 +94,8 @@ export async function deployCluster(
   const [first] = problems;
   if (first) throw new ServerConfigError(first.instanceId, first.problems);
   await checkPortsFree(resolved, local);
-  for (const host of resolved.hosts)
-    await locateSupervisord(local).catch((error: unknown) => Promise.reject(withHost(error, host.host)));
+  // Every host is local for now (checkHostsReachable); a failure names the host it was looked for on.
+  for (const host of resolved.hosts) await locateSupervisord(new LocalExecutor(host.host));
 
   // Supervisor API ports: free, not used by other clusters, not one of this cluster's own ports.
   const reserved = [...usedEndpoints.map((u) => u.port), ...resolved.instances.map((i) => i.port)];
@@ -183,11 +183,6 @@ async function checkSupervisorDirsFree(
         );
     }
   }
-}
-
-function withHost(error: unknown, host: string): unknown {
-  if (error instanceof Error) error.message = `${host}: ${error.message}`;
-  return error;
 }
 
 async function checkPortsFree(topology: ResolvedTopology, local: LocalExecutor): Promise<void> {
