@@ -58,6 +58,18 @@ export function acceptedFcvs(v: VersionInfo): string[] {
   return out;
 }
 
+/**
+ * The `hello` command (and helloOk) exists from 5.0 and was backported to 4.4.2, 4.2.10, 4.0.21 and
+ * 3.6.21 (MongoDB manual, hello: "New in 5.0 (and 4.4.2, 4.2.10, 4.0.21, 3.6.21)"); older patches
+ * only know isMaster.
+ */
+export function hasHelloCommand(v: VersionInfo): boolean {
+  if (atLeast(v, 5, 0)) return true;
+  const minPatch: Record<string, number> = { '4.4': 2, '4.2': 10, '4.0': 21, '3.6': 21 };
+  const p = minPatch[v.series];
+  return p !== undefined && v.patch >= p;
+}
+
 export const usesJsonLogs = (v: VersionInfo): boolean => atLeast(v, 4, 4);
 /** Awaitable/streaming hello with topologyVersion exists from 4.4 (§2.4, §2.5). */
 export const hasTopologyVersion = (v: VersionInfo): boolean => atLeast(v, 4, 4);

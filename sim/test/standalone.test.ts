@@ -86,4 +86,28 @@ describe('standalone mongod per version family', () => {
       assert.deepEqual(await second.stop('SIGINT'), { code: 0, signal: null });
     });
   }
+
+  it('an old patch without the hello command (4.0.20) still serves the driver through isMaster', async () => {
+    const bin = await simBin('4.0.20', root);
+    const m = await startMongod(bin, join(root, 'db-4.0.20'));
+    const client = new MongoClient(`mongodb://127.0.0.1:${m.port}/`, {
+      serverSelectionTimeoutMS: 5000,
+      heartbeatFrequencyMS: 500,
+    });
+    try {
+      await client.db('x').collection('y').insertOne({ a: 1 });
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(await client.db('x').collection('y').countDocuments(), 1);
+      await assert.rejects(
+        client.db('admin').command({ hello: 1 }),
+        (e: Error & { code?: number }) => e.code === 59,
+      );
+      const im = await client.db('admin').command({ isMaster: 1, helloOk: true });
+      assert.equal(im.ismaster, true);
+      assert.equal('helloOk' in im, false);
+    } finally {
+      await client.close();
+    }
+    assert.equal((await m.stop()).code, 0);
+  });
 });

@@ -1,7 +1,13 @@
 // Per-version facts (reference §1.5 wire versions, §6 FCV table).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { acceptedFcvs, lastLtsSeries, maxWireVersion, parseVersion } from '../src/version.js';
+import {
+  acceptedFcvs,
+  hasHelloCommand,
+  lastLtsSeries,
+  maxWireVersion,
+  parseVersion,
+} from '../src/version.js';
 
 describe('version facts', () => {
   it('maxWireVersion per series, including rapid releases', () => {
@@ -34,6 +40,13 @@ describe('version facts', () => {
     };
     for (const [v, fcvs] of Object.entries(table)) assert.deepEqual(acceptedFcvs(parseVersion(v)), fcvs, v);
     assert.equal(lastLtsSeries(parseVersion('7.3.1')), '7.0');
+  });
+
+  it('knows which patches have the hello command', () => {
+    for (const v of ['3.6.21', '4.0.21', '4.2.10', '4.4.2', '5.0.0', '8.0.3'])
+      assert.equal(hasHelloCommand(parseVersion(v)), true, v);
+    for (const v of ['3.6.20', '4.0.20', '4.2.9', '4.4.1'])
+      assert.equal(hasHelloCommand(parseVersion(v)), false, v);
   });
 
   it('refuses malformed versions', () => {

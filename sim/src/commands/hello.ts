@@ -4,7 +4,7 @@ import { type Document, Double, Int32, ObjectId } from 'bson';
 import { asNumber } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { HelloRequest } from '../replication.js';
-import { hasTopologyVersion, helloHasConnectionId, maxWireVersion } from '../version.js';
+import { hasHelloCommand, hasTopologyVersion, helloHasConnectionId, maxWireVersion } from '../version.js';
 import { shellValue } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
 
@@ -53,7 +53,7 @@ export function helloReply(ctx: CommandContext): Document {
   const { node, body } = ctx;
   const commandName = ctx.name as HelloRequest['commandName'];
   const reply: Document = {};
-  if (body.helloOk !== undefined) reply.helloOk = true;
+  if (body.helloOk !== undefined && hasHelloCommand(node.version)) reply.helloOk = true;
   if (node.program === 'mongos') {
     Object.assign(reply, commandName === 'hello' ? { isWritablePrimary: true } : { ismaster: true });
     reply.msg = 'isdbgrid';
@@ -81,6 +81,9 @@ export function registerHelloCommands(registry: CommandRegistry): void {
   registry.register({
     names: ['hello', 'isMaster', 'ismaster'],
     handler: async (ctx) => {
+      if (ctx.name === 'hello' && !hasHelloCommand(ctx.node.version)) {
+        throw new CommandError(ErrorCode.CommandNotFound, "no such command: 'hello'");
+      }
       const client = ctx.body.client;
       if (client !== undefined) {
         // The metadata document is accepted only on the connection's first hello (handshake spec).
