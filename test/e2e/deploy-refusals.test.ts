@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { makeFakeReleases } from '../../sim/src/releases.js';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
 import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpers/e2e.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
@@ -258,6 +259,40 @@ test('a version not in the cache with an empty mirror is refused, nothing downlo
   await assertNothingLeft('nover', 'nover');
   assert.deepEqual(await listTree(join(env.home, 'storage', 'packages')), [], 'nothing in the binary cache');
   assert.deepEqual(await listTree(mirror), [], 'the mirror was not written to');
+});
+
+test('a version missing from the mirror is refused (exit 2) naming the nearest ones, nothing installed', async () => {
+  const topology = await standaloneTopology('notlisted.yaml', 'notlisted', 0);
+  const mirror = await tempDir('mup-e2e-mirror-');
+  await makeFakeReleases({
+    outDir: mirror,
+    versions: [
+      { version: '6.0.16', targets: ['ubuntu2204'] },
+      { version: '7.0.12', targets: ['ubuntu2204'] },
+    ],
+    baseUrl: '',
+  });
+  const before = await listTree(mirror);
+  const run = await runMup(
+    [
+      'cluster',
+      'deploy',
+      'notlisted',
+      topology,
+      '--version',
+      '7.0.14',
+      '--yes',
+      '--port-base',
+      ALLOCATE_FROM,
+    ],
+    { home: env.home, env: { HOME: env.userHome, MUP_MIRROR: mirror } },
+  );
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /^Error: MongoDB 7\.0\.14 is not in the release list$/m);
+  assert.match(run.stderr, /^hint: nearest valid versions: 7\.0\.12$/m);
+  await assertNothingLeft('notlisted', 'notlisted');
+  assert.deepEqual(await listTree(join(env.home, 'storage', 'packages')), [], 'nothing in the binary cache');
+  assert.deepEqual(await listTree(mirror), before, 'the mirror was not written to');
 });
 
 test('--binary-path whose binaries report another version is refused (exit 2)', async () => {
