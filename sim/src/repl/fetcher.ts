@@ -39,6 +39,8 @@ export class OplogFetcher {
   }
 
   private shouldFetch(): boolean {
+    // mongod's own test failpoint: the secondary stops pulling the oplog (used to build rollbacks).
+    if (this.role.node.failPointActive('stopReplProducer')) return false;
     const s = this.role.topo.state;
     const self = this.role.topo.self;
     if (!self || self.arbiterOnly) return false;

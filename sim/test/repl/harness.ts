@@ -51,7 +51,11 @@ export class ReplSetFixture {
     return `127.0.0.1:${this.ports[i]}`;
   }
 
-  async start(n: number): Promise<void> {
+  /** Extra command-line arguments of every member (e.g. enableTestCommands for failpoints). */
+  memberArgs: string[] = [];
+
+  async start(n: number, memberArgs: string[] = []): Promise<void> {
+    this.memberArgs = memberArgs;
     this.root = await tempDir('mup-sim-rs-');
     this.bin = await simBin(this.version, this.root);
     for (let i = 0; i < n; i++) this.ports.push(await freePort());
@@ -74,7 +78,7 @@ export class ReplSetFixture {
     const port = this.ports[i] as number;
     const repl = standalone ? [] : ['--replSet', this.setName];
     const args = ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', this.dbPath(i)];
-    const proc = await startSim(join(bin, 'mongod'), [...args, ...repl, ...extraArgs], {
+    const proc = await startSim(join(bin, 'mongod'), [...args, ...repl, ...this.memberArgs, ...extraArgs], {
       port,
     });
     this.procs[i] = proc;

@@ -13,7 +13,7 @@ const SETTINGS = { electionTimeoutMillis: 1500, heartbeatIntervalMillis: 200, he
 describe('rollback and restart', { timeout: 180_000 }, () => {
   const rs = new ReplSetFixture('8.0.3');
   before(async () => {
-    await rs.start(3);
+    await rs.start(3, ['--setParameter', 'enableTestCommands=1']);
     await rs.admin(0, { replSetInitiate: rs.config([{}, {}, {}], SETTINGS) });
     await rs.waitForPrimary(15_000);
   });
@@ -30,11 +30,18 @@ describe('rollback and restart', { timeout: 180_000 }, () => {
       { _id: 'kept' as unknown as never },
       { writeConcern: { w: 'majority', wtimeout: 10_000 } },
     );
-    for (const i of others) rs.signal(i, 'SIGSTOP');
+    // The secondaries stop pulling the oplog (mongod's stopReplProducer failpoint); an in-flight
+    // fetch ends within its awaitData time, after which nothing more can reach them.
+    for (const i of others) {
+      await rs.admin(i, { configureFailPoint: 'stopReplProducer', mode: 'alwaysOn' });
+    }
+    await new Promise((r) => setTimeout(r, 1500));
     // Acknowledged by the primary alone: nobody else can have it.
     await coll.insertOne({ _id: 'lost' as unknown as never }, { writeConcern: { w: 1 } });
     await rs.kill(old, 'SIGKILL');
-    for (const i of others) rs.signal(i, 'SIGCONT');
+    for (const i of others) {
+      await rs.admin(i, { configureFailPoint: 'stopReplProducer', mode: 'off' });
+    }
     const next = await rs.waitForPrimary(20_000, [old]);
     const n = await rs.direct(next);
     await n
