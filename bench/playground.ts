@@ -170,26 +170,31 @@ export async function baselineRun(
       rpc(rpcPort, auth, 'supervisor.startProcess', [`mongod-${p}`, '<boolean>0</boolean>']),
     ),
   );
-  const direct = members.map(
-    (p) =>
-      new MongoClient(`mongodb://127.0.0.1:${p}/?directConnection=true`, {
-        serverSelectionTimeoutMS: 2000,
-        connectTimeoutMS: 2000,
-      }),
-  );
+  const directClient = (p: number) =>
+    new MongoClient(`mongodb://127.0.0.1:${p}/?directConnection=true`, {
+      serverSelectionTimeoutMS: 2000,
+      connectTimeoutMS: 2000,
+    });
+  // Readiness as mup judges it: a hello on a fresh connection, every 150 ms.
+  const helloOnce = async (p: number) => {
+    const client = directClient(p);
+    try {
+      return await client.db('admin').command({ hello: 1 });
+    } finally {
+      await client.close(true);
+    }
+  };
+  const direct = members.map(directClient);
   try {
-    const helloed = await Promise.all(
-      direct.map((c) => pollUntil(async () => c.db('admin').command({ hello: 1 }), 60_000, 150)),
-    );
+    const helloed = await Promise.all(members.map((p) => pollUntil(() => helloOnce(p), 60_000, 150)));
     if (helloed.some((h) => h === undefined)) {
-      const outputs = await Promise.all(
-        members.map((p) =>
-          readFile(join(dir, `mongod-${p}`, 'mongod.out'), 'utf8').catch(() => '(no output)'),
-        ),
-      );
-      throw new Error(
-        `baseline: a member never answered hello\n${outputs.map((o) => o.slice(-800)).join('\n')}`,
-      );
+      const tail = async (path: string) =>
+        (await readFile(path, 'utf8').catch(() => '(missing)')).slice(-600);
+      const logs = await Promise.all([
+        tail(join(dir, 'supervisord.log')),
+        ...members.map((p) => tail(join(dir, `mongod-${p}`, 'mongod.log'))),
+      ]);
+      throw new Error(`baseline: a member never answered hello\n${logs.join('\n---\n')}`);
     }
     const first = direct[0] as MongoClient;
     await first.db('admin').command({
