@@ -241,7 +241,20 @@ async function startServer(
       exitWith(log, ExitCode.uncaught);
     }
     lock = new DbPathLock(options.dbPath);
-    const got = lock.acquire();
+    let got: ReturnType<DbPathLock['acquire']>;
+    try {
+      got = lock.acquire();
+    } catch (err) {
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'EACCES'
+          ? 'Permission denied'
+          : String((err as Error).message);
+      initAndListenFailure(
+        log,
+        `DBPathInUse: Unable to create/open the lock file: ${lock.path} (${reason}). Ensure the user executing mongod is the owner of the lock file and has the appropriate permissions. Also make sure that another mongod instance is not already running on the ${options.dbPath} directory`,
+      );
+      exitWith(log, ExitCode.uncaught);
+    }
     if (got.kind === 'inUse') {
       initAndListenFailure(
         log,
