@@ -198,6 +198,23 @@ describe('simulated mongod process behaviour', () => {
     );
   });
 
+  it('of three servers started at once on one dbPath, exactly one runs; the others exit 100', async () => {
+    const dbPath = join(root, 'race-db');
+    await mkdir(dbPath, { recursive: true });
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const results = await Promise.all(
+      ports.map((port) =>
+        runToExit(join(bin7, 'mongod'), ['--dbpath', dbPath, '--port', String(port)], 4000).catch(
+          () => 'still running',
+        ),
+      ),
+    );
+    assert.equal(results.filter((r) => r === 'still running').length, 1, 'one server keeps running');
+    assert.equal(results.filter((r) => typeof r === 'object' && r.code === 100).length, 2);
+    // The survivor was SIGKILLed by runToExit's time limit: its pid stays in the lock file.
+    assert.match(await readFile(join(dbPath, 'mongod.lock'), 'utf8'), /^\d+\n$/);
+  });
+
   it('a port in use exits 48 with "Error setting up listener"', async () => {
     const blocker = createServer();
     const port = await freePort();

@@ -1,7 +1,16 @@
 // <dbPath>/mongod.lock: holds the owner's pid while running, emptied on clean shutdown, left non-empty
 // by SIGKILL. Node has no flock(2), so "held" means: the file names a live process that is a server
 // (checked through /proc). Source: reference/mongod-behavior.md §5.4.
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const LOCK_FILE = 'mongod.lock';
@@ -36,6 +45,38 @@ export class DbPathLock {
 
   /** Takes the lock or reports the live owner (DBPathInUse). */
   acquire(): LockOutcome {
+    // Without flock(2), two servers starting at the same moment could both find the file free; an
+    // exclusively created guard file serialises the check-and-write (a guard left by a crash in this
+    // millisecond window is considered stale after 2 s).
+    const guard = `${this.path}.guard`;
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      try {
+        closeSync(openSync(guard, 'wx'));
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        try {
+          if (Date.now() - statSync(guard).mtimeMs > 2000) unlinkSync(guard);
+        } catch {
+          // the other process removed it meanwhile
+        }
+        if (Date.now() > deadline) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+    }
+    try {
+      return this.acquireUnderGuard();
+    } finally {
+      try {
+        unlinkSync(guard);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private acquireUnderGuard(): LockOutcome {
     const fd = openSync(this.path, 'a+');
     const previous = readFileSync(this.path, 'utf8').trim();
     if (previous !== '') {
