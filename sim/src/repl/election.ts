@@ -57,6 +57,22 @@ async function requestVotes(role: ReplSetRole, dryRun: boolean, term: number): P
   return tally;
 }
 
+async function catchUp(role: ReplSetRole, term: number): Promise<void> {
+  const topo = role.topo;
+  const timeout = topo.config?.settings.catchUpTimeoutMillis ?? -1;
+  if (timeout === 0 || topo.caughtUp(Date.now())) return;
+  role.logRepl('I', 21359, 'Entering primary catch-up mode');
+  const deadline = timeout < 0 ? Number.POSITIVE_INFINITY : Date.now() + timeout;
+  while (topo.state === MemberState.PRIMARY && topo.term === term && !topo.caughtUp(Date.now())) {
+    if (Date.now() >= deadline) {
+      role.logRepl('I', 21363, 'Catchup timed out');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  role.logRepl('I', 21364, 'Caught up to the latest optime known via heartbeats');
+}
+
 /** Runs one election; returns true when this node became primary. */
 export async function runElection(role: ReplSetRole, reason: string, skipDryRun: boolean): Promise<boolean> {
   const topo = role.topo;
@@ -95,8 +111,15 @@ export async function runElection(role: ReplSetRole, reason: string, skipDryRun:
     topo.becomePrimary(Date.now());
     role.logRepl('I', 21450, 'Election succeeded, assuming primary role', { term }, 'ELECTION');
     role.stateChanged(old);
-    // Catch-up: voters refused us unless we were at least as fresh as a majority, so nothing a majority
-    // committed is missing; drain is immediate because applying is synchronous here.
+    // Catch-up (§3.9): while a member we can see is ahead, pull from it, for at most
+    // catchUpTimeoutMillis (-1: until done; 0: skip). Drain is immediate: applying is synchronous here.
+    await catchUp(role, term);
+    // The state may have changed while catching up (a higher term seen, lost majority).
+    const stillPrimary = (topo.state as number) === MemberState.PRIMARY && topo.term === term;
+    if (!stillPrimary) {
+      topo.abandonElection(Date.now());
+      return false;
+    }
     const first = role.writeNoop('new primary', term);
     topo.completeTransitionToPrimary(first);
     if (role.features.configTerm && topo.config && topo.config.term !== term) {

@@ -44,6 +44,7 @@ export class OplogFetcher {
     const s = this.role.topo.state;
     const self = this.role.topo.self;
     if (!self || self.arbiterOnly) return false;
+    if (s === MemberState.PRIMARY) return this.role.topo.leaderMode === 'catchingUp';
     return s === MemberState.SECONDARY || s === MemberState.STARTUP2 || s === MemberState.RECOVERING;
   }
 
@@ -131,6 +132,10 @@ export class OplogFetcher {
       const first = raw[0] ? parseEntry(raw[0]) : null;
       if (!first) return false; // the source is behind us: nothing to take from it yet
       if (compareOpTime(first.opTime, last.opTime) !== 0) {
+        if (topo.state === MemberState.PRIMARY) {
+          topo.catchUpAbandoned = true;
+          return false;
+        }
         await this.rollback(source.host);
         return true;
       }

@@ -487,6 +487,7 @@ export class TopologyCoordinator {
     this.electionDateMs = now;
     this.firstOpTimeOfTerm = null;
     this.syncSourceIndex = -1;
+    this.catchUpAbandoned = false;
   }
 
   /** The first write of the term (the "new primary" no-op) and writes become allowed. */
@@ -590,12 +591,42 @@ export class TopologyCoordinator {
     if (compareOpTime(this.lastCommitted, o) > 0) this.lastCommitted = o;
   }
 
+  // ---- catch-up --------------------------------------------------------------------------------
+
+  /** The healthy data-bearing member with the newest applied optime ahead of ours, or -1. */
+  freshestPeer(now: number): number {
+    const config = this.config;
+    if (!config) return -1;
+    let best = -1;
+    config.members.forEach((m, i) => {
+      const p = this.peers[i];
+      if (i === this.selfIndex || m.arbiterOnly || !p || p.health !== 1) return;
+      if (p.lastOkMs === null || now - p.lastOkMs > config.settings.electionTimeoutMillis) return;
+      if (compareOpTime(p.applied, this.myApplied) <= 0) return;
+      const b = best >= 0 ? this.peers[best] : undefined;
+      if (!b || compareOpTime(p.applied, b.applied) > 0) best = i;
+    });
+    return best;
+  }
+
+  /** Set when the member ahead of us turned out to be on another branch: catch-up cannot help. */
+  catchUpAbandoned = false;
+
+  /** Catch-up is over when nobody we can see is ahead of us (or the caller's timeout passes). */
+  caughtUp(now: number): boolean {
+    return this.catchUpAbandoned || this.freshestPeer(now) < 0;
+  }
+
   // ---- sync source -----------------------------------------------------------------------------
 
   /** The member to pull the oplog from: replSetSyncFrom's choice, else the primary, else the most ahead. */
   chooseSyncSource(now: number): number {
     const config = this.config;
-    if (!config || !this.self || this.self.arbiterOnly || this.state === MemberState.PRIMARY) return -1;
+    if (!config || !this.self || this.self.arbiterOnly) return -1;
+    if (this.state === MemberState.PRIMARY) {
+      // A new primary in catch-up pulls from the freshest member it knows of (§3.9).
+      return this.leaderMode === 'catchingUp' ? this.freshestPeer(now) : -1;
+    }
     const usable = (i: number): boolean => {
       const p = this.peers[i];
       const m = config.members[i];

@@ -317,3 +317,23 @@ describe('replSetGetStatus document', () => {
     assert.ok(!('optime' in arbiter), 'arbiters have no optime fields');
   });
 });
+
+describe('catch-up', () => {
+  it('a new primary pulls from the freshest member it can see until it has caught up', () => {
+    const t = node(0);
+    t.setMyApplied(op(10, 1), 0);
+    t.processHeartbeatResponse(1, hb(MemberState.SECONDARY, 1, op(12, 1)), 100, 1);
+    t.processHeartbeatResponse(2, hb(MemberState.SECONDARY, 1, op(11, 1)), 100, 1);
+    t.startRealElection(100);
+    t.becomePrimary(100);
+    assert.equal(t.leaderMode, 'catchingUp');
+    assert.equal(t.chooseSyncSource(200), 1);
+    assert.equal(t.caughtUp(200), false);
+    t.setMyApplied(op(12, 1), 0);
+    assert.equal(t.caughtUp(200), true);
+    assert.equal(t.chooseSyncSource(200), -1);
+    t.completeTransitionToPrimary(op(13, 2));
+    assert.equal(t.canAcceptWrites, true);
+    assert.equal(t.chooseSyncSource(200), -1, 'a writable primary syncs from nobody');
+  });
+});
