@@ -192,6 +192,13 @@ for (const point of killPoints) {
       ['deploy interrupted'],
     );
     const opId = before.operations[0]?.opId ?? '';
+    // The half-deployed cluster is listed and displayed as such, whatever runs yet.
+    const list = await env.mupJson<{ clusters: { name: string; status: string }[] }>(['cluster', 'list']);
+    assert.deepEqual(
+      list.clusters.map((c) => `${c.name} ${c.status}`),
+      [`${point.name} deploying`],
+    );
+    assert.equal((await display(env, point.name)).status, 'deploying');
 
     const resume = await env.mup(['--json', 'cluster', 'resume', point.name], { timeoutMs: 180_000 });
     assert.equal(resume.code, 0, resume.stderr);
