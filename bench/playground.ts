@@ -11,7 +11,6 @@
 // SECONDARY (the baseline stops at the first primary). The baseline runs inside the benchmark process, so it
 // pays no node start-up (benchmark 1 measures that separately). Runs alternate; medians; ratio mup/baseline.
 //   npx tsx bench/playground.ts [--runs 3]
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { stringify } from 'yaml';
 import {
   type BenchEnv,
   benchEnv,
+  exec,
   freePortRange,
   isMain,
   median,
@@ -151,11 +151,7 @@ export async function baselineRun(
     { mode: 0o600 },
   );
   // supervisord daemonizes: its first process exits once the daemon is forked.
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('supervisord', ['-c', ini], { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`supervisord exited ${code}`))));
-  });
+  await exec('supervisord', ['-c', ini], { timeoutMs: 30_000 });
   const run = { dir, rpcPort, auth, pidFile };
   const daemonPid = await pollUntil(async () => Number((await readFile(pidFile, 'utf8')).trim()), 10_000, 50);
   if (daemonPid) env.trackPid(daemonPid);
@@ -236,7 +232,6 @@ export async function benchPlayground(runs: number): Promise<Row[]> {
   try {
     const mupPort = await freePortRange(42000, MEMBERS);
     const basePort = await freePortRange(42100, MEMBERS);
-    const rpcPort = await freePortRange(42190, 1);
     const mupTimes: number[] = [];
     const baseTimes: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -245,6 +240,8 @@ export async function benchPlayground(runs: number): Promise<Row[]> {
       await mupCleanup(env);
       progress(`playground: run ${i + 1}/${runs} baseline`);
       let run: BaselineRun | undefined;
+      // Chosen just before use: ports on this shared machine come and go.
+      const rpcPort = await freePortRange(42190, 1);
       baseTimes.push(
         await timed(async () => {
           run = await baselineRun(env, join(env.root, `baseline-${i}`), basePort, rpcPort);
