@@ -231,6 +231,7 @@ export const KNOWN_SET_PARAMETERS = new Set([
   'connPoolMaxConnsPerHost',
   'initialSyncMethod',
   'minSnapshotHistoryWindowInSeconds',
+  'allowMultipleArbiters',
 ]);
 
 /** An option error: printed to stderr with the "try --help" line, then exit 2 (§5.2). */

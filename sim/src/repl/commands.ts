@@ -134,7 +134,7 @@ async function replSetInitiate(role: ReplSetRole, ctx: CommandContext): Promise<
   }
   let selfIndex: number;
   try {
-    selfIndex = validateForInitiate(config, (h) => role.isSelf(h), role.features);
+    selfIndex = validateForInitiate(config, (h) => role.isSelf(h), role.features, role.validationContext());
   } catch (err) {
     if (err instanceof ConfigError) throw invalid(err.message);
     throw err;
@@ -247,7 +247,7 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     config = withReplicaSetId(config, old.settings.replicaSetId);
   }
   try {
-    validateForReconfig(old, config, force, role.features);
+    validateForReconfig(old, config, force, role.features, role.validationContext());
   } catch (err) {
     if (err instanceof ConfigError) {
       const code =

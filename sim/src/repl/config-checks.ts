@@ -5,6 +5,7 @@ import {
   isElectableConfig,
   isVoter,
   type ReplSetConfig,
+  type ValidationContext,
   validateConfig,
   versionAndTermString,
 } from './config.js';
@@ -94,8 +95,9 @@ export function validateForInitiate(
   config: ReplSetConfig,
   isSelf: (host: string) => boolean,
   features: ReplFeatures,
+  ctx?: ValidationContext,
 ): number {
-  validateConfig(config, features);
+  validateConfig(config, features, ctx);
   if (features.major >= 5 && customizedGetLastErrorDefaults(config)) {
     // §3.3: real mongod fasserts (5624101); a process crash helps nobody, so answer 93 with its text.
     throw new ConfigError(
@@ -141,8 +143,9 @@ export function validateForReconfig(
   newConfig: ReplSetConfig,
   force: boolean,
   features: ReplFeatures,
+  ctx?: ValidationContext,
 ): void {
-  validateConfig(newConfig, features);
+  validateConfig(newConfig, features, ctx);
   if (features.major >= 5 && customizedGetLastErrorDefaults(newConfig)) {
     throw new ConfigError(
       5624102,

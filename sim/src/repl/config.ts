@@ -415,8 +415,20 @@ export function parseConfig(raw: unknown, features: ReplFeatures, lenient = fals
   };
 }
 
+/** What the validating process is: a config server (--configsvr), allowMultipleArbiters set. */
+export interface ValidationContext {
+  readonly configsvr: boolean;
+  readonly allowMultipleArbiters: boolean;
+}
+
+const PLAIN_PROCESS: ValidationContext = { configsvr: false, allowMultipleArbiters: false };
+
 /** Whole-config rules (ReplSetConfig::validate; reference §3.2). */
-export function validateConfig(config: ReplSetConfig, features: ReplFeatures): void {
+export function validateConfig(
+  config: ReplSetConfig,
+  features: ReplFeatures,
+  ctx: ValidationContext = PLAIN_PROCESS,
+): void {
   if (config.version <= 0 || config.version >= 2 ** 31 || !Number.isInteger(config.version)) {
     throw new ConfigError(BAD_VALUE, `version field value of ${config.version} is out of range`);
   }
@@ -480,13 +492,13 @@ export function validateConfig(config: ReplSetConfig, features: ReplFeatures): v
       'Replica set configuration must contain at least one non-arbiter member with priority > 0',
     );
   }
-  if (arbiters > 1 && features.multipleArbitersNeedParameter) {
-    throw new ConfigError(
-      BAD_VALUE,
-      "Multiple arbiters are not allowed unless all nodes were started with --setParameter 'allowMultipleArbiters=true'",
-    );
-  }
   if (config.configsvr) {
+    if (!ctx.configsvr) {
+      throw new ConfigError(
+        BAD_VALUE,
+        'Nodes being used for config servers must be started with the --configsvr flag',
+      );
+    }
     if (arbiters > 0) {
       throw new ConfigError(
         BAD_VALUE,
@@ -504,6 +516,17 @@ export function validateConfig(config: ReplSetConfig, features: ReplFeatures): v
         throw new ConfigError(BAD_VALUE, 'Members being used for config servers must build indexes');
       }
     }
+  } else if (ctx.configsvr) {
+    throw new ConfigError(
+      BAD_VALUE,
+      'Nodes started with the --configsvr flag must have configsvr:true in their config',
+    );
+  }
+  if (arbiters > 1 && features.multipleArbitersNeedParameter && !ctx.allowMultipleArbiters) {
+    throw new ConfigError(
+      BAD_VALUE,
+      "Multiple arbiters are not allowed unless all nodes were started with with --setParameter 'allowMultipleArbiters=true'",
+    );
   }
 }
 

@@ -22,6 +22,7 @@ import {
   majorityVoteCount,
   parseConfig,
   type ReplSetConfig,
+  type ValidationContext,
 } from './config.js';
 import { findSelf } from './config-checks.js';
 import { codeName, notPrimaryText, ReplCode } from './errors.js';
@@ -179,6 +180,15 @@ export class ReplSetRole implements ReplicationRole {
       for (const a of list ?? []) if (a.address.toLowerCase() === h) return true;
     }
     return false;
+  }
+
+  /** What config validation needs to know about this process (ReplSetConfig::validate). */
+  validationContext(): ValidationContext {
+    const v = this.node.parameters.get('allowMultipleArbiters');
+    return {
+      configsvr: this.node.options.clusterRole === 'configsvr',
+      allowMultipleArbiters: v === true || v === 'true' || v === '1' || v === 1,
+    };
   }
 
   get myHost(): string {

@@ -228,6 +228,48 @@ describe('whole-config validation', () => {
   });
 });
 
+describe('process-dependent rules', () => {
+  it('config servers and --configsvr go together', () => {
+    const plain = parseConfig(cfg([{ _id: 0, host: 'a:1' }]), v70);
+    const csrs = parseConfig(cfg([{ _id: 0, host: 'a:1' }], { configsvr: true }), v70);
+    assert.equal(
+      errorOf(() => validateConfig(csrs, v70)).message,
+      'Nodes being used for config servers must be started with the --configsvr flag',
+    );
+    assert.equal(
+      errorOf(() => validateConfig(plain, v70, { configsvr: true, allowMultipleArbiters: false })).message,
+      'Nodes started with the --configsvr flag must have configsvr:true in their config',
+    );
+    assert.doesNotThrow(() => validateConfig(csrs, v70, { configsvr: true, allowMultipleArbiters: false }));
+  });
+
+  it('more than one arbiter needs allowMultipleArbiters on newer servers', () => {
+    const two = parseConfig(
+      cfg([
+        { _id: 0, host: 'a:1' },
+        { _id: 1, host: 'b:1', arbiterOnly: true },
+        { _id: 2, host: 'c:1', arbiterOnly: true },
+      ]),
+      v70,
+    );
+    assert.match(errorOf(() => validateConfig(two, v70)).message, /^Multiple arbiters are not allowed/);
+    assert.doesNotThrow(() => validateConfig(two, v70, { configsvr: false, allowMultipleArbiters: true }));
+    assert.doesNotThrow(() =>
+      validateConfig(
+        parseConfig(
+          cfg([
+            { _id: 0, host: 'a:1' },
+            { _id: 1, host: 'b:1', arbiterOnly: true },
+            { _id: 2, host: 'c:1', arbiterOnly: true },
+          ]),
+          v44,
+        ),
+        v44,
+      ),
+    );
+  });
+});
+
 describe('replSetInitiate checks', () => {
   it('finds self and requires version 1 and electability', () => {
     const c = parseConfig(cfg(three(), { term: 0 }), v70);
