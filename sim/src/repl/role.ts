@@ -85,7 +85,11 @@ export class ReplSetRole implements ReplicationRole {
     this.node = node;
     this.features = replFeatures(node.version.full);
     this.setName = node.options.replSetName ?? '';
-    this.topo = new TopologyCoordinator({ random: Math.random });
+    const fraction = Number(node.parameters.get('replElectionTimeoutOffsetLimitFraction') ?? Number.NaN);
+    this.topo = new TopologyCoordinator({
+      random: Math.random,
+      ...(Number.isFinite(fraction) && fraction >= 0 ? { offsetFraction: fraction } : {}),
+    });
     const storage = node.requireStorage();
     // Nothing may fold into the snapshot until the commit point is known: rollback may need it.
     storage.setStableTimestamp(new Timestamp({ t: 0, i: 0 }));

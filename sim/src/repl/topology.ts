@@ -113,6 +113,8 @@ export type TickAction =
 export interface TopologyOptions {
   /** Random in [0,1) for the election timeout offset; injected for tests. */
   readonly random: () => number;
+  /** setParameter replElectionTimeoutOffsetLimitFraction (default 0.15). */
+  readonly offsetFraction?: number;
 }
 
 export class TopologyCoordinator {
@@ -144,9 +146,11 @@ export class TopologyCoordinator {
   syncSourceIndex = -1;
   candidate = false;
   private readonly random: () => number;
+  private readonly offsetFraction: number;
 
   constructor(opts: TopologyOptions) {
     this.random = opts.random;
+    this.offsetFraction = opts.offsetFraction ?? ELECTION_TIMEOUT_OFFSET_FRACTION;
   }
 
   // ---- config --------------------------------------------------------------------------------
@@ -353,7 +357,7 @@ export class TopologyCoordinator {
   /** Election timeout plus a random offset of up to 15 % (§3.3, §3.9). */
   electionTimeoutWithOffset(): number {
     const base = this.config?.settings.electionTimeoutMillis ?? 10000;
-    return base + Math.floor(this.random() * base * ELECTION_TIMEOUT_OFFSET_FRACTION);
+    return base + Math.floor(this.random() * base * this.offsetFraction);
   }
 
   resetElectionTimer(now: number): void {
@@ -444,7 +448,7 @@ export class TopologyCoordinator {
       // Rank = members with a strictly higher priority; delay = (rank + 1) · electionTimeout (+ offset).
       const rank = config.members.filter((m) => m.priority > self.priority).length;
       const base = config.settings.electionTimeoutMillis;
-      const offset = Math.floor(this.random() * base * ELECTION_TIMEOUT_OFFSET_FRACTION);
+      const offset = Math.floor(this.random() * base * this.offsetFraction);
       this.priorityTakeoverDeadlineMs = now + (rank + 1) * base + offset;
       return null;
     }
