@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { type Document, MongoClient } from 'mongodb';
 import { writeSimBinaries } from '../sim/src/install.js';
 import { mupBin, tempDir } from '../test/helpers/cli.js';
 
@@ -94,6 +95,22 @@ export async function pollUntil<T>(
     }
     if (Date.now() >= deadline) return undefined;
     await sleep(intervalMs);
+  }
+}
+
+/**
+ * One hello on a fresh direct connection (as mup's own readiness probe does). A client is never reused
+ * across polls: one whose first connection was refused may keep failing after the server is up.
+ */
+export async function helloOnce(port: number, timeoutMs = 2000): Promise<Document> {
+  const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, {
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+  });
+  try {
+    return await client.db('admin').command({ hello: 1 });
+  } finally {
+    await client.close(true);
   }
 }
 

@@ -21,6 +21,7 @@ import {
   benchEnv,
   exec,
   freePortRange,
+  helloOnce,
   isMain,
   median,
   pidAlive,
@@ -172,14 +173,6 @@ export async function baselineRun(
       connectTimeoutMS: 2000,
     });
   // Readiness as mup judges it: a hello on a fresh connection, every 150 ms.
-  const helloOnce = async (p: number) => {
-    const client = directClient(p);
-    try {
-      return await client.db('admin').command({ hello: 1 });
-    } finally {
-      await client.close(true);
-    }
-  };
   const direct = members.map(directClient);
   try {
     const helloed = await Promise.all(members.map((p) => pollUntil(() => helloOnce(p), 60_000, 150)));

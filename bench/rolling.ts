@@ -9,12 +9,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
 import { readIds, startWriter } from '../test/helpers/writer.js';
 import {
   benchEnv,
   freePortRange,
+  helloOnce,
   isMain,
   median,
   pollUntil,
@@ -36,20 +36,12 @@ interface DisplayJson {
 }
 
 async function waitSecondary(port: number): Promise<void> {
-  const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, {
-    serverSelectionTimeoutMS: 1000,
-    connectTimeoutMS: 1000,
-  });
-  try {
-    const ok = await pollUntil(
-      async () => ((await client.db('admin').command({ hello: 1 })).secondary === true ? true : undefined),
-      120_000,
-      100,
-    );
-    if (!ok) throw new Error(`member on ${port} not SECONDARY within 120 s`);
-  } finally {
-    await client.close(true);
-  }
+  const ok = await pollUntil(
+    async () => ((await helloOnce(port, 1000)).secondary === true ? true : undefined),
+    120_000,
+    100,
+  );
+  if (!ok) throw new Error(`member on ${port} not SECONDARY within 120 s`);
 }
 
 export async function benchRolling(runs: number): Promise<Row[]> {

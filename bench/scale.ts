@@ -14,12 +14,12 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
 import {
   type BenchEnv,
   benchEnv,
   freePortRange,
+  helloOnce,
   isMain,
   median,
   pidAlive,
@@ -80,7 +80,6 @@ interface DisplayJson {
 async function bareStart(env: BenchEnv, count: number, portBase: number, run: number): Promise<number> {
   const dir = join(env.root, `bare-${count}-${run}`);
   const children: { pid: number; exited: Promise<void> }[] = [];
-  const clients: MongoClient[] = [];
   try {
     return await timed(async () => {
       for (let i = 0; i < count; i++) {
@@ -96,20 +95,12 @@ async function bareStart(env: BenchEnv, count: number, portBase: number, run: nu
         children.push({ pid: child.pid, exited: new Promise((r) => child.once('exit', () => r())) });
       }
       const answered = await Promise.all(
-        Array.from({ length: count }, (_, i) => {
-          const client = new MongoClient(`mongodb://127.0.0.1:${portBase + i}/?directConnection=true`, {
-            serverSelectionTimeoutMS: 2000,
-            connectTimeoutMS: 2000,
-          });
-          clients.push(client);
-          return pollUntil(async () => client.db('admin').command({ hello: 1 }), 120_000, 150);
-        }),
+        Array.from({ length: count }, (_, i) => pollUntil(() => helloOnce(portBase + i), 120_000, 150)),
       );
       if (answered.some((a) => a === undefined))
         throw new Error(`bare start: not all ${count} answered hello`);
     });
   } finally {
-    await Promise.all(clients.map((c) => c.close()));
     for (const c of children) if (pidAlive(c.pid)) process.kill(c.pid, 'SIGTERM');
     await Promise.race([
       Promise.all(children.map((c) => c.exited)),
