@@ -189,4 +189,19 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
     assert.ok(next >= 0);
     await rs.waitForState(primary === next ? (others[0] as number) : primary, 'SECONDARY', 20_000);
   });
+  it('a SIGSTOPped primary is replaced, and steps down and rejoins when it resumes', async () => {
+    const old = await rs.waitForPrimary();
+    rs.signal(old, 'SIGSTOP');
+    let next = -1;
+    try {
+      next = await rs.waitForPrimary(20_000, [old]);
+    } finally {
+      rs.signal(old, 'SIGCONT');
+    }
+    assert.notEqual(next, old);
+    await rs.waitForState(old, 'SECONDARY', 20_000);
+    const hellos = await Promise.all([0, 1, 2].map((i) => rs.hello(i)));
+    assert.equal(hellos.filter((h) => h?.isWritablePrimary === true).length, 1);
+    assert.equal(hellos[old]?.primary, rs.host(next));
+  });
 });
