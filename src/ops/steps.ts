@@ -23,7 +23,7 @@ import {
 import { Fault, isFault, ProgramError, SupervisorPortTakenError } from '../supervisor/errors.js';
 import { minfdsForHost } from '../supervisor/host-limits.js';
 import { orphanProbeFor, programRefFor } from '../supervisor/instance-refs.js';
-import { type OrphanProbe, stopOrphan } from '../supervisor/orphans.js';
+import { findOrphans, type OrphanProbe, stopOrphan } from '../supervisor/orphans.js';
 import { isRunningState } from '../supervisor/process-info.js';
 import { processName } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
@@ -359,11 +359,39 @@ export function stopInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance)
     title: `stop ${instance.programName} on ${instance.host}`,
     host: instance.host,
     run: async () => {
+      // A stopped cluster's supervisord is down (stop ends it once idle; its port may even serve another
+      // program by now), so there is nothing to ask it; a process a killed daemon left behind still holds
+      // the port or data and is stopped by pid, cleanly.
+      if (!(await daemonRuns(rt, instance.host))) return stopOrphansOf(rt, instance);
       const programs = await rt.programs(instance.host);
       const info = await programs.stop(programRefFor(instance));
       return `${info.state}`;
     },
   };
+}
+
+/** Whether this cluster's supervisord answers on its port (not when it is down or another program is there). */
+async function daemonRuns(rt: ClusterRuntime, host: string): Promise<boolean> {
+  const probe = await rt.daemon(host).probe();
+  return probe.kind === 'running' || probe.kind === 'stopping';
+}
+
+async function stopOrphansOf(rt: ClusterRuntime, instance: ResolvedInstance): Promise<string> {
+  const executor = rt.executor(instance.host);
+  // Only this instance's own process (holding its mongod.lock, or run with its config file): an unrelated
+  // program that took the port meanwhile is none of stop's business.
+  const orphans = (await findOrphans(executor, [orphanProbeFor(instance)])).filter(
+    (o) => o.foundBy.includes('lock') || o.command?.includes(instance.configFile),
+  );
+  for (const orphan of orphans) {
+    if (!(await stopOrphan(executor, orphan.pid, { timeoutMs: 120_000 }))) {
+      throw new MupError(`orphaned ${instance.programName} (pid ${orphan.pid}) did not exit after SIGTERM`, {
+        hint: `check its log ${instance.logFile}; kill it by hand if it hangs`,
+      });
+    }
+  }
+  if (orphans.length === 0) return 'not running (supervisord is down)';
+  return `stopped orphaned pid ${orphans.map((o) => o.pid).join(', ')} (supervisord is down)`;
 }
 
 export function setStatusStep(rt: ClusterRuntime, status: ClusterStatus): Step {
@@ -423,7 +451,7 @@ export function stopIdleSupervisordStep(rt: ClusterRuntime, host: string): Step 
     host,
     run: async () => {
       const daemon = rt.daemon(host);
-      if ((await daemon.probe()).kind === 'down') return 'not running';
+      if (!(await daemonRuns(rt, host))) return 'not running';
       const programs = await rt.programs(host);
       const running = (await programs.status()).filter((p) => isRunningState(p.state));
       if (running.length > 0) return `kept: ${running.length} program(s) still running`;
