@@ -2,7 +2,7 @@
 // term / vote in dbPath, the heartbeat and election timers, and write-concern waiting.
 // Elections live in election.ts, oplog fetching and rollback in fetcher.ts, commands in commands.ts.
 import { hostname, networkInterfaces } from 'node:os';
-import { type Document, Int32, Long, Timestamp } from 'bson';
+import { type Document, Int32, Long, Timestamp, UUID } from 'bson';
 import { CommandError } from '../errors.js';
 import type { SimNode } from '../node.js';
 import type {
@@ -393,7 +393,11 @@ export class ReplSetRole implements ReplicationRole {
     );
   }
 
-  commit(ops: StorageOp[]): CommitResult {
+  commit(input: StorageOp[]): CommitResult {
+    // A new collection gets its UUID here, so the oplog carries it (ui) and every member shares it.
+    const ops = input.map((op) =>
+      op.op === 'createCollection' && !op.uuid ? { ...op, uuid: new UUID() } : op,
+    );
     const replicated = ops.filter(isReplicated);
     if (replicated.length === 0) {
       this.node.requireStorage().apply(ops);

@@ -97,6 +97,16 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
       assert.equal(docs.find((d) => d._id === (3 as unknown))?.v, 'three');
     }
     assert.ok(atOnce >= 1, 'at least one secondary had the writes when they were acknowledged');
+    // The collection is one collection everywhere: same UUID on every member (oplog `ui`).
+    const uuids = new Set<string>();
+    for (const i of [0, 1, 2]) {
+      const c = await rs.direct(i);
+      const [info] = await c.db('app').listCollections({ name: 'items' }).toArray();
+      const uuid = (info as Document | undefined)?.info?.uuid;
+      assert.ok(uuid, `member ${i} reports the collection UUID`);
+      uuids.add(Buffer.from(uuid.buffer ?? uuid).toString('hex'));
+    }
+    assert.equal(uuids.size, 1);
     const status = await rs.admin(primary, { replSetGetStatus: 1 });
     assert.equal(status.set, 'rs0');
     assert.equal(status.majorityVoteCount, 2);
