@@ -200,7 +200,8 @@ export function replSetStatus(topo: TopologyCoordinator, features: ReplFeatures,
     peer.pingMs = Long.fromNumber(p?.pingMs ?? 0);
     peer.lastHeartbeatMessage = p?.lastHeartbeatMessage ?? '';
     peer.syncSourceHost = p?.syncSourceHost ?? '';
-    peer.syncSourceId = new Int32(p?.syncSourceId ?? -1);
+    const source = p?.syncSourceHost ? config.members.find((x) => x.host === p.syncSourceHost) : undefined;
+    peer.syncSourceId = new Int32(source?.id ?? -1);
     peer.infoMessage = '';
     if (p && health === 1 && p.state === MemberState.PRIMARY && p.electionTime) {
       peer.electionTime = tsToBson(p.electionTime);
