@@ -5,6 +5,7 @@ import { Journal, listOperations } from '../plan/journal.js';
 import { runPlan } from '../plan/runner.js';
 import { outlinePlan, type Plan } from '../plan/types.js';
 import { lockCluster, type OperationOptions, runJournaled } from './apply.js';
+import { destroyCluster } from './destroy.js';
 import { buildDeployPlan, buildRestartPlan, buildStartPlan, buildStopPlan } from './plans.js';
 import { ClusterRuntime } from './runtime.js';
 import type { Selection } from './selection.js';
@@ -89,6 +90,12 @@ export async function resumeCluster(name: string, options: OperationOptions): Pr
     throw new UsageError(
       `operation ${last.summary.opId} (${last.summary.operation}) is still running (pid ${last.header.pid})`,
     );
+  }
+  if (last.header.operation === 'destroy') {
+    // Destroy forgets the cluster when it ends, so it resumes by running again: each of its steps is
+    // idempotent. It was confirmed when it started.
+    await destroyCluster(name, last.header.args.keepData === true, { ...options, yes: true });
+    return { schemaVersion: 1, cluster: name, operation: 'destroy', opId: last.header.opId };
   }
   const builder = BUILDERS[last.header.operation];
   if (!builder) throw new MupError(`operation '${last.header.operation}' cannot be resumed`);
