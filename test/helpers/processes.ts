@@ -1,5 +1,6 @@
 // Observing what a cluster left on the machine: supervisord daemons by their config file, and file trees.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
@@ -35,12 +36,18 @@ export async function listTree(root: string): Promise<string[]> {
   return out.sort();
 }
 
-/** True when a process with this pid exists. */
+/** True when a process with this pid runs (an exited one nobody reaped yet, a zombie, does not). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; the comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
