@@ -330,6 +330,30 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
     await expectCode(admin.command({ removeShard: keeper }), 20, /Can't remove last shard/);
   });
 
+  it('a removed shard comes back only once its leftover databases are dropped', async () => {
+    const admin = mongos.db('admin');
+    const listed = ((await admin.command({ listShards: 1 })).shards as Document[]).map((s) => String(s._id));
+    const removed = listed.includes('rsA') ? shardB : shardA;
+    // The migrated collection's donor copy stays behind (empty), so 'app' still exists there.
+    await expectCode(
+      admin.command({ addShard: removed.connectionString }),
+      96,
+      new RegExp(
+        `can't add shard '${removed.connectionString}' because a local database 'app' exists in another rs[AB]`,
+      ),
+    );
+    const leftovers = await fx.direct(removed.ports[0] as number);
+    await leftovers.db('app').dropDatabase();
+    assert.equal((await admin.command({ addShard: removed.connectionString })).shardAdded, removed.name);
+    const p = await fx.direct(plain.ports[0] as number);
+    await p.db('app').collection('local').insertOne({ x: 1 });
+    await expectCode(
+      admin.command({ addShard: plain.connectionString }),
+      96,
+      /because a local database 'app' exists in another rs[AB]/,
+    );
+  });
+
   it('mongos answers as a router: no replica-set commands, getCmdLineOpts, serverStatus', async () => {
     const admin = mongos.db('admin');
     await expectCode(admin.command({ replSetGetStatus: 1 }), 59);
