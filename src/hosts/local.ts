@@ -134,13 +134,15 @@ export class LocalExecutor implements Executor {
 }
 
 /** An exited child not yet reaped (e.g. an orphan under an init that does not reap) holds nothing: treat it as gone. */
+/** A zombie, or a process reaped since kill(pid, 0) saw it: either way it is gone. */
 async function isZombie(pid: number): Promise<boolean> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Field 3, after the parenthesised command name (which may itself contain blanks or parentheses).
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
+  } catch (error) {
+    // No /proc entry: reaped in between (ENOENT); without procfs (macOS) kill(pid, 0) alone decides.
+    return isErrno(error, 'ENOENT') && process.platform === 'linux';
   }
 }
 

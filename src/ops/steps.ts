@@ -115,9 +115,10 @@ async function reservedPorts(rt: ClusterRuntime): Promise<number[]> {
 }
 
 /**
- * A deploy allocates the supervisor port when it plans; another program (often the daemon of another cluster
- * deployed at the same moment) may take it before supervisord starts. Nothing of a cluster being deployed
- * listens there yet, so its daemon moves to another free port (a few tries); a deployed cluster keeps its port.
+ * The supervisor port is chosen at deploy; while a cluster is stopped (or before its first start) another
+ * program — often another cluster's daemon — may take it. Only a foreign owner makes ensureRunning throw
+ * SupervisorPortTakenError (this cluster's own daemon is identified and reused), so nothing of ours listens
+ * there: the daemon moves to another free port, recorded in meta (a few tries).
  */
 async function ensureDaemonRunning(
   rt: ClusterRuntime,

@@ -4,18 +4,23 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { type DisplayJson, type E2eEnv, e2eEnv, topologyPath } from '../helpers/e2e.js';
+import { lockSystemDirs } from '../helpers/system-dirs.js';
 import { readIds, startWriter, watchPrimaries } from '../helpers/writer.js';
 
 const NAME = 'sharded-e2e';
 let env: E2eEnv;
 let uri: string;
+let release: () => Promise<void>;
 
 before(async () => {
+  // The example's dirs are absolute (/opt/mongodb...): the standalone example test uses them too.
+  release = await lockSystemDirs();
   env = await e2eEnv();
 });
 
 after(async () => {
   await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 180_000 });
+  await release();
 });
 
 async function display(): Promise<DisplayJson> {
