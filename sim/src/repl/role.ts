@@ -675,9 +675,10 @@ export class ReplSetRole implements ReplicationRole {
       if (!this.running) return;
       const i = this.topo.config?.members.findIndex((m) => m.host === host) ?? -1;
       if (i >= 0) {
-        const before = this.topo.peers[i]?.health;
+        const primaryBefore = this.topo.primaryIndex;
         this.topo.processHeartbeatFailure(i, Date.now(), networkErrorText(host, err));
-        if (before !== this.topo.peers[i]?.health) this.node.topology.bump();
+        // hello's `primary` field changed: wake awaitable hello (§2.4).
+        if (primaryBefore !== this.topo.primaryIndex) this.node.topology.bump();
       }
       this.peers.reset(host);
     } finally {
@@ -711,14 +712,13 @@ export class ReplSetRole implements ReplicationRole {
     }
     const before = this.topo.state;
     const beforePrimary = this.topo.primaryIndex;
-    const beforePeerState = this.topo.peers[i]?.state;
     this.topo.processHeartbeatResponse(i, parseHeartbeatResponse(reply), now, now - started);
     const lc = opTimeFromBson(reply.lastOpCommitted);
     if (lc && this.topo.state !== MemberState.PRIMARY && numberOf(reply.state) === MemberState.PRIMARY) {
       if (this.topo.advanceCommitPointFromSource(lc, now)) this.commitPointAdvanced();
     }
     if (before !== this.topo.state) this.stateChanged(before);
-    else if (beforePrimary !== this.topo.primaryIndex || beforePeerState !== this.topo.peers[i]?.state) {
+    else if (beforePrimary !== this.topo.primaryIndex) {
       this.node.topology.bump();
     }
     if (
