@@ -95,7 +95,7 @@ export class ClusterRuntime {
 
   /**
    * Moves the host's supervisor API to another port: recorded in the stored meta, and the daemon handle bound
-   * to the old port is dropped. Only for a cluster whose daemon never ran there (a deploy in progress).
+   * to the old port is dropped. Only when another program holds the old port: this cluster's daemon is not there.
    */
   async moveSupervisorPort(hostName: string, httpPort: number): Promise<void> {
     const endpoint = { ...this.endpoint(hostName), httpPort };

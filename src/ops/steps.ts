@@ -130,8 +130,7 @@ async function ensureDaemonRunning(
     try {
       return await rt.daemon(host).ensureRunning(probes);
     } catch (error) {
-      if (!(error instanceof SupervisorPortTakenError) || rt.meta.status !== 'deploying' || attempt >= 5)
-        throw error;
+      if (!(error instanceof SupervisorPortTakenError) || attempt >= 5) throw error;
       // From a random point: deploys racing for the same port would otherwise all scan to the same next one.
       const port = await allocateSupervisorPort(rt.executor(host), {
         base: SUPERVISOR_BASE_PORT + randomInt(1, 1000),

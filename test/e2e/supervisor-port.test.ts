@@ -1,6 +1,6 @@
 // The supervisor API port is allocated when a deploy plans; something else may take it before supervisord
-// starts (typically another cluster deployed at the same moment). A deploy then moves to another free port;
-// a deployed cluster keeps its recorded port and a start says who holds it.
+// starts (typically another cluster deployed at the same moment), or while the cluster is stopped. Its
+// supervisord then moves to another free port, recorded in meta.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { tempDir } from '../helpers/cli.js';
 import { type DisplayJson, type E2eEnv, e2eEnv } from '../helpers/e2e.js';
 import { runMupPausing } from '../helpers/interrupt.js';
+import { supervisordPidsFor } from '../helpers/processes.js';
 
 const NAME = 'port-race';
 /** `port: 0` is allocated from here. */
@@ -102,14 +103,26 @@ test('a supervisor port taken between plan and supervisord start: the deploy mov
   );
 });
 
-test('a deployed cluster keeps its port: start refuses, naming the holder, and exits 4', async () => {
+test('a stopped cluster whose supervisor port another program took: start moves it to a free port', async () => {
   const port = await storedSupervisorPort();
   const stop = await env.mup(['cluster', 'stop', NAME]);
   assert.equal(stop.code, 0, stop.stderr);
   await hold(port);
-  const start = await env.mup(['cluster', 'start', NAME]);
-  assert.equal(start.code, 4, start.stderr);
-  assert.match(start.stderr, new RegExp(`port ${port} on localhost is in use by pid ${process.pid}`));
-  assert.equal(await storedSupervisorPort(), port, 'the recorded port did not move');
-  holders.pop()?.close();
+  const start = await env.mup(['--json', 'cluster', 'start', NAME], { timeoutMs: 120_000 });
+  assert.equal(start.code, 0, start.stderr);
+  assert.match(
+    start.stderr,
+    new RegExp(
+      `port ${port} on localhost is in use by pid ${process.pid}.*; moved the supervisor API to port \\d+`,
+    ),
+  );
+  const moved = await storedSupervisorPort();
+  assert.notEqual(moved, port);
+  const view = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+  assert.equal(view.supervisors[0]?.endpoint, `http://127.0.0.1:${moved}`);
+  assert.deepEqual(
+    view.processes.map((p) => p.status),
+    ['Up'],
+  );
+  assert.equal(supervisordPidsFor(join(env.userHome, 'race', 'supervisor', 'supervisor.ini')).length, 1);
 });
