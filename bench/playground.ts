@@ -223,8 +223,8 @@ async function baselineCleanup(run: BaselineRun): Promise<void> {
 export async function benchPlayground(runs: number): Promise<Row[]> {
   const env = await benchEnv('playground');
   try {
-    const mupPort = await freePortRange(42000, MEMBERS);
-    const basePort = await freePortRange(42100, MEMBERS);
+    const mupPort = await freePortRange(21000, MEMBERS);
+    const basePort = await freePortRange(21100, MEMBERS);
     const mupTimes: number[] = [];
     const baseTimes: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -234,7 +234,7 @@ export async function benchPlayground(runs: number): Promise<Row[]> {
       progress(`playground: run ${i + 1}/${runs} baseline`);
       let run: BaselineRun | undefined;
       // Chosen just before use: ports on this shared machine come and go.
-      const rpcPort = await freePortRange(42190, 1);
+      const rpcPort = await freePortRange(21190, 1);
       baseTimes.push(
         await timed(async () => {
           run = await baselineRun(env, join(env.root, `baseline-${i}`), basePort, rpcPort);

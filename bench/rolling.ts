@@ -59,7 +59,7 @@ export async function benchRolling(runs: number): Promise<Row[]> {
         })),
       }),
     );
-    const portBase = await freePortRange(47000, MEMBERS);
+    const portBase = await freePortRange(26000, MEMBERS);
     progress('rolling: deploy a 3-member replica set');
     env.track(NAME);
     await env.mup([
