@@ -1,6 +1,7 @@
 // The replica-set ReplicationRole: owns the topology coordinator, the oplog, persistence of config /
 // term / vote in dbPath, the heartbeat and election timers, and write-concern waiting.
 // Elections live in election.ts, oplog fetching and rollback in fetcher.ts, commands in commands.ts.
+import { statfsSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { type Document, Int32, Long, Timestamp, UUID } from 'bson';
 import { CommandError } from '../errors.js';
@@ -103,9 +104,30 @@ export class ReplSetRole implements ReplicationRole {
   // ---- persistence (local.system.replset, local.replset.election) -------------------------------
 
   private ensureLocalCollection(coll: string): StorageOp[] {
-    return this.node.requireStorage().getCollection('local', coll)
-      ? []
-      : [{ op: 'createCollection', db: 'local', coll }];
+    if (this.node.requireStorage().getCollection('local', coll)) return [];
+    if (coll === OPLOG_COLL) {
+      // local.oplog.rs is a capped collection of replication.oplogSizeMB (§5.1).
+      return [
+        { op: 'createCollection', db: 'local', coll, options: { capped: true, size: this.oplogSizeBytes() } },
+      ];
+    }
+    return [{ op: 'createCollection', db: 'local', coll }];
+  }
+
+  /** --oplogSize, else 5 % of the disk within 990 MB – 50 GB (§5.1). */
+  private oplogSizeBytes(): number {
+    const mb = this.node.options.oplogSizeMB;
+    if (mb !== undefined && mb > 0) return mb * 1024 * 1024;
+    let disk = 0;
+    try {
+      const st = statfsSync(this.node.options.dbPath);
+      disk = st.blocks * st.bsize;
+    } catch {
+      disk = 0;
+    }
+    const min = 990 * 1024 * 1024;
+    const max = 50 * 1024 * 1024 * 1024;
+    return Math.min(max, Math.max(min, Math.floor(disk * 0.05)));
   }
 
   private loadConfig(): void {

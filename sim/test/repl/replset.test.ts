@@ -107,6 +107,9 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
       uuids.add(Buffer.from(uuid.buffer ?? uuid).toString('hex'));
     }
     assert.equal(uuids.size, 1);
+    const local = await rs.direct(primary);
+    const [oplog] = await local.db('local').listCollections({ name: 'oplog.rs' }).toArray();
+    assert.equal((oplog as Document | undefined)?.options?.capped, true, 'the oplog is a capped collection');
     const status = await rs.admin(primary, { replSetGetStatus: 1 });
     assert.equal(status.set, 'rs0');
     assert.equal(status.majorityVoteCount, 2);
