@@ -85,7 +85,8 @@ export class ReplSetRole implements ReplicationRole {
   constructor(node: SimNode) {
     this.node = node;
     this.features = replFeatures(node.version.full);
-    this.setName = node.options.replSetName ?? '';
+    // --replSet may carry a legacy seed list ("rs0/h1:27017,h2:27017"): the set name is before the slash.
+    this.setName = (node.options.replSetName ?? '').split('/')[0] ?? '';
     const fraction = Number(node.parameters.get('replElectionTimeoutOffsetLimitFraction') ?? Number.NaN);
     this.topo = new TopologyCoordinator({
       random: Math.random,
