@@ -99,6 +99,8 @@ export class ReplSetRole implements ReplicationRole {
     const last = this.oplog.last();
     if (last) this.topo.setMyApplied(last.opTime, last.wallMs);
     this.loadElection();
+    // The term is never below the term of our newest oplog entry.
+    this.topo.term = Math.max(this.topo.term, this.topo.myApplied.term, 0);
     this.loadConfig();
   }
 
@@ -274,7 +276,8 @@ export class ReplSetRole implements ReplicationRole {
     if (persist) this.persistConfig(config);
     const old = this.topo.state;
     this.topo.installConfig(config, selfIndex, Date.now());
-    if (selfIndex >= 0 && old === MemberState.STARTUP && this.oplog.isEmpty && !this.topo.self?.arbiterOnly) {
+    const joining = old === MemberState.STARTUP || old === MemberState.REMOVED;
+    if (selfIndex >= 0 && joining && this.oplog.isEmpty && !this.topo.self?.arbiterOnly) {
       // A member that learns the config with no data runs initial sync first (§3.3).
       this.topo.setState(MemberState.STARTUP2);
     }
