@@ -74,6 +74,22 @@ describe('operating a replica set', { timeout: 180_000 }, () => {
       10_000,
       'every member to learn the new config',
     );
+    // Chaining: the new member pulls from a secondary when told to, and still gets every write.
+    const secondary = [0, 1, 2].find((i) => i !== primary) as number;
+    await rs.admin(3, { replSetSyncFrom: rs.host(secondary) });
+    await waitFor(
+      async () => (await rs.admin(3, { replSetGetStatus: 1 })).syncSourceHost === rs.host(secondary),
+      10_000,
+      'the new sync source',
+    );
+    await c
+      .db('app')
+      .collection('wc')
+      .insertOne({ chained: true }, { writeConcern: { w: 4, wtimeout: 10_000 } });
+    assert.equal(
+      await m3.db('app').collection('wc').countDocuments({ chained: true }, { readPreference: 'secondary' }),
+      1,
+    );
   });
 
   it('a removed member reports REMOVED and the RSGhost shape with setName', async () => {
