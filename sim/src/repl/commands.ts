@@ -535,7 +535,15 @@ async function findOplog(role: ReplSetRole, ctx: CommandContext): Promise<Docume
   if (isPlainDoc(b.sort) && !sortDesc && numberOf(b.sort.$natural) !== 1) return undefined;
   const term = numberOf(b.term);
   if (term !== null) role.observeTerm(term);
-  const limit = Math.max(1, Math.min(numberOf(b.limit) || numberOf(b.batchSize) || 101, 10_000));
+  if (b.projection !== undefined || b.skip !== undefined) return undefined;
+  const tailing = truthy(b.tailable);
+  const rawLimit = numberOf(b.limit) ?? 0;
+  // A member's tailing fetch takes one batch at a time; any other query sees the whole range.
+  const limit = tailing
+    ? Math.max(1, Math.min(numberOf(b.batchSize) || 1000, 10_000))
+    : rawLimit !== 0
+      ? Math.abs(rawLimit)
+      : Number.POSITIVE_INFINITY;
   const select = (): Document[] => {
     const all = role.oplog.all();
     if (sortDesc) {
@@ -566,7 +574,7 @@ async function findOplog(role: ReplSetRole, ctx: CommandContext): Promise<Docume
     return role.oplog.from(from.secs, from.inc, mode === '$gte', limit).map((e) => e.doc);
   };
   let docs = select();
-  const awaitData = truthy(b.tailable) && truthy(b.awaitData);
+  const awaitData = tailing && truthy(b.awaitData);
   if (awaitData && docs.length <= (mode === '$gte' ? 1 : 0)) {
     const ms = Math.min(numberOf(b.maxTimeMS) ?? 1000, 5000);
     await role.waitForOplog(ms);
@@ -574,8 +582,17 @@ async function findOplog(role: ReplSetRole, ctx: CommandContext): Promise<Docume
   }
   const topo = role.topo;
   const config = topo.config;
+  const ns = `${OPLOG_DB}.${OPLOG_COLL}`;
+  // Ordinary queries get a real cursor (getMore through the core); a tailing fetch re-queries instead.
+  const cursor = tailing
+    ? { firstBatch: docs, id: Long.fromNumber(0), ns }
+    : (() => {
+        const single = b.singleBatch === true || rawLimit < 0;
+        const batch = role.node.cursors.create(ns, docs, numberOf(b.batchSize) ?? undefined, single);
+        return { firstBatch: batch.docs, id: batch.id, ns };
+      })();
   return {
-    cursor: { firstBatch: docs, id: Long.fromNumber(0), ns: `${OPLOG_DB}.${OPLOG_COLL}` },
+    cursor,
     $replData: {
       term: Long.fromNumber(topo.term),
       lastOpCommitted: opTimeToBson(topo.lastCommitted),

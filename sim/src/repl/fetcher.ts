@@ -235,6 +235,7 @@ export class OplogFetcher {
           filter: { ts: { $lte: new Timestamp({ t: newest.opTime.secs, i: newest.opTime.inc }) } },
           sort: { $natural: -1 },
           limit: new Int32(BATCH),
+          batchSize: new Int32(BATCH),
           $readPreference: { mode: 'secondaryPreferred' },
         },
         10_000,

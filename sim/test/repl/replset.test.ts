@@ -110,6 +110,18 @@ describe('three-member replica set', { timeout: 180_000 }, () => {
     const local = await rs.direct(primary);
     const [oplog] = await local.db('local').listCollections({ name: 'oplog.rs' }).toArray();
     assert.equal((oplog as Document | undefined)?.options?.capped, true, 'the oplog is a capped collection');
+    // The oplog reads like any collection: every entry through getMore batches, newest first on request.
+    const entries = await local.db('local').collection('oplog.rs').find({}, { batchSize: 5 }).toArray();
+    assert.equal(entries.length, await local.db('local').collection('oplog.rs').countDocuments({}));
+    assert.ok(entries.length > 20);
+    const [newest] = await local
+      .db('local')
+      .collection('oplog.rs')
+      .find({})
+      .sort({ $natural: -1 })
+      .limit(1)
+      .toArray();
+    assert.equal(String(newest?.ts), String(entries[entries.length - 1]?.ts));
     const status = await rs.admin(primary, { replSetGetStatus: 1 });
     assert.equal(status.set, 'rs0');
     assert.equal(status.majorityVoteCount, 2);
