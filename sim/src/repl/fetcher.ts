@@ -2,7 +2,7 @@
 // {ts: {$gte: lastFetched}}, tailable/awaitData), apply it, report progress (replSetUpdatePosition),
 // and roll back our divergent entries when the source's history no longer contains our last entry.
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BSON, type Document, Int32, Long, Timestamp } from 'bson';
 import { cloneFrom } from './initial-sync.js';
 import { MemberState } from './member-state.js';
@@ -274,17 +274,30 @@ export class OplogFetcher {
   /** Writes the pre-rollback versions of the documents our divergent entries changed (rollback/ dir). */
   private saveRollbackFiles(divergent: OplogEntry[]): void {
     const storage = this.role.node.requireStorage();
-    const dir = join(this.role.node.options.dbPath, 'rollback');
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const root = join(this.role.node.options.dbPath, 'rollback');
+    // "2024-07-24T13-54-28.0": the timestamp shape of mongod's rollback file names.
+    const stamp = new Date()
+      .toISOString()
+      .replace(/:/g, '-')
+      .replace(/\.\d+Z$/, '.0');
+    const saved = new Set<string>();
     for (const e of divergent) {
       const ns = typeof e.doc.ns === 'string' ? e.doc.ns : '';
       const dot = ns.indexOf('.');
       if (dot < 0 || !['i', 'u'].includes(String(e.doc.op))) continue;
       const o = (e.doc.o ?? {}) as Document;
-      const current = storage.getCollection(ns.slice(0, dot), ns.slice(dot + 1))?.findById(o._id);
-      if (!current) continue;
-      mkdirSync(dir, { recursive: true });
-      appendFileSync(join(dir, `${ns}.${stamp}.bson`), BSON.serialize(current));
+      const coll = storage.getCollection(ns.slice(0, dot), ns.slice(dot + 1));
+      const current = coll?.findById(o._id);
+      if (!coll || !current) continue;
+      const key = `${ns}|${JSON.stringify(o._id)}`;
+      if (saved.has(key)) continue;
+      saved.add(key);
+      // 4.4+: rollback/<collection UUID>/removed.<time>.bson; before: rollback/<db.coll>.<time>.bson.
+      const file = this.role.features.configTerm
+        ? join(root, coll.uuid.toHexString(true), `removed.${stamp}.bson`)
+        : join(root, `${ns}.${stamp}.bson`);
+      mkdirSync(dirname(file), { recursive: true });
+      appendFileSync(file, BSON.serialize(current));
     }
   }
 }

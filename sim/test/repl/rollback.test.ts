@@ -2,9 +2,10 @@
 // reference §3.9): a primary that acknowledged w:1 writes nobody else has, then lost its primacy,
 // rolls them back when it rejoins; majority writes survive everything; a whole set restarts from dbPath.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { BSON } from 'bson';
 import { waitFor } from '../helpers/sim.js';
 import { ReplSetFixture } from './harness.js';
 
@@ -59,11 +60,14 @@ describe('rollback and restart', { timeout: 180_000 }, () => {
       20_000,
       'the rejoined member to hold exactly the majority history',
     );
+    // 4.4+ layout: rollback/<collection UUID>/removed.<time>.bson holding the rolled-back document.
     const rollbackDir = join(rs.dbPath(old), 'rollback');
-    assert.ok(
-      existsSync(rollbackDir) && readdirSync(rollbackDir).length > 0,
-      'rolled-back documents are saved',
-    );
+    assert.ok(existsSync(rollbackDir), 'rolled-back documents are saved');
+    const [uuidDir] = readdirSync(rollbackDir);
+    const [file] = readdirSync(join(rollbackDir, uuidDir as string));
+    assert.match(String(file), /^removed\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.0\.bson$/);
+    const saved = BSON.deserialize(readFileSync(join(rollbackDir, uuidDir as string, file as string)));
+    assert.equal(saved._id, 'lost');
     // The surviving primary never had the lost write.
     assert.equal(
       await n
