@@ -13,6 +13,7 @@ import {
   markNewlyAdded,
   parseConfig,
   type ReplSetConfig,
+  versionAndTermString,
   withReplicaSetId,
 } from './config.js';
 import { findSelf, validateForInitiate, validateForReconfig } from './config-checks.js';
@@ -214,6 +215,15 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
       role.features.configTerm
         ? `New config is rejected :: caused by :: replSetReconfig should only be run on a writable PRIMARY. Current state ${state};`
         : `replSetReconfig should only be run on PRIMARY, but my state is ${state}; use the "force" argument to override`,
+    );
+  }
+  if (!force && role.features.configTerm && !role.configCommitted()) {
+    // §3.6: 4.4+ refuses a new config until a majority runs the current one.
+    throw new CommandError(
+      308,
+      `Cannot run replSetReconfig because the current config: ${versionAndTermString(old.version, old.term)} is not yet committed.`,
+      {},
+      'CurrentConfigNotCommittedYet',
     );
   }
   const raw = ctx.body.replSetReconfig;

@@ -129,7 +129,7 @@ export function validateForInitiate(
   if (config.settings.replicaSetId !== null) {
     throw new ConfigError(
       INVALID,
-      'replica set configuration cannot contain \'replicaSetId\' "settings" field when called from replSetInitiate',
+      "replica set configuration cannot contain 'replicaSetId' settings field when called from replSetInitiate",
     );
   }
   const self = findSelf(config, isSelf, features);

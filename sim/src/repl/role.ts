@@ -799,17 +799,25 @@ export class ReplSetRole implements ReplicationRole {
     for (;;) {
       const config = this.topo.config;
       if (!config || config.version !== version) return;
-      let installed = 0;
-      config.members.forEach((m, i) => {
-        if (!isVoter(m)) return;
-        if (i === this.topo.selfIndex || (this.topo.peers[i]?.configVersion ?? -1) >= version) installed++;
-      });
-      if (installed >= majorityVoteCount(config)) return;
+      if (this.configCommitted()) return;
       if (Date.now() >= deadline) {
         throw new CommandError(50, 'operation exceeded time limit', {}, 'MaxTimeMSExpired');
       }
       await sleep(20);
     }
+  }
+
+  /** A majority of voting members run our current config (4.4+ "config committed"). */
+  configCommitted(): boolean {
+    const config = this.topo.config;
+    if (!config) return false;
+    let installed = 0;
+    config.members.forEach((m, i) => {
+      if (!isVoter(m)) return;
+      if (i === this.topo.selfIndex || (this.topo.peers[i]?.configVersion ?? -1) >= config.version)
+        installed++;
+    });
+    return installed >= majorityVoteCount(config);
   }
 
   /** Election handoff (4.0.2+): ask a caught-up secondary to stand at once (replSetStepUp). */

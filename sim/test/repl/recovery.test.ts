@@ -61,3 +61,46 @@ describe('force reconfig after losing the majority', { timeout: 120_000 }, () =>
     );
   });
 });
+
+describe('reconfig while the set cannot commit a config (4.4+)', { timeout: 90_000 }, () => {
+  const rs = new ReplSetFixture('7.0.14');
+  after(async () => {
+    await rs.close();
+  });
+
+  it('times out with maxTimeMS, and the next reconfig is refused until the config is committed', async () => {
+    await rs.start(3);
+    await rs.admin(0, {
+      replSetInitiate: rs.config([{}, {}, {}], { ...SETTINGS, electionTimeoutMillis: 5000 }),
+    });
+    const primary = await rs.waitForPrimary(20_000);
+    const others = [0, 1, 2].filter((i) => i !== primary);
+    const c = await rs.direct(primary);
+    const { config } = await c.db('admin').command({ replSetGetConfig: 1 });
+    for (const i of others) rs.signal(i, 'SIGSTOP');
+    try {
+      const next = { ...config, version: config.version + 1 };
+      next.members[others[0] as number].priority = 2;
+      await assert.rejects(
+        c.db('admin').command({ replSetReconfig: next, maxTimeMS: 500 }),
+        (e: Document) => e.code === 50,
+      );
+      await assert.rejects(
+        c.db('admin').command({ replSetReconfig: { ...next, version: next.version + 1 } }),
+        (e: Document) => {
+          assert.equal(e.code, 308);
+          assert.equal(e.codeName, 'CurrentConfigNotCommittedYet');
+          return true;
+        },
+      );
+    } finally {
+      for (const i of others) rs.signal(i, 'SIGCONT');
+    }
+    await waitFor(
+      async () =>
+        (await rs.admin(others[0] as number, { replSetGetConfig: 1 })).config.version === config.version + 1,
+      15_000,
+      'the config to reach the resumed members',
+    );
+  });
+});
