@@ -63,11 +63,18 @@ describe('rollback and restart', { timeout: 180_000 }, () => {
     // 4.4+ layout: rollback/<collection UUID>/removed.<time>.bson holding the rolled-back document.
     const rollbackDir = join(rs.dbPath(old), 'rollback');
     assert.ok(existsSync(rollbackDir), 'rolled-back documents are saved');
-    const [uuidDir] = readdirSync(rollbackDir);
-    const [file] = readdirSync(join(rollbackDir, uuidDir as string));
-    assert.match(String(file), /^removed\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.0\.bson$/);
-    const saved = BSON.deserialize(readFileSync(join(rollbackDir, uuidDir as string, file as string)));
-    assert.equal(saved._id, 'lost');
+    // One directory per collection touched (retryable-write bookkeeping included); find the lost document.
+    const savedIds: unknown[] = [];
+    for (const uuidDir of readdirSync(rollbackDir)) {
+      for (const file of readdirSync(join(rollbackDir, uuidDir))) {
+        assert.match(file, /^removed\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.0\.bson$/);
+        const buf = readFileSync(join(rollbackDir, uuidDir, file));
+        for (let at = 0; at < buf.length; at += buf.readInt32LE(at)) {
+          savedIds.push(BSON.deserialize(buf.subarray(at, at + buf.readInt32LE(at)))._id);
+        }
+      }
+    }
+    assert.ok(savedIds.includes('lost'), `the lost document is saved (${savedIds.length} documents)`);
     // The surviving primary never had the lost write.
     assert.equal(
       await n
