@@ -87,7 +87,13 @@ describe('rollback and restart', { timeout: 180_000 }, () => {
 
   it('the whole set restarts from its dbPaths with config, term and data', async () => {
     const before = await rs.admin(await rs.waitForPrimary(), { replSetGetStatus: 1 });
-    for (let i = 0; i < 3; i++) await rs.kill(i, 'SIGTERM');
+    // Secondaries first, then the primary with shutdown {force: true}: with no secondary left, a
+    // plain SIGTERM would spend timeoutSecs trying to hand over (§5.7).
+    const oldPrimary = await rs.waitForPrimary();
+    for (const i of [0, 1, 2].filter((x) => x !== oldPrimary)) await rs.kill(i, 'SIGTERM');
+    await rs.admin(oldPrimary, { shutdown: 1, force: true }).catch(() => undefined);
+    assert.equal((await rs.procs[oldPrimary]?.waitExit(15_000))?.code, 0);
+    rs.procs[oldPrimary] = undefined;
     for (let i = 0; i < 3; i++) await rs.startMember(i);
     const primary = await rs.waitForPrimary(20_000);
     const status = await rs.admin(primary, { replSetGetStatus: 1 });
