@@ -129,6 +129,16 @@ describe('election timer', () => {
     assert.equal(f.electableReason(5000), 'frozen');
   });
 
+  it('a lone voter stands at once, without waiting for the timeout', () => {
+    const t = node(0, [
+      { _id: 0, host: 'h:1' },
+      { _id: 1, host: 'h:2', priority: 0, votes: 0 },
+    ]);
+    assert.deepEqual(t.tick(1), { kind: 'startElection', reason: 'electionTimeout' });
+    t.stepDownUntilMs = 100;
+    assert.deepEqual(t.tick(50), { kind: 'none' }, 'not while frozen');
+  });
+
   it('arbiters never stand', () => {
     const t = node(2, [
       { _id: 0, host: 'h:1' },
