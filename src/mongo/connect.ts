@@ -30,12 +30,38 @@ async function openClient(uri: string, extra: MongoClientOptions, timeoutMs: num
   return client;
 }
 
+/**
+ * Resolves once a TCP connection to the address opens, rejects at once when it is refused. The driver keeps
+ * retrying a refused connection until its selection timeout, so a process that is down would otherwise cost
+ * the whole timeout (display must stay fast with members down).
+ */
+export async function checkReachable(address: ServerAddress, timeoutMs: number): Promise<void> {
+  const { connect } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: address.host, port: address.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${formatAddress(address)}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${formatAddress(address)}: ${error.message}`));
+    });
+  });
+}
+
 /** Runs `fn` with a client connected directly to one mongod/mongos (no topology discovery). */
 export async function withServer<T>(
   address: ServerAddress,
   fn: (client: MongoClient) => Promise<T>,
   options: ConnectOptions = {},
 ): Promise<T> {
+  await checkReachable(address, options.timeoutMs ?? 5000);
   const client = await openClient(
     `mongodb://${formatAddress(address)}/`,
     { directConnection: true },

@@ -189,21 +189,45 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
   return { operation: 'start', cluster: rt.meta.name, phases };
 }
 
-/** `cluster stop`: reverse start order (mongos, shards, config servers), then idle supervisord daemons. */
-export function buildStopPlan(rt: ClusterRuntime, selection: Selection): Plan {
+/**
+ * `cluster stop`: reverse start order (mongos, shards, config servers), then idle supervisord daemons. Within
+ * each role the current primaries go first: a primary told to shut down waits (up to 15 s) for an electable
+ * secondary to catch up, which it would never find once its secondaries were gone.
+ */
+export async function buildStopPlan(rt: ClusterRuntime, selection: Selection): Promise<Plan> {
   const chosen = selectInstances(rt.instances, selection);
+  const members = chosen.filter((i) => i.replicaSet !== undefined);
+  const primaries = new Set<string>();
+  await Promise.all(
+    members.map(async (m) => {
+      if (await isPrimary(addressOf(m)).catch(() => false)) primaries.add(m.id);
+    }),
+  );
   const phases: Phase[] = [];
   for (const role of [...ROLE_ORDER].reverse()) {
     const group = chosen.filter((i) => i.role === role);
-    if (group.length > 0)
+    const first = group.filter((i) => primaries.has(i.id));
+    const rest = group.filter((i) => !primaries.has(i.id));
+    if (first.length > 0) {
+      phases.push(
+        phase(
+          `stop-${role}-primaries`,
+          `Stop ${ROLE_TITLES[role]}: primaries first`,
+          true,
+          first.map((i) => stopInstanceStep(rt, i)),
+        ),
+      );
+    }
+    if (rest.length > 0) {
       phases.push(
         phase(
           `stop-${role}`,
           `Stop ${ROLE_TITLES[role]}`,
           true,
-          group.map((i) => stopInstanceStep(rt, i)),
+          rest.map((i) => stopInstanceStep(rt, i)),
         ),
       );
+    }
   }
   phases.push(
     phase(
@@ -247,7 +271,7 @@ export async function buildRestartPlan(
 ): Promise<Plan> {
   const chosen = selectInstances(rt.instances, selection);
   if (parallel) {
-    const stop = buildStopPlan(rt, selection).phases.filter((p) => p.name.startsWith('stop-'));
+    const stop = (await buildStopPlan(rt, selection)).phases.filter((p) => p.name.startsWith('stop-'));
     const start = phase(
       'start',
       'Start processes',

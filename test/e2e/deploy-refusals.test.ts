@@ -12,7 +12,7 @@ import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpe
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 import { simBinaryDir } from '../helpers/sim.js';
 
-const PORT_BASE = 33000;
+const PORT_BASE = 22500;
 /** The standalone cluster every refusal must leave alone, and its allocated port. */
 const FIRST = 'first';
 let firstPort: number;
@@ -332,7 +332,7 @@ test('--dry-run prints the plan (text) and changes nothing', async () => {
     '5. Finish',
   ]);
   assert.ok(
-    lines.some((l) => /^ {5}- start mongod-331\d\d on localhost$/.test(l)),
+    lines.some((l) => /^ {5}- start mongod-226\d\d on localhost$/.test(l)),
     run.stdout,
   );
   assert.ok(lines.includes('     - start supervisord on localhost'), run.stdout);

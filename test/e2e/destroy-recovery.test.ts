@@ -14,7 +14,7 @@ import {
 import { runMupAndKill } from '../helpers/interrupt.js';
 import { isAlive, listTree, supervisordPidsFor } from '../helpers/processes.js';
 
-const PORT_BASE = '32800';
+const PORT_BASE = '22000';
 const deployed: { env: E2eEnv; name: string }[] = [];
 
 after(async () => {

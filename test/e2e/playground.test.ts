@@ -19,12 +19,12 @@ after(async () => {
 });
 
 test('playground start prints only the URI on stdout and gives a working replica set', async () => {
-  const run = await env.mup(['playground', 'start', '--binary-path', env.binDir, '--port', '34000'], {
+  const run = await env.mup(['playground', 'start', '--binary-path', env.binDir, '--port', '24000'], {
     timeoutMs: 180_000,
   });
   assert.equal(run.code, 0, run.stderr);
   const uri = run.stdout.trim();
-  assert.match(uri, /^mongodb:\/\/localhost:340\d\d,localhost:340\d\d,localhost:340\d\d\/\?replicaSet=rs0$/);
+  assert.match(uri, /^mongodb:\/\/localhost:240\d\d,localhost:240\d\d,localhost:240\d\d\/\?replicaSet=rs0$/);
   assert.equal(run.stdout.split('\n').filter((l) => l.trim() !== '').length, 1);
 
   const status = await env.mupJson<DisplayJson>(['playground', 'status']);
@@ -73,7 +73,7 @@ test('a tagged playground runs beside the default one; --json start has the docu
       '--binary-path',
       env.binDir,
       '--port',
-      '34100',
+      '24100',
     ],
     { timeoutMs: 180_000 },
   );
@@ -81,7 +81,7 @@ test('a tagged playground runs beside the default one; --json start has the docu
   assert.equal(started.cluster, 'playground-two');
   assert.equal(started.kind, 'standalone');
   assert.equal(started.restarted, false);
-  assert.match(started.uri, /^mongodb:\/\/localhost:341\d\d\/$/);
+  assert.match(started.uri, /^mongodb:\/\/localhost:241\d\d\/$/);
   const list = await env.mupJson<{ clusters: { name: string; status: string }[] }>(['cluster', 'list']);
   assert.deepEqual(list.clusters.map((c) => `${c.name}:${c.status}`).sort(), [
     'playground-two:running',

@@ -50,7 +50,7 @@ test('deploy of the replica-set example: JSON result, one primary, majority writ
       env.binDir,
       '--yes',
       '--port-base',
-      '31000',
+      '20000',
     ],
     { timeoutMs: 180_000 },
   );
@@ -60,7 +60,7 @@ test('deploy of the replica-set example: JSON result, one primary, majority writ
   assert.equal(result.instances.length, 3);
   assert.match(
     result.uri,
-    /^mongodb:\/\/localhost:310\d\d,localhost:310\d\d,localhost:310\d\d\/\?replicaSet=rs0$/,
+    /^mongodb:\/\/localhost:200\d\d,localhost:200\d\d,localhost:200\d\d\/\?replicaSet=rs0$/,
   );
   uri = result.uri;
 

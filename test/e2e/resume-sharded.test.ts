@@ -11,7 +11,7 @@ import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpe
 import { runMupAndKill, type StepEvent } from '../helpers/interrupt.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 
-const PORT_BASE = '32500';
+const PORT_BASE = '21500';
 const deployed: { env: E2eEnv; name: string }[] = [];
 let topology: string;
 

@@ -12,7 +12,7 @@ import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching, topologyPath } 
 import { runMupAndKill, runMupPausing, type StepEvent } from '../helpers/interrupt.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 
-const PORT_BASE = '32000';
+const PORT_BASE = '21000';
 const deployed: { env: E2eEnv; name: string }[] = [];
 
 interface AuditList {

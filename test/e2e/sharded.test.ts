@@ -40,13 +40,13 @@ test('the sharded example deploys unchanged: every process up, both shards liste
       env.binDir,
       '--yes',
       '--port-base',
-      '37000',
+      '25000',
     ],
     { timeoutMs: 300_000 },
   );
   assert.equal(result.kind, 'sharded');
   assert.equal(result.instances.length, 11);
-  assert.match(result.uri, /^mongodb:\/\/localhost:370\d\d,localhost:370\d\d\/$/);
+  assert.match(result.uri, /^mongodb:\/\/localhost:250\d\d,localhost:250\d\d\/$/);
   uri = result.uri;
 
   const view = await display();

@@ -17,7 +17,7 @@ import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 import { lockSystemDirs } from '../helpers/system-dirs.js';
 
 const NAME = 'standalone-e2e';
-const PORT_BASE = 36000;
+const PORT_BASE = 23500;
 /** The global dirs the example names: created by the deploy, gone after destroy. */
 const TOPOLOGY_DIRS = ['/opt/mongodb', '/data/mongodb', '/var/log/mongodb', '/etc/mongodb'];
 const SUPERVISOR_INI = '/opt/mongodb/supervisor/supervisor.ini';

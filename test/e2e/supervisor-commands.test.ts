@@ -30,7 +30,7 @@ before(async () => {
       env.binDir,
       '--yes',
       '--port-base',
-      '35000',
+      '24500',
     ],
     { timeoutMs: 180_000 },
   );
@@ -59,7 +59,7 @@ test('status lists the daemon and every program RUNNING', async () => {
     ['RUNNING', 'RUNNING', 'RUNNING'],
   );
   const text = await env.mup(['cluster', 'supervisor', 'status', NAME]);
-  assert.match(text.stdout, /mongod-350\d\d\s+RUNNING/);
+  assert.match(text.stdout, /mongod-245\d\d\s+RUNNING/);
 });
 
 test('restart, stop and start of one program leave the other programs untouched', async () => {
@@ -90,7 +90,7 @@ test('restart, stop and start of one program leave the other programs untouched'
 test("logs show the daemon's log and a program's output", async () => {
   const daemon = await env.mup(['cluster', 'supervisor', 'logs', NAME, '--lines', '50']);
   assert.equal(daemon.code, 0, daemon.stderr);
-  assert.match(daemon.stdout, /entered RUNNING state|spawned: 'mongod-350\d\d'/);
+  assert.match(daemon.stdout, /entered RUNNING state|spawned: 'mongod-245\d\d'/);
   const program = Object.keys(pids(await status()))[0] ?? '';
   const output = await env.mup(['cluster', 'supervisor', 'logs', NAME, program]);
   assert.equal(output.code, 0, output.stderr);

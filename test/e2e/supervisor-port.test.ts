@@ -14,7 +14,7 @@ import { supervisordPidsFor } from '../helpers/processes.js';
 
 const NAME = 'port-race';
 /** `port: 0` is allocated from here. */
-const PORT_BASE = '39000';
+const PORT_BASE = '23000';
 
 let env: E2eEnv;
 let topology: string;

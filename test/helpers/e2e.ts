@@ -1,4 +1,7 @@
 // End-to-end helpers: a scratch environment (MUP_HOME, HOME, simulated binaries) and the built CLI.
+// Each test file deploys from its own --port-base between 20000 and 26000: below Linux's ephemeral range
+// (32768-60999), so an outgoing connection never takes a port between allocation and start, and apart
+// from each other so files can run at the same time.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

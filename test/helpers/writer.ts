@@ -118,7 +118,11 @@ export function watchPrimaries(sets: Map<string, string[]>): PrimaryWatch {
               seen.set(name, list);
             }
           } catch {
-            // down during its restart
+            // Down during its restart. A driver client whose connection was refused stays unusable, so the
+            // next poll starts a fresh one.
+            const broken = clients.get(member);
+            clients.delete(member);
+            await broken?.close(true).catch(() => undefined);
           }
         }
       }
