@@ -117,7 +117,7 @@ export async function destroyCluster(
   const removed: string[] = [];
   try {
     const hosts = meta.topology.hosts.map((h) => h.host);
-    const stop = (await buildStopPlan(rt, {})).phases.filter(
+    const stop = buildStopPlan(rt, {}).phases.filter(
       (p) => p.name.startsWith('stop-') || p.name === 'supervisord',
     );
     const phases: Phase[] = [

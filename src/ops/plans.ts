@@ -16,6 +16,7 @@ import {
   startInstanceStep,
   stopIdleSupervisordStep,
   stopInstanceStep,
+  stopMembersStep,
   verifyShardsStep,
   waitReplicaSetStep,
   writeConfigStep,
@@ -190,44 +191,28 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
 }
 
 /**
- * `cluster stop`: reverse start order (mongos, shards, config servers), then idle supervisord daemons. Within
- * each role the current primaries go first: a primary told to shut down waits (up to 15 s) for an electable
- * secondary to catch up, which it would never find once its secondaries were gone.
+ * `cluster stop`: reverse start order (mongos, shards, config servers), then idle supervisord daemons. The
+ * members of a replica set get SIGTERM together: a primary shutting down waits (up to 15 s) for an electable,
+ * caught-up secondary to hand over to, and stopping members one after another always leaves the last primary
+ * with none (stopping the primary first only hands the primary role on to the next member stopped).
  */
-export async function buildStopPlan(rt: ClusterRuntime, selection: Selection): Promise<Plan> {
+export function buildStopPlan(rt: ClusterRuntime, selection: Selection): Plan {
   const chosen = selectInstances(rt.instances, selection);
-  const members = chosen.filter((i) => i.replicaSet !== undefined);
-  const primaries = new Set<string>();
-  await Promise.all(
-    members.map(async (m) => {
-      if (await isPrimary(addressOf(m)).catch(() => false)) primaries.add(m.id);
-    }),
-  );
   const phases: Phase[] = [];
   for (const role of [...ROLE_ORDER].reverse()) {
     const group = chosen.filter((i) => i.role === role);
-    const first = group.filter((i) => primaries.has(i.id));
-    const rest = group.filter((i) => !primaries.has(i.id));
-    if (first.length > 0) {
-      phases.push(
-        phase(
-          `stop-${role}-primaries`,
-          `Stop ${ROLE_TITLES[role]}: primaries first`,
-          true,
-          first.map((i) => stopInstanceStep(rt, i)),
+    const sets = [...new Set(group.flatMap((i) => (i.replicaSet === undefined ? [] : [i.replicaSet])))];
+    const steps = [
+      ...sets.map((set) =>
+        stopMembersStep(
+          rt,
+          set,
+          group.filter((i) => i.replicaSet === set),
         ),
-      );
-    }
-    if (rest.length > 0) {
-      phases.push(
-        phase(
-          `stop-${role}`,
-          `Stop ${ROLE_TITLES[role]}`,
-          true,
-          rest.map((i) => stopInstanceStep(rt, i)),
-        ),
-      );
-    }
+      ),
+      ...group.filter((i) => i.replicaSet === undefined).map((i) => stopInstanceStep(rt, i)),
+    ];
+    if (steps.length > 0) phases.push(phase(`stop-${role}`, `Stop ${ROLE_TITLES[role]}`, true, steps));
   }
   phases.push(
     phase(
@@ -271,7 +256,7 @@ export async function buildRestartPlan(
 ): Promise<Plan> {
   const chosen = selectInstances(rt.instances, selection);
   if (parallel) {
-    const stop = (await buildStopPlan(rt, selection)).phases.filter((p) => p.name.startsWith('stop-'));
+    const stop = buildStopPlan(rt, selection).phases.filter((p) => p.name.startsWith('stop-'));
     const start = phase(
       'start',
       'Start processes',

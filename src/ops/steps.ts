@@ -370,6 +370,26 @@ export function stopInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance)
   };
 }
 
+/** Stops replica-set members at the same time (see buildStopPlan for why not one after another). */
+export function stopMembersStep(rt: ClusterRuntime, set: string, members: readonly ResolvedInstance[]): Step {
+  const steps = members.map((m) => stopInstanceStep(rt, m));
+  return {
+    id: `stop-set:${set}:${members.map((m) => m.id).join(',')}`,
+    title: `stop ${members.map((m) => m.programName).join(', ')} of ${set}`,
+    ...(new Set(members.map((m) => m.host)).size === 1 && members[0] ? { host: members[0].host } : {}),
+    run: async (context) => {
+      const results = await Promise.allSettled(steps.map((step) => step.run(context)));
+      const failed = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [`${members[i]?.programName}: ${(r.reason as Error).message}`] : [],
+      );
+      if (failed.length > 0) throw new MupError(`could not stop ${failed.join('; ')}`);
+      return results
+        .map((r, i) => `${members[i]?.programName} ${r.status === 'fulfilled' ? r.value : ''}`)
+        .join('\n');
+    },
+  };
+}
+
 /** Whether this cluster's supervisord answers on its port (not when it is down or another program is there). */
 async function daemonRuns(rt: ClusterRuntime, host: string): Promise<boolean> {
   const probe = await rt.daemon(host).probe();
