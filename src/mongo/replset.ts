@@ -40,13 +40,6 @@ export function buildReplicaSetConfig(
   };
 }
 
-export interface MemberStatus {
-  name: string;
-  stateStr: string;
-  health: number;
-  optimeDate?: Date;
-}
-
 export async function replSetStatus(address: ServerAddress, timeoutMs = 5000): Promise<Document> {
   return adminCommand(address, { replSetGetStatus: 1 }, { timeoutMs });
 }

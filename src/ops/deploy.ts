@@ -11,7 +11,7 @@ import { findTopologyConfigProblems } from '../render/instance-config.js';
 import { generateSupervisorCredentials } from '../supervisor/credentials.js';
 import { allocateSupervisorPort } from '../supervisor/daemon.js';
 import { locateSupervisord } from '../supervisor/locate.js';
-import { loadTopology, readTopologyFile } from '../topology/load.js';
+import { loadTopology } from '../topology/load.js';
 import type { UsedEndpoint } from '../topology/rules.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { lockCluster, type OperationOptions, runJournaled } from './apply.js';
@@ -59,10 +59,6 @@ export async function endpointsOfOtherClusters(
       used.push({ host: endpoint.host, port: endpoint.httpPort, cluster: name });
   }
   return used;
-}
-
-export async function readTopology(path: string): Promise<string> {
-  return readTopologyFile(path);
 }
 
 export async function deployCluster(

@@ -36,14 +36,15 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)
     .action(async (name, topologyFile, options, command) => {
       const context = commandContext(command);
-      const [{ deployCluster, readTopology }, opOptions] = await Promise.all([
+      const [{ deployCluster }, { readTopologyFile }, opOptions] = await Promise.all([
         import('../../ops/deploy.js'),
+        import('../../topology/load.js'),
         operationOptions(context),
       ]);
       const result = await deployCluster(
         {
           name,
-          topologyText: await readTopology(topologyFile),
+          topologyText: await readTopologyFile(topologyFile),
           topologyFile,
           version: options.version,
           variant: options.variant,
