@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isPidAlive } from './lock.js';
 import type { PlanOutline, StepState } from './types.js';
 
 export interface OperationHeader {
@@ -112,15 +113,6 @@ function parseLines(text: string): JournalRecord[] {
   return records;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function readOperation(path: string): Promise<OperationRecord> {
   const records = parseLines(await readFile(path, 'utf8'));
   const header = records[0];
@@ -139,7 +131,7 @@ export async function readOperation(path: string): Promise<OperationRecord> {
   }
   let status: OperationStatus;
   if (end) status = end.status;
-  else status = isAlive(header.pid) && header.pid !== process.pid ? 'running' : 'interrupted';
+  else status = isPidAlive(header.pid) && header.pid !== process.pid ? 'running' : 'interrupted';
   const summary: OperationSummary = {
     opId: header.opId,
     operation: header.operation,

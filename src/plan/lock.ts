@@ -34,7 +34,8 @@ export interface ClusterLock {
   release(): Promise<void>;
 }
 
-function isPidAlive(pid: number): boolean {
+/** Whether a process with this pid exists on this machine. */
+export function isPidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

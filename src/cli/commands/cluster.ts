@@ -73,49 +73,38 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
       )
       .option('-N, --node <nodes...>', 'only these processes (host:port or program name); comma-separated');
 
-  for (const [verb, description] of [
-    ['start', 'start the cluster (config servers, shards, mongos) and wait until healthy'],
-    ['stop', 'stop the cluster cleanly in reverse order; data is kept'],
-  ] as const) {
-    selectionOptions(
-      cluster.command(verb).description(description).argument('<name>', 'cluster name'),
-    ).action(async (name, options, command) => {
-      const context = commandContext(command);
+  const lifecycleVerbs = [
+    ['start', 'start the cluster (config servers, shards, mongos) and wait until healthy', 'Started'],
+    ['stop', 'stop the cluster cleanly in reverse order; data is kept', 'Stopped'],
+    [
+      'restart',
+      'rolling restart: secondaries first, then the stepped-down primary; config servers, shards, mongos',
+      'Restarted',
+    ],
+  ] as const;
+  for (const [verb, description, done] of lifecycleVerbs) {
+    const command = cluster.command(verb).description(description).argument('<name>', 'cluster name');
+    if (verb === 'restart')
+      command.option('--parallel', 'stop everything, then start everything (not rolling)', false);
+    selectionOptions(command).action(async (name, options, action) => {
+      const context = commandContext(action);
       const [lifecycle, { splitList }, opOptions] = await Promise.all([
         import('../../ops/lifecycle.js'),
         import('../../ops/selection.js'),
         operationOptions(context),
       ]);
-      const flags = options as { role?: string[]; node?: string[] };
+      const flags = options as { role?: string[]; node?: string[]; parallel?: boolean };
       const selection = { roles: splitList(flags.role), nodes: splitList(flags.node) };
-      const run = verb === 'start' ? lifecycle.startCluster : lifecycle.stopCluster;
-      const result = await run(name, selection, opOptions);
+      const result =
+        verb === 'start'
+          ? await lifecycle.startCluster(name, selection, opOptions)
+          : verb === 'stop'
+            ? await lifecycle.stopCluster(name, selection, opOptions)
+            : await lifecycle.restartCluster(name, selection, flags.parallel === true, opOptions);
       if (context.json) return writeJson(result);
-      writeNotice(`${verb === 'start' ? 'Started' : 'Stopped'} ${name}.`);
+      writeNotice(`${done} ${name}.`);
     });
   }
-
-  selectionOptions(
-    cluster
-      .command('restart')
-      .description(
-        'rolling restart: secondaries first, then the stepped-down primary; config servers, shards, mongos',
-      )
-      .argument('<name>', 'cluster name')
-      .option('--parallel', 'stop everything, then start everything (not rolling)', false),
-  ).action(async (name, options, command) => {
-    const context = commandContext(command);
-    const [lifecycle, { splitList }, opOptions] = await Promise.all([
-      import('../../ops/lifecycle.js'),
-      import('../../ops/selection.js'),
-      operationOptions(context),
-    ]);
-    const flags = options as { role?: string[]; node?: string[]; parallel?: boolean };
-    const selection = { roles: splitList(flags.role), nodes: splitList(flags.node) };
-    const result = await lifecycle.restartCluster(name, selection, flags.parallel === true, opOptions);
-    if (context.json) return writeJson(result);
-    writeNotice(`Restarted ${name}.`);
-  });
 
   cluster
     .command('resume')
