@@ -1,8 +1,8 @@
 // Renders binaries events on stderr: on a terminal one self-rewriting progress line (bytes, %, bar, rate,
 // ETA); otherwise plain lines every 10 % (or every 5 s when the size is unknown); with --json one JSON object
 // per event (download progress at most once a second) so scripts can follow along.
-import pc from 'picocolors';
 import type { BinaryEvent } from '../binaries/events.js';
+import { colorsFor } from './colors.js';
 
 export interface DownloadRendererOptions {
   json: boolean;
@@ -58,6 +58,7 @@ export function createDownloadRenderer(options: DownloadRendererOptions): (event
   const write = options.write ?? ((text: string) => process.stderr.write(text));
   const now = options.now ?? Date.now;
   const tty = options.tty ?? Boolean(process.stderr.isTTY);
+  const pc = colorsFor(tty);
   if (options.json) {
     let lastProgress = 0;
     return (event) => {

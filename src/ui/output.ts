@@ -1,6 +1,6 @@
 // The only module that writes to the terminal. Results go to stdout (one JSON document in --json mode);
 // progress, warnings and errors go to stderr so that stdout stays parseable.
-import pc from 'picocolors';
+import { stderrColors } from './colors.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -20,6 +20,7 @@ export function writeNotice(text: string): void {
 }
 
 export function writeWarning(text: string): void {
+  const pc = stderrColors();
   process.stderr.write(`${pc.yellow('warning:')} ${text}\n`);
 }
 
@@ -35,6 +36,7 @@ export function writeError(report: ErrorReport, options: OutputOptions): void {
     process.stderr.write(`${JSON.stringify({ error: { message: report.message, hint: report.hint } })}\n`);
     return;
   }
+  const pc = stderrColors();
   process.stderr.write(`${pc.red('Error:')} ${report.message}\n`);
   if (report.hint) process.stderr.write(`${pc.dim('hint:')} ${report.hint}\n`);
   if (options.debug && report.stack) process.stderr.write(`${pc.dim(report.stack)}\n`);

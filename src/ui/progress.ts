@@ -1,11 +1,12 @@
 // Renders plan events on stderr: a line per phase and per finished step (✔ done, – skipped, ✖ failed) with
 // its duration, or, in --json mode, one JSON object per event so scripts can follow progress.
-import pc from 'picocolors';
 import type { PlanEvent } from '../plan/types.js';
+import { stderrColors } from './colors.js';
 import { createTaskList, type ProgressView } from './task-list.js';
 
 function eventPrinter(options: { json: boolean }): (event: PlanEvent) => void {
   const startedAt = new Map<string, number>();
+  const pc = stderrColors();
   const write = (line: string) => process.stderr.write(`${line}\n`);
   if (options.json)
     return (event) => write(JSON.stringify({ event: event.type, ...event, at: new Date().toISOString() }));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
 import type { BinaryEvent } from '../../src/binaries/events.js';
 import { createDownloadRenderer, formatBytes, formatDuration } from '../../src/ui/download-progress.js';
 
@@ -46,7 +47,8 @@ test('on a terminal, one line is rewritten in place', () => {
     { type: 'download-done', name: 'a.tgz', receivedBytes: total, seconds: 50 },
   ]);
   assert.equal(out.split('\r\x1b[K').length, 4);
-  assert.match(out, /\n {2}✔ downloaded 100 MiB in 50\.0s\n$/);
+  assert.ok(out.includes('\n  \x1b[32m✔\x1b[39m downloaded'), 'colour on a terminal');
+  assert.match(stripVTControlCharacters(out), /\n {2}✔ downloaded 100 MiB in 50\.0s\n$/);
 });
 
 test('in JSON mode every event is a JSON line, progress at most once a second', () => {
