@@ -7,6 +7,7 @@ import { CursorManager } from './cursors.js';
 import { CommandError, ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
 import type { ServerOptions } from './options.js';
+import { isVersionedParameter, normaliseVersionedParameter } from './parameters.js';
 import type { CommitResult, ReplicationRole, WriteConcern } from './replication.js';
 import { StandaloneRole } from './replication.js';
 import type { Storage, StorageOp } from './storage/store.js';
@@ -55,9 +56,14 @@ export class SimNode {
   /** Runtime-settable server parameters (setParameter), seeded from the command line / config. */
   readonly parameters = new Map<string, unknown>();
   role: ReplicationRole;
-  /** Set once shutdown begins: new work is refused with ShutdownInProgress. */
+  /** Set once the shutdown tears the server down (after quiesce): new connections are refused. */
   shuttingDown = false;
-  private shutdownHandler: ((exitCode: number) => void) | undefined;
+  /**
+   * End of quiesce mode (5.0+, §5.7), or undefined when not quiescing. While quiescing the server still
+   * serves every operation, but hello/isMaster answer 91 ShutdownInProgress so clients move away.
+   */
+  quiesceDeadlineMs: number | undefined;
+  private shutdownHandler: ((exitCode: number, quiesceMs: number) => void) | undefined;
 
   constructor(init: NodeInit) {
     this.version = init.version;
@@ -68,7 +74,10 @@ export class SimNode {
     this.argv0 = init.argv0 ?? init.program;
     this.clusterKey = init.clusterKey;
     this.role = new StandaloneRole(this);
-    for (const [k, v] of Object.entries(init.options.setParameters)) this.parameters.set(k, v);
+    for (const [k, v] of Object.entries(init.options.setParameters)) {
+      // Integer parameters with rules are stored as the numbers getParameter reports (startup validated them).
+      this.parameters.set(k, isVersionedParameter(k) ? normaliseVersionedParameter(k, v) : v);
+    }
   }
 
   get port(): number {
@@ -100,12 +109,27 @@ export class SimNode {
   }
 
   /** main.ts installs the process-level shutdown; commands call requestShutdown. */
-  onShutdown(handler: (exitCode: number) => void): void {
+  onShutdown(handler: (exitCode: number, quiesceMs: number) => void): void {
     this.shutdownHandler = handler;
   }
 
-  requestShutdown(exitCode = 0): void {
-    this.shutdownHandler?.(exitCode);
+  /** The shutdown command: the step-down is done; `quiesceMs` bounds quiesce mode (5.0+, §5.7). */
+  requestShutdown(exitCode = 0, quiesceMs = 0): void {
+    this.shutdownHandler?.(exitCode, quiesceMs);
+  }
+
+  get inQuiesceMode(): boolean {
+    return this.quiesceDeadlineMs !== undefined;
+  }
+
+  /** Enters quiesce mode: the topologyVersion moves, which answers every waiting hello (with the error). */
+  enterQuiesceMode(ms: number): void {
+    this.quiesceDeadlineMs = Date.now() + ms;
+    this.topology.bump();
+  }
+
+  remainingQuiesceMs(): number {
+    return this.quiesceDeadlineMs === undefined ? 0 : Math.max(0, this.quiesceDeadlineMs - Date.now());
   }
 
   /**

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Document } from 'bson';
 import type * as Yaml from 'yaml';
+import { versionedParameterExists } from './parameters.js';
 import { configDbProblem } from './sharding/connection-string.js';
 import { atLeast, hasJournalOptions, type Program, type VersionInfo } from './version.js';
 
@@ -203,8 +204,6 @@ export const KNOWN_SET_PARAMETERS = new Set([
   'maxLogSizeKB',
   'scramIterationCount',
   'scramSHA256IterationCount',
-  'shutdownTimeoutMillisForSignaledShutdown',
-  'mongosShutdownTimeoutMillisForSignaledShutdown',
   'transactionLifetimeLimitSeconds',
   'maxTransactionLockRequestTimeoutMillis',
   'replWriterThreadCount',
@@ -571,7 +570,9 @@ export function parseOptions(argv: string[], program: Program, version: VersionI
   const port = get<number>('net.port') ?? defaultPort;
   if (port < 0 || port > 65535) throw new OptionsError(`BadValue: port number ${port} is out of range`);
   const setParameters = (get<Document>('setParameter') ?? {}) as Record<string, string>;
-  const unknownSetParameters = Object.keys(setParameters).filter((k) => !KNOWN_SET_PARAMETERS.has(k));
+  const unknownSetParameters = Object.keys(setParameters).filter(
+    (k) => !KNOWN_SET_PARAMETERS.has(k) && !versionedParameterExists(k, program, version),
+  );
   const bindIp = get<string>('net.bindIp') ?? 'localhost';
   const auth = get<string>('security.authorization');
   const keyFile = get<string>('security.keyFile');

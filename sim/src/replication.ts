@@ -38,6 +38,9 @@
 //   prepareShutdown()   before a shutdown command or signal shuts the process down. May throw
 //                       CommandError(262 ExceededTimeLimit) for a primary without an electable secondary
 //                       when `force` is false and the request came from the command (§5.7).
+//   enterQuiesceIfSecondary()  optional, 5.0+ shutdown after the step-down: true when this member is
+//                       SECONDARY and so enters quiesce mode (it must then no longer stand for election);
+//                       absent or false (standalone, primary, ...) means the shutdown goes straight on.
 //   start() / stop()    timers and connections: started after the port is bound, stopped at shutdown.
 //
 // Storage hooks for replication (sim/src/storage/store.ts): apply(ops, {ts}) to log and to apply
@@ -103,6 +106,8 @@ export interface ReplicationRole {
   replyFields(): Document;
   serverStatusRepl(): Document | undefined;
   prepareShutdown(req: ShutdownRequest): Promise<void>;
+  /** Optional (5.0+ shutdown): enter quiesce mode when SECONDARY; returns whether it did. */
+  enterQuiesceIfSecondary?(): boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

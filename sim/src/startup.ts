@@ -18,6 +18,13 @@ import { crashAfterMs, FORK_CHILD_ENV, startupDelayMs } from './knobs.js';
 import { Logger } from './log.js';
 import { SimNode } from './node.js';
 import { OptionsError, parseOptions, type ServerOptions } from './options.js';
+import {
+  hasQuiesceMode,
+  isVersionedParameter,
+  normaliseVersionedParameter,
+  ParameterValueError,
+  signaledShutdownTimeoutMs,
+} from './parameters.js';
 import { registerStandaloneReplCommands } from './repl/standalone.js';
 import type { ReplicationRole, ReplicationRoleFactory } from './replication.js';
 import { initSharding } from './sharding/index.js';
@@ -66,6 +73,16 @@ export async function runProcess(args: ProcessArgs): Promise<number | undefined>
   if (firstUnknown !== undefined) {
     globalInitFailure(console, 2, 'BadValue', `Unknown --setParameter '${firstUnknown}'`);
     return globalInitExit;
+  }
+  for (const [name, value] of Object.entries(options.setParameters)) {
+    if (!isVersionedParameter(name)) continue;
+    try {
+      normaliseVersionedParameter(name, value);
+    } catch (err) {
+      if (!(err instanceof ParameterValueError)) throw err;
+      globalInitFailure(console, err.code, err.codeName, err.message);
+      return globalInitExit;
+    }
   }
   let log: Logger;
   try {
@@ -426,39 +443,82 @@ function signalForkParent(): void {
   }
 }
 
+/** How long after the configured shutdown time a stuck shutdown is cut short by a hard exit. */
+const HARD_EXIT_MARGIN_MS = 30_000;
+
+const sleepUnref = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Quiesce mode (5.0+, §5.7). mongod: "Attempting to enter quiesce mode", and only a SECONDARY enters it;
+ * mongos always does. The topologyVersion moves, every waiting and new hello answers ShutdownInProgress,
+ * every other operation keeps working, and the process sleeps for the whole remaining time (mongod_main.cpp
+ * shutdownTask: opCtx->sleepFor(shutdownTimeout); mongos: MongosTopologyCoordinator::enterQuiesceModeAndWait).
+ */
+async function quiesce(node: SimNode, ms: number, ctx: string): Promise<void> {
+  const log = node.log;
+  if (node.program === 'mongos') {
+    node.enterQuiesceMode(ms);
+    log.info('SHARDING', 4695701, ctx, 'Entering quiesce mode for mongos shutdown', {
+      quiesceTimeMillis: ms,
+    });
+    await sleepUnref(ms);
+    log.info('SHARDING', 4695702, ctx, 'Exiting quiesce mode for mongos shutdown');
+    return;
+  }
+  log.info('REPL', 4794602, ctx, 'Attempting to enter quiesce mode');
+  if (!node.role.enterQuiesceIfSecondary?.()) return;
+  node.enterQuiesceMode(ms);
+  log.info('REPL', 4695102, ctx, 'Entering quiesce mode for shutdown', { quiesceTimeMillis: ms });
+  await sleepUnref(ms);
+  log.info('REPL', 4695103, ctx, 'Exiting quiesce mode for shutdown');
+}
+
 function installShutdown(node: SimNode, server: WireServer, lock: DbPathLock | undefined): void {
   let started = false;
   const log = node.log;
-  const shutdown = async (code: number, fromSignal: boolean): Promise<void> => {
+  const version = node.version;
+  /**
+   * A signal: mongod steps down (waiting up to the timeout for a caught-up electable secondary, going on
+   * if none comes) and quiesces for what is left of the timeout; mongos quiesces for the whole timeout.
+   * The timeout is shutdownTimeoutMillisForSignaledShutdown / mongosShutdownTimeoutMillisForSignaledShutdown
+   * (5.0+), or the fixed 10 s step-down wait before 5.0 (which has no quiesce). The shutdown command did
+   * its step-down already and passes its remaining timeoutSecs as `quiesceMs`.
+   */
+  const shutdown = async (code: number, fromSignal: boolean, quiesceMs: number): Promise<void> => {
     if (started) return;
     started = true;
-    node.shuttingDown = true;
-    // Never hang forever: a stuck role or socket must not keep a "stopped" server alive.
-    setTimeout(() => process.exit(code), 30_000).unref();
-    if (fromSignal) {
-      try {
-        await node.role.prepareShutdown({
-          force: false,
-          timeoutSecs: defaultShutdownTimeoutSecs(node.version),
-          fromSignal: true,
+    const ctx = fromSignal ? 'SignalHandler' : 'conn';
+    const timeoutMs = fromSignal
+      ? hasQuiesceMode(version)
+        ? signaledShutdownTimeoutMs(node.program, node.parameters)
+        : defaultShutdownTimeoutSecs(version) * 1000
+      : quiesceMs;
+    // Never hang forever: a stuck role or socket must not keep a "stopped" server alive, but a long
+    // configured shutdown timeout is honoured in full.
+    setTimeout(() => process.exit(code), timeoutMs + HARD_EXIT_MARGIN_MS).unref();
+    const began = Date.now();
+    if (fromSignal && node.program === 'mongod') {
+      if (atLeast(version, 4, 4)) {
+        log.info('REPL', 4784900, ctx, 'Stepping down the ReplicationCoordinator for shutdown', {
+          waitTimeMillis: timeoutMs,
         });
+      }
+      try {
+        await node.role.prepareShutdown({ force: false, timeoutSecs: timeoutMs / 1000, fromSignal: true });
       } catch {
         // A failed step-down does not block a signal-initiated shutdown (§5.7).
       }
     }
-    if (atLeast(node.version, 4, 4)) {
-      log.info('REPL', 4784900, 'SignalHandler', 'Stepping down the ReplicationCoordinator for shutdown', {
-        waitTimeMillis: 15000,
-      });
-    }
+    if (hasQuiesceMode(version)) await quiesce(node, Math.max(0, timeoutMs - (Date.now() - began)), ctx);
+    node.shuttingDown = true;
     await node.role.stop();
     await server.close();
     node.storage?.close();
-    log.info('STORAGE', 22279, 'SignalHandler', 'shutdown: removing fs lock...');
+    log.info('STORAGE', 22279, ctx, 'shutdown: removing fs lock...');
     lock?.release();
-    exitWith(log, code, 'SignalHandler');
+    exitWith(log, code, ctx);
   };
-  const onSignal = (signal: NodeJS.Signals, number: number, error: string): void => {
+  const onSignal = (number: number, error: string): void => {
     log.info(
       'CONTROL',
       23377,
@@ -467,18 +527,17 @@ function installShutdown(node: SimNode, server: WireServer, lock: DbPathLock | u
       { signal: number, error },
       `got signal ${number} (${error}), will terminate after current cmd ends`,
     );
-    if (atLeast(node.version, 4, 4))
+    if (atLeast(version, 4, 4))
       log.info('CONTROL', 23381, 'SignalHandler', 'will terminate after current cmd ends');
-    void signal;
-    void shutdown(ExitCode.clean, true);
+    void shutdown(ExitCode.clean, true, 0);
   };
-  process.on('SIGTERM', () => onSignal('SIGTERM', 15, 'Terminated'));
-  process.on('SIGINT', () => onSignal('SIGINT', 2, 'Interrupt'));
+  process.on('SIGTERM', () => onSignal(15, 'Terminated'));
+  process.on('SIGINT', () => onSignal(2, 'Interrupt'));
   process.on('SIGHUP', () => {});
   process.on('SIGUSR1', () => log.rotate());
-  node.onShutdown((code) => {
+  node.onShutdown((code, quiesceMs) => {
     // Let the shutdown command's own log line flush before tearing the sockets down.
-    setImmediate(() => void shutdown(code, false));
+    setImmediate(() => void shutdown(code, false, quiesceMs));
   });
 }
 

@@ -8,6 +8,14 @@ import { CommandError, ErrorCode } from '../errors.js';
 import { fcvParameter, readFcv } from '../fcv.js';
 import type { SimNode } from '../node.js';
 import {
+  DEFAULT_SIGNALED_SHUTDOWN_TIMEOUT_MS,
+  hasQuiesceMode,
+  isVersionedParameter,
+  normaliseVersionedParameter,
+  ParameterValueError,
+  SHUTDOWN_TIMEOUT_PARAMETER,
+} from '../parameters.js';
+import {
   atLeast,
   defaultShutdownTimeoutSecs,
   gitVersion,
@@ -60,12 +68,8 @@ function parameterDefaults(node: SimNode): Record<string, unknown> {
     scramSHA256IterationCount: new Int32(15_000),
     transactionLifetimeLimitSeconds: new Int32(60),
   };
-  if (atLeast(node.version, 5, 0)) {
-    out[
-      node.program === 'mongos'
-        ? 'mongosShutdownTimeoutMillisForSignaledShutdown'
-        : 'shutdownTimeoutMillisForSignaledShutdown'
-    ] = new Int32(15_000);
+  if (hasQuiesceMode(node.version)) {
+    out[SHUTDOWN_TIMEOUT_PARAMETER[node.program]] = new Int32(DEFAULT_SIGNALED_SHUTDOWN_TIMEOUT_MS);
   }
   return out;
 }
@@ -110,8 +114,17 @@ function setParameter(ctx: CommandContext): Document {
         `attempted to set unrecognized parameter [${key}], use help:true to see options `,
       );
     }
+    let stored = value;
+    if (isVersionedParameter(key)) {
+      try {
+        stored = normaliseVersionedParameter(key, value);
+      } catch (err) {
+        if (!(err instanceof ParameterValueError)) throw err;
+        throw new CommandError(err.code, err.message, {}, err.codeName);
+      }
+    }
     reply.was = params[key];
-    node.parameters.set(key, value);
+    node.parameters.set(key, stored);
     count++;
   }
   if (count === 0)
@@ -190,7 +203,10 @@ async function shutdown(ctx: CommandContext): Promise<Document> {
   const node = ctx.node;
   const force = ctx.body.force === true;
   const timeoutSecs = asNumber(ctx.body.timeoutSecs) ?? defaultShutdownTimeoutSecs(node.version);
+  const began = Date.now();
   await node.role.prepareShutdown({ force, timeoutSecs, fromSignal: false });
+  // 5.0+: quiesce mode for what is left of timeoutSecs after the step-down (§5.7).
+  const quiesceMs = Math.max(0, Math.round(timeoutSecs * 1000) - (Date.now() - began));
   node.log.info(
     'COMMAND',
     4695400,
@@ -202,7 +218,7 @@ async function shutdown(ctx: CommandContext): Promise<Document> {
     },
     'terminating, shutdown command received',
   );
-  node.requestShutdown(0);
+  node.requestShutdown(0, quiesceMs);
   // mongod does not answer a successful shutdown: the connection closes as the process exits (§5.7).
   return new Promise<Document>(() => {});
 }

@@ -1,6 +1,6 @@
 // hello / isMaster / ismaster, including awaitable hello with topologyVersion on 4.4+.
 // Source: reference/mongod-behavior.md §2.1–§2.6 (fields, order, errors), §2.4 (awaiting).
-import { type Document, Double, Int32, ObjectId } from 'bson';
+import { type Document, Double, Int32, Long, ObjectId } from 'bson';
 import { asNumber } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { HelloRequest } from '../replication.js';
@@ -47,6 +47,20 @@ async function awaitTopologyChange(ctx: CommandContext): Promise<void> {
   }
   if (counter < node.topology.counter) return;
   await node.topology.waitForChange(counter, waitMs, ctx.conn.closed);
+}
+
+/**
+ * Quiesce mode at shutdown (5.0+, §5.7): every hello/isMaster fails with 91 ShutdownInProgress, carrying
+ * the moved topologyVersion and remainingQuiesceTimeMillis (ShutdownInProgressQuiesceInfo), so drivers
+ * mark the server Unknown and route elsewhere while its operations drain.
+ */
+function checkQuiesce(ctx: CommandContext): void {
+  const node = ctx.node;
+  if (!node.inQuiesceMode) return;
+  throw new CommandError(ErrorCode.ShutdownInProgress, 'The server is in quiesce mode and will shut down', {
+    topologyVersion: node.topology.toDocument(),
+    remainingQuiesceTimeMillis: Long.fromNumber(node.remainingQuiesceMs()),
+  });
 }
 
 export function helloReply(ctx: CommandContext): Document {
@@ -103,7 +117,10 @@ export function registerHelloCommands(registry: CommandRegistry): void {
           `received client metadata from ${ctx.conn.remote} conn${ctx.conn.id}: ${shellValue(client)}`,
         );
       }
+      checkQuiesce(ctx);
       if (hasTopologyVersion(ctx.node.version)) await awaitTopologyChange(ctx);
+      // A hello waiting for a topology change is answered with the error when quiesce mode begins.
+      checkQuiesce(ctx);
       return helloReply(ctx);
     },
   });

@@ -370,6 +370,8 @@ function replSetFreeze(role: ReplSetRole, ctx: CommandContext): Document {
   } else {
     if (secs === 1) reply.warning = 'you really want to freeze for only 1 second?';
     topo.stepDownUntilMs = Date.now() + secs * 1000;
+    // A single-voter set stands again when the freeze ends ("singleNodePromptElection").
+    topo.singleNodePromptPending = true;
   }
   return reply;
 }
@@ -513,13 +515,27 @@ function replSetUpdatePosition(role: ReplSetRole, ctx: CommandContext): Document
   return {};
 }
 
-function replSetStepUp(role: ReplSetRole, ctx: CommandContext): Document {
+/**
+ * replSetStepUp (3.6+, ReplicationCoordinatorImpl::stepUpIfEligible): stands for election when electable,
+ * waits until the election (this one or one already running) has counted its votes, and succeeds only if
+ * this node is then primary; otherwise 125 CommandFailed "Election failed." — also when the node was not
+ * electable. A node that already is primary answers ok.
+ */
+async function replSetStepUp(role: ReplSetRole, ctx: CommandContext): Promise<Document> {
   requireConfig(role);
-  const reason = role.topo.electableReason(Date.now());
-  if (reason !== null) {
-    throw new CommandError(ReplCode.NotSecondary, `Not electable: ${reason}`);
+  const topo = role.topo;
+  const skipDryRun = truthy(ctx.body.skipDryRun);
+  const notElectable = topo.state === MemberState.PRIMARY ? null : topo.electableReason(Date.now());
+  if (notElectable === null && topo.state !== MemberState.PRIMARY && !role.electionInProgress) {
+    void runElection(role, 'stepUpRequest', skipDryRun);
   }
-  void runElection(role, 'stepUpRequest', truthy(ctx.body.skipDryRun));
+  if (role.electionInProgress && role.electionDecided) await role.electionDecided;
+  if ((topo.state as number) !== MemberState.PRIMARY) {
+    role.logRepl('I', 21582, 'replSetStepUp request failed', {
+      error: `CommandFailed: Election failed.${notElectable ? ` (not electable: ${notElectable})` : ''}`,
+    });
+    throw new CommandError(ReplCode.CommandFailed, 'Election failed.');
+  }
   return {};
 }
 

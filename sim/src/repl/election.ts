@@ -6,6 +6,7 @@ import { isVoter } from './config.js';
 import { MemberState } from './member-state.js';
 import { numberOf, opTimeToBson } from './optime.js';
 import type { ReplSetRole } from './role.js';
+import type { ElectionReason } from './topology.js';
 
 interface Tally {
   granted: number;
@@ -73,13 +74,29 @@ async function catchUp(role: ReplSetRole, term: number): Promise<void> {
   role.logRepl('I', 21364, 'Caught up to the latest optime known via heartbeats');
 }
 
-/** Runs one election; returns true when this node became primary. */
-export async function runElection(role: ReplSetRole, reason: string, skipDryRun: boolean): Promise<boolean> {
+/** The reason replSetGetStatus reports: a step-up request without a dry run is told apart. */
+function metricsReason(reason: ElectionReason, skipDryRun: boolean): ElectionReason {
+  return reason === 'stepUpRequest' && skipDryRun ? 'stepUpRequestSkipDryRun' : reason;
+}
+
+/**
+ * Runs one election; returns true when this node became primary. `role.electionDecided` resolves as soon
+ * as the votes are counted (won: PRIMARY, before catch-up), which is when replSetStepUp answers.
+ */
+export async function runElection(
+  role: ReplSetRole,
+  reason: ElectionReason,
+  skipDryRun: boolean,
+): Promise<boolean> {
   const topo = role.topo;
   if (role.electionInProgress || !topo.config) return false;
   if (topo.electableReason(Date.now()) !== null) return false;
   role.electionInProgress = true;
   topo.candidate = true;
+  let decide = (): void => {};
+  role.electionDecided = new Promise<void>((resolve) => {
+    decide = resolve;
+  });
   try {
     role.logRepl('I', 21438, 'Starting an election', { reason }, 'ELECTION');
     const needed = topo.votesNeeded();
@@ -98,7 +115,7 @@ export async function runElection(role: ReplSetRole, reason: string, skipDryRun:
         return false;
       }
     }
-    const term = topo.startRealElection(Date.now());
+    const term = topo.startRealElection(Date.now(), metricsReason(reason, skipDryRun));
     role.persistElection();
     const real = await requestVotes(role, false, term);
     if (real.higherTerm > term) role.observeTerm(real.higherTerm);
@@ -111,14 +128,26 @@ export async function runElection(role: ReplSetRole, reason: string, skipDryRun:
     topo.becomePrimary(Date.now());
     role.logRepl('I', 21450, 'Election succeeded, assuming primary role', { term }, 'ELECTION');
     role.stateChanged(old);
+    decide();
     // Catch-up (§3.9): while a member we can see is ahead, pull from it, for at most
     // catchUpTimeoutMillis (-1: until done; 0: skip). Drain is immediate: applying is synchronous here.
+    const seenAtElection = topo.myApplied;
     await catchUp(role, term);
     // The state may have changed while catching up (a higher term seen, lost majority).
     const stillPrimary = (topo.state as number) === MemberState.PRIMARY && topo.term === term;
     if (!stillPrimary) {
       topo.abandonElection(Date.now());
       return false;
+    }
+    const metrics = topo.electionCandidateMetrics;
+    if (metrics && (topo.config?.members.length ?? 0) > 1) {
+      // numCatchUpOps: entries this primary applied while catching up (a single-node set has no catch-up).
+      metrics.numCatchUpOps = role.oplog.from(
+        seenAtElection.secs,
+        seenAtElection.inc,
+        false,
+        Number.POSITIVE_INFINITY,
+      ).length;
     }
     const first = role.writeNoop('new primary', term);
     topo.completeTransitionToPrimary(first);
@@ -140,6 +169,7 @@ export async function runElection(role: ReplSetRole, reason: string, skipDryRun:
   } finally {
     topo.candidate = false;
     role.electionInProgress = false;
+    decide();
   }
 }
 

@@ -26,12 +26,15 @@ export interface ReplFeatures {
   readonly idlConfigParser: boolean;
   /** §5.7: shutdown timeoutSecs default 10 before 5.0, 15 from 5.0. */
   readonly shutdownTimeoutSecsDefault: number;
+  /** §3.4: replSetGetStatus electionCandidateMetrics from 4.2.1 (SERVER-41499 era; not on 4.0). */
+  readonly electionCandidateMetrics: boolean;
 }
 
 export function replFeatures(version: string): ReplFeatures {
-  const [maj, min] = version.split('.').map((p) => Number.parseInt(p, 10));
+  const [maj, min, pat] = version.split('.').map((p) => Number.parseInt(p, 10));
   const major = maj ?? 0;
   const minor = min ?? 0;
+  const patch = Number.isFinite(pat) ? (pat as number) : 0;
   const at = (M: number, m: number): boolean => major > M || (major === M && minor >= m);
   return {
     major,
@@ -47,5 +50,6 @@ export function replFeatures(version: string): ReplFeatures {
     multipleArbitersNeedParameter: at(5, 3),
     idlConfigParser: at(4, 4),
     shutdownTimeoutSecsDefault: at(5, 0) ? 15 : 10,
+    electionCandidateMetrics: at(4, 3) || (major === 4 && minor === 2 && patch >= 1),
   };
 }

@@ -49,7 +49,7 @@ import {
 } from './optime.js';
 import { networkErrorText, PeerPool } from './peers.js';
 import { implicitDefaultW, readDefaults } from './rw-concern.js';
-import { type HeartbeatResponse, TopologyCoordinator } from './topology.js';
+import { type ElectionReason, type HeartbeatResponse, TopologyCoordinator } from './topology.js';
 import { clusterTimeFields, helloReplFields, replSetStatus } from './views.js';
 
 const CONFIG_COLL = 'system.replset';
@@ -68,6 +68,8 @@ export class ReplSetRole implements ReplicationRole {
   running = false;
   /** Set while an election is being run, so ticks do not start a second one. */
   electionInProgress = false;
+  /** Resolves once the current (or last) election's votes are counted; see runElection. */
+  electionDecided: Promise<void> | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly heartbeatsInFlight = new Set<string>();
@@ -76,7 +78,7 @@ export class ReplSetRole implements ReplicationRole {
   private waiters: Waiter[] = [];
   private readonly oplogListeners = new Set<() => void>();
   /** Hooks set by the election and fetcher modules (avoids an import cycle). */
-  onStartElection: ((reason: string, skipDryRun: boolean) => void) | undefined;
+  onStartElection: ((reason: ElectionReason, skipDryRun: boolean) => void) | undefined;
   onStart: (() => void) | undefined;
   onStop: (() => void) | undefined;
   syncSourceHost = '';
@@ -340,6 +342,17 @@ export class ReplSetRole implements ReplicationRole {
 
   commitPointAdvanced(): void {
     this.topo.lastCommittedWallMs = Date.now();
+    // The new term's first entry is majority committed: w:"majority" writes are possible from now on.
+    const metrics = this.topo.electionCandidateMetrics;
+    const first = this.topo.firstOpTimeOfTerm;
+    if (
+      metrics &&
+      metrics.wMajorityWriteAvailabilityDateMs === undefined &&
+      first &&
+      compareOpTime(this.topo.lastCommitted, first) >= 0
+    ) {
+      metrics.wMajorityWriteAvailabilityDateMs = Date.now();
+    }
     this.node
       .requireStorage()
       .setStableTimestamp(new Timestamp({ t: this.topo.lastCommitted.secs, i: this.topo.lastCommitted.inc }));
@@ -587,6 +600,15 @@ export class ReplSetRole implements ReplicationRole {
       ReplCode.ExceededTimeLimit,
       `No electable secondaries caught up as of ${isoLocal(new Date())}. Please use the replSetStepDown command with the argument {force: true} to force node to step down.`,
     );
+  }
+
+  /** ReplicationCoordinator::enterQuiesceModeIfSecondary (5.0+): a quiescing member never stands again. */
+  enterQuiesceIfSecondary(): boolean {
+    if (this.topo.state !== MemberState.SECONDARY) return false;
+    this.topo.inQuiesceMode = true;
+    this.topo.electionDeadlineMs = null;
+    this.topo.priorityTakeoverDeadlineMs = null;
+    return true;
   }
 
   async start(): Promise<void> {

@@ -105,9 +105,41 @@ export interface VoteResponse {
 
 export type LeaderMode = 'none' | 'catchingUp' | 'writable' | 'steppingDown';
 
+/**
+ * Why an election was called, as replSetGetStatus electionCandidateMetrics.lastElectionReason names it
+ * (StartElectionReason in MongoDB's topology_coordinator.idl). The simulator has no catch-up takeover.
+ */
+export type ElectionReason =
+  | 'electionTimeout'
+  | 'priorityTakeover'
+  | 'stepUpRequest'
+  | 'stepUpRequestSkipDryRun'
+  | 'catchupTakeover'
+  | 'singleNodePromptElection';
+
+/**
+ * replSetGetStatus electionCandidateMetrics (4.2.1+): recorded when this node starts the real election,
+ * shown while it is primary, dropped when it loses or steps down (clearElectionCandidateMetrics).
+ */
+export interface ElectionCandidateMetrics {
+  readonly reason: ElectionReason;
+  readonly electionDateMs: number;
+  readonly term: number;
+  readonly lastCommittedAtElection: OpTime;
+  readonly lastSeenAtElection: OpTime;
+  readonly votesNeeded: number;
+  readonly priority: number;
+  readonly electionTimeoutMillis: number;
+  /** Member _id of the primary known when the election started, if any. */
+  readonly priorPrimaryMemberId: number | null;
+  numCatchUpOps?: number;
+  newTermStartDateMs?: number;
+  wMajorityWriteAvailabilityDateMs?: number;
+}
+
 export type TickAction =
   | { kind: 'none' }
-  | { kind: 'startElection'; reason: 'electionTimeout' | 'priorityTakeover' | 'stepUpRequest' }
+  | { kind: 'startElection'; reason: 'electionTimeout' | 'priorityTakeover' | 'singleNodePromptElection' }
   | { kind: 'stepDown'; reason: string };
 
 export interface TopologyOptions {
@@ -145,6 +177,15 @@ export class TopologyCoordinator {
   forcedSyncSourceIndex = -1;
   syncSourceIndex = -1;
   candidate = false;
+  /** Quiesce mode at shutdown (5.0+): the member stays SECONDARY but never stands for election. */
+  inQuiesceMode = false;
+  /** The last election this node won (or is running), for replSetGetStatus; null otherwise. */
+  electionCandidateMetrics: ElectionCandidateMetrics | null = null;
+  /**
+   * A single-voter set that stepped down or was frozen stands again as soon as it may
+   * ("singleNodePromptElection"); at startup and after initiate it reports "electionTimeout".
+   */
+  singleNodePromptPending = false;
   private readonly random: () => number;
   private readonly offsetFraction: number;
 
@@ -374,6 +415,7 @@ export class TopologyCoordinator {
     if (self.newlyAdded) return 'newly added';
     if (this.state !== MemberState.SECONDARY) return `not secondary (${stateString(this.state)})`;
     if (this.maintenanceCount > 0) return 'in maintenance mode';
+    if (this.inQuiesceMode) return 'in quiesce mode';
     if (now < this.stepDownUntilMs) return 'frozen';
     return null;
   }
@@ -416,7 +458,10 @@ export class TopologyCoordinator {
     // (becomeCandidateIfStepdownPeriodOverAndSingleNodeSet).
     const voters = config.members.filter(isVoter);
     if (voters.length === 1 && voters[0] === this.self) {
-      return { kind: 'startElection', reason: 'electionTimeout' };
+      return {
+        kind: 'startElection',
+        reason: this.singleNodePromptPending ? 'singleNodePromptElection' : 'electionTimeout',
+      };
     }
     if (this.electionDeadlineMs === null) this.electionDeadlineMs = now + this.electionTimeoutWithOffset();
     // Every heartbeat from a live primary pushes the deadline back; reaching it means the primary is gone.
@@ -467,16 +512,41 @@ export class TopologyCoordinator {
   }
 
   /** Starts the real election: term+1 and a vote for ourselves (persisted by the caller). */
-  startRealElection(now: number): number {
+  startRealElection(now: number, reason: ElectionReason = 'electionTimeout'): number {
+    const priorPrimary = this.primaryIndex >= 0 && this.primaryIndex !== this.selfIndex;
     this.term += 1;
     this.lastVote = { term: this.term, candidateIndex: this.selfIndex };
     this.candidate = true;
     this.electionDeadlineMs = now + this.electionTimeoutWithOffset();
+    const config = this.config;
+    this.electionCandidateMetrics = config
+      ? {
+          reason,
+          electionDateMs: now,
+          term: this.term,
+          lastCommittedAtElection: this.lastCommitted,
+          lastSeenAtElection: this.latestKnownOpTime(),
+          votesNeeded: this.votesNeeded(),
+          priority: this.self?.priority ?? 0,
+          electionTimeoutMillis: config.settings.electionTimeoutMillis,
+          priorPrimaryMemberId: priorPrimary ? (config.members[this.primaryIndex]?.id ?? null) : null,
+        }
+      : null;
     return this.term;
+  }
+
+  /** The newest optime this node knows of: its own and every member's from heartbeats. */
+  latestKnownOpTime(): OpTime {
+    let best = this.myApplied;
+    for (const [i, p] of this.peers.entries()) {
+      if (i !== this.selfIndex && p.health === 1) best = maxOpTime(best, p.applied);
+    }
+    return best;
   }
 
   abandonElection(now: number): void {
     this.candidate = false;
+    if (this.state !== MemberState.PRIMARY) this.electionCandidateMetrics = null;
     this.resetElectionTimer(now);
   }
 
@@ -492,17 +562,24 @@ export class TopologyCoordinator {
     this.firstOpTimeOfTerm = null;
     this.syncSourceIndex = -1;
     this.catchUpAbandoned = false;
+    this.singleNodePromptPending = false;
   }
 
   /** The first write of the term (the "new primary" no-op) and writes become allowed. */
-  completeTransitionToPrimary(firstOpTime: OpTime): void {
+  completeTransitionToPrimary(firstOpTime: OpTime, now = Date.now()): void {
     this.firstOpTimeOfTerm = firstOpTime;
     this.electionTime = firstOpTime;
     this.leaderMode = 'writable';
+    if (this.electionCandidateMetrics) this.electionCandidateMetrics.newTermStartDateMs = now;
   }
 
   stepDownNow(now: number): void {
-    if (this.state === MemberState.PRIMARY) this.setState(MemberState.SECONDARY);
+    if (this.state === MemberState.PRIMARY) {
+      this.setState(MemberState.SECONDARY);
+      this.singleNodePromptPending = true;
+    }
+    // No longer primary: the candidate metrics go (ReplicationMetrics::clearElectionCandidateMetrics).
+    this.electionCandidateMetrics = null;
     this.leaderMode = 'none';
     if (this.primaryIndex === this.selfIndex) this.primaryIndex = -1;
     this.electionTime = null;

@@ -5,7 +5,7 @@ import { isVoter, majorityVoteCount, writableVotingMembers, writeMajorityCount }
 import type { ReplFeatures } from './features.js';
 import { MemberState, stateString } from './member-state.js';
 import { NULL_OPTIME, type OpTime, opTimeToBson, tsToBson } from './optime.js';
-import type { TopologyCoordinator } from './topology.js';
+import type { ElectionCandidateMetrics, TopologyCoordinator } from './topology.js';
 
 /** electionId = OID::fromTerm(term): 7fffffff followed by the 8-byte big-endian term (§2.3). */
 export function electionIdForTerm(term: number): ObjectId {
@@ -98,6 +98,27 @@ export interface StatusExtras {
   readonly infoMessage: string;
 }
 
+/** electionCandidateMetrics in replSetGetStatus's field order and BSON types (replication_metrics.idl). */
+function electionCandidateMetricsDoc(m: ElectionCandidateMetrics): Document {
+  const doc: Document = {
+    lastElectionReason: m.reason,
+    lastElectionDate: new Date(m.electionDateMs),
+    electionTerm: Long.fromNumber(m.term),
+    lastCommittedOpTimeAtElection: opTimeToBson(m.lastCommittedAtElection),
+    lastSeenOpTimeAtElection: opTimeToBson(m.lastSeenAtElection),
+    numVotesNeeded: new Int32(m.votesNeeded),
+    priorityAtElection: new Double(m.priority),
+    electionTimeoutMillis: Long.fromNumber(m.electionTimeoutMillis),
+  };
+  if (m.priorPrimaryMemberId !== null) doc.priorPrimaryMemberId = new Int32(m.priorPrimaryMemberId);
+  if (m.numCatchUpOps !== undefined) doc.numCatchUpOps = Long.fromNumber(m.numCatchUpOps);
+  if (m.newTermStartDateMs !== undefined) doc.newTermStartDate = new Date(m.newTermStartDateMs);
+  if (m.wMajorityWriteAvailabilityDateMs !== undefined) {
+    doc.wMajorityWriteAvailabilityDate = new Date(m.wMajorityWriteAvailabilityDateMs);
+  }
+  return doc;
+}
+
 /** replSetGetStatus for a member with a config (§3.4). */
 export function replSetStatus(topo: TopologyCoordinator, features: ReplFeatures, x: StatusExtras): Document {
   const config = topo.config;
@@ -134,6 +155,10 @@ export function replSetStatus(topo: TopologyCoordinator, features: ReplFeatures,
   };
   if (features.major > 4 || (features.major === 4 && features.minor >= 2)) {
     doc.lastStableRecoveryTimestamp = tsToBson(topo.lastCommitted);
+  }
+  const metrics = topo.electionCandidateMetrics;
+  if (features.electionCandidateMetrics && metrics && topo.state === MemberState.PRIMARY) {
+    doc.electionCandidateMetrics = electionCandidateMetricsDoc(metrics);
   }
   if (topo.maintenanceCount > 0) doc.maintenanceMode = new Int32(topo.maintenanceCount);
   if (config.configsvr) doc.configsvr = true;

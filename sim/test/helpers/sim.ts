@@ -223,6 +223,24 @@ export async function waitFor(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The shutdown timeout the sim tests give 5.0+ servers whose stop is not the subject of the test. */
+export const TEST_SHUTDOWN_TIMEOUT_MS = 100;
+
+/**
+ * `--setParameter` arguments that keep SIGTERM quick on 5.0+, exactly as MongoDB's own test harness does
+ * (shutdownTimeoutMillisForSignaledShutdown=100): otherwise a stopped secondary or mongos stays in quiesce
+ * mode for 15 s. Earlier versions do not know the parameter (startup would fail), so they get nothing.
+ */
+export function quickShutdownArgs(version: string, program: 'mongod' | 'mongos' = 'mongod'): string[] {
+  const major = Number.parseInt(version.split('.')[0] ?? '0', 10);
+  if (!(major >= 5)) return [];
+  const name =
+    program === 'mongos'
+      ? 'mongosShutdownTimeoutMillisForSignaledShutdown'
+      : 'shutdownTimeoutMillisForSignaledShutdown';
+  return ['--setParameter', `${name}=${TEST_SHUTDOWN_TIMEOUT_MS}`];
+}
+
 /** One version per supported release series (the latest patches the reference describes). */
 export const VERSION_FAMILIES = [
   '3.6.23',

@@ -4,7 +4,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Document, MongoClient } from 'mongodb';
-import { freePort, removeDir, type SimProcess, simBin, startSim, tempDir, waitFor } from '../helpers/sim.js';
+import {
+  freePort,
+  quickShutdownArgs,
+  removeDir,
+  type SimProcess,
+  simBin,
+  startSim,
+  tempDir,
+  waitFor,
+} from '../helpers/sim.js';
 
 export interface MemberSpec {
   readonly arbiterOnly?: boolean;
@@ -54,6 +63,12 @@ export class ReplSetFixture {
   /** Extra command-line arguments of every member (e.g. enableTestCommands for failpoints). */
   memberArgs: string[] = [];
 
+  /**
+   * Members start with a 100 ms signaled-shutdown timeout (5.0+), as MongoDB's test harness does; tests
+   * about the shutdown timeout itself turn this off.
+   */
+  quickShutdown = true;
+
   async start(n: number, memberArgs: string[] = []): Promise<void> {
     this.memberArgs = memberArgs;
     this.root = await tempDir('mup-sim-rs-');
@@ -77,7 +92,15 @@ export class ReplSetFixture {
     const bin = version && version !== this.version ? await simBin(version, this.root) : this.bin;
     const port = this.ports[i] as number;
     const repl = standalone ? [] : ['--replSet', this.setName];
-    const args = ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', this.dbPath(i)];
+    const args = [
+      '--port',
+      String(port),
+      '--bind_ip',
+      '127.0.0.1',
+      '--dbpath',
+      this.dbPath(i),
+      ...(this.quickShutdown ? quickShutdownArgs(version ?? this.version) : []),
+    ];
     const proc = await startSim(join(bin, 'mongod'), [...args, ...repl, ...this.memberArgs, ...extraArgs], {
       port,
     });

@@ -158,7 +158,8 @@ describe('operating a replica set', { timeout: 180_000 }, () => {
     const c = await rs.direct(current);
     await c
       .db('admin')
-      .command({ shutdown: 1, timeoutSecs: 10 })
+      // timeoutSecs bounds the wait for a caught-up secondary and then quiesce mode (5.0+, §5.7).
+      .command({ shutdown: 1, timeoutSecs: 3 })
       .catch(() => undefined);
     const exit = await rs.procs[current]?.waitExit(20_000);
     assert.equal(exit?.code, 0);

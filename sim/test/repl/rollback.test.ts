@@ -88,10 +88,11 @@ describe('rollback and restart', { timeout: 180_000 }, () => {
   it('the whole set restarts from its dbPaths with config, term and data', async () => {
     const before = await rs.admin(await rs.waitForPrimary(), { replSetGetStatus: 1 });
     // Secondaries first, then the primary with shutdown {force: true}: with no secondary left, a
-    // plain SIGTERM would spend timeoutSecs trying to hand over (§5.7).
+    // plain SIGTERM would spend its timeout trying to hand over (§5.7). timeoutSecs also bounds the
+    // quiesce mode the stepped-down primary goes through (5.0+).
     const oldPrimary = await rs.waitForPrimary();
     for (const i of [0, 1, 2].filter((x) => x !== oldPrimary)) await rs.kill(i, 'SIGTERM');
-    await rs.admin(oldPrimary, { shutdown: 1, force: true }).catch(() => undefined);
+    await rs.admin(oldPrimary, { shutdown: 1, force: true, timeoutSecs: 1 }).catch(() => undefined);
     assert.equal((await rs.procs[oldPrimary]?.waitExit(15_000))?.code, 0);
     rs.procs[oldPrimary] = undefined;
     for (let i = 0; i < 3; i++) await rs.startMember(i);

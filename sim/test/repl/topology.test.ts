@@ -308,6 +308,7 @@ describe('replSetGetStatus document', () => {
       'writableVotingMembersCount',
       'optimes',
       'lastStableRecoveryTimestamp',
+      'electionCandidateMetrics',
       'members',
     ]);
     assert.equal(doc.majorityVoteCount.value, 2);

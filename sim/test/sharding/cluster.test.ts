@@ -389,7 +389,8 @@ describe('sharded cluster (7.0): config servers, two shards, mongos', { timeout:
   it('the shutdown command stops mongos with exit 0', async () => {
     await mongos
       .db('admin')
-      .command({ shutdown: 1 })
+      // timeoutSecs bounds mongos's quiesce mode (5.0+, §5.7); the default would be 15 s.
+      .command({ shutdown: 1, timeoutSecs: 1 })
       .catch(() => undefined);
     const exit = await mongosProc.waitExit(15_000);
     assert.equal(exit.code, 0);

@@ -5,7 +5,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Document, MongoClient } from 'mongodb';
-import { freePort, removeDir, type SimProcess, simBin, startSim, tempDir, waitFor } from '../helpers/sim.js';
+import {
+  freePort,
+  quickShutdownArgs,
+  removeDir,
+  type SimProcess,
+  simBin,
+  startSim,
+  tempDir,
+  waitFor,
+} from '../helpers/sim.js';
 
 export interface SetHandle {
   readonly name: string;
@@ -58,6 +67,7 @@ export class ShardedClusterFixture {
       join(this.root, `${name}-${i}`),
       '--replSet',
       name,
+      ...quickShutdownArgs(this.version),
       ...roleArgs,
     ]);
     const procs = await Promise.all(
@@ -143,7 +153,15 @@ export class ShardedClusterFixture {
   /** Starts mongos; resolves when it is listening (it waits for the config servers first). */
   async startMongos(configDB: string, port?: number, logFile?: string): Promise<SimProcess> {
     const p = port ?? (await freePort());
-    const args = ['--port', String(p), '--bind_ip', '127.0.0.1', '--configdb', configDB];
+    const args = [
+      '--port',
+      String(p),
+      '--bind_ip',
+      '127.0.0.1',
+      '--configdb',
+      configDB,
+      ...quickShutdownArgs(this.version, 'mongos'),
+    ];
     if (logFile) args.push('--logpath', logFile);
     return this.track(
       await startSim(join(this.bin, 'mongos'), args, {
