@@ -30,6 +30,7 @@ export const ErrorCode = {
   NotSecondary: 95,
   OperationFailed: 96,
   NewReplicaSetConfigurationIncompatible: 103,
+  CommandFailed: 125,
   ConflictingUpdateOperators: 40,
   FailedToParse: 9,
   ImmutableField: 66,
