@@ -6,7 +6,7 @@
 // shutdown in response to SIGTERM". Both are ints, settable at startup and at runtime, bounded >= 0, default
 // 15000 ms (MongoDB manual, server parameters; repl_server_parameters.idl, mongos_server_parameters.idl).
 // On 4.4 and earlier they are unknown parameters like any other. Reference §5.7.
-import { Int32 } from 'bson';
+import { Double, Int32, Long } from 'bson';
 import { atLeast, type Program, type VersionInfo } from './version.js';
 
 export const SHUTDOWN_TIMEOUT_PARAMETER = {
@@ -61,8 +61,10 @@ export function normaliseVersionedParameter(name: string, raw: unknown): Int32 {
     n = Number(raw.trim());
   } else if (typeof raw === 'number') {
     n = raw;
-  } else if (raw !== null && typeof raw === 'object' && 'valueOf' in raw) {
-    n = Number((raw as { valueOf(): unknown }).valueOf());
+  } else if (raw instanceof Long) {
+    n = raw.toNumber();
+  } else if (raw instanceof Int32 || raw instanceof Double) {
+    n = raw.value;
   } else {
     n = Number.NaN;
   }
