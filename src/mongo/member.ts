@@ -69,3 +69,28 @@ export async function moveAwayPrimary(
     );
   return elected;
 }
+
+/** The server parameter bounding step-down plus quiesce mode after SIGTERM (MongoDB 5.0+; 15 s by default). */
+const SIGNALED_SHUTDOWN_PARAMETER = {
+  mongod: 'shutdownTimeoutMillisForSignaledShutdown',
+  mongos: 'mongosShutdownTimeoutMillisForSignaledShutdown',
+} as const;
+
+/**
+ * Sets, until the process exits, how long a 5.0+ mongod or mongos may spend stepping down and in quiesce mode
+ * once it gets SIGTERM. Best effort (false when the server could not be asked): the stop goes on either way.
+ */
+export async function limitSignaledShutdown(
+  address: ServerAddress,
+  program: keyof typeof SIGNALED_SHUTDOWN_PARAMETER,
+  ms: number,
+): Promise<boolean> {
+  return adminCommand(
+    address,
+    { setParameter: 1, [SIGNALED_SHUTDOWN_PARAMETER[program]]: ms },
+    { timeoutMs: 3000 },
+  ).then(
+    () => true,
+    () => false,
+  );
+}

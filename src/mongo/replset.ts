@@ -54,13 +54,27 @@ export async function initiateReplicaSet(address: ServerAddress, config: Documen
   await adminCommand(address, { replSetInitiate: config }, { timeoutMs: 60_000 });
 }
 
+export interface HealthyWaitOptions {
+  /**
+   * The member to ask for an election (replSetStepUp) once every member is SECONDARY or ARBITER and none is
+   * primary. Left alone, the first election waits for a member's election timer: electionTimeoutMillis
+   * (10 s by default) plus a random offset, after every initiate and every start of a stopped set.
+   */
+  stepUp?: ServerAddress;
+}
+
+// A refused or failed step-up is retried no sooner than this; the natural election still happens meanwhile.
+const STEP_UP_RETRY_MS = 2000;
+
 /** Waits until some member reports itself primary and every member is PRIMARY, SECONDARY or ARBITER. */
 export async function waitForHealthyReplicaSet(
   setName: string,
   members: ServerAddress[],
   timeoutMs: number,
+  options: HealthyWaitOptions = {},
 ): Promise<{ primary: string }> {
   let lastSeen = 'no member answered';
+  let lastStepUp = 0;
   const result = await pollUntil(
     async () => {
       for (const member of members) {
@@ -79,6 +93,11 @@ export async function waitForHealthyReplicaSet(
         lastSeen = states.map((m) => `${m.name} ${m.stateStr}`).join(', ');
         if (primary && unhealthy.length === 0 && states.length === members.length)
           return { primary: String(primary.name) };
+        const electing = !primary && unhealthy.length === 0 && states.length === members.length;
+        if (electing && options.stepUp && Date.now() - lastStepUp >= STEP_UP_RETRY_MS) {
+          lastStepUp = Date.now();
+          await requestStepUp(options.stepUp);
+        }
       }
       return undefined;
     },
@@ -94,6 +113,14 @@ export async function waitForHealthyReplicaSet(
     );
   }
   return result;
+}
+
+/**
+ * Asks a SECONDARY to stand for election now. Best effort: a member that is not electable, or loses, answers
+ * with an error and the set elects a primary on its own.
+ */
+async function requestStepUp(member: ServerAddress): Promise<void> {
+  await adminCommand(member, { replSetStepUp: 1 }, { timeoutMs: 10_000 }).catch(() => undefined);
 }
 
 /** Asks the primary to step down and waits until another member is primary. */

@@ -8,6 +8,7 @@ import { addressOf, type ClusterRuntime, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
 import {
   addShardStep,
+  confirmRunningStep,
   ensureSupervisordStep,
   initiateReplicaSetStep,
   prepareInstanceStep,
@@ -109,6 +110,21 @@ function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phas
   return phases;
 }
 
+function confirmRunningPhase(rt: ClusterRuntime, instances: ResolvedInstance[]): Phase {
+  return phase(
+    'confirm',
+    'Confirm supervisord reports every process RUNNING',
+    true,
+    hostsOf(instances).map((h) =>
+      confirmRunningStep(
+        rt,
+        h,
+        instances.filter((i) => i.host === h),
+      ),
+    ),
+  );
+}
+
 export function buildDeployPlan(rt: ClusterRuntime): Plan {
   const hosts = rt.meta.topology.hosts.map((h) => h.host);
   const phases: Phase[] = [
@@ -140,6 +156,7 @@ export function buildDeployPlan(rt: ClusterRuntime): Plan {
       ]),
     );
   }
+  phases.push(confirmRunningPhase(rt, rt.instances));
   phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   return { operation: 'deploy', cluster: rt.meta.name, phases };
 }
@@ -182,9 +199,11 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
         false,
         ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
       ),
+      confirmRunningPhase(rt, chosen),
     );
   } else {
     phases.push(...bringUpPhases(rt, { initiate: false }));
+    phases.push(confirmRunningPhase(rt, chosen));
     phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   }
   return { operation: 'start', cluster: rt.meta.name, phases };
@@ -194,7 +213,8 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
  * `cluster stop`: reverse start order (mongos, shards, config servers), then idle supervisord daemons. The
  * members of a replica set get SIGTERM together: a primary shutting down waits (up to 15 s) for an electable,
  * caught-up secondary to hand over to, and stopping members one after another always leaves the last primary
- * with none (stopping the primary first only hands the primary role on to the next member stopped).
+ * with none (stopping the primary first only hands the primary role on to the next member stopped). When a
+ * whole set, or every mongos, stops, 5.0+ servers are first told to cut that wait and their quiesce period short.
  */
 export function buildStopPlan(rt: ClusterRuntime, selection: Selection): Plan {
   const chosen = selectInstances(rt.instances, selection);
@@ -202,15 +222,20 @@ export function buildStopPlan(rt: ClusterRuntime, selection: Selection): Plan {
   for (const role of [...ROLE_ORDER].reverse()) {
     const group = chosen.filter((i) => i.role === role);
     const sets = [...new Set(group.flatMap((i) => (i.replicaSet === undefined ? [] : [i.replicaSet])))];
+    const allOf = (members: ResolvedInstance[]) => members.every((m) => chosen.includes(m));
+    const routers = rt.instances.filter((i) => i.role === 'mongos');
     const steps = [
       ...sets.map((set) =>
         stopMembersStep(
           rt,
           set,
           group.filter((i) => i.replicaSet === set),
+          { wholeGroup: allOf(rt.instances.filter((i) => i.replicaSet === set)) },
         ),
       ),
-      ...group.filter((i) => i.replicaSet === undefined).map((i) => stopInstanceStep(rt, i)),
+      ...group
+        .filter((i) => i.replicaSet === undefined)
+        .map((i) => stopInstanceStep(rt, i, { wholeGroup: i.role === 'mongos' && allOf(routers) })),
     ];
     if (steps.length > 0) phases.push(phase(`stop-${role}`, `Stop ${ROLE_TITLES[role]}`, true, steps));
   }

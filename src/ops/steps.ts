@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import { MupError } from '../errors.js';
 import type { ClusterStatus } from '../meta/store.js';
 import { hello, pollUntil } from '../mongo/connect.js';
-import { moveAwayPrimary, waitForMemberReady } from '../mongo/member.js';
+import { limitSignaledShutdown, moveAwayPrimary, waitForMemberReady } from '../mongo/member.js';
 import {
   buildReplicaSetConfig,
   initiateReplicaSet,
@@ -14,6 +14,7 @@ import {
 import { addShard, listShards } from '../mongo/sharding.js';
 import type { Step, StepContext } from '../plan/types.js';
 import { renderInstanceConfig } from '../render/instance-config.js';
+import { isAtLeast, parseMongoVersion } from '../render/mongo-version.js';
 import { renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
 import {
   allocateSupervisorPort,
@@ -26,6 +27,7 @@ import { orphanProbeFor, programRefFor } from '../supervisor/instance-refs.js';
 import { findOrphans, type OrphanProbe, stopOrphan } from '../supervisor/orphans.js';
 import { isRunningState } from '../supervisor/process-info.js';
 import { processName } from '../supervisor/programs.js';
+import { isElectable } from '../topology/servers.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { addressOf, type ClusterRuntime, SUPERVISOR_USERNAME } from './runtime.js';
 
@@ -33,6 +35,8 @@ import { addressOf, type ClusterRuntime, SUPERVISOR_USERNAME } from './runtime.j
 const READY_TIMEOUT_MS = 60_000;
 /** How long a replica set may take to elect a primary and bring every member up. */
 const HEALTHY_TIMEOUT_MS = 120_000;
+/** startsecs (5 s) with room for a slow host; a process that keeps crashing ends FATAL well before. */
+const CONFIRM_RUNNING_TIMEOUT_MS = 60_000;
 
 export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   return {
@@ -272,6 +276,44 @@ function lastLines(text: string, count = 15): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
+/**
+ * Waits until supervisord calls every given program RUNNING. It does so only after startsecs (5 s), while mup
+ * judges readiness by hello, often sooner. Waiting for it keeps `supervisor status` in line with a finished
+ * start, and a crash from then on is a restart (respawned for ever), not a failed start attempt (given up on
+ * after startretries).
+ */
+export function confirmRunningStep(rt: ClusterRuntime, host: string, instances: ResolvedInstance[]): Step {
+  return {
+    id: `confirm-running:${host}`,
+    title: `wait until supervisord on ${host} reports every process RUNNING`,
+    host,
+    run: async () => {
+      const client = await rt.daemon(host).client();
+      const names = instances.map((i) => processName(programRefFor(i)));
+      let pending = names;
+      const done = await pollUntil(
+        async () => {
+          const infos = await Promise.all(names.map((name) => client.getProcessInfo(name)));
+          const down = infos.find((info) => info.state !== 'STARTING' && info.state !== 'RUNNING');
+          if (down)
+            throw new MupError(`${down.name} on ${host} is ${down.state}: ${down.description}`, {
+              hint: `see why with \`mup cluster supervisor logs ${rt.meta.name} ${down.name}\``,
+            });
+          pending = infos.filter((info) => info.state !== 'RUNNING').map((info) => info.name);
+          return pending.length === 0 ? true : undefined;
+        },
+        CONFIRM_RUNNING_TIMEOUT_MS,
+        250,
+      );
+      if (!done)
+        throw new MupError(
+          `supervisord on ${host} still reports ${pending.join(', ')} STARTING after ${CONFIRM_RUNNING_TIMEOUT_MS / 1000}s`,
+        );
+      return `${names.length} RUNNING`;
+    },
+  };
+}
+
 export function startInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   return {
     id: `start:${instance.id}`,
@@ -312,12 +354,28 @@ export function initiateReplicaSetStep(rt: ClusterRuntime, set: ResolvedReplicaS
   };
 }
 
+/**
+ * The member to step up when a set has no primary yet: the electable one with the highest priority (the
+ * first of equals), so that no priority takeover follows the election.
+ */
+function preferredPrimary(members: ReturnType<typeof memberSpecs>) {
+  let best: (typeof members)[number] | undefined;
+  for (const m of members)
+    if (isElectable(m.options) && (best === undefined || m.options.priority > best.options.priority))
+      best = m;
+  return best;
+}
+
 export function waitReplicaSetStep(rt: ClusterRuntime, set: ResolvedReplicaSet): Step {
   return {
     id: `healthy:${set.name}`,
     title: `wait until ${set.name} has a primary and every member is healthy`,
     run: async () => {
-      const { primary } = await waitForHealthyReplicaSet(set.name, memberSpecs(rt, set), HEALTHY_TIMEOUT_MS);
+      const members = memberSpecs(rt, set);
+      const stepUp = preferredPrimary(members);
+      const { primary } = await waitForHealthyReplicaSet(set.name, members, HEALTHY_TIMEOUT_MS, {
+        ...(stepUp ? { stepUp } : {}),
+      });
       return `primary ${primary}`;
     },
   };
@@ -353,7 +411,25 @@ export function verifyShardsStep(rt: ClusterRuntime, mongos: ResolvedInstance): 
   };
 }
 
-export function stopInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+/**
+ * From 5.0 a mongod that gets SIGTERM as a secondary, and every mongos, stays in quiesce mode for 15 s by
+ * default (a primary first spends up to that long stepping down): time for clients to move to the other
+ * members. When every member of a replica set, or every mongos, goes down together there is nowhere to move,
+ * so the wait is cut to this, enough for operations in flight to finish. Rolling operations keep the
+ * server's own setting.
+ */
+const WHOLE_GROUP_SHUTDOWN_MS = 500;
+
+export interface StopOptions {
+  /** Every member of the instance's replica set (or every mongos) is stopping with it. */
+  wholeGroup?: boolean;
+}
+
+export function stopInstanceStep(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  options: StopOptions = {},
+): Step {
   return {
     id: `stop:${instance.id}`,
     title: `stop ${instance.programName} on ${instance.host}`,
@@ -363,6 +439,10 @@ export function stopInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance)
       // program by now), so there is nothing to ask it; a process a killed daemon left behind still holds
       // the port or data and is stopped by pid, cleanly.
       if (!(await daemonRuns(rt, instance.host))) return stopOrphansOf(rt, instance);
+      if (options.wholeGroup && hasQuiesceMode(rt) && instance.member?.arbiterOnly !== true) {
+        const program = instance.role === 'mongos' ? 'mongos' : 'mongod';
+        await limitSignaledShutdown(addressOf(instance), program, WHOLE_GROUP_SHUTDOWN_MS);
+      }
       const programs = await rt.programs(instance.host);
       const info = await programs.stop(programRefFor(instance));
       return `${info.state}`;
@@ -370,9 +450,18 @@ export function stopInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance)
   };
 }
 
+function hasQuiesceMode(rt: ClusterRuntime): boolean {
+  return isAtLeast(parseMongoVersion(rt.meta.version), '5.0.0');
+}
+
 /** Stops replica-set members at the same time (see buildStopPlan for why not one after another). */
-export function stopMembersStep(rt: ClusterRuntime, set: string, members: readonly ResolvedInstance[]): Step {
-  const steps = members.map((m) => stopInstanceStep(rt, m));
+export function stopMembersStep(
+  rt: ClusterRuntime,
+  set: string,
+  members: readonly ResolvedInstance[],
+  options: StopOptions = {},
+): Step {
+  const steps = members.map((m) => stopInstanceStep(rt, m, options));
   return {
     id: `stop-set:${set}:${members.map((m) => m.id).join(',')}`,
     title: `stop ${members.map((m) => m.programName).join(', ')} of ${set}`,

@@ -4,26 +4,18 @@
 import type { ProcessInfo } from './process-info.js';
 
 /**
- * Crashes of `program` that supervisord restarted in its current run, from the daemon log: unexpected exits
- * while RUNNING ("success: NAME entered RUNNING state" before "exited: NAME (...; not expected)"). Early exits
- * during startup are start failures, not restarts. A deliberate stop ("stopped: NAME (") or giving up
- * ("gave up: NAME entered FATAL") ends the run and resets the count.
+ * Crashes of `program` in supervisord's current run of it, from the daemon log: every exit it did not expect
+ * ("exited: NAME (...; not expected)"), each followed by a respawn — also the ones before startsecs passed,
+ * since mup counts a process as up once it answers, well before supervisord calls it RUNNING. A deliberate
+ * stop ("stopped: NAME (") or giving up ("gave up: NAME entered FATAL") ends the run and resets the count.
  */
 export function countUnexpectedExits(log: string, program: string): number {
-  const running = `success: ${program} entered RUNNING state`;
   const exited = `exited: ${program} (`;
   const ended = [`stopped: ${program} (`, `gave up: ${program} entered`];
   let count = 0;
-  let wasRunning = false;
   for (const line of log.split('\n')) {
-    if (ended.some((marker) => line.includes(marker))) {
-      count = 0;
-      wasRunning = false;
-    } else if (line.includes(running)) wasRunning = true;
-    else if (line.includes(exited)) {
-      if (wasRunning && line.includes('not expected)')) count++;
-      wasRunning = false;
-    }
+    if (ended.some((marker) => line.includes(marker))) count = 0;
+    else if (line.includes(exited) && line.includes('not expected)')) count++;
   }
   return count;
 }

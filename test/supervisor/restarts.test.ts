@@ -21,22 +21,29 @@ const log = `2026-11-26 04:00:00,001 INFO spawned: 'mongod-30001' with pid 100
 `;
 
 describe('countUnexpectedExits', () => {
-  it('counts crashes while running, not other programs with a longer name', () => {
+  it('counts unexpected exits, not other programs with a longer name', () => {
     assert.equal(countUnexpectedExits(log, 'mongod-30001'), 2);
-    assert.equal(countUnexpectedExits(log, 'mongod-300011'), 0);
+    assert.equal(countUnexpectedExits(log, 'mongod-300011'), 1);
     assert.equal(countUnexpectedExits(log, 'mongod-30002'), 0);
   });
 
-  it('does not count an expected exit or early exits during startup', () => {
+  it('counts exits before startsecs passed (each is respawned), not expected exits', () => {
     const text = `INFO success: a entered RUNNING state, process has stayed up
 INFO exited: a (exit status 0; expected)
 INFO spawned: 'b' with pid 5
-WARN exited: b (exit status 1; not expected)
+WARN exited: b (terminated by SIGKILL; not expected)
 INFO spawned: 'b' with pid 6
 WARN exited: b (exit status 1; not expected)
-INFO gave up: b entered FATAL state, too many start retries too quickly
+INFO spawned: 'b' with pid 7
 `;
     assert.equal(countUnexpectedExits(text, 'a'), 0);
+    assert.equal(countUnexpectedExits(text, 'b'), 2);
+  });
+
+  it('resets when supervisord gives up (FATAL): the next start is a new run', () => {
+    const text = `WARN exited: b (exit status 1; not expected)
+INFO gave up: b entered FATAL state, too many start retries too quickly
+`;
     assert.equal(countUnexpectedExits(text, 'b'), 0);
   });
 
