@@ -21,7 +21,8 @@ export function networkErrorText(host: string, err: unknown): string {
   return msg;
 }
 
-export type Channel = 'heartbeat' | 'election' | 'fetch' | 'misc';
+/** 'handoff' carries replSetStepUp, which answers only after the election: it must not hold up 'misc'. */
+export type Channel = 'heartbeat' | 'election' | 'fetch' | 'misc' | 'handoff';
 
 export class PeerPool {
   private readonly clients = new Map<string, Promise<WireClient>>();

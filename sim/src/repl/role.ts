@@ -846,7 +846,7 @@ export class ReplSetRole implements ReplicationRole {
   handOffElection(index: number): void {
     const host = this.topo.config?.members[index]?.host;
     if (!host) return;
-    this.peers.run(host, 'misc', { replSetStepUp: 1, skipDryRun: true }, 5000).catch(() => undefined);
+    this.peers.run(host, 'handoff', { replSetStepUp: 1, skipDryRun: true }, 5000).catch(() => undefined);
   }
 
   status(now: number): Document {
