@@ -8,7 +8,6 @@ import { addressOf, type ClusterRuntime, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
 import {
   addShardStep,
-  confirmRunningStep,
   ensureSupervisordStep,
   initiateReplicaSetStep,
   prepareInstanceStep,
@@ -110,21 +109,6 @@ function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phas
   return phases;
 }
 
-function confirmRunningPhase(rt: ClusterRuntime, instances: ResolvedInstance[]): Phase {
-  return phase(
-    'confirm',
-    'Confirm supervisord reports every process RUNNING',
-    true,
-    hostsOf(instances).map((h) =>
-      confirmRunningStep(
-        rt,
-        h,
-        instances.filter((i) => i.host === h),
-      ),
-    ),
-  );
-}
-
 export function buildDeployPlan(rt: ClusterRuntime): Plan {
   const hosts = rt.meta.topology.hosts.map((h) => h.host);
   const phases: Phase[] = [
@@ -156,7 +140,6 @@ export function buildDeployPlan(rt: ClusterRuntime): Plan {
       ]),
     );
   }
-  phases.push(confirmRunningPhase(rt, rt.instances));
   phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   return { operation: 'deploy', cluster: rt.meta.name, phases };
 }
@@ -199,11 +182,9 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
         false,
         ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
       ),
-      confirmRunningPhase(rt, chosen),
     );
   } else {
     phases.push(...bringUpPhases(rt, { initiate: false }));
-    phases.push(confirmRunningPhase(rt, chosen));
     phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   }
   return { operation: 'start', cluster: rt.meta.name, phases };

@@ -35,8 +35,6 @@ import { addressOf, type ClusterRuntime, SUPERVISOR_USERNAME } from './runtime.j
 const READY_TIMEOUT_MS = 60_000;
 /** How long a replica set may take to elect a primary and bring every member up. */
 const HEALTHY_TIMEOUT_MS = 120_000;
-/** startsecs (5 s) with room for a slow host; a process that keeps crashing ends FATAL well before. */
-const CONFIRM_RUNNING_TIMEOUT_MS = 60_000;
 
 export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   return {
@@ -183,15 +181,15 @@ export function ensureSupervisordStep(
           },
         );
       }
-      const executor = rt.executor(host);
-      for (const orphan of orphans) {
-        if (!(await stopOrphan(executor, orphan.pid, { timeoutMs: 120_000 }))) {
-          throw new MupError(`orphaned ${orphan.program} (pid ${orphan.pid}) did not exit after SIGTERM`, {
-            hint: `check its log ${rt.instances.find((i) => i.programName === orphan.program)?.logFile ?? ''}; kill it by hand if it hangs`,
-          });
-        }
-        context.log(`stopped orphaned ${orphan.program} (pid ${orphan.pid}); supervisord will start it`);
-      }
+      // They are stopped only to be started again under supervisord: no quiesce period is worth waiting for.
+      await Promise.all(
+        orphans.map(async (orphan) => {
+          const instance = rt.instances.find((i) => i.programName === orphan.program && i.host === host);
+          if (!instance) throw new MupError(`orphan ${orphan.program} on ${host} is not in the topology`);
+          await stopOrphanProcess(rt, instance, orphan.pid, { wholeGroup: true });
+          context.log(`stopped orphaned ${orphan.program} (pid ${orphan.pid}); supervisord will start it`);
+        }),
+      );
       return undefined;
     },
   };
@@ -274,44 +272,6 @@ class StartFailed extends Error {
 
 function lastLines(text: string, count = 15): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
-}
-
-/**
- * Waits until supervisord calls every given program RUNNING. It does so only after startsecs (5 s), while mup
- * judges readiness by hello, often sooner. Waiting for it keeps `supervisor status` in line with a finished
- * start, and a crash from then on is a restart (respawned for ever), not a failed start attempt (given up on
- * after startretries).
- */
-export function confirmRunningStep(rt: ClusterRuntime, host: string, instances: ResolvedInstance[]): Step {
-  return {
-    id: `confirm-running:${host}`,
-    title: `wait until supervisord on ${host} reports every process RUNNING`,
-    host,
-    run: async () => {
-      const client = await rt.daemon(host).client();
-      const names = instances.map((i) => processName(programRefFor(i)));
-      let pending = names;
-      const done = await pollUntil(
-        async () => {
-          const infos = await Promise.all(names.map((name) => client.getProcessInfo(name)));
-          const down = infos.find((info) => info.state !== 'STARTING' && info.state !== 'RUNNING');
-          if (down)
-            throw new MupError(`${down.name} on ${host} is ${down.state}: ${down.description}`, {
-              hint: `see why with \`mup cluster supervisor logs ${rt.meta.name} ${down.name}\``,
-            });
-          pending = infos.filter((info) => info.state !== 'RUNNING').map((info) => info.name);
-          return pending.length === 0 ? true : undefined;
-        },
-        CONFIRM_RUNNING_TIMEOUT_MS,
-        250,
-      );
-      if (!done)
-        throw new MupError(
-          `supervisord on ${host} still reports ${pending.join(', ')} STARTING after ${CONFIRM_RUNNING_TIMEOUT_MS / 1000}s`,
-        );
-      return `${names.length} RUNNING`;
-    },
-  };
 }
 
 export function startInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
@@ -438,11 +398,8 @@ export function stopInstanceStep(
       // A stopped cluster's supervisord is down (stop ends it once idle; its port may even serve another
       // program by now), so there is nothing to ask it; a process a killed daemon left behind still holds
       // the port or data and is stopped by pid, cleanly.
-      if (!(await daemonRuns(rt, instance.host))) return stopOrphansOf(rt, instance);
-      if (options.wholeGroup && hasQuiesceMode(rt) && instance.member?.arbiterOnly !== true) {
-        const program = instance.role === 'mongos' ? 'mongos' : 'mongod';
-        await limitSignaledShutdown(addressOf(instance), program, WHOLE_GROUP_SHUTDOWN_MS);
-      }
+      if (!(await daemonRuns(rt, instance.host))) return stopOrphansOf(rt, instance, options);
+      if (options.wholeGroup) await shortenQuiesce(rt, instance);
       const programs = await rt.programs(instance.host);
       const info = await programs.stop(programRefFor(instance));
       return `${info.state}`;
@@ -450,8 +407,25 @@ export function stopInstanceStep(
   };
 }
 
-function hasQuiesceMode(rt: ClusterRuntime): boolean {
-  return isAtLeast(parseMongoVersion(rt.meta.version), '5.0.0');
+async function shortenQuiesce(rt: ClusterRuntime, instance: ResolvedInstance): Promise<void> {
+  if (!isAtLeast(parseMongoVersion(rt.meta.version), '5.0.0') || instance.member?.arbiterOnly) return;
+  const program = instance.role === 'mongos' ? 'mongos' : 'mongod';
+  await limitSignaledShutdown(addressOf(instance), program, WHOLE_GROUP_SHUTDOWN_MS);
+}
+
+/** SIGTERM to a process of the instance that supervisord does not run (left by a killed daemon). */
+async function stopOrphanProcess(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  pid: number,
+  options: StopOptions,
+): Promise<void> {
+  if (options.wholeGroup) await shortenQuiesce(rt, instance);
+  if (!(await stopOrphan(rt.executor(instance.host), pid, { timeoutMs: 120_000 }))) {
+    throw new MupError(`orphaned ${instance.programName} (pid ${pid}) did not exit after SIGTERM`, {
+      hint: `check its log ${instance.logFile}; kill it by hand if it hangs`,
+    });
+  }
 }
 
 /** Stops replica-set members at the same time (see buildStopPlan for why not one after another). */
@@ -485,20 +459,18 @@ async function daemonRuns(rt: ClusterRuntime, host: string): Promise<boolean> {
   return probe.kind === 'running' || probe.kind === 'stopping';
 }
 
-async function stopOrphansOf(rt: ClusterRuntime, instance: ResolvedInstance): Promise<string> {
+async function stopOrphansOf(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  options: StopOptions,
+): Promise<string> {
   const executor = rt.executor(instance.host);
   // Only this instance's own process (holding its mongod.lock, or run with its config file): an unrelated
   // program that took the port meanwhile is none of stop's business.
   const orphans = (await findOrphans(executor, [orphanProbeFor(instance)])).filter(
     (o) => o.foundBy.includes('lock') || o.command?.includes(instance.configFile),
   );
-  for (const orphan of orphans) {
-    if (!(await stopOrphan(executor, orphan.pid, { timeoutMs: 120_000 }))) {
-      throw new MupError(`orphaned ${instance.programName} (pid ${orphan.pid}) did not exit after SIGTERM`, {
-        hint: `check its log ${instance.logFile}; kill it by hand if it hangs`,
-      });
-    }
-  }
+  for (const orphan of orphans) await stopOrphanProcess(rt, instance, orphan.pid, options);
   if (orphans.length === 0) return 'not running (supervisord is down)';
   return `stopped orphaned pid ${orphans.map((o) => o.pid).join(', ')} (supervisord is down)`;
 }

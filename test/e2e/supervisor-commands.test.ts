@@ -2,7 +2,7 @@
 // leaves the others alone, logs, and a reload that restarts nothing when nothing changed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type E2eEnv, e2eEnv, topologyPath } from '../helpers/e2e.js';
+import { type E2eEnv, e2eEnv, topologyPath, waitFor } from '../helpers/e2e.js';
 
 const NAME = 'sup-e2e';
 let env: E2eEnv;
@@ -50,7 +50,12 @@ function pids(s: Status): Record<string, number> {
 }
 
 test('status lists the daemon and every program RUNNING', async () => {
-  const s = await status();
+  // Deploy ends once the members answer and the set is healthy, which can be before supervisord's startsecs
+  // (5 s) have passed: until then it reports STARTING.
+  const s = await waitFor('supervisord to report every program RUNNING', async () => {
+    const now = await status();
+    return now.hosts[0]?.programs.every((p) => p.state === 'RUNNING') ? now : undefined;
+  });
   assert.equal(s.hosts.length, 1);
   assert.equal(s.hosts[0]?.state, 'running');
   assert.ok((s.hosts[0]?.pid ?? 0) > 0);
