@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalExecutor } from '../../src/hosts/local.js';
+import { tempDir } from '../helpers/cli.js';
 
 const executor = new LocalExecutor();
-
-async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'mup-local-'));
-}
 
 function listen(host: string, port = 0): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -34,7 +31,7 @@ describe('LocalExecutor.run', () => {
   });
 
   it('passes arguments literally, stdin, env and cwd', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('mup-local-');
     const result = await executor.run(
       'sh',
       ['-c', 'printf "%s|%s|%s|" "$1" "$MUP_X" "$(pwd)"; cat', 'sh', '$HOME; rm -rf /'],
@@ -56,7 +53,7 @@ describe('LocalExecutor.run', () => {
 
 describe('LocalExecutor files', () => {
   it('writes atomically with the requested mode, creating parents, leaving no temp files', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('mup-local-');
     const path = join(dir, 'a', 'b', 'secret.ini');
     await executor.writeFile(path, 'first', 0o600);
     await executor.writeFile(path, new TextEncoder().encode('second'), 0o600);
@@ -66,7 +63,7 @@ describe('LocalExecutor files', () => {
   });
 
   it('reads files and tails the last bytes; tail of a missing file is undefined', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('mup-local-');
     const path = join(dir, 'log');
     await writeFile(path, 'line1\nline2\nline3\n');
     assert.equal((await executor.readFile(path)).toString(), 'line1\nline2\nline3\n');
@@ -76,7 +73,7 @@ describe('LocalExecutor files', () => {
   });
 
   it('mkdir, exists and remove', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('mup-local-');
     const sub = join(dir, 'x', 'y');
     assert.equal(await executor.exists(sub), false);
     await executor.mkdir(sub, 0o700);

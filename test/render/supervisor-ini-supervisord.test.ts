@@ -1,8 +1,7 @@
 // The rendered supervisor.ini is accepted by real supervisord: the daemon starts, listens on loopback, and
 // supervisorctl (using only the [supervisorctl] section) lists every program as STOPPED.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import getPort from 'get-port';
@@ -12,6 +11,7 @@ import {
   supervisorIniPath,
   supervisorIniSpecForHost,
 } from '../../src/render/supervisor-ini.js';
+import { tempDir } from '../helpers/cli.js';
 import { shardedInstances } from './supervisor-ini-fixtures.js';
 
 const executor = new LocalExecutor();
@@ -33,7 +33,7 @@ describe('rendered supervisor.ini under real supervisord', () => {
 
   for (const groupBy of ['none', 'replicaSet'] as const) {
     it(`starts and lists every program as STOPPED (groups: ${groupBy})`, async () => {
-      const root = await mkdtemp(join(tmpdir(), 'mup-ini-'));
+      const root = await tempDir('mup-ini-');
       const instances = shardedInstances(join(root, 'deploy'));
       for (const one of instances) await mkdir(one.logDir, { recursive: true });
       const supervisorDir = join(root, 'deploy', 'supervisor');

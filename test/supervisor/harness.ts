@@ -1,7 +1,6 @@
 // A real supervisord per test, in a temp dir on a free loopback port, with cleanup by known pids only.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { LocalExecutor } from '../../src/hosts/local.js';
@@ -12,6 +11,7 @@ import {
 } from '../../src/render/supervisor-ini.js';
 import { SupervisorDaemon } from '../../src/supervisor/daemon.js';
 import type { ProgramControl, ProgramRef } from '../../src/supervisor/programs.js';
+import { tempDir } from '../helpers/cli.js';
 
 export const standIn = join(import.meta.dirname, 'fixtures', 'stand-in.mjs');
 
@@ -40,7 +40,7 @@ export interface Cleanup {
 }
 
 export async function makeTestHost(t: Cleanup, cluster = 'test'): Promise<TestHost> {
-  const root = await mkdtemp(join(tmpdir(), 'mup-sup-'));
+  const root = await tempDir('mup-sup-');
   const executor = new LocalExecutor();
   const httpPort = await freePort();
   const password = randomBytes(18).toString('base64url');

@@ -1,13 +1,12 @@
 // Finding and stopping processes that hold a program's port or dbPath outside supervisord.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import { findOrphans, stopOrphan } from '../../src/supervisor/orphans.js';
 import { findPortOwner } from '../../src/supervisor/port-owner.js';
+import { tempDir } from '../helpers/cli.js';
 import { freePort, standIn, waitFor } from './harness.js';
 
 const executor = new LocalExecutor();
@@ -23,7 +22,7 @@ async function startStandIn(t: TestContext, port: number, extra: string[] = []):
 
 describe('findOrphans', () => {
   it('finds a process by port and by the pid in mongod.lock', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'mup-orphan-'));
+    const dir = await tempDir('mup-orphan-');
     const port = await freePort();
     const child = await startStandIn(t, port, ['--dbpath', join(dir, 'data')]);
     const orphans = await findOrphans(executor, [{ program: 'mongod-1', port, dataDir: join(dir, 'data') }]);
@@ -35,7 +34,7 @@ describe('findOrphans', () => {
   });
 
   it('finds a process by its lock alone when it listens elsewhere, and nothing on a free port', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'mup-orphan-'));
+    const dir = await tempDir('mup-orphan-');
     const child = await startStandIn(t, await freePort(), ['--dbpath', join(dir, 'data')]);
     const unused = await freePort();
     const orphans = await findOrphans(executor, [
@@ -49,7 +48,7 @@ describe('findOrphans', () => {
   });
 
   it('ignores a lock file left empty by a clean shutdown or naming a dead pid', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mup-orphan-'));
+    const dir = await tempDir('mup-orphan-');
     const port = await freePort();
     await executor.writeFile(join(dir, 'mongod.lock'), '');
     assert.deepEqual(await findOrphans(executor, [{ program: 'a', port, dataDir: dir }]), []);
