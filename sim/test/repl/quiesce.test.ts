@@ -4,6 +4,7 @@
 // timeout while other commands still work; the shutdown command quiesces for its timeoutSecs. 4.4 knows
 // neither the parameter nor quiesce. References: §5.7, §2.4, reference/mongod-behavior.md §5.6 (log ids).
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Document, Int32, MongoClient } from 'mongodb';
@@ -283,7 +284,18 @@ describe('startup values of the 7.0 shutdown timeout parameters', { timeout: 60_
 
   it('a standalone 7.0 mongod is not a SECONDARY: it tries quiesce mode but exits at once', async () => {
     const bin = await simBin('7.0.14', root);
-    const m = await startMongod(bin, join(root, 'standalone'));
+    // The config file's setParameter map sets it too.
+    const conf = join(root, 'mongod.conf');
+    await writeFile(conf, `setParameter:\n  ${PARAM}: 250\n`);
+    const m = await startMongod(bin, join(root, 'standalone'), ['-f', conf]);
+    const c = await quietClient(m.port);
+    try {
+      const reply = await c.db('admin').command({ getParameter: 1, [PARAM]: 1 }, { promoteValues: false });
+      assert.ok(reply[PARAM] instanceof Int32);
+      assert.equal(reply[PARAM].value, 250);
+    } finally {
+      await c.close();
+    }
     const started = Date.now();
     const exit = await m.stop('SIGTERM');
     assert.equal(exit.code, 0);
