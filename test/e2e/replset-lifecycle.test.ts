@@ -1,7 +1,8 @@
 // The replica-set example topology, deployed unchanged and operated through the built CLI against
 // simulated mongod under real supervisord.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import {
@@ -29,6 +30,24 @@ after(async () => {
 
 async function display(): Promise<DisplayJson> {
   return env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+}
+
+/**
+ * The quiesce period (ms) each member's log recorded at its latest shutdown (log id 4695102, 5.0+), by log
+ * file; members whose log has no such line are left out.
+ */
+function lastQuiescePeriods(): Map<string, number> {
+  const root = `${env.userHome}/mongodb`;
+  const periods = new Map<string, number>();
+  for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!entry.endsWith('mongod.log')) continue;
+    for (const line of readFileSync(join(root, entry), 'utf8').split('\n')) {
+      if (!line.includes('"id":4695102')) continue;
+      const attr = (JSON.parse(line) as { attr?: { quiesceTimeMillis?: number } }).attr;
+      if (typeof attr?.quiesceTimeMillis === 'number') periods.set(entry, attr.quiesceTimeMillis);
+    }
+  }
+  return periods;
 }
 
 test('deploy of the replica-set example: JSON result, one primary, majority writes through the printed URI', async () => {
@@ -93,6 +112,10 @@ test('stop then start keeps the data', async () => {
   );
   assert.equal(stopped.supervisors[0]?.state, 'down');
   assert.equal(simPidsMatching(`${env.userHome}/mongodb/`).length, 0);
+  // The whole set went down together: no member waited out MongoDB's 15 s quiesce period.
+  const quiesce = lastQuiescePeriods();
+  assert.ok(quiesce.size >= 2, `members that logged a quiesce period: ${quiesce.size}`);
+  for (const [log, ms] of quiesce) assert.ok(ms <= 500, `${log}: quiesced ${ms} ms`);
 
   const start = await env.mup(['cluster', 'start', NAME], { timeoutMs: 180_000 });
   assert.equal(start.code, 0, start.stderr);
@@ -155,6 +178,8 @@ test('rolling restart under a continuous majority writer loses nothing and chang
   );
   const view = await display();
   assert.deepEqual(view.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
+  // One member at a time: each kept the server's own quiesce period for clients to move away.
+  assert.deepEqual([...lastQuiescePeriods().values()], [15_000, 15_000, 15_000]);
 });
 
 test('a command on a locked cluster exits 3 naming the holder', async () => {
