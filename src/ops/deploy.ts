@@ -16,6 +16,7 @@ import type { UsedEndpoint } from '../topology/rules.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { lockCluster, type OperationOptions, runJournaled } from './apply.js';
 import { type BinarySelection, resolveBinaries } from './binaries.js';
+import { checkDataDirsFree } from './data-dirs.js';
 import { buildDeployPlan } from './plans.js';
 import { ClusterRuntime, checkHostsReachable, SUPERVISOR_PASSWORD_SECRET } from './runtime.js';
 
@@ -41,6 +42,8 @@ export interface DeployResult {
   uri: string;
   uris: { name: string; uri: string }[];
   plan: PlanOutline;
+  /** host:dir of data dirs kept by `destroy --keep-data` of this cluster and taken back. */
+  reusedData: string[];
   instances: { id: string; role: string; replicaSet?: string; program: string; port: number }[];
 }
 
@@ -82,6 +85,11 @@ export async function deployCluster(
   });
   checkHostsReachable(resolved.hosts);
   await checkSupervisorDirsFree(store, resolved, request.name);
+  const reusedData = await checkDataDirsFree(
+    resolved.instances,
+    { cluster: request.name, home: options.home },
+    (host) => new LocalExecutor(host),
+  );
   const binaries = await resolveBinaries(request, options.home, { install: !request.dryRun });
   const problems = findTopologyConfigProblems(resolved, {
     clusterName: request.name,
@@ -129,6 +137,7 @@ export async function deployCluster(
     uri: primaryUri(resolved),
     uris: connectionUris(resolved),
     plan: outlinePlan(plan),
+    reusedData,
     instances: resolved.instances.map((i) => ({
       id: i.id,
       role: i.role,
@@ -175,11 +184,23 @@ async function checkSupervisorDirsFree(
       if (taken)
         throw new UsageError(
           `${host.supervisorDir} on ${host.host} is the supervisor dir of cluster "${name}"`,
-          'give this cluster another global deploy_dir: each cluster runs its own supervisord from <deploy_dir>/supervisor',
+          SUPERVISOR_DIR_HINT,
         );
     }
   }
+  // A cluster of another MUP_HOME is not in this store, but its supervisor.ini is on disk.
+  for (const host of topology.hosts) {
+    const ini = `${host.supervisorDir}/supervisor.ini`;
+    if (await new LocalExecutor(host.host).exists(ini))
+      throw new UsageError(
+        `${ini} on ${host.host} already exists: another cluster (of another MUP_HOME?) runs its supervisord there`,
+        SUPERVISOR_DIR_HINT,
+      );
+  }
 }
+
+const SUPERVISOR_DIR_HINT =
+  'give this cluster another global deploy_dir: each cluster runs its own supervisord from <deploy_dir>/supervisor';
 
 async function checkPortsFree(topology: ResolvedTopology, local: LocalExecutor): Promise<void> {
   const busy: string[] = [];

@@ -1,6 +1,7 @@
 // The building blocks of every plan: small, named, idempotent steps over a ClusterRuntime.
 // Each `isDone` looks at live state so that resume and re-runs skip what is already true.
 import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
 import { MupError } from '../errors.js';
 import type { ClusterStatus } from '../meta/store.js';
 import { hello, pollUntil } from '../mongo/connect.js';
@@ -29,6 +30,7 @@ import { isRunningState } from '../supervisor/process-info.js';
 import { processName } from '../supervisor/programs.js';
 import { isElectable } from '../topology/servers.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
+import { OWNER_FILE, ownerFileContent } from './data-dirs.js';
 import { addressOf, type ClusterRuntime, SUPERVISOR_USERNAME } from './runtime.js';
 
 /** How long a process may take from spawn to answering hello. */
@@ -46,6 +48,12 @@ export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstan
       for (const dir of [instance.deployDir, instance.dataDir, instance.logDir, instance.configDir]) {
         if (dir !== undefined) await executor.mkdir(dir, 0o750);
       }
+      if (instance.dataDir !== undefined)
+        await executor.writeFile(
+          join(instance.dataDir, OWNER_FILE),
+          ownerFileContent({ cluster: rt.meta.name, home: rt.store.home }),
+          0o640,
+        );
       // Locally the deploy dir's bin links to the version's binaries, so an upgrade is a link change.
       const linked = await executor.run('ln', ['-sfn', rt.meta.binaryDir, instance.binDir]);
       if (linked.exitCode !== 0)

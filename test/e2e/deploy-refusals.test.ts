@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { MongoClient } from 'mongodb';
 import { makeFakeReleases } from '../../sim/src/releases.js';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
 import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpers/e2e.js';
@@ -153,6 +154,132 @@ test('a second cluster sharing the global deploy_dir (its supervisor dir) of an 
   assert.equal(existsSync(join(env.home, 'storage', 'clusters', 'shared')), false);
   assert.equal(simPidsMatching(`${env.userHome}/one/`).length, 1, 'only the first cluster runs there');
   await assertFirstUntouched();
+});
+
+test('a cluster of another MUP_HOME in the same deploy_dir is refused by its supervisor.ini on disk', async () => {
+  const topology = await standaloneTopology('elsewhere.yaml', 'one', 0);
+  const otherHome = await tempDir('mup-e2e-home-');
+  const run = await runMup(
+    [
+      'cluster',
+      'deploy',
+      'elsewhere',
+      topology,
+      '--version',
+      env.version,
+      '--binary-path',
+      env.binDir,
+      '--yes',
+    ],
+    { home: otherHome, env: { HOME: env.userHome } },
+  );
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(
+    run.stderr,
+    new RegExp(
+      `${env.userHome}/one/supervisor/supervisor.ini on localhost already exists: another cluster \\(of another MUP_HOME\\?\\) runs its supervisord there`,
+    ),
+  );
+  assert.deepEqual(await listTree(otherHome), [], 'nothing written to the other MUP_HOME');
+  await assertFirstUntouched();
+});
+
+/** A standalone topology whose one mongod uses `dataDir` as its data dir. */
+async function topologyWithDataDir(file: string, deployDir: string, port: number, dataDir: string) {
+  const path = join(topologies, file);
+  await writeFile(
+    path,
+    [
+      'global:',
+      `  deploy_dir: ${deployDir}`,
+      'mongod_servers:',
+      '  - host: localhost',
+      `    port: ${port}`,
+      `    data_dir: ${dataDir}`,
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+test('a data dir holding files mup did not put there is refused, and left as it was', async () => {
+  const foreign = join(await tempDir('mup-e2e-foreign-'), 'db');
+  await mkdir(foreign);
+  await writeFile(join(foreign, 'mongod.lock'), '');
+  await writeFile(join(foreign, 'WiredTiger'), 'WiredTiger\n');
+  const run = await deploy(
+    'foreign',
+    await topologyWithDataDir('foreign.yaml', 'foreign', PORT_BASE + 80, foreign),
+  );
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(
+    run.stderr,
+    new RegExp(
+      `data dir ${foreign} of localhost:${PORT_BASE + 80} already holds files mup did not put there`,
+    ),
+  );
+  assert.match(run.stderr, /hint: give this cluster other data dirs/);
+  assert.deepEqual(await listTree(foreign), ['WiredTiger', 'mongod.lock']);
+  await assertNothingLeft('foreign', 'foreign');
+});
+
+test('the data dir of another cluster is refused, naming that cluster', async () => {
+  const view = await env.mupJson<DisplayJson>(['cluster', 'display', FIRST]);
+  const taken = view.processes[0]?.dataDir;
+  assert.ok(taken);
+  const run = await deploy('thief', await topologyWithDataDir('thief.yaml', 'thief', PORT_BASE + 81, taken));
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(
+    run.stderr,
+    new RegExp(
+      `data dir ${taken} of localhost:${PORT_BASE + 81} holds the data of cluster "${FIRST}" \\(MUP_HOME ${env.home}\\)`,
+    ),
+  );
+  await assertNothingLeft('thief', 'thief');
+  await assertFirstUntouched();
+});
+
+test('destroy --keep-data keeps the data; a deploy of the same cluster takes it back', async () => {
+  const topology = await standaloneTopology('kept.yaml', 'kept', PORT_BASE + 90);
+  const first = await deploy('kept', topology, ['--json']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual((JSON.parse(first.stdout) as { reusedData: string[] }).reusedData, []);
+  const uri = `mongodb://localhost:${PORT_BASE + 90}/`;
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.db('app').collection('kept').insertOne({ marker: 'kept-data' });
+  } finally {
+    await client.close();
+  }
+  const destroyed = await env.mupJson<{ keptData: string[] }>([
+    'cluster',
+    'destroy',
+    'kept',
+    '--keep-data',
+    '--yes',
+  ]);
+  assert.equal(destroyed.keptData.length, 1);
+  const dataDir = destroyed.keptData[0]?.replace(/^localhost:/, '') ?? '';
+  assert.ok((await listTree(dataDir)).length > 1, 'the data files are still there');
+  assert.deepEqual(simPidsMatching(`${join(env.userHome, 'kept')}/`), []);
+
+  const again = await deploy('kept', topology, ['--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual((JSON.parse(again.stdout) as { reusedData: string[] }).reusedData, [
+    `localhost:${dataDir}`,
+  ]);
+  const reader = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    assert.ok(
+      await reader.db('app').collection('kept').findOne({ marker: 'kept-data' }),
+      'the kept document is back',
+    );
+  } finally {
+    await reader.close();
+  }
+  const removed = await env.mup(['cluster', 'destroy', 'kept', '--yes']);
+  assert.equal(removed.code, 0, removed.stderr);
+  await assertNothingLeft('kept', 'kept');
 });
 
 test('an existing cluster name is refused (exit 2)', async () => {

@@ -1,0 +1,79 @@
+// Whose data a data dir holds. Deploy writes a small owner file into every data dir it prepares and refuses
+// a data dir that already holds anything else: another cluster's data (perhaps deployed from another
+// MUP_HOME, so absent from this store), or a MongoDB data dir mup did not create. Starting a mongod on
+// someone else's data, or initiating a replica set over it, is not a mistake to find out about afterwards.
+// Data kept by `destroy --keep-data` is taken back by a deploy of the same cluster name from the same
+// MUP_HOME.
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Executor } from '../hosts/executor.js';
+import type { ResolvedInstance } from '../topology/types.js';
+
+export const OWNER_FILE = '.mup-owner.json';
+
+export interface DataDirOwner {
+  cluster: string;
+  /** The MUP_HOME whose store holds the cluster. */
+  home: string;
+}
+
+export function ownerFileContent(owner: DataDirOwner): string {
+  return `${JSON.stringify({ cluster: owner.cluster, home: owner.home })}\n`;
+}
+
+async function readOwner(executor: Executor, dir: string): Promise<DataDirOwner | undefined> {
+  try {
+    const parsed = JSON.parse((await executor.readFile(join(dir, OWNER_FILE))).toString('utf8')) as unknown;
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      typeof (parsed as DataDirOwner).cluster === 'string' &&
+      typeof (parsed as DataDirOwner).home === 'string'
+    )
+      return parsed as DataDirOwner;
+  } catch {
+    // Missing or unreadable: the directory was not prepared by mup.
+  }
+  return undefined;
+}
+
+async function entriesOf(executor: Executor, dir: string): Promise<string[]> {
+  const listed = await executor.run('ls', ['-A', dir]);
+  if (listed.exitCode !== 0) throw new UsageError(`cannot read data dir ${dir}: ${listed.stderr.trim()}`);
+  return listed.stdout.split('\n').filter((name) => name !== '');
+}
+
+/**
+ * Refuses (exit 2, every problem at once) data dirs that hold data not kept for this cluster; returns the
+ * data dirs whose kept data the deploy takes back.
+ */
+export async function checkDataDirsFree(
+  instances: readonly ResolvedInstance[],
+  owner: DataDirOwner,
+  executorFor: (host: string) => Executor,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const reused: string[] = [];
+  for (const instance of instances) {
+    const dir = instance.dataDir;
+    if (dir === undefined) continue;
+    const executor = executorFor(instance.host);
+    if (!(await executor.exists(dir))) continue;
+    const entries = await entriesOf(executor, dir);
+    if (entries.length === 0) continue;
+    const found = await readOwner(executor, dir);
+    const where = `data dir ${dir} of ${instance.id}`;
+    if (found === undefined) {
+      const shown = entries.slice(0, 4).join(', ') + (entries.length > 4 ? ', …' : '');
+      problems.push(`${where} already holds files mup did not put there (${shown})`);
+    } else if (found.cluster !== owner.cluster || found.home !== owner.home) {
+      problems.push(`${where} holds the data of cluster "${found.cluster}" (MUP_HOME ${found.home})`);
+    } else reused.push(`${instance.host}:${dir}`);
+  }
+  if (problems.length > 0)
+    throw new UsageError(
+      problems.join('\n'),
+      'give this cluster other data dirs (data_dir or deploy_dir), or remove a directory whose data is not needed',
+    );
+  return reused;
+}
