@@ -2,7 +2,7 @@
 // processes started exactly as supervisord or a user would start them, and cleanup by known pid.
 // The simulator runs from dist/: run `npm run build` before these tests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,17 @@ import { simEntryPoint, writeSimBinaries } from '../../src/install.js';
 
 export { simEntryPoint };
 
+const created: string[] = [];
+
+/** A new temp directory, removed when the test process exits (unless MUP_KEEP_TEST_DIRS=1). */
 export async function tempDir(prefix = 'mup-sim-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  if (created.length === 0 && process.env.MUP_KEEP_TEST_DIRS !== '1')
+    process.once('exit', () => {
+      for (const d of created) rmSync(d, { recursive: true, force: true });
+    });
+  created.push(dir);
+  return dir;
 }
 
 export function freePort(): Promise<number> {
