@@ -11,7 +11,7 @@
 // stopped (`mup cluster supervisor stop`): medians both ways; a dead member must not make display slow.
 //   npx tsx bench/scale.ts [--sizes 3,14,30,60] [--runs 3] [--display-runs 5]
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -76,7 +76,10 @@ interface DisplayJson {
   processes: { program: string; role: string; status: string; pid?: number }[];
 }
 
-/** Reference: `count` bare simulated mongods started at once, until each answers hello; then killed. */
+/**
+ * Reference: `count` bare simulated mongods started at once, until each answers hello; then SIGTERM. They are
+ * standalones (no --replSet), which have no quiesce mode, so their untimed stop takes no 15 s.
+ */
 async function bareStart(env: BenchEnv, count: number, portBase: number, run: number): Promise<number> {
   const dir = join(env.root, `bare-${count}-${run}`);
   const children: { pid: number; exited: Promise<void> }[] = [];
@@ -104,7 +107,8 @@ async function bareStart(env: BenchEnv, count: number, portBase: number, run: nu
     for (const c of children) if (pidAlive(c.pid)) process.kill(c.pid, 'SIGTERM');
     await Promise.race([
       Promise.all(children.map((c) => c.exited)),
-      new Promise((r) => setTimeout(r, 30_000)),
+      // Unref'd: a pending timer would otherwise hold the process open for 30 s after the last run.
+      new Promise((r) => setTimeout(r, 30_000).unref()),
     ]);
   }
 }
@@ -132,17 +136,13 @@ async function sumRss(view: DisplayJson): Promise<number> {
   return total;
 }
 
-/**
- * Removes a cluster that `cluster stop` left stopped. `cluster destroy` cannot be used here: its stop phase
- * needs the supervisord API, which `stop` shut down (the destroy fails with exit 4). Everything of a bench
- * cluster lives under the bench's temp dirs, so once every process is gone they are removed directly.
- */
+/** Removes a cluster that `cluster stop` left stopped (untimed), then checks none of its processes is left. */
 async function removeStopped(env: BenchEnv, name: string, pids: readonly number[]): Promise<void> {
-  const gone = await pollUntil(async () => (pids.some(pidAlive) ? undefined : true), 60_000, 200);
-  if (!gone) throw new Error(`${name}: processes still alive after stop: ${pids.filter(pidAlive).join(' ')}`);
-  await rm(join(env.home, 'storage', 'clusters', name), { recursive: true, force: true });
-  await rm(join(env.userHome, 'deploy'), { recursive: true, force: true });
+  await env.mup(['cluster', 'destroy', name, '--yes']);
   env.untrack(name);
+  const gone = await pollUntil(async () => (pids.some(pidAlive) ? undefined : true), 60_000, 200);
+  if (!gone)
+    throw new Error(`${name}: processes still alive after destroy: ${pids.filter(pidAlive).join(' ')}`);
 }
 
 async function benchSize(
