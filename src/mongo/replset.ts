@@ -77,6 +77,10 @@ export async function waitForHealthyReplicaSet(
   let lastStepUp = 0;
   const result = await pollUntil(
     async () => {
+      // Each member's own state: a member knows it is SECONDARY before the others hear of it (heartbeats
+      // come every 2 s), so waiting for one member's view of all would delay the step-up by up to that.
+      const selfStates: string[] = [];
+      let primarySeen = false;
       for (const member of members) {
         let status: Document;
         try {
@@ -93,11 +97,16 @@ export async function waitForHealthyReplicaSet(
         lastSeen = states.map((m) => `${m.name} ${m.stateStr}`).join(', ');
         if (primary && unhealthy.length === 0 && states.length === members.length)
           return { primary: String(primary.name) };
-        const electing = !primary && unhealthy.length === 0 && states.length === members.length;
-        if (electing && options.stepUp && Date.now() - lastStepUp >= STEP_UP_RETRY_MS) {
-          lastStepUp = Date.now();
-          await requestStepUp(options.stepUp);
-        }
+        if (primary) primarySeen = true;
+        const self = states.find((m) => m.self === true);
+        if (self) selfStates.push(String(self.stateStr));
+      }
+      const allReady =
+        selfStates.length === members.length &&
+        selfStates.every((state) => state === 'SECONDARY' || state === 'ARBITER');
+      if (allReady && !primarySeen && options.stepUp && Date.now() - lastStepUp >= STEP_UP_RETRY_MS) {
+        lastStepUp = Date.now();
+        await requestStepUp(options.stepUp);
       }
       return undefined;
     },

@@ -178,8 +178,11 @@ test('rolling restart under a continuous majority writer loses nothing and chang
   );
   const view = await display();
   assert.deepEqual(view.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
-  // One member at a time: each kept the server's own quiesce period for clients to move away.
-  assert.deepEqual([...lastQuiescePeriods().values()], [15_000, 15_000, 15_000]);
+  // One member at a time: each kept the server's own 15 s quiesce period for clients to move away (less the
+  // moment its step-down check took, which mongod subtracts).
+  const periods = [...lastQuiescePeriods().values()];
+  assert.equal(periods.length, 3, `members that logged a quiesce period: ${periods.length}`);
+  for (const ms of periods) assert.ok(ms > 14_000 && ms <= 15_000, `quiesced ${ms} ms`);
 });
 
 test('a command on a locked cluster exits 3 naming the holder', async () => {

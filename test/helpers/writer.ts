@@ -15,6 +15,8 @@ export interface Writer {
   stop(): Promise<WriterReport>;
   /** Resolves once at least `n` writes were acknowledged. */
   waitForWrites(n: number, timeoutMs?: number): Promise<void>;
+  /** Writes acknowledged so far. */
+  acknowledgedCount(): number;
 }
 
 export async function startWriter(uri: string, db = 'mup_e2e', collection = 'writes'): Promise<Writer> {
@@ -52,6 +54,7 @@ export async function startWriter(uri: string, db = 'mup_e2e', collection = 'wri
     }
   })();
   return {
+    acknowledgedCount: () => acknowledged.length,
     waitForWrites: async (n, timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;
       while (acknowledged.length < n) {
