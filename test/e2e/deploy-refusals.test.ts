@@ -315,25 +315,10 @@ test('a topology file that does not exist is refused (exit 2)', async () => {
 
 test('a missing supervisord is refused with the install command (MUP_SUPERVISORD not executable)', async () => {
   const topology = await standaloneTopology('nosup.yaml', 'nosup', 0);
-  const run = await runMup(
-    [
-      'cluster',
-      'deploy',
-      'nosup',
-      topology,
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      ALLOCATE_FROM,
-    ],
-    {
-      home: env.home,
-      env: { HOME: env.userHome, MUP_SUPERVISORD: join(topologies, 'no-such-supervisord') },
-    },
-  );
+  const run = await runMup(env.deployArgs('nosup', topology, ALLOCATE_FROM), {
+    home: env.home,
+    env: { HOME: env.userHome, MUP_SUPERVISORD: join(topologies, 'no-such-supervisord') },
+  });
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr, /^Error: supervisord was not found on localhost /m);
   assert.match(run.stderr, /MUP_SUPERVISORD=\S+no-such-supervisord is not an executable file/);
@@ -344,22 +329,10 @@ test('a missing supervisord is refused with the install command (MUP_SUPERVISORD
 test('a missing supervisord is refused when PATH has none', async () => {
   const topology = await standaloneTopology('nopath.yaml', 'nopath', 0);
   const emptyBin = await tempDir('mup-e2e-empty-path-');
-  const run = await runMup(
-    [
-      'cluster',
-      'deploy',
-      'nopath',
-      topology,
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      ALLOCATE_FROM,
-    ],
-    { home: env.home, env: { HOME: env.userHome, PATH: emptyBin, MUP_SUPERVISORD: '' } },
-  );
+  const run = await runMup(env.deployArgs('nopath', topology, ALLOCATE_FROM), {
+    home: env.home,
+    env: { HOME: env.userHome, PATH: emptyBin, MUP_SUPERVISORD: '' },
+  });
   assert.equal(run.code, 1, run.stderr);
   assert.match(
     run.stderr,

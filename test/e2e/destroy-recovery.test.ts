@@ -28,22 +28,9 @@ after(async () => {
 async function deploy(name: string): Promise<E2eEnv> {
   const env = await e2eEnv();
   deployed.push({ env, name });
-  const run = await env.mup(
-    [
-      'cluster',
-      'deploy',
-      name,
-      topologyPath('replica-set'),
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      PORT_BASE,
-    ],
-    { timeoutMs: 180_000 },
-  );
+  const run = await env.mup(env.deployArgs(name, topologyPath('replica-set'), PORT_BASE), {
+    timeoutMs: 180_000,
+  });
   assert.equal(run.code, 0, run.stderr);
   return env;
 }

@@ -58,22 +58,7 @@ async function electionReason(port: number): Promise<unknown> {
 }
 
 test('deploy: the highest-priority member is stepped up long before any election timer fires', async () => {
-  const run = await env.mup(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topology,
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--port-base',
-      String(PORT_BASE),
-      '--yes',
-    ],
-    { timeoutMs: 100_000 },
-  );
+  const run = await env.mup(env.deployArgs(NAME, topology, PORT_BASE), { timeoutMs: 100_000 });
   assert.equal(run.code, 0, run.stderr);
   const preferred = `localhost:${PORT_BASE + 1}`;
   assert.equal(await primaryId(), preferred);

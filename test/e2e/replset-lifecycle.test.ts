@@ -1,14 +1,14 @@
 // The replica-set example topology, deployed unchanged and operated through the built CLI against
 // simulated mongod under real supervisord.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import {
   type DisplayJson,
   type E2eEnv,
   e2eEnv,
+  lastQuiescePeriods,
   simPidsMatching,
   topologyPath,
   waitFor,
@@ -32,24 +32,6 @@ async function display(): Promise<DisplayJson> {
   return env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
 }
 
-/**
- * The quiesce period (ms) each member's log recorded at its latest shutdown (log id 4695102, 5.0+), by log
- * file; members whose log has no such line are left out.
- */
-function lastQuiescePeriods(): Map<string, number> {
-  const root = `${env.userHome}/mongodb`;
-  const periods = new Map<string, number>();
-  for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    if (!entry.endsWith('mongod.log')) continue;
-    for (const line of readFileSync(join(root, entry), 'utf8').split('\n')) {
-      if (!line.includes('"id":4695102')) continue;
-      const attr = (JSON.parse(line) as { attr?: { quiesceTimeMillis?: number } }).attr;
-      if (typeof attr?.quiesceTimeMillis === 'number') periods.set(entry, attr.quiesceTimeMillis);
-    }
-  }
-  return periods;
-}
-
 test('deploy of the replica-set example: JSON result, one primary, majority writes through the printed URI', async () => {
   const result = await env.mupJson<{
     cluster: string;
@@ -57,22 +39,7 @@ test('deploy of the replica-set example: JSON result, one primary, majority writ
     uri: string;
     version: string;
     instances: unknown[];
-  }>(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topologyPath('replica-set'),
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      '20000',
-    ],
-    { timeoutMs: 180_000 },
-  );
+  }>(env.deployArgs(NAME, topologyPath('replica-set'), '20000'), { timeoutMs: 180_000 });
   assert.equal(result.cluster, NAME);
   assert.equal(result.kind, 'replset');
   assert.equal(result.version, env.version);
@@ -113,7 +80,7 @@ test('stop then start keeps the data', async () => {
   assert.equal(stopped.supervisors[0]?.state, 'down');
   assert.equal(simPidsMatching(`${env.userHome}/mongodb/`).length, 0);
   // The whole set went down together: no member waited out MongoDB's 15 s quiesce period.
-  const quiesce = lastQuiescePeriods();
+  const quiesce = lastQuiescePeriods(`${env.userHome}/mongodb`);
   assert.ok(quiesce.size >= 2, `members that logged a quiesce period: ${quiesce.size}`);
   for (const [log, ms] of quiesce) assert.ok(ms <= 500, `${log}: quiesced ${ms} ms`);
 
@@ -180,7 +147,7 @@ test('rolling restart under a continuous majority writer loses nothing and chang
   assert.deepEqual(view.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
   // One member at a time: each kept the server's own 15 s quiesce period for clients to move away (less the
   // moment its step-down check took, which mongod subtracts).
-  const periods = [...lastQuiescePeriods().values()];
+  const periods = [...lastQuiescePeriods(`${env.userHome}/mongodb`).values()];
   assert.equal(periods.length, 3, `members that logged a quiesce period: ${periods.length}`);
   for (const ms of periods) assert.ok(ms > 14_000 && ms <= 15_000, `quiesced ${ms} ms`);
 });

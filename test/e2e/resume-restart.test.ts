@@ -3,11 +3,10 @@
 // and no write acknowledged with w:"majority" is lost. The topology shortens MongoDB's 15 s quiesce period
 // through server_configs, as an operator may, which these tests also check reaches the servers.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type DisplayJson, type E2eEnv, e2eEnv } from '../helpers/e2e.js';
+import { type DisplayJson, type E2eEnv, e2eEnv, lastQuiescePeriods } from '../helpers/e2e.js';
 import { runMupAndKill, type StepEvent } from '../helpers/interrupt.js';
 import { readIds, startWriter } from '../helpers/writer.js';
 
@@ -35,22 +34,9 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  const deployed = await env.mupJson<{ uri: string }>(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topology,
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--port-base',
-      String(PORT_BASE),
-      '--yes',
-    ],
-    { timeoutMs: 120_000 },
-  );
+  const deployed = await env.mupJson<{ uri: string }>(env.deployArgs(NAME, topology, PORT_BASE), {
+    timeoutMs: 120_000,
+  });
   uri = deployed.uri;
 });
 
@@ -128,16 +114,7 @@ test('killed while a member is being restarted, resume brings it back and finish
 });
 
 test('the quiesce period set in server_configs is what the restarted members used', () => {
-  const root = join(env.userHome, 'rolling');
-  let found = 0;
-  for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    if (!entry.endsWith('mongod.log')) continue;
-    for (const line of readFileSync(join(root, entry), 'utf8').split('\n')) {
-      if (!line.includes('"id":4695102')) continue;
-      found++;
-      const attr = (JSON.parse(line) as { attr?: { quiesceTimeMillis?: number } }).attr;
-      assert.ok((attr?.quiesceTimeMillis ?? Number.NaN) <= QUIESCE_MS, line);
-    }
-  }
-  assert.ok(found >= 3, `quiesce lines found: ${found}`);
+  const periods = lastQuiescePeriods(join(env.userHome, 'rolling'));
+  assert.equal(periods.size, 3, `members that logged a quiesce period: ${periods.size}`);
+  for (const [log, ms] of periods) assert.ok(ms <= QUIESCE_MS, `${log}: quiesced ${ms} ms`);
 });

@@ -59,22 +59,12 @@ for (const point of killPoints) {
   test(`SIGKILL of mup after ${point.what}, then resume: a healthy sharded cluster`, async () => {
     const env = await e2eEnv();
     deployed.push({ env, name: point.name });
-    const run = await runMupAndKill(
-      [
-        'cluster',
-        'deploy',
-        point.name,
-        topology,
-        '--version',
-        env.version,
-        '--binary-path',
-        env.binDir,
-        '--yes',
-        '--port-base',
-        PORT_BASE,
-      ],
-      { home: env.home, env: { HOME: env.userHome }, killAfter: point.at, timeoutMs: 300_000 },
-    );
+    const run = await runMupAndKill(env.deployArgs(point.name, topology, PORT_BASE), {
+      home: env.home,
+      env: { HOME: env.userHome },
+      killAfter: point.at,
+      timeoutMs: 300_000,
+    });
     assert.ok(run.killed, `mup finished (exit ${run.code}) before the kill point\n${run.stderr}`);
 
     const resume = await env.mup(['cluster', 'resume', point.name], { timeoutMs: 300_000 });

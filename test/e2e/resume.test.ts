@@ -25,19 +25,7 @@ interface AuditShow {
 }
 
 function deployArgs(env: E2eEnv, name: string): string[] {
-  return [
-    'cluster',
-    'deploy',
-    name,
-    topologyPath('replica-set'),
-    '--version',
-    env.version,
-    '--binary-path',
-    env.binDir,
-    '--yes',
-    '--port-base',
-    PORT_BASE,
-  ];
+  return env.deployArgs(name, topologyPath('replica-set'), PORT_BASE);
 }
 
 async function newCluster(name: string): Promise<E2eEnv> {

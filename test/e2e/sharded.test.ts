@@ -29,19 +29,7 @@ async function display(): Promise<DisplayJson> {
 
 test('the sharded example deploys unchanged: every process up, both shards listed, writes through mongos', async () => {
   const result = await env.mupJson<{ kind: string; uri: string; instances: unknown[] }>(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topologyPath('sharded-cluster'),
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      '25000',
-    ],
+    env.deployArgs(NAME, topologyPath('sharded-cluster'), '25000'),
     { timeoutMs: 300_000 },
   );
   assert.equal(result.kind, 'sharded');

@@ -56,22 +56,9 @@ async function display(): Promise<DisplayJson> {
 }
 
 test('the standalone example deploys unchanged into its absolute dirs and prints only the URI', async () => {
-  const run = await env.mup(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topologyPath('standalone'),
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      String(PORT_BASE),
-    ],
-    { timeoutMs: 180_000 },
-  );
+  const run = await env.mup(env.deployArgs(NAME, topologyPath('standalone'), PORT_BASE), {
+    timeoutMs: 180_000,
+  });
   assert.equal(run.code, 0, run.stderr);
   const match = /^mongodb:\/\/localhost:(\d+)\/\n$/.exec(run.stdout);
   assert.ok(match?.[1], `stdout is the URI alone: ${JSON.stringify(run.stdout)}`);

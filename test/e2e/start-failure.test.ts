@@ -35,24 +35,9 @@ test('a mongod that exits during startup fails the deploy with the step, host an
       '',
     ].join('\n'),
   );
-  const run = await env.mup(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topology,
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      '25500',
-    ],
-    {
-      timeoutMs: 180_000,
-    },
-  );
+  const run = await env.mup(env.deployArgs(NAME, topology, '25500'), {
+    timeoutMs: 180_000,
+  });
   assert.equal(run.code, 4, run.stderr);
   assert.match(run.stderr, /step 'start mongod-255\d\d on localhost' on localhost failed/);
   assert.match(run.stderr, /--- last output of mongod-255\d\d ---/);

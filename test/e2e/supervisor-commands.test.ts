@@ -18,22 +18,9 @@ interface Status {
 
 before(async () => {
   env = await e2eEnv();
-  const deploy = await env.mup(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topologyPath('replica-set'),
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      '24500',
-    ],
-    { timeoutMs: 180_000 },
-  );
+  const deploy = await env.mup(env.deployArgs(NAME, topologyPath('replica-set'), '24500'), {
+    timeoutMs: 180_000,
+  });
   assert.equal(deploy.code, 0, deploy.stderr);
 });
 

@@ -56,33 +56,18 @@ async function storedSupervisorPort(): Promise<number> {
 let taken: number;
 
 test('a supervisor port taken between plan and supervisord start: the deploy moves to a free port', async () => {
-  const run = await runMupPausing(
-    [
-      'cluster',
-      'deploy',
-      NAME,
-      topology,
-      '--version',
-      env.version,
-      '--binary-path',
-      env.binDir,
-      '--yes',
-      '--port-base',
-      PORT_BASE,
-    ],
-    {
-      home: env.home,
-      env: { HOME: env.userHome },
-      pauseAfter: (e) => e.state === 'done' && e.step === 'supervisor-config:localhost',
-      whilePaused: async () => {
-        taken = await storedSupervisorPort();
-        // Already held by something else (another deploy running meanwhile) is just as taken.
-        await hold(taken).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EADDRINUSE') throw error;
-        });
-      },
+  const run = await runMupPausing(env.deployArgs(NAME, topology, PORT_BASE), {
+    home: env.home,
+    env: { HOME: env.userHome },
+    pauseAfter: (e) => e.state === 'done' && e.step === 'supervisor-config:localhost',
+    whilePaused: async () => {
+      taken = await storedSupervisorPort();
+      // Already held by something else (another deploy running meanwhile) is just as taken.
+      await hold(taken).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRINUSE') throw error;
+      });
     },
-  );
+  });
   assert.equal(run.code, 0, run.stderr);
   const started = run.steps.find((s) => s.step === 'supervisord:localhost' && s.state === 'done');
   assert.match(

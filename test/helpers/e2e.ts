@@ -4,6 +4,7 @@
 // from each other so files can run at the same time.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type MupRun, runMup, tempDir } from './cli.js';
 import { simBinaryDir } from './sim.js';
@@ -18,6 +19,8 @@ export interface E2eEnv {
   mup(args: readonly string[], options?: { timeoutMs?: number; input?: string }): Promise<MupRun>;
   /** Runs mup, expects exit 0, returns the parsed --json document. */
   mupJson<T = Record<string, unknown>>(args: readonly string[], options?: { timeoutMs?: number }): Promise<T>;
+  /** Arguments of an unattended `cluster deploy` of `topology` with this env's binaries. */
+  deployArgs(name: string, topology: string, portBase: number | string): string[];
 }
 
 export async function e2eEnv(version = '7.0.14'): Promise<E2eEnv> {
@@ -38,6 +41,19 @@ export async function e2eEnv(version = '7.0.14'): Promise<E2eEnv> {
     binDir,
     version,
     mup,
+    deployArgs: (name, topology, portBase) => [
+      'cluster',
+      'deploy',
+      name,
+      topology,
+      '--version',
+      version,
+      '--binary-path',
+      binDir,
+      '--yes',
+      '--port-base',
+      String(portBase),
+    ],
     mupJson: async <T>(args: readonly string[], options: { timeoutMs?: number } = {}) => {
       const run = await mup([...args, '--json'], options);
       assert.equal(run.code, 0, `mup ${args.join(' ')} exited ${run.code}\n${run.stderr}`);
@@ -97,4 +113,21 @@ export async function waitFor<T>(
 
 export function topologyPath(name: string): string {
   return join(import.meta.dirname, '..', 'fixtures', 'topologies', `${name}.yaml`);
+}
+
+/**
+ * The quiesce period (ms) each mongod log under `root` recorded at its latest shutdown (log id 4695102,
+ * MongoDB 5.0+), by log file relative to `root`; logs without such a line are left out.
+ */
+export function lastQuiescePeriods(root: string): Map<string, number> {
+  const periods = new Map<string, number>();
+  for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!entry.endsWith('mongod.log')) continue;
+    for (const line of readFileSync(join(root, entry), 'utf8').split('\n')) {
+      if (!line.includes('"id":4695102')) continue;
+      const attr = (JSON.parse(line) as { attr?: { quiesceTimeMillis?: number } }).attr;
+      if (typeof attr?.quiesceTimeMillis === 'number') periods.set(entry, attr.quiesceTimeMillis);
+    }
+  }
+  return periods;
 }
