@@ -14,6 +14,11 @@ export function formatAddress(address: ServerAddress): string {
 export interface ConnectOptions {
   /** Bound on connecting and on selecting the server. */
   timeoutMs?: number;
+  /**
+   * Bound on each reply (the socket timeout); none by default. A server that accepts a command and never
+   * answers would otherwise hold the operation for ever.
+   */
+  replyTimeoutMs?: number;
 }
 
 async function openClient(uri: string, extra: MongoClientOptions, timeoutMs: number): Promise<MongoClient> {
@@ -64,7 +69,10 @@ export async function withServer<T>(
   await checkReachable(address, options.timeoutMs ?? 5000);
   const client = await openClient(
     `mongodb://${formatAddress(address)}/`,
-    { directConnection: true },
+    {
+      directConnection: true,
+      ...(options.replyTimeoutMs === undefined ? {} : { socketTimeoutMS: options.replyTimeoutMs }),
+    },
     options.timeoutMs ?? 5000,
   );
   try {
@@ -88,18 +96,22 @@ export async function withCluster<T>(
   }
 }
 
-/** Sends an admin command to one process directly. */
+/** Sends an admin command to one process directly; `timeoutMs` bounds the connection and the reply. */
 export async function adminCommand(
   address: ServerAddress,
   command: Document,
   options: ConnectOptions = {},
 ): Promise<Document> {
-  return withServer(address, (client) => client.db('admin').command(command), options);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  return withServer(address, (client) => client.db('admin').command(command), {
+    timeoutMs,
+    replyTimeoutMs: options.replyTimeoutMs ?? timeoutMs,
+  });
 }
 
 /** hello (isMaster for servers that predate it is answered by the driver's handshake either way). */
 export async function hello(address: ServerAddress, options: ConnectOptions = {}): Promise<Document> {
-  return withServer(address, (client) => client.db('admin').command({ isMaster: 1 }), options);
+  return adminCommand(address, { isMaster: 1 }, options);
 }
 
 export async function sleep(ms: number): Promise<void> {

@@ -15,11 +15,16 @@ export interface DataDirOwner {
   cluster: string;
   /** The MUP_HOME whose store holds the cluster. */
   home: string;
+  /** host:port of the member whose data it is: kept data only fits the member it came from. */
+  instance: string;
 }
 
 export function ownerFileContent(owner: DataDirOwner): string {
-  return `${JSON.stringify({ cluster: owner.cluster, home: owner.home })}\n`;
+  return `${JSON.stringify({ cluster: owner.cluster, home: owner.home, instance: owner.instance })}\n`;
 }
+
+/** What a freshly made filesystem holds at its root; a volume mounted as a data dir is still empty. */
+const FILESYSTEM_ENTRIES = new Set(['lost+found']);
 
 async function readOwner(executor: Executor, dir: string): Promise<DataDirOwner | undefined> {
   try {
@@ -28,7 +33,8 @@ async function readOwner(executor: Executor, dir: string): Promise<DataDirOwner 
       typeof parsed === 'object' &&
       parsed !== null &&
       typeof (parsed as DataDirOwner).cluster === 'string' &&
-      typeof (parsed as DataDirOwner).home === 'string'
+      typeof (parsed as DataDirOwner).home === 'string' &&
+      typeof (parsed as DataDirOwner).instance === 'string'
     )
       return parsed as DataDirOwner;
   } catch {
@@ -40,7 +46,7 @@ async function readOwner(executor: Executor, dir: string): Promise<DataDirOwner 
 async function entriesOf(executor: Executor, dir: string): Promise<string[]> {
   const listed = await executor.run('ls', ['-A', dir]);
   if (listed.exitCode !== 0) throw new UsageError(`cannot read data dir ${dir}: ${listed.stderr.trim()}`);
-  return listed.stdout.split('\n').filter((name) => name !== '');
+  return listed.stdout.split('\n').filter((name) => name !== '' && !FILESYSTEM_ENTRIES.has(name));
 }
 
 /**
@@ -49,7 +55,7 @@ async function entriesOf(executor: Executor, dir: string): Promise<string[]> {
  */
 export async function checkDataDirsFree(
   instances: readonly ResolvedInstance[],
-  owner: DataDirOwner,
+  owner: Omit<DataDirOwner, 'instance'>,
   executorFor: (host: string) => Executor,
 ): Promise<string[]> {
   const problems: string[] = [];
@@ -68,6 +74,9 @@ export async function checkDataDirsFree(
       problems.push(`${where} already holds files mup did not put there (${shown})`);
     } else if (found.cluster !== owner.cluster || found.home !== owner.home) {
       problems.push(`${where} holds the data of cluster "${found.cluster}" (MUP_HOME ${found.home})`);
+    } else if (found.instance !== instance.id) {
+      // Its replica-set config names the member it came from; under another host:port it would never rejoin.
+      problems.push(`${where} holds the kept data of ${found.instance}, another member of this cluster`);
     } else reused.push(`${instance.host}:${dir}`);
   }
   if (problems.length > 0)

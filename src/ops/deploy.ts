@@ -194,7 +194,7 @@ async function checkSupervisorDirsFree(
     if (await new LocalExecutor(host.host).exists(ini))
       throw new UsageError(
         `${ini} on ${host.host} already exists: another cluster (of another MUP_HOME?) runs its supervisord there`,
-        SUPERVISOR_DIR_HINT,
+        `${SUPERVISOR_DIR_HINT}; if no supervisord runs from ${host.supervisorDir}, remove that dir`,
       );
   }
 }

@@ -263,13 +263,18 @@ export async function buildRestartPlan(
   const chosen = selectInstances(rt.instances, selection);
   if (parallel) {
     const stop = buildStopPlan(rt, selection).phases.filter((p) => p.name.startsWith('stop-'));
-    const start = phase(
-      'start',
-      'Start processes',
-      true,
-      ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
-    );
-    return { operation: 'restart', cluster: rt.meta.name, phases: [...stop, start] };
+    // All of it: back in start order, healthy with a primary per set, as `cluster start` leaves it.
+    const start = isPartial(selection)
+      ? [
+          phase(
+            'start',
+            'Start processes',
+            true,
+            ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
+          ),
+        ]
+      : bringUpPhases(rt, { initiate: false });
+    return { operation: 'restart', cluster: rt.meta.name, phases: [...stop, ...start] };
   }
   const phases: Phase[] = [];
   const sets = rt.meta.topology.replicaSets;

@@ -25,7 +25,7 @@ import {
 import { Fault, isFault, ProgramError, SupervisorPortTakenError } from '../supervisor/errors.js';
 import { minfdsForHost } from '../supervisor/host-limits.js';
 import { orphanProbeFor, programRefFor } from '../supervisor/instance-refs.js';
-import { findOrphans, type OrphanProbe, stopOrphan } from '../supervisor/orphans.js';
+import { findOrphans, type Orphan, type OrphanProbe, stopOrphan } from '../supervisor/orphans.js';
 import { isRunningState } from '../supervisor/process-info.js';
 import { processName } from '../supervisor/programs.js';
 import { isElectable } from '../topology/servers.js';
@@ -51,7 +51,7 @@ export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstan
       if (instance.dataDir !== undefined)
         await executor.writeFile(
           join(instance.dataDir, OWNER_FILE),
-          ownerFileContent({ cluster: rt.meta.name, home: rt.store.home }),
+          ownerFileContent({ cluster: rt.meta.name, home: rt.store.home, instance: instance.id }),
           0o640,
         );
       // Locally the deploy dir's bin links to the version's binaries, so an upgrade is a link change.
@@ -189,15 +189,33 @@ export function ensureSupervisordStep(
           },
         );
       }
-      // They are stopped only to be started again under supervisord: no quiesce period is worth waiting for.
-      await Promise.all(
-        orphans.map(async (orphan) => {
-          const instance = rt.instances.find((i) => i.programName === orphan.program && i.host === host);
-          if (!instance) throw new MupError(`orphan ${orphan.program} on ${host} is not in the topology`);
-          await stopOrphanProcess(rt, instance, orphan.pid, { wholeGroup: true });
+      const owned = orphans.map((orphan) => ({ orphan, instance: instanceOfOrphan(rt, host, orphan) }));
+      // Whatever else took a port while the cluster was down is not ours to stop.
+      const foreign = owned.filter(({ orphan, instance }) => !isOwnProcess(orphan, instance));
+      if (foreign.length > 0)
+        throw new MupError(
+          `port${foreign.length > 1 ? 's' : ''} of this cluster held by other processes: ${foreign
+            .map(
+              ({ orphan }) =>
+                `${orphan.program}'s port ${orphan.port} by pid ${orphan.pid} (${orphan.command ?? 'unknown command'})`,
+            )
+            .join('; ')}`,
+          {
+            hint: "stop those processes (they are not this cluster's mongod/mongos), then run the command again",
+          },
+        );
+      // They are stopped only to be started again under supervisord: when a whole set (or every mongos) is
+      // among them there is no other member for clients to move to, so no quiesce period to wait out.
+      const orphaned = new Set(owned.map(({ instance }) => instance.id));
+      const results = await Promise.allSettled(
+        owned.map(async ({ orphan, instance }) => {
+          const wholeGroup = groupOf(rt, instance).every((member) => orphaned.has(member.id));
+          await stopOrphanProcess(rt, instance, orphan.pid, { wholeGroup });
           context.log(`stopped orphaned ${orphan.program} (pid ${orphan.pid}); supervisord will start it`);
         }),
       );
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      if (failed.length > 0) throw new MupError(failed.join('; '));
       return undefined;
     },
   };
@@ -467,16 +485,35 @@ async function daemonRuns(rt: ClusterRuntime, host: string): Promise<boolean> {
   return probe.kind === 'running' || probe.kind === 'stopping';
 }
 
+function instanceOfOrphan(rt: ClusterRuntime, host: string, orphan: Orphan): ResolvedInstance {
+  const instance = rt.instances.find((i) => i.programName === orphan.program && i.host === host);
+  if (!instance) throw new MupError(`orphan ${orphan.program} on ${host} is not in the topology`);
+  return instance;
+}
+
+/** The instance's own process (holding its mongod.lock, or run with its config file), not a stranger on its port. */
+function isOwnProcess(orphan: Orphan, instance: ResolvedInstance): boolean {
+  return orphan.foundBy.includes('lock') || (orphan.command?.includes(instance.configFile) ?? false);
+}
+
+/** The members of the instance's replica set, or every mongos for a mongos, or the instance alone. */
+function groupOf(rt: ClusterRuntime, instance: ResolvedInstance): ResolvedInstance[] {
+  if (instance.replicaSet !== undefined)
+    return rt.instances.filter((i) => i.replicaSet === instance.replicaSet);
+  if (instance.role === 'mongos') return rt.instances.filter((i) => i.role === 'mongos');
+  return [instance];
+}
+
 async function stopOrphansOf(
   rt: ClusterRuntime,
   instance: ResolvedInstance,
   options: StopOptions,
 ): Promise<string> {
   const executor = rt.executor(instance.host);
-  // Only this instance's own process (holding its mongod.lock, or run with its config file): an unrelated
-  // program that took the port meanwhile is none of stop's business.
-  const orphans = (await findOrphans(executor, [orphanProbeFor(instance)])).filter(
-    (o) => o.foundBy.includes('lock') || o.command?.includes(instance.configFile),
+  // Only this instance's own process: an unrelated program that took the port meanwhile is none of stop's
+  // business.
+  const orphans = (await findOrphans(executor, [orphanProbeFor(instance)])).filter((o) =>
+    isOwnProcess(o, instance),
   );
   for (const orphan of orphans) await stopOrphanProcess(rt, instance, orphan.pid, options);
   if (orphans.length === 0) return 'not running (supervisord is down)';

@@ -4,18 +4,52 @@
 import type { ProcessInfo } from './process-info.js';
 
 /**
+ * supervisord respawns a crashed program at once, or after a backoff of 1 s per failed start so far (up to
+ * startretries, 3); a spawn later than this after an exit is a new start, not a respawn.
+ */
+const RESPAWN_WINDOW_MS = 10_000;
+
+/** Milliseconds of a daemon log line's "YYYY-MM-DD HH:MM:SS,mmm" stamp, for differences only. */
+function stampOf(line: string): number | undefined {
+  const match = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d),(\d{3}) /.exec(line);
+  if (!match) return undefined;
+  const ms = Date.parse(`${match[1]}T${match[2]}.${match[3]}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
  * Crashes of `program` in supervisord's current run of it, from the daemon log: every exit it did not expect
- * ("exited: NAME (...; not expected)"), each followed by a respawn — also the ones before startsecs passed,
- * since mup counts a process as up once it answers, well before supervisord calls it RUNNING. A deliberate
- * stop ("stopped: NAME (") or giving up ("gave up: NAME entered FATAL") ends the run and resets the count.
+ * ("exited: NAME (...; not expected)") that it respawned — also the ones before startsecs passed, since mup
+ * counts a process as up once it answers, well before supervisord calls it RUNNING. The run ends, and the
+ * count starts again, at a deliberate stop ("stopped: NAME ("), when supervisord gives up ("gave up: NAME
+ * entered FATAL"), at an exit it expected, and at a spawn too long after the last exit to be a respawn (a new
+ * start after mup stopped a program that kept failing: supervisord logs no "stopped:" for a stop in BACKOFF).
  */
 export function countUnexpectedExits(log: string, program: string): number {
   const exited = `exited: ${program} (`;
+  const spawned = `spawned: '${program}' `;
   const ended = [`stopped: ${program} (`, `gave up: ${program} entered`];
   let count = 0;
+  /** When the last unexpected exit was logged (undefined: none since the last spawn or end). */
+  let pendingExit: number | 'unknown' | undefined;
   for (const line of log.split('\n')) {
-    if (ended.some((marker) => line.includes(marker))) count = 0;
-    else if (line.includes(exited) && line.includes('not expected)')) count++;
+    if (ended.some((marker) => line.includes(marker))) {
+      count = 0;
+      pendingExit = undefined;
+    } else if (line.includes(exited)) {
+      if (line.includes('not expected)')) {
+        count++;
+        pendingExit = stampOf(line) ?? 'unknown';
+      } else {
+        count = 0;
+        pendingExit = undefined;
+      }
+    } else if (line.includes(spawned)) {
+      const at = stampOf(line);
+      if (typeof pendingExit === 'number' && at !== undefined && at - pendingExit > RESPAWN_WINDOW_MS)
+        count = 0;
+      pendingExit = undefined;
+    }
   }
   return count;
 }

@@ -223,6 +223,18 @@ test('a data dir holding files mup did not put there is refused, and left as it 
   await assertNothingLeft('foreign', 'foreign');
 });
 
+test('a data dir holding only lost+found (a freshly made filesystem) counts as empty', async () => {
+  const volume = join(await tempDir('mup-e2e-volume-'), 'db');
+  await mkdir(join(volume, 'lost+found'), { recursive: true });
+  const run = await deploy(
+    'volume',
+    await topologyWithDataDir('volume.yaml', 'volume', PORT_BASE + 82, volume),
+    ['--dry-run'],
+  );
+  assert.equal(run.code, 0, run.stderr);
+  await assertNothingLeft('volume', 'volume');
+});
+
 test('the data dir of another cluster is refused, naming that cluster', async () => {
   const view = await env.mupJson<DisplayJson>(['cluster', 'display', FIRST]);
   const taken = view.processes[0]?.dataDir;
@@ -262,6 +274,20 @@ test('destroy --keep-data keeps the data; a deploy of the same cluster takes it 
   const dataDir = destroyed.keptData[0]?.replace(/^localhost:/, '') ?? '';
   assert.ok((await listTree(dataDir)).length > 1, 'the data files are still there');
   assert.deepEqual(simPidsMatching(`${join(env.userHome, 'kept')}/`), []);
+
+  // The kept data fits only the member it came from.
+  const moved = await deploy(
+    'kept',
+    await topologyWithDataDir('moved.yaml', 'kept', PORT_BASE + 91, dataDir),
+    ['--dry-run'],
+  );
+  assert.equal(moved.code, 2, moved.stderr);
+  assert.match(
+    moved.stderr,
+    new RegExp(
+      `data dir ${dataDir} of localhost:${PORT_BASE + 91} holds the kept data of localhost:${PORT_BASE + 90}`,
+    ),
+  );
 
   const again = await deploy('kept', topology, ['--json']);
   assert.equal(again.code, 0, again.stderr);

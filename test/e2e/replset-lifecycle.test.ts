@@ -95,6 +95,26 @@ test('stop then start keeps the data', async () => {
   }
 });
 
+test('start leaves alone a stranger that took a member port while the cluster was stopped', async () => {
+  assert.equal((await env.mup(['cluster', 'stop', NAME])).code, 0);
+  const port = (await display()).processes[1]?.port;
+  assert.ok(port);
+  const { createServer } = await import('node:net');
+  const stranger = createServer();
+  await new Promise<void>((resolve) => stranger.listen(port, 'localhost', resolve));
+  try {
+    const start = await env.mup(['cluster', 'start', NAME], { timeoutMs: 120_000 });
+    assert.equal(start.code, 4, start.stderr);
+    assert.match(start.stderr, new RegExp(`port ${port} by pid ${process.pid}`));
+    assert.ok(stranger.listening, 'the stranger was not stopped');
+  } finally {
+    await new Promise((resolve) => stranger.close(resolve));
+  }
+  const resume = await env.mup(['cluster', 'resume', NAME], { timeoutMs: 120_000 });
+  assert.equal(resume.code, 0, resume.stderr);
+  assert.deepEqual((await display()).processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
+});
+
 test('SIGKILL of a mongod: supervisord restarts it and display shows the restart', async () => {
   const view = await display();
   const victim = view.processes.find((p) => p.status === 'Up|S');
@@ -150,6 +170,18 @@ test('rolling restart under a continuous majority writer loses nothing and chang
   const periods = [...lastQuiescePeriods(`${env.userHome}/mongodb`).values()];
   assert.equal(periods.length, 3, `members that logged a quiesce period: ${periods.length}`);
   for (const ms of periods) assert.ok(ms > 14_000 && ms <= 15_000, `quiesced ${ms} ms`);
+});
+
+test('restart --parallel: every process is new, the set is healthy with one primary, the data is kept', async () => {
+  const before = await display();
+  const restart = await env.mup(['cluster', 'restart', NAME, '--parallel'], { timeoutMs: 120_000 });
+  assert.equal(restart.code, 0, restart.stderr);
+  const after = await display();
+  assert.deepEqual(after.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
+  for (const p of after.processes)
+    assert.notEqual(p.pid, before.processes.find((b) => b.id === p.id)?.pid, `${p.id} was restarted`);
+  const present = await readIds(uri);
+  assert.ok(present.size > 0, 'the writes of the rolling restart are still there');
 });
 
 test('a command on a locked cluster exits 3 naming the holder', async () => {

@@ -47,6 +47,22 @@ INFO gave up: b entered FATAL state, too many start retries too quickly
     assert.equal(countUnexpectedExits(text, 'b'), 0);
   });
 
+  it('starts again at an expected exit, and at a start long after mup stopped a failing program', () => {
+    const text = `2026-11-26 04:00:00,000 INFO spawned: 'b' with pid 5
+2026-11-26 04:00:00,500 WARN exited: b (exit status 1; not expected)
+2026-11-26 04:00:01,600 INFO spawned: 'b' with pid 6
+2026-11-26 04:00:02,100 WARN exited: b (exit status 1; not expected)
+2026-11-26 04:05:00,000 INFO spawned: 'b' with pid 7
+`;
+    assert.equal(countUnexpectedExits(text, 'b'), 0, 'the spawn 5 minutes later is a new start');
+    const respawned = `${text}2026-11-26 04:05:30,000 WARN exited: b (terminated by SIGKILL; not expected)
+2026-11-26 04:05:31,000 INFO spawned: 'b' with pid 8
+`;
+    assert.equal(countUnexpectedExits(respawned, 'b'), 1);
+    const clean = `${respawned}2026-11-26 04:06:00,000 INFO exited: b (exit status 0; expected)\n`;
+    assert.equal(countUnexpectedExits(clean, 'b'), 0);
+  });
+
   it('resets after a deliberate stop', () => {
     const text = `${log}2026-11-26 04:00:10,010 INFO stopped: mongod-30001 (exit status 0)\n`;
     assert.equal(countUnexpectedExits(text, 'mongod-30001'), 0);
