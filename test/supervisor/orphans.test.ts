@@ -7,16 +7,33 @@ import { LocalExecutor } from '../../src/hosts/local.js';
 import { findOrphans, stopOrphan } from '../../src/supervisor/orphans.js';
 import { findPortOwner } from '../../src/supervisor/port-owner.js';
 import { tempDir } from '../helpers/cli.js';
-import { freePort, standIn, waitFor } from './harness.js';
+import { freePort, standIn } from './harness.js';
 
 const executor = new LocalExecutor();
 
+/** A stand-in listening on `port` itself: its own "listening" line, not just a busy port (another test may hold it). */
 async function startStandIn(t: TestContext, port: number, extra: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [standIn, '--port', String(port), ...extra], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [standIn, '--port', String(port), ...extra], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  await waitFor('listening', async () => ((await executor.isPortFree(port)) ? undefined : true));
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`stand-in not listening on ${port} after 15 s`)), 15_000);
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      if (output.includes('stand-in: listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`stand-in exited (${code}) before listening on ${port}`));
+    });
+  });
   return child;
 }
 
