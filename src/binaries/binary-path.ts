@@ -51,7 +51,7 @@ function runVersion(path: string, timeoutMs: number): Promise<{ code: number | n
 
 export async function checkBinaryPath(
   dir: string,
-  expectedVersion: string,
+  expectedVersion: string | undefined,
   options: { timeoutMs?: number } = {},
 ): Promise<CheckedBinaryPath> {
   const root = resolve(dir);
@@ -61,26 +61,38 @@ export async function checkBinaryPath(
     throw new BinaryPathError(`--binary-path ${root} is not a directory`);
   }
   const binaries = { mongod: join(root, 'mongod'), mongos: join(root, 'mongos') };
-  let version = '';
-  for (const program of ['mongod', 'mongos'] as const) {
-    const path = binaries[program];
+  const programs = ['mongod', 'mongos'] as const;
+  for (const program of programs) {
     try {
-      await access(path, constants.X_OK);
+      await access(binaries[program], constants.X_OK);
     } catch {
       throw new BinaryPathError(`${root} has no executable ${program}`);
     }
-    const { code, output } = await runVersion(path, options.timeoutMs ?? 10_000);
-    const reported = parseVersionOutput(program, output);
-    if (code !== 0 || reported === undefined)
-      throw new BinaryPathError(
-        `${path} --version did not report a version (exit ${code}): ${output.trim().split('\n')[0] ?? ''}`,
-      );
-    if (!versionMatches(reported, expectedVersion))
-      throw new BinaryPathError(
-        `${path} is version ${reported}, expected ${expectedVersion}`,
-        'point --binary-path at binaries of the requested version, or change the requested version',
-      );
-    version = reported;
   }
+  // Both at once: each --version is a process start.
+  const reports = await Promise.all(
+    programs.map(async (program) => {
+      const { code, output } = await runVersion(binaries[program], options.timeoutMs ?? 10_000);
+      const reported = parseVersionOutput(program, output);
+      if (code !== 0 || reported === undefined)
+        throw new BinaryPathError(
+          `${binaries[program]} --version did not report a version (exit ${code}): ${output.trim().split('\n')[0] ?? ''}`,
+        );
+      return reported;
+    }),
+  );
+  // Without a requested version, whatever mongod reports, as long as mongos is the same release.
+  const expected = expectedVersion ?? reports[0] ?? '';
+  programs.forEach((program, i) => {
+    const reported = reports[i] ?? '';
+    if (!versionMatches(reported, expected))
+      throw new BinaryPathError(
+        `${binaries[program]} is version ${reported}, expected ${expected}`,
+        expectedVersion === undefined
+          ? 'mongod and mongos in --binary-path must come from the same release'
+          : 'point --binary-path at binaries of the requested version, or change the requested version',
+      );
+  });
+  const version = reports[0] ?? expected;
   return { dir: root, version, binaries };
 }

@@ -78,19 +78,20 @@ const SIGNALED_SHUTDOWN_PARAMETER = {
 
 /**
  * Sets, until the process exits, how long a 5.0+ mongod or mongos may spend stepping down and in quiesce mode
- * once it gets SIGTERM. Best effort (false when the server could not be asked): the stop goes on either way.
+ * once it gets SIGTERM. Best effort: resolves to the value it replaced (setParameter's `was`), or undefined
+ * when the server could not be asked; the stop goes on either way.
  */
 export async function limitSignaledShutdown(
   address: ServerAddress,
   program: keyof typeof SIGNALED_SHUTDOWN_PARAMETER,
   ms: number,
-): Promise<boolean> {
+): Promise<number | undefined> {
   return adminCommand(
     address,
     { setParameter: 1, [SIGNALED_SHUTDOWN_PARAMETER[program]]: ms },
     { timeoutMs: 3000 },
   ).then(
-    () => true,
-    () => false,
+    (reply) => (typeof reply.was === 'number' ? reply.was : undefined),
+    () => undefined,
   );
 }

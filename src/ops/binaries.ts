@@ -2,10 +2,11 @@
 // installing from the release list or a mirror when missing.
 import { join } from 'node:path';
 import type { BinaryEventListener } from '../binaries/events.js';
+import { UsageError } from '../errors.js';
 
 export interface BinarySelection {
-  /** "8.0" or an exact "7.0.14". */
-  version: string;
+  /** "8.0" or an exact "7.0.14"; left out with `binaryPath`, it is whatever those binaries report. */
+  version: string | undefined;
   variant: 'mongodb' | 'percona';
   /** A directory holding mongod and mongos, used as is. */
   binaryPath?: string | undefined;
@@ -30,6 +31,9 @@ export async function resolveBinaries(
     const checked = await binaries.checkBinaryPath(selection.binaryPath, selection.version);
     return { version: checked.version, variant: selection.variant, binaryDir: checked.dir };
   }
+  const version = selection.version;
+  if (version === undefined)
+    throw new UsageError('a MongoDB version is required', 'pass --version, e.g. --version 8.0');
   const context = {
     home,
     variant: selection.variant,
@@ -38,7 +42,7 @@ export async function resolveBinaries(
     timeoutMs: binaries.timeoutFromEnv(),
   };
   if (!options.install) {
-    const release = await binaries.resolveRelease(context, selection.version);
+    const release = await binaries.resolveRelease(context, version);
     const name = binaries.packageName({
       variant: release.variant,
       version: release.version,
@@ -51,20 +55,6 @@ export async function resolveBinaries(
       binaryDir: join(binaries.packagesDir(home), name, 'bin'),
     };
   }
-  const installed = await binaries.installRelease(context, selection.version);
+  const installed = await binaries.installRelease(context, version);
   return { version: installed.version, variant: selection.variant, binaryDir: installed.binDir };
-}
-
-/** The version the mongod in `dir` reports (`db version vX.Y.Z`); undefined when it does not answer. */
-export async function detectBinaryVersion(dir: string): Promise<string | undefined> {
-  const [{ LocalExecutor }, { parseVersionOutput }] = await Promise.all([
-    import('../hosts/local.js'),
-    import('../binaries/binary-path.js'),
-  ]);
-  try {
-    const result = await new LocalExecutor().run(join(dir, 'mongod'), ['--version'], { timeoutMs: 10_000 });
-    return parseVersionOutput('mongod', result.stdout);
-  } catch {
-    return undefined;
-  }
 }

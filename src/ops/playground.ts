@@ -8,7 +8,6 @@ import { UsageError } from '../errors.js';
 import { ClusterStore } from '../meta/store.js';
 import { primaryUri } from '../mongo/uri.js';
 import type { OperationOptions } from './apply.js';
-import { detectBinaryVersion } from './binaries.js';
 import { type DeployResult, deployCluster } from './deploy.js';
 import { type DestroyResult, destroyCluster } from './destroy.js';
 import { startCluster } from './lifecycle.js';
@@ -89,15 +88,14 @@ export async function startPlayground(
     await startCluster(name, {}, options);
     return { cluster: name, uri: primaryUri(meta.topology), restarted: true };
   }
-  let version = request.version;
-  if (!version && request.binaryPath) version = await detectBinaryVersion(request.binaryPath);
   const deployDir = join(options.home, 'playground', name);
   const result = await deployCluster(
     {
       name,
       topologyText: playgroundTopology(request, deployDir),
       topologyFile: `<${name} topology>`,
-      version: version ?? DEFAULT_PLAYGROUND_VERSION,
+      // With --binary-path alone, the version is what those binaries report.
+      version: request.version ?? (request.binaryPath ? undefined : DEFAULT_PLAYGROUND_VERSION),
       variant: request.variant,
       binaryPath: request.binaryPath,
       mirror: request.mirror,

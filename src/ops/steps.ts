@@ -425,18 +425,33 @@ export function stopInstanceStep(
       // program by now), so there is nothing to ask it; a process a killed daemon left behind still holds
       // the port or data and is stopped by pid, cleanly.
       if (!(await daemonRuns(rt, instance.host))) return stopOrphansOf(rt, instance, options);
-      if (options.wholeGroup) await shortenQuiesce(rt, instance);
+      const restore = options.wholeGroup ? await shortenQuiesce(rt, instance) : undefined;
       const programs = await rt.programs(instance.host);
-      const info = await programs.stop(programRefFor(instance));
+      const info = await programs.stop(programRefFor(instance)).catch(async (error: unknown) => {
+        await restore?.();
+        throw error;
+      });
       return `${info.state}`;
     },
   };
 }
 
-async function shortenQuiesce(rt: ClusterRuntime, instance: ResolvedInstance): Promise<void> {
+/**
+ * Cuts the instance's signalled-shutdown time short (5.0+); returns how to put the previous value back if the
+ * process then does not stop, so that a later rolling operation still gets the quiesce it was configured with.
+ */
+async function shortenQuiesce(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+): Promise<(() => Promise<void>) | undefined> {
   if (!isAtLeast(parseMongoVersion(rt.meta.version), '5.0.0') || instance.member?.arbiterOnly) return;
   const program = instance.role === 'mongos' ? 'mongos' : 'mongod';
-  await limitSignaledShutdown(addressOf(instance), program, WHOLE_GROUP_SHUTDOWN_MS);
+  const address = addressOf(instance);
+  const previous = await limitSignaledShutdown(address, program, WHOLE_GROUP_SHUTDOWN_MS);
+  if (previous === undefined) return undefined;
+  return async () => {
+    await limitSignaledShutdown(address, program, previous);
+  };
 }
 
 /** SIGTERM to a process of the instance that supervisord does not run (left by a killed daemon). */
@@ -446,8 +461,9 @@ async function stopOrphanProcess(
   pid: number,
   options: StopOptions,
 ): Promise<void> {
-  if (options.wholeGroup) await shortenQuiesce(rt, instance);
+  const restore = options.wholeGroup ? await shortenQuiesce(rt, instance) : undefined;
   if (!(await stopOrphan(rt.executor(instance.host), pid, { timeoutMs: 120_000 }))) {
+    await restore?.();
     throw new MupError(`orphaned ${instance.programName} (pid ${pid}) did not exit after SIGTERM`, {
       hint: `check its log ${instance.logFile}; kill it by hand if it hangs`,
     });

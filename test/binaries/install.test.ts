@@ -437,6 +437,15 @@ test('--binary-path accepts binaries reporting the expected version and refuses 
     assert.match(e.message, /mongod is version 7\.0\.14, expected 8\.0\.4/);
     return true;
   });
+  // Without a requested version: what the binaries report, as long as mongos is the same release.
+  assert.equal((await checkBinaryPath(dir, undefined)).version, '7.0.14');
+  await writeFile(join(dir, 'mongos'), script('mongos version v6.0.19'));
+  await assert.rejects(checkBinaryPath(dir, undefined), (e: unknown) => {
+    assert.ok(e instanceof BinaryPathError);
+    assert.match(e.message, /mongos is version 6\.0\.19, expected 7\.0\.14/);
+    assert.match(e.hint ?? '', /must come from the same release/);
+    return true;
+  });
   await rm(join(dir, 'mongos'));
   await assert.rejects(checkBinaryPath(dir, '7.0.14'), /has no executable mongos/);
   await assert.rejects(checkBinaryPath(join(dir, 'nope'), '7.0.14'), /is not a directory/);
