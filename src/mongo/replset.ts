@@ -111,7 +111,8 @@ export async function waitForHealthyReplicaSet(
       return undefined;
     },
     timeoutMs,
-    250,
+    // A round is a replSetGetStatus per member on loopback or a LAN: cheap next to a user waiting.
+    100,
   );
   if (!result) {
     throw new MupError(

@@ -264,7 +264,7 @@ export async function startInstance(rt: ClusterRuntime, instance: ResolvedInstan
       return (await answersHello(instance)) ? info : undefined;
     },
     READY_TIMEOUT_MS,
-    150,
+    100,
   );
   if (failed !== undefined || ready === undefined) {
     const info = await client.getProcessInfo(name).catch(() => undefined);

@@ -308,6 +308,25 @@ test('destroy --keep-data keeps the data; a deploy of the same cluster takes it 
   await assertNothingLeft('kept', 'kept');
 });
 
+test('--version may be left out only with --binary-path, whose binaries then give it', async () => {
+  const topology = await standaloneTopology('nover2.yaml', 'nover2', 0);
+  const refused = await env.mup(['cluster', 'deploy', 'nover2', topology, '--yes']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /required option '--version <version>' not specified/);
+  assert.match(refused.stderr, /hint: pass --version \(e\.g\. 8\.0\), or --binary-path/);
+  const planned = await env.mupJson<{ version: string }>([
+    'cluster',
+    'deploy',
+    'nover2',
+    topology,
+    '--binary-path',
+    env.binDir,
+    '--dry-run',
+  ]);
+  assert.equal(planned.version, env.version);
+  await assertNothingLeft('nover2', 'nover2');
+});
+
 test('an existing cluster name is refused (exit 2)', async () => {
   const run = await deploy(FIRST, await standaloneTopology('again.yaml', 'again', 0));
   assert.equal(run.code, 2, run.stderr);

@@ -1,5 +1,7 @@
 // `mup cluster ...`: wiring only. Each action loads its operation module lazily.
+
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { UsageError } from '../../errors.js';
 import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
 import { renderTable } from '../../ui/table.js';
@@ -21,9 +23,9 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     .description('deploy a cluster from a topology file; it is running at the end')
     .argument('<name>', 'cluster name')
     .argument('<topology>', 'topology YAML file')
-    .requiredOption(
+    .option(
       '--version <version>',
-      'MongoDB version: a series like 8.0 (newest patch) or exact like 7.0.14',
+      'MongoDB version: a series like 8.0 (newest patch) or exact like 7.0.14 (with --binary-path: checked, else read from the binaries)',
     )
     .addOption(
       new Option('--variant <variant>', 'server distribution')
@@ -35,6 +37,11 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     .option('--dry-run', 'print the plan and change nothing', false)
     .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)
     .action(async (name, topologyFile, options, command) => {
+      if (options.version === undefined && options.binaryPath === undefined)
+        throw new UsageError(
+          "required option '--version <version>' not specified",
+          'pass --version (e.g. 8.0), or --binary-path to use the version of those binaries',
+        );
       const context = commandContext(command);
       const [{ deployCluster }, { readTopologyFile }, opOptions] = await Promise.all([
         import('../../ops/deploy.js'),
