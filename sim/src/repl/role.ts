@@ -381,6 +381,11 @@ export class ReplSetRole implements ReplicationRole {
     for (const doc of docs) this.writeEntries(opsFor(doc), [doc]);
   }
 
+  /** Applies a batch of fetched entries as one atomic, durable unit (data and oplog together). */
+  applyFetchedBatch(docs: Document[], opsFor: () => StorageOp[]): void {
+    if (docs.length > 0) this.writeEntries(opsFor(), docs);
+  }
+
   /** Waits until the oplog advances or `ms` pass (awaitData on local.oplog.rs). */
   waitForOplog(ms: number): Promise<void> {
     return new Promise((resolve) => {
