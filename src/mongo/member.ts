@@ -12,7 +12,10 @@ function optimeMs(member: Document | undefined): number | undefined {
   return date instanceof Date ? date.getTime() : undefined;
 }
 
-/** Waits until the member is PRIMARY/SECONDARY/ARBITER and, if data-bearing, within CAUGHT_UP_LAG_MS of the primary. */
+/**
+ * Waits until the member is PRIMARY/SECONDARY/ARBITER and, if a secondary, replicating from a sync source and
+ * within CAUGHT_UP_LAG_MS of the primary.
+ */
 export async function waitForMemberReady(address: ServerAddress, timeoutMs: number): Promise<string> {
   let last = 'no answer';
   const state = await pollUntil(
@@ -25,6 +28,13 @@ export async function waitForMemberReady(address: ServerAddress, timeoutMs: numb
       last = stateStr;
       if (stateStr === 'ARBITER' || stateStr === 'PRIMARY') return stateStr;
       if (stateStr !== 'SECONDARY' || !primary) return undefined;
+      // Replicating, not only caught up by chance: a member that has not chosen its sync source yet falls
+      // behind with every write, and the next member of a rolling restart must not go down meanwhile.
+      const source = status.syncSourceHost ?? status.syncingTo;
+      if (source === '') {
+        last = 'SECONDARY, no sync source yet';
+        return undefined;
+      }
       const lag = (optimeMs(primary) ?? 0) - (optimeMs(self) ?? 0);
       last = `SECONDARY, ${lag} ms behind the primary`;
       return lag <= CAUGHT_UP_LAG_MS ? stateStr : undefined;
