@@ -1,6 +1,6 @@
 // Runs every benchmark in turn and prints one table (stdout); progress goes to stderr.
 // Needs `npm run build` first (the benchmarks run the built CLI and the compiled simulator).
-//   npx tsx bench/run-all.ts            full: sizes 3,14,30,60, several runs each (about 10-15 minutes)
+//   npx tsx bench/run-all.ts            full: sizes 3,14,30,60, several runs each (about 8 minutes here)
 //   npx tsx bench/run-all.ts --quick    fewer runs, sizes 3 and 14, a 50 MiB download (a few minutes)
 //   npx tsx bench/run-all.ts --only startup,playground,scale,rolling,download
 import { cpus, loadavg, totalmem } from 'node:os';
