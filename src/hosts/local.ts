@@ -1,9 +1,9 @@
 // The Executor for the machine mup runs on: child processes, the file system and loopback port probes.
 import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { constants, homedir } from 'node:os';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { Executor, ForwardedPort, RunOptions, RunResult } from './executor.js';
 
@@ -62,6 +62,7 @@ export class LocalExecutor implements Executor {
     await mkdir(dirname(path), { recursive: true });
     const payload =
       typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    await removeInterruptedWrites(path);
     await writeFileAtomic(path, payload, mode === undefined ? {} : { mode });
   }
 
@@ -168,4 +169,22 @@ function signalNumber(signal: NodeJS.Signals | null): number {
 
 export function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+/**
+ * write-file-atomic writes `<file>.<number>` and renames it over `<file>`; a mup process killed in between
+ * leaves that temp file behind. The next write of the same file (a resumed step, under the cluster lock, so
+ * no other writer of it is running) removes such leftovers, so an interrupted operation leaves no litter.
+ */
+async function removeInterruptedWrites(path: string): Promise<void> {
+  const name = basename(path);
+  let entries: string[];
+  try {
+    entries = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  const leftover = (entry: string) =>
+    entry.startsWith(`${name}.`) && /^\d{1,10}$/.test(entry.slice(name.length + 1));
+  await Promise.all(entries.filter(leftover).map((entry) => rm(join(dirname(path), entry), { force: true })));
 }

@@ -62,6 +62,16 @@ describe('LocalExecutor files', () => {
     assert.deepEqual(await readdir(join(dir, 'a', 'b')), ['secret.ini']);
   });
 
+  it('removes the temp file a killed earlier write of the same file left, and nothing else', async () => {
+    const dir = await tempDir('mup-local-');
+    const path = join(dir, 'mongod.conf');
+    await writeFile(`${path}.2755219714`, 'half written');
+    await writeFile(`${path}.bak`, 'kept');
+    await writeFile(join(dir, 'other.conf.123'), 'kept');
+    await executor.writeFile(path, 'whole');
+    assert.deepEqual((await readdir(dir)).sort(), ['mongod.conf', 'mongod.conf.bak', 'other.conf.123']);
+  });
+
   it('reads files and tails the last bytes; tail of a missing file is undefined', async () => {
     const dir = await tempDir('mup-local-');
     const path = join(dir, 'log');
