@@ -95,6 +95,32 @@ describe('storage', () => {
     r.close();
   });
 
+  it('compacts again only once the journal grew by as much as the snapshot', async () => {
+    const dir = join(root, 'geometric');
+    await (await import('node:fs/promises')).mkdir(dir);
+    const s = Storage.open(dir);
+    const mib = 'x'.repeat(1024 * 1024);
+    const journal = async () => (await stat(join(dir, JOURNAL_FILE))).size;
+    let id = 0;
+    const docs = (n: number) =>
+      Array.from({ length: n }, () => ({
+        op: 'insert' as const,
+        db: 'd',
+        coll: 'c',
+        doc: { _id: id++, pad: mib },
+      }));
+    // One 20 MiB batch: past the first threshold (8 MiB), so it is folded into a 20 MiB snapshot at once.
+    s.apply([{ op: 'createCollection', db: 'd', coll: 'c' }, ...docs(20)]);
+    assert.equal(await journal(), 0, 'the first compaction came after 8 MiB');
+    for (let k = 0; k < 12; k++) s.apply(docs(1));
+    assert.ok((await journal()) > 12 * 1024 * 1024, 'no compaction at 8 MiB: the snapshot is larger');
+    for (let k = 0; k < 9; k++) s.apply(docs(1));
+    assert.ok((await journal()) < 2 * 1024 * 1024, 'compacted once the journal outgrew the snapshot');
+    s.close();
+    assert.equal(ids(Storage.open(dir)).length, 41);
+    await removeDir(dir);
+  });
+
   it('rolls back records after a common point, keeping what the stable point protects', async () => {
     const dir = await tempDir();
     const s = Storage.open(dir);

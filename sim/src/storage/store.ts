@@ -254,7 +254,12 @@ function writeEngineMarkers(dbPath: string): void {
   }
 }
 
-/** Journal bytes beyond which a compaction is attempted after a write. */
+/**
+ * Journal bytes beyond which a compaction is first attempted after a write. A compaction rewrites the whole
+ * snapshot synchronously (every document and oplog entry so far), so the next one waits until the journal has
+ * grown by as much as the snapshot: constant work per journal byte, instead of a pause every 8 MiB that grows
+ * with the data.
+ */
 const COMPACT_THRESHOLD = 8 * 1024 * 1024;
 
 export class Storage {
@@ -262,6 +267,8 @@ export class Storage {
   private catalog: Catalog = new Map();
   private journalFd: number;
   private journalSize = 0;
+  /** Journal size at which the next compaction is attempted. */
+  private compactAt = COMPACT_THRESHOLD;
   /** Records after this timestamp are kept in the journal (rollback may still need them). */
   private stable: Timestamp | 'all' = 'all';
   /** Number of records replayed from the journal at open (diagnostics). */
@@ -316,7 +323,7 @@ export class Storage {
     fsyncSync(this.journalFd);
     this.journalSize += bytes.length;
     for (const op of stored) applyOp(this.catalog, op);
-    if (this.journalSize > COMPACT_THRESHOLD) this.compact();
+    if (this.journalSize > this.compactAt) this.compact();
   }
 
   getCollection(db: string, coll: string): Collection | undefined {
@@ -394,7 +401,15 @@ export class Storage {
     const records = this.readJournal();
     let cut = 0;
     while (cut < records.length && this.isStable(records[cut] as JournalRecord)) cut++;
-    if (cut === 0) return;
+    // Whatever happens below, the next attempt waits for the journal to grow by a snapshot's worth (an attempt
+    // that cannot fold anything yet must not re-read the journal on every write).
+    const scheduleNext = () => {
+      this.compactAt = this.journalSize + Math.max(COMPACT_THRESHOLD, this.snapshotSize());
+    };
+    if (cut === 0) {
+      scheduleNext();
+      return;
+    }
     if (cut === records.length) {
       this.writeSnapshot(this.catalog);
     } else {
@@ -406,6 +421,16 @@ export class Storage {
     // Replaying already-folded records is harmless (idempotent ops), so a crash between the two
     // renames leaves a consistent store.
     this.rewriteJournal(records.slice(cut));
+    scheduleNext();
+  }
+
+  /** Bytes of the snapshot file (0 before the first compaction). */
+  private snapshotSize(): number {
+    try {
+      return statSync(join(this.dbPath, SNAPSHOT_FILE)).size;
+    } catch {
+      return 0;
+    }
   }
 
   /**
@@ -426,13 +451,7 @@ export class Storage {
 
   /** Approximate on-disk size (dbStats/listDatabases sizeOnDisk). */
   diskSize(): number {
-    let n = this.journalSize;
-    try {
-      n += statSync(join(this.dbPath, SNAPSHOT_FILE)).size;
-    } catch {
-      // no snapshot yet
-    }
-    return n;
+    return this.journalSize + this.snapshotSize();
   }
 
   close(): void {
