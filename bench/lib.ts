@@ -8,7 +8,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Document, MongoClient } from 'mongodb';
 import { writeSimBinaries } from '../sim/src/install.js';
+import { pollUntil, sleep } from '../src/mongo/connect.js';
 import { mupBin, tempDir } from '../test/helpers/cli.js';
+
+export { pollUntil, sleep };
 
 export const SIM_VERSION = '7.0.14';
 
@@ -73,29 +76,6 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `probe` until it returns a value; undefined after `timeoutMs`. */
-export async function pollUntil<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs: number,
-): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() >= deadline) return undefined;
-    await sleep(intervalMs);
-  }
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   stopIdleSupervisordStep,
   stopInstanceStep,
   stopMembersStep,
+  stopsWholeGroup,
   verifyShardsStep,
   waitReplicaSetStep,
   writeConfigStep,
@@ -199,24 +200,20 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
  */
 export function buildStopPlan(rt: ClusterRuntime, selection: Selection): Plan {
   const chosen = selectInstances(rt.instances, selection);
+  const stopping = new Set(chosen.map((i) => i.id));
   const phases: Phase[] = [];
   for (const role of [...ROLE_ORDER].reverse()) {
     const group = chosen.filter((i) => i.role === role);
     const sets = [...new Set(group.flatMap((i) => (i.replicaSet === undefined ? [] : [i.replicaSet])))];
-    const allOf = (members: ResolvedInstance[]) => members.every((m) => chosen.includes(m));
-    const routers = rt.instances.filter((i) => i.role === 'mongos');
     const steps = [
-      ...sets.map((set) =>
-        stopMembersStep(
-          rt,
-          set,
-          group.filter((i) => i.replicaSet === set),
-          { wholeGroup: allOf(rt.instances.filter((i) => i.replicaSet === set)) },
-        ),
-      ),
+      ...sets.map((set) => {
+        const members = group.filter((i) => i.replicaSet === set);
+        const wholeGroup = members.some((m) => stopsWholeGroup(rt, m, stopping));
+        return stopMembersStep(rt, set, members, { wholeGroup });
+      }),
       ...group
         .filter((i) => i.replicaSet === undefined)
-        .map((i) => stopInstanceStep(rt, i, { wholeGroup: i.role === 'mongos' && allOf(routers) })),
+        .map((i) => stopInstanceStep(rt, i, { wholeGroup: stopsWholeGroup(rt, i, stopping) })),
     ];
     if (steps.length > 0) phases.push(phase(`stop-${role}`, `Stop ${ROLE_TITLES[role]}`, true, steps));
   }

@@ -209,7 +209,7 @@ export function ensureSupervisordStep(
       const orphaned = new Set(owned.map(({ instance }) => instance.id));
       const results = await Promise.allSettled(
         owned.map(async ({ orphan, instance }) => {
-          const wholeGroup = groupOf(rt, instance).every((member) => orphaned.has(member.id));
+          const wholeGroup = stopsWholeGroup(rt, instance, orphaned);
           await stopOrphanProcess(rt, instance, orphan.pid, { wholeGroup });
           context.log(`stopped orphaned ${orphan.program} (pid ${orphan.pid}); supervisord will start it`);
         }),
@@ -512,12 +512,22 @@ function isOwnProcess(orphan: Orphan, instance: ResolvedInstance): boolean {
   return orphan.foundBy.includes('lock') || (orphan.command?.includes(instance.configFile) ?? false);
 }
 
-/** The members of the instance's replica set, or every mongos for a mongos, or the instance alone. */
-function groupOf(rt: ClusterRuntime, instance: ResolvedInstance): ResolvedInstance[] {
-  if (instance.replicaSet !== undefined)
-    return rt.instances.filter((i) => i.replicaSet === instance.replicaSet);
-  if (instance.role === 'mongos') return rt.instances.filter((i) => i.role === 'mongos');
-  return [instance];
+/**
+ * Whether every member of the instance's replica set — or every mongos, for a mongos — is among `stopping`
+ * (ids): then no other member is left for clients to move to. A standalone mongod has no quiesce period.
+ */
+export function stopsWholeGroup(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  stopping: ReadonlySet<string>,
+): boolean {
+  const group =
+    instance.replicaSet !== undefined
+      ? rt.instances.filter((i) => i.replicaSet === instance.replicaSet)
+      : instance.role === 'mongos'
+        ? rt.instances.filter((i) => i.role === 'mongos')
+        : [];
+  return group.length > 0 && group.every((member) => stopping.has(member.id));
 }
 
 async function stopOrphansOf(

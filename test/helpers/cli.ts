@@ -1,9 +1,7 @@
 // Runs the built mup CLI (dist/) as a user would, in a temporary MUP_HOME unless one is given.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tempDir as simTempDir } from '../../sim/test/helpers/sim.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const mupBin = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -22,20 +20,12 @@ export interface MupRunOptions {
   timeoutMs?: number;
 }
 
-const created: string[] = [];
-
 /**
- * A new directory under the system temp dir, removed when the test process exits (set MUP_KEEP_TEST_DIRS=1
- * to keep them for a look after a failure). Tests stop what they started before that.
+ * A new directory under the system temp dir, removed when the test process exits (MUP_KEEP_TEST_DIRS=1 keeps
+ * it): the simulator tests' helper, with mup's prefix.
  */
-export async function tempDir(prefix = 'mup-test-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  if (created.length === 0 && process.env.MUP_KEEP_TEST_DIRS !== '1')
-    process.once('exit', () => {
-      for (const d of created) rmSync(d, { recursive: true, force: true });
-    });
-  created.push(dir);
-  return dir;
+export function tempDir(prefix = 'mup-test-'): Promise<string> {
+  return simTempDir(prefix);
 }
 
 export async function runMup(args: readonly string[], options: MupRunOptions = {}): Promise<MupRun> {
