@@ -7,6 +7,8 @@ export const ExitCode = {
   usage: 2,
   locked: 3,
   resumable: 4,
+  /** SIGINT/SIGTERM: the running step was abandoned and journaled; `mup cluster resume` continues. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

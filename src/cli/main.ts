@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
-import { registerClusterCommands } from './commands/cluster.js';
+import { registerClusterCommands } from './commands/cluster/index.js';
 import { registerBinaryCommands } from './commands/mongo.js';
 import { registerPlaygroundCommands } from './commands/playground.js';
 import { registerTemplateCommand } from './commands/template.js';

@@ -5,11 +5,16 @@ import { chmod, copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/pro
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { parse, stringify } from 'yaml';
+import type { z } from 'zod';
 import { MupError, UsageError } from '../errors.js';
+import type { TopologySpec } from '../topology/schema.js';
 import type { ResolvedTopology } from '../topology/types.js';
+import { specFromResolved } from './migrations.js';
+import { metaSchemaV1, metaSchemaV2 } from './schema.js';
 
-export const META_SCHEMA_VERSION = 1;
+export const META_SCHEMA_VERSION = 2;
 
+/** The state the last operation left the cluster in (what should run); display shows what does run. */
 export type ClusterStatus = 'deploying' | 'running' | 'stopped' | 'partial' | 'destroying';
 
 /** Per host: where its supervisord listens (loopback only) and its config file. */
@@ -30,12 +35,30 @@ export interface ClusterMeta {
   updatedAt: string;
   /** Directory holding bin/mongod and bin/mongos for this version on the control machine. */
   binaryDir: string;
+  /** The topology as the user wrote it (global, server_configs, member options), allocated ports pinned. */
+  spec: TopologySpec;
   topology: ResolvedTopology;
   supervisors: SupervisorEndpoint[];
   /** `security.authorization` enabled with a keyFile and an admin user. */
   auth: boolean;
   /** True for clusters created by `mup playground`. */
   playground?: boolean;
+}
+
+export class CorruptMetaError extends MupError {
+  constructor(path: string, problem: string) {
+    super(`${path}: ${problem}`, {
+      hint: `fix the file by hand or restore the previous copy: cp ${path}.bak ${path}`,
+    });
+  }
+}
+
+/** The first few schema problems, each with its path in the document (`topology.instances.0.port: ...`). */
+function describeSchemaIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(document)'}: ${issue.message}`)
+    .join('; ');
 }
 
 const NAME_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -122,14 +145,21 @@ export class ClusterStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ClusterNotFoundError(name);
       throw error;
     }
-    const meta = parse(text) as ClusterMeta;
-    if (meta?.schemaVersion !== META_SCHEMA_VERSION) {
-      throw new MupError(
-        `${this.metaPath(name)}: unsupported meta schema version ${String(meta?.schemaVersion)} (this mup reads ${META_SCHEMA_VERSION})`,
-        { hint: 'use the mup version that created this cluster, or restore meta.yaml.bak' },
-      );
+    return parseMeta(text, this.metaPath(name), name);
+  }
+
+  /** Every cluster's meta, or the error reading it: one corrupt meta never hides the others. */
+  async readAll(): Promise<{ name: string; meta?: ClusterMeta; error?: MupError }[]> {
+    const entries = [];
+    for (const name of await this.list()) {
+      try {
+        entries.push({ name, meta: await this.read(name) });
+      } catch (error) {
+        if (!(error instanceof MupError)) throw error;
+        entries.push({ name, error });
+      }
     }
-    return meta;
+    return entries;
   }
 
   /** Writes meta.yaml atomically, keeping the previous copy as meta.yaml.bak. */
@@ -166,4 +196,50 @@ export class ClusterStore {
       throw error;
     }
   }
+}
+
+/** Parses and checks meta.yaml text; a v1 document is migrated. Every error names the file. */
+export function parseMeta(text: string, path: string, name: string): ClusterMeta {
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new CorruptMetaError(path, `not valid YAML: ${(error as Error).message}`);
+  }
+  const version =
+    typeof document === 'object' && document !== null
+      ? (document as { schemaVersion?: unknown }).schemaVersion
+      : undefined;
+  if (version === 1) {
+    const v1 = metaSchemaV1.safeParse(document);
+    if (!v1.success) throw new CorruptMetaError(path, describeSchemaIssues(v1.error));
+    const old = document as Omit<ClusterMeta, 'spec'>;
+    return checkName(
+      { ...old, schemaVersion: META_SCHEMA_VERSION, spec: specFromResolved(old.topology) },
+      path,
+      name,
+    );
+  }
+  if (version !== META_SCHEMA_VERSION) {
+    if (typeof version === 'number' && version > META_SCHEMA_VERSION)
+      throw new MupError(
+        `${path}: meta schema version ${version} is newer than this mup reads (${META_SCHEMA_VERSION})`,
+        { hint: 'use the mup version that wrote this cluster, or a newer one' },
+      );
+    throw new CorruptMetaError(
+      path,
+      version === undefined
+        ? 'not a mup cluster meta (no schemaVersion)'
+        : `unknown meta schema version ${String(version)}`,
+    );
+  }
+  const checked = metaSchemaV2.safeParse(document);
+  if (!checked.success) throw new CorruptMetaError(path, describeSchemaIssues(checked.error));
+  return checkName(document as ClusterMeta, path, name);
+}
+
+function checkName(meta: ClusterMeta, path: string, name: string): ClusterMeta {
+  if (meta.name !== name)
+    throw new CorruptMetaError(path, `it names cluster '${meta.name}', but it is stored as '${name}'`);
+  return meta;
 }

@@ -5,8 +5,10 @@ import type { Document } from 'mongodb';
 import { ClusterStore } from '../meta/store.js';
 import { hello } from '../mongo/connect.js';
 import { primaryUri } from '../mongo/uri.js';
+import { listOperations } from '../plan/journal.js';
+import { SupervisorCredentialsMismatchError } from '../supervisor/errors.js';
 import type { ProgramStatus } from '../supervisor/programs.js';
-import type { ResolvedInstance } from '../topology/types.js';
+import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { addressOf, ClusterRuntime } from './runtime.js';
 
 const PROBE_TIMEOUT_MS = 1500;
@@ -23,6 +25,15 @@ export type ProcessStatus =
   | 'Fatal'
   | 'Unknown';
 
+/**
+ * What is running, judged from the processes themselves: `running` (every process up), `degraded` (some
+ * down, or a replica set without a primary), `stopped` (none up), `unsupervised` (processes up while their
+ * host's supervisord is down: nothing restarts them), `unreachable` (a supervisord could not be asked).
+ */
+export type LiveState = 'running' | 'degraded' | 'stopped' | 'unsupervised' | 'unreachable';
+
+export type SupervisorState = 'running' | 'down' | 'unreachable' | 'error';
+
 /** JSON shape of `mup cluster display --json` (schemaVersion 1). */
 export interface DisplayResult {
   schemaVersion: 1;
@@ -30,8 +41,20 @@ export interface DisplayResult {
   version: string;
   variant: string;
   kind: string;
-  status: string;
-  supervisors: { host: string; endpoint: string; state: 'running' | 'down' | 'unreachable'; pid?: number }[];
+  /** The live state (see LiveState). */
+  status: LiveState;
+  /** The state the last operation left the cluster in (running, stopped, partial, deploying, destroying). */
+  desiredStatus: string;
+  /** The last operation and how it ended, shown apart from the live state. */
+  lastOperation?: { opId: string; operation: string; status: string };
+  supervisors: {
+    host: string;
+    endpoint: string;
+    state: SupervisorState;
+    pid?: number;
+    /** Why the state is `error` (e.g. the daemon refused mup's credentials). */
+    error?: string;
+  }[];
   processes: DisplayRow[];
   uri: string;
 }
@@ -96,7 +119,7 @@ export async function displayCluster(home: string, name: string): Promise<Displa
     const hosts = meta.topology.hosts.map((h) => h.host);
     const perHost = new Map<
       string,
-      { state: 'running' | 'down' | 'unreachable'; pid?: number; programs: ProgramStatus[] }
+      { state: SupervisorState; pid?: number; programs: ProgramStatus[]; error?: string }
     >();
     const helloReplies = new Map<string, Document>();
     await Promise.all([
@@ -109,8 +132,10 @@ export async function displayCluster(home: string, name: string): Promise<Displa
           }
           const programs = await withTimeout((await rt.programs(host)).status(), PROBE_TIMEOUT_MS);
           perHost.set(host, { state: 'running', pid: probe.pid, programs });
-        } catch {
-          perHost.set(host, { state: 'unreachable', programs: [] });
+        } catch (error) {
+          if (error instanceof SupervisorCredentialsMismatchError)
+            perHost.set(host, { state: 'error', programs: [], error: error.message });
+          else perHost.set(host, { state: 'unreachable', programs: [] });
         }
       }),
       ...meta.topology.instances.map(async (instance) => {
@@ -147,23 +172,29 @@ export async function displayCluster(home: string, name: string): Promise<Displa
         ...(instance.dataDir === undefined ? {} : { dataDir: instance.dataDir }),
       };
     };
+    const supervisors = meta.supervisors.map((s) => {
+      const state = perHost.get(s.host);
+      return {
+        host: s.host,
+        endpoint: `http://127.0.0.1:${s.httpPort}`,
+        state: state?.state ?? ('unreachable' as const),
+        ...(state?.pid === undefined ? {} : { pid: state.pid }),
+        ...(state?.error === undefined ? {} : { error: state.error }),
+      };
+    });
+    const processes = meta.topology.instances.map(row);
+    const last = (await listOperations(store.opsDir(name))).at(-1)?.summary;
     return {
       schemaVersion: 1,
       cluster: meta.name,
       version: meta.version,
       variant: meta.variant,
       kind: meta.topology.kind,
-      status: meta.status,
-      supervisors: meta.supervisors.map((s) => {
-        const state = perHost.get(s.host);
-        return {
-          host: s.host,
-          endpoint: `http://127.0.0.1:${s.httpPort}`,
-          state: state?.state ?? 'unreachable',
-          ...(state?.pid === undefined ? {} : { pid: state.pid }),
-        };
-      }),
-      processes: meta.topology.instances.map(row),
+      status: liveState(meta.topology.replicaSets, processes, supervisors),
+      desiredStatus: meta.status,
+      ...(last ? { lastOperation: { opId: last.opId, operation: last.operation, status: last.status } } : {}),
+      supervisors,
+      processes,
       uri: primaryUri(meta.topology),
     };
   } finally {
@@ -171,14 +202,21 @@ export async function displayCluster(home: string, name: string): Promise<Displa
   }
 }
 
-export function formatUptime(seconds: number | undefined): string {
-  if (seconds === undefined) return '-';
-  const d = Math.floor(seconds / 86400);
-  const h = Math.floor((seconds % 86400) / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (d > 0) return `${d}d${h}h`;
-  if (h > 0) return `${h}h${m}m`;
-  if (m > 0) return `${m}m${s}s`;
-  return `${s}s`;
+const UP = new Set<ProcessStatus>(['Up|P', 'Up|S', 'Up|A', 'Up']);
+
+/** The cluster's live state from its rows (see LiveState); pure, so the rules are unit-tested. */
+export function liveState(
+  sets: readonly ResolvedReplicaSet[],
+  processes: readonly Pick<DisplayRow, 'id' | 'host' | 'status'>[],
+  supervisors: readonly { host: string; state: SupervisorState }[],
+): LiveState {
+  if (supervisors.some((s) => s.state === 'unreachable' || s.state === 'error')) return 'unreachable';
+  const up = processes.filter((p) => UP.has(p.status));
+  if (up.length === 0) return 'stopped';
+  const downHosts = new Set(supervisors.filter((s) => s.state === 'down').map((s) => s.host));
+  if (up.some((p) => downHosts.has(p.host))) return 'unsupervised';
+  const withoutPrimary = sets.some(
+    (set) => !processes.some((p) => set.members.includes(p.id) && p.status === 'Up|P'),
+  );
+  return up.length === processes.length && !withoutPrimary ? 'running' : 'degraded';
 }

@@ -1,28 +1,27 @@
-// Plan builders: from a stored cluster to the ordered phases of an operation. Kept apart from the commands
-// so that `mup cluster resume` rebuilds exactly the plan an interrupted operation was running.
+// Plan builders: from a stored cluster (and the live facts an operation gathered) to the ordered phases of an
+// operation. They do no I/O, so `--dry-run` shows exactly what will run, `mup cluster resume` rebuilds the
+// plan an interrupted operation was running, and test/ops/plans.test.ts pins the ordering rules.
 
-import { isPrimary } from '../mongo/member.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance } from '../topology/types.js';
-import { addressOf, type ClusterRuntime, ROLE_ORDER } from './runtime.js';
+import { type ClusterRuntime, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
 import {
-  addShardStep,
-  ensureSupervisordStep,
-  initiateReplicaSetStep,
   prepareInstanceStep,
-  restartMemberStep,
-  setStatusStep,
-  startInstanceStep,
-  stopIdleSupervisordStep,
-  stopInstanceStep,
-  stopMembersStep,
-  stopsWholeGroup,
-  verifyShardsStep,
-  waitReplicaSetStep,
+  removeInstanceStep,
+  removeSupervisorStep,
   writeConfigStep,
+} from './steps/files.js';
+import { startInstanceStep, stopInstanceStep, stopMembersStep, stopsWholeGroup } from './steps/process.js';
+import { initiateReplicaSetStep, waitReplicaSetStep } from './steps/replica-set.js';
+import { restartMemberStep } from './steps/rolling.js';
+import { addShardStep, verifyShardsStep } from './steps/sharding.js';
+import { setStatusStep } from './steps/status.js';
+import {
+  ensureSupervisordStep,
+  stopIdleSupervisordStep,
   writeSupervisorConfigStep,
-} from './steps.js';
+} from './steps/supervisord.js';
 
 function phase(name: string, title: string, parallel: boolean, steps: Step[]): Phase {
   return { name, title, parallel, steps };
@@ -237,26 +236,28 @@ const ROLE_TITLES: Record<ResolvedInstance['role'], string> = {
   mongos: 'mongos routers',
 };
 
+/** Live state a plan depends on, read by `gatherFacts` before the (pure) builder runs. */
+export interface ClusterFacts {
+  /** Ids of the members that answered hello as primary. */
+  primaries: ReadonlySet<string>;
+}
+
 /** Secondaries (and arbiters) first, the current primary last; unreachable members keep topology order. */
-async function rollingOrder(members: ResolvedInstance[]): Promise<ResolvedInstance[]> {
-  const primaries = new Set<string>();
-  await Promise.all(
-    members.map(async (m) => {
-      if (await isPrimary(addressOf(m)).catch(() => false)) primaries.add(m.id);
-    }),
-  );
-  return [...members.filter((m) => !primaries.has(m.id)), ...members.filter((m) => primaries.has(m.id))];
+function rollingOrder(members: ResolvedInstance[], facts: ClusterFacts): ResolvedInstance[] {
+  const last = (m: ResolvedInstance) => facts.primaries.has(m.id);
+  return [...members.filter((m) => !last(m)), ...members.filter(last)];
 }
 
 /**
  * `cluster restart`: rolling — config servers, then each shard / replica set, then mongos, one process at a
  * time, secondaries before the primary (which steps down first). `parallel` is the explicit stop-all/start-all.
  */
-export async function buildRestartPlan(
+export function buildRestartPlan(
   rt: ClusterRuntime,
   selection: Selection,
   parallel: boolean,
-): Promise<Plan> {
+  facts: ClusterFacts,
+): Plan {
   const chosen = selectInstances(rt.instances, selection);
   if (parallel) {
     const stop = buildStopPlan(rt, selection).phases.filter((p) => p.name.startsWith('stop-'));
@@ -282,7 +283,7 @@ export async function buildRestartPlan(
   for (const set of setOrder) {
     const members = chosen.filter((i) => i.replicaSet === set.name);
     if (members.length === 0) continue;
-    const steps = (await rollingOrder(members)).map((i) => restartMemberStep(rt, i));
+    const steps = rollingOrder(members, facts).map((i) => restartMemberStep(rt, i));
     phases.push(phase(`restart-${set.name}`, `Rolling restart of ${set.name}`, false, steps));
   }
   const standalone = chosen.filter((i) => i.role === 'mongod' && i.replicaSet === undefined);
@@ -306,4 +307,41 @@ export async function buildRestartPlan(
       ),
     );
   return { operation: 'restart', cluster: rt.meta.name, phases };
+}
+
+/**
+ * `cluster destroy`: stop everything (as `cluster stop` would), then remove each process's files and, once
+ * they are gone, each host's supervisord files. `removed` collects what was deleted, for the result.
+ */
+export function buildDestroyPlan(rt: ClusterRuntime, keepData: boolean): Plan {
+  const removed: string[] = [];
+  const hosts = rt.meta.topology.hosts.map((h) => h.host);
+  const stop = buildStopPlan(rt, {}).phases.filter(
+    (p) => p.name.startsWith('stop-') || p.name === 'supervisord',
+  );
+  return {
+    operation: 'destroy',
+    cluster: rt.meta.name,
+    phases: [
+      phase('mark', 'Mark the cluster as being destroyed', false, [setStatusStep(rt, 'destroying')]),
+      ...stop,
+      phase(
+        'remove',
+        'Remove process files',
+        true,
+        rt.instances.map((i) => removeInstanceStep(rt, i, keepData, removed)),
+      ),
+      // After the instances, so that the global deploy dir is empty when its removal is tried.
+      phase(
+        'remove-supervisor',
+        'Remove supervisord files',
+        true,
+        hosts.map((h) => removeSupervisorStep(rt, h, removed)),
+      ),
+    ],
+    report: () => ({
+      removed,
+      keptData: keepData ? rt.instances.flatMap((i) => (i.dataDir ? [`${i.host}:${i.dataDir}`] : [])) : [],
+    }),
+  };
 }

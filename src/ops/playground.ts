@@ -7,10 +7,10 @@ import type { BinaryEventListener } from '../binaries/events.js';
 import { UsageError } from '../errors.js';
 import { ClusterStore } from '../meta/store.js';
 import { primaryUri } from '../mongo/uri.js';
-import type { OperationOptions } from './apply.js';
 import { type DeployResult, deployCluster } from './deploy.js';
-import { type DestroyResult, destroyCluster } from './destroy.js';
-import { startCluster } from './lifecycle.js';
+import { destroyOperation } from './destroy.js';
+import { applyOperation, type OperationOptions, type OperationOutcome } from './operation.js';
+import { startOperation } from './start.js';
 
 export type PlaygroundTopology = 'standalone' | 'replset' | 'sharded';
 
@@ -85,7 +85,7 @@ export async function startPlayground(
   const store = new ClusterStore(options.home);
   if (await store.exists(name)) {
     const meta = await store.read(name);
-    await startCluster(name, {}, options);
+    await applyOperation(startOperation, name, { selection: {} }, options);
     return { cluster: name, uri: primaryUri(meta.topology), restarted: true };
   }
   const deployDir = join(options.home, 'playground', name);
@@ -100,7 +100,6 @@ export async function startPlayground(
       binaryPath: request.binaryPath,
       mirror: request.mirror,
       onBinaryEvent: request.onBinaryEvent,
-      dryRun: false,
       playground: true,
       portBase: request.port,
     },
@@ -113,9 +112,9 @@ export async function startPlayground(
 /** Destroys a playground without a typed confirmation and removes the playground dir once empty. */
 export async function destroyPlayground(
   tag: string | undefined,
-  options: OperationOptions & { confirmDestroy?: (name: string) => Promise<boolean> },
-): Promise<DestroyResult> {
-  const result = await destroyCluster(playgroundName(tag), false, options);
+  options: OperationOptions,
+): Promise<OperationOutcome> {
+  const result = await applyOperation(destroyOperation, playgroundName(tag), { keepData: false }, options);
   await rmdir(join(options.home, 'playground')).catch(() => undefined);
   return result;
 }

@@ -2,9 +2,9 @@
 // program control, and addresses of the processes. One place decides how a host is reached, so remote
 // hosts come in by adding an executor here, not by touching each operation.
 import { MupError } from '../errors.js';
+import { executorFor } from '../hosts/connect.js';
 import type { Executor } from '../hosts/executor.js';
-import { LocalExecutor } from '../hosts/local.js';
-import type { ClusterMeta, ClusterStore, SupervisorEndpoint } from '../meta/store.js';
+import { type ClusterMeta, ClusterStore, type SupervisorEndpoint } from '../meta/store.js';
 import type { ServerAddress } from '../mongo/connect.js';
 import { SupervisorDaemon } from '../supervisor/daemon.js';
 import type { ProgramControl } from '../supervisor/programs.js';
@@ -12,19 +12,6 @@ import type { ResolvedHost, ResolvedInstance } from '../topology/types.js';
 
 export const SUPERVISOR_USERNAME = 'mup';
 export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
-
-export class RemoteHostsNotSupportedError extends MupError {
-  constructor(hosts: string[]) {
-    super(`remote hosts are not supported yet: ${hosts.join(', ')}`, {
-      hint: 'deploy on localhost / 127.0.0.x for now; SSH hosts come with the remote-hosts support',
-    });
-  }
-}
-
-export function checkHostsReachable(hosts: readonly ResolvedHost[]): void {
-  const remote = hosts.filter((h) => !h.local).map((h) => h.host);
-  if (remote.length > 0) throw new RemoteHostsNotSupportedError(remote);
-}
 
 export class ClusterRuntime {
   private readonly executors = new Map<string, Executor>();
@@ -35,6 +22,12 @@ export class ClusterRuntime {
     readonly store: ClusterStore,
     readonly supervisorPassword: string,
   ) {}
+
+  /** For read-only commands: the stored cluster of this home, without the lock. */
+  static async load(home: string, name: string): Promise<ClusterRuntime> {
+    const store = new ClusterStore(home);
+    return ClusterRuntime.open(store, await store.read(name));
+  }
 
   static async open(store: ClusterStore, meta: ClusterMeta): Promise<ClusterRuntime> {
     const password = await store.readSecret(meta.name, SUPERVISOR_PASSWORD_SECRET);
@@ -62,9 +55,7 @@ export class ClusterRuntime {
   executor(hostName: string): Executor {
     let executor = this.executors.get(hostName);
     if (!executor) {
-      const host = this.host(hostName);
-      if (!host.local) throw new RemoteHostsNotSupportedError([hostName]);
-      executor = new LocalExecutor(hostName);
+      executor = executorFor(this.host(hostName));
       this.executors.set(hostName, executor);
     }
     return executor;

@@ -32,7 +32,8 @@ export interface StepRecord {
 export interface EndRecord {
   kind: 'end';
   at: string;
-  status: 'succeeded' | 'failed';
+  /** `interrupted`: stopped by SIGINT/SIGTERM after journaling the step in flight. */
+  status: 'succeeded' | 'failed' | 'interrupted';
   error?: string;
 }
 

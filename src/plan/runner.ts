@@ -12,7 +12,24 @@ export interface RunPlanOptions {
   onEvent?: (event: PlanEvent) => void;
   /** Step ids done by an earlier attempt of the same operation (resume): skipped without running. */
   completedSteps?: ReadonlySet<string>;
+  /**
+   * Aborted on SIGINT/SIGTERM: no further step starts, the steps in flight are abandoned and journaled as
+   * failed ("interrupted"), and the run ends with InterruptedError. Resume re-runs them; steps are idempotent.
+   */
+  signal?: AbortSignal;
 }
+
+/** The run was stopped by a signal; the journal says where (exit 130). */
+export class InterruptedError extends MupError {
+  constructor(cluster: string) {
+    super(`interrupted — run \`mup cluster resume ${cluster}\``, {
+      exitCode: ExitCode.interrupted,
+      hint: 'the step that was running is journaled as interrupted; resume checks it and finishes the operation',
+    });
+  }
+}
+
+const INTERRUPTED: unique symbol = Symbol('interrupted');
 
 export class StepFailedError extends MupError {
   readonly step: string;
@@ -56,9 +73,11 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<void
 
   try {
     for (const phase of plan.phases) {
+      if (options.signal?.aborted) throw new InterruptedError(plan.cluster);
       await emit({ type: 'phase-start', phase: phase.name, title: phase.title });
       const failures = await runPhase(phase, options, emit);
       await emit({ type: 'phase-end', phase: phase.name, title: phase.title, ok: failures.length === 0 });
+      if (options.signal?.aborted) throw new InterruptedError(plan.cluster);
       const first = failures[0];
       if (first)
         throw new StepFailedError(first.step, first.error, options.journal !== undefined, plan.cluster);
@@ -68,12 +87,23 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<void
     await options.journal?.append({
       kind: 'end',
       at: new Date().toISOString(),
-      status: 'failed',
+      status: error instanceof InterruptedError ? 'interrupted' : 'failed',
       error: errorText(error),
     });
     throw error;
   }
 }
+
+/** Resolves when the signal aborts (never when there is none); used to abandon a step in flight. */
+function whenAborted(signal: AbortSignal | undefined): Promise<typeof INTERRUPTED> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve(INTERRUPTED);
+    else signal.addEventListener('abort', () => resolve(INTERRUPTED), { once: true });
+  });
+}
+
+const SKIPPED: unique symbol = Symbol('skipped');
 
 interface Failure {
   step: Step;
@@ -87,7 +117,7 @@ async function runPhase(
 ): Promise<Failure[]> {
   const failures: Failure[] = [];
   const runOne = async (step: Step): Promise<void> => {
-    if (failures.length > 0) return; // a sibling failed: start nothing new
+    if (failures.length > 0 || options.signal?.aborted) return; // a sibling failed or a signal came: start nothing new
     const base = {
       type: 'step',
       phase: phase.name,
@@ -102,12 +132,29 @@ async function runPhase(
     const lines: string[] = [];
     const context: StepContext = { log: (line) => lines.push(line) };
     await emit({ ...base, state: 'running' });
+    const aborted = whenAborted(options.signal);
     try {
-      if (step.isDone && (await step.isDone(context))) {
+      const work = async (): Promise<typeof SKIPPED | string | undefined> => {
+        if (step.isDone && (await step.isDone(context))) return SKIPPED;
+        return step.run(context);
+      };
+      const running = work();
+      const result = await Promise.race([running, aborted]);
+      if (result === INTERRUPTED) {
+        running.catch(() => undefined); // its late failure is no longer anyone's to report
+        // Abandoned: whatever the step did so far is for resume to check; journal it as not done.
+        await emit({
+          ...base,
+          state: 'failed',
+          error: 'interrupted',
+          ...(lines.length ? { output: lines.join('\n') } : {}),
+        });
+        return;
+      }
+      if (result === SKIPPED) {
         await emit({ ...base, state: 'skipped', output: lines.concat('already done').join('\n') });
         return;
       }
-      const result = await step.run(context);
       if (result !== undefined) lines.push(result);
       await emit({ ...base, state: 'done', ...(lines.length ? { output: lines.join('\n') } : {}) });
     } catch (error) {

@@ -20,7 +20,7 @@ export interface Step {
 }
 
 export interface Phase {
-  /** Stable name, e.g. `start-processes`. */
+  /** Stable name, e.g. `start-config`, `restart-rs0`. */
   name: string;
   title: string;
   /** Run the steps concurrently (bounded by the runner's concurrency) instead of in order. */
@@ -33,6 +33,8 @@ export interface Plan {
   operation: string;
   cluster: string;
   phases: Phase[];
+  /** What the steps gathered while running, added to the operation's JSON result (e.g. destroy's removed files). */
+  report?: () => Record<string, unknown>;
 }
 
 /** What `--dry-run --json` prints and the journal's first line stores: the plan without code. */

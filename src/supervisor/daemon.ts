@@ -14,6 +14,7 @@ import {
   Fault,
   isFault,
   SupervisorAuthError,
+  SupervisorCredentialsMismatchError,
   SupervisordStartError,
   SupervisorPortTakenError,
   SupervisorProtocolError,
@@ -160,10 +161,12 @@ export class SupervisorDaemon {
       return { kind: 'running', pid: await client.getPID({ timeoutMs: 3000 }) };
     } catch (error) {
       if (error instanceof SupervisorAuthError || error instanceof SupervisorProtocolError) {
-        return {
-          kind: 'foreign',
-          owner: describeOwner(await findPortOwner(this.executor, this.config.httpPort)),
-        };
+        const owner = await findPortOwner(this.executor, this.config.httpPort);
+        // Our own daemon (run with our supervisor.ini) refusing our password is not "someone else's port":
+        // treating it so would stop its members as orphans and start a second daemon beside it.
+        if (error instanceof SupervisorAuthError && owner?.command?.includes(this.iniPath))
+          throw new SupervisorCredentialsMismatchError(this.executor.host, this.iniPath, owner.pid);
+        return { kind: 'foreign', owner: describeOwner(owner) };
       }
       if (isFault(error, Fault.SHUTDOWN_STATE)) return { kind: 'stopping' };
       if (error instanceof SupervisorUnreachableError) {

@@ -72,6 +72,18 @@ export class SupervisorAuthError extends MupError {
   }
 }
 
+/** This cluster's own supervisord answers, but not to the password in the cluster store. */
+export class SupervisorCredentialsMismatchError extends MupError {
+  constructor(host: string, iniPath: string, pid: number) {
+    super(
+      `supervisord of this cluster on ${host} (pid ${pid}, ${iniPath}) refused mup's credentials: the password in the cluster store does not match its supervisor.ini`,
+      {
+        hint: `restore the cluster store's secrets/supervisor-password (or ${iniPath}) from a backup; mup will not treat its processes as orphans`,
+      },
+    );
+  }
+}
+
 /** The API answered something that is not supervisord XML-RPC. */
 export class SupervisorProtocolError extends MupError {
   constructor(endpoint: string, reason: string, cause?: unknown) {

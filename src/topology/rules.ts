@@ -16,13 +16,21 @@ export interface UsedEndpoint {
   cluster: string;
 }
 
-/** The endpoints of the clusters mup already manages, for RuleOptions.usedEndpoints (deploy, scale-out). */
+/**
+ * The endpoints of the clusters mup already manages — their processes and their supervisord APIs — for
+ * RuleOptions.usedEndpoints (deploy, scale-out) and for choosing a supervisor port.
+ */
 export function usedEndpointsOf(
-  clusters: readonly { name: string; topology: ResolvedTopology }[],
+  clusters: readonly {
+    name: string;
+    topology: ResolvedTopology;
+    supervisors?: readonly { host: string; httpPort: number }[];
+  }[],
 ): UsedEndpoint[] {
-  return clusters.flatMap(({ name, topology }) =>
-    topology.instances.map((instance) => ({ host: instance.host, port: instance.port, cluster: name })),
-  );
+  return clusters.flatMap(({ name, topology, supervisors = [] }) => [
+    ...topology.instances.map((instance) => ({ host: instance.host, port: instance.port, cluster: name })),
+    ...supervisors.map((s) => ({ host: s.host, port: s.httpPort, cluster: name })),
+  ]);
 }
 
 export interface RuleOptions {

@@ -1,8 +1,10 @@
 // Renders plan events on stderr: a line per phase and per finished step (✔ done, – skipped, ✖ failed) with
 // its duration, or, in --json mode, one JSON object per event so scripts can follow progress.
+
+import type { ProgressView } from '../plan/events.js';
 import type { PlanEvent } from '../plan/types.js';
 import { stderrColors } from './colors.js';
-import { createTaskList, type ProgressView } from './task-list.js';
+import { createTaskList } from './task-list.js';
 
 function eventPrinter(options: { json: boolean }): (event: PlanEvent) => void {
   const startedAt = new Map<string, number>();

@@ -1,14 +1,8 @@
 // The task list on a terminal: one line per phase with a spinner, its steps beneath, each marked done,
 // skipped or failed as plan events arrive. listr2 draws it (on stderr, so stdout stays for results); the
 // plan runner stays the one that runs the steps — each listr task just waits for its step's event.
+import type { ProgressView } from '../plan/events.js';
 import type { PlanEvent, PlanOutline } from '../plan/types.js';
-
-export interface ProgressView {
-  start(outline: PlanOutline): void;
-  event(event: PlanEvent): void;
-  /** Settles the view after the run (steps never reached are shown as not run). */
-  end(): Promise<void>;
-}
 
 interface Pending {
   resolve(skipMessage?: string): void;

@@ -2,8 +2,8 @@
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
+import { operationOptions, printOutcome } from '../action.js';
 import { commandContext } from '../context.js';
-import { operationOptions } from '../operation.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -91,7 +91,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
       ]);
       const view = await displayCluster(context.home, playgroundName(options.tag));
       if (context.json) return writeJson(view);
-      const { renderDisplay } = await import('./display-view.js');
+      const { renderDisplay } = await import('../../ui/views/display.js');
       writeResult(renderDisplay(view));
     });
 
@@ -114,14 +114,15 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .addOption(tagOption())
     .action(async (options, command) => {
       const context = commandContext(command);
-      const [{ stopCluster }, { playgroundName }, opOptions] = await Promise.all([
-        import('../../ops/lifecycle.js'),
+      const [{ applyOperation }, { stopOperation }, { playgroundName }, opOptions] = await Promise.all([
+        import('../../ops/operation.js'),
+        import('../../ops/stop.js'),
         import('../../ops/playground.js'),
         operationOptions(context),
       ]);
-      const result = await stopCluster(playgroundName(options.tag), {}, opOptions);
-      if (context.json) return writeJson(result);
-      writeNotice(`Stopped ${result.cluster}.`);
+      const name = playgroundName(options.tag);
+      const outcome = await applyOperation(stopOperation, name, { selection: {} }, opOptions);
+      await printOutcome(context, outcome, `Stopped ${name}.`);
     });
 
   playground
@@ -136,9 +137,10 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
         import('../../ui/prompt.js'),
       ]);
       const name = playgroundName(options.tag);
+      // No typed confirmation for the playground: a yes/no question is enough.
       const result = await destroyPlayground(options.tag, {
         ...opOptions,
-        confirmDestroy: (cluster) => confirm(`Delete ${cluster} and all its data?`, context.yes),
+        confirmTyped: (cluster) => confirm(`Delete ${cluster} and all its data?`, context.yes),
       });
       if (context.json) return writeJson(result);
       writeNotice(`Destroyed ${name}.`);

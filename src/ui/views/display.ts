@@ -1,14 +1,26 @@
 // Text rendering of `cluster display` / `playground status`.
 import type { DisplayResult } from '../../ops/display.js';
-import { formatUptime } from '../../ops/display.js';
-import { renderTable } from '../../ui/table.js';
+import { renderTable } from '../table.js';
+
+export function formatUptime(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
 
 export function renderDisplay(view: DisplayResult): string {
   const header = [
     `Cluster: ${view.cluster}`,
     `Version: ${view.version} (${view.variant})`,
-    `Topology: ${view.kind}   Status: ${view.status}`,
+    `Topology: ${view.kind}   Status: ${view.status}${view.lastOperation ? `   Last operation: ${view.lastOperation.operation} ${view.lastOperation.status}` : ''}`,
     `Supervisor: ${view.supervisors.map((s) => `${s.host} ${s.endpoint} ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}`,
+    ...view.supervisors.flatMap((s) => (s.error ? [`  ${s.host}: ${s.error}`] : [])),
     '',
   ];
   const table = renderTable(

@@ -1,0 +1,56 @@
+// `mup cluster deploy NAME TOPOLOGY`: wiring only (ops/deploy.ts does the work).
+import { type Command, Option } from '@commander-js/extra-typings';
+import { createDownloadRenderer } from '../../../ui/download-progress.js';
+import { writeJson, writeNotice, writeResult } from '../../../ui/output.js';
+import { describePlan } from '../../../ui/views/plan.js';
+import { operationOptions } from '../../action.js';
+import { commandContext } from '../../context.js';
+import { dryRunOption, parsePort, requireVersion } from '../../options.js';
+
+export function registerDeploy(cluster: Command): void {
+  cluster
+    .command('deploy')
+    .description('deploy a cluster from a topology file; it is running at the end')
+    .argument('<name>', 'cluster name')
+    .argument('<topology>', 'topology YAML file')
+    .option(
+      '--version <version>',
+      'MongoDB version: a series like 8.0 (newest patch) or exact like 7.0.14 (with --binary-path: checked, else read from the binaries)',
+    )
+    .addOption(
+      new Option('--variant <variant>', 'server distribution')
+        .choices(['mongodb', 'percona'] as const)
+        .default('mongodb' as const),
+    )
+    .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
+    .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
+    .addOption(dryRunOption())
+    .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)
+    .action(async (name, topologyFile, options, command) => {
+      requireVersion(options.version, options.binaryPath);
+      const context = commandContext(command);
+      const [{ deployCluster }, { readTopologyFile }, opOptions] = await Promise.all([
+        import('../../../ops/deploy.js'),
+        import('../../../topology/load.js'),
+        operationOptions(context, { dryRun: options.dryRun === true }),
+      ]);
+      const result = await deployCluster(
+        {
+          name,
+          topologyText: await readTopologyFile(topologyFile),
+          topologyFile,
+          version: options.version,
+          variant: options.variant,
+          binaryPath: options.binaryPath,
+          mirror: options.mirror,
+          onBinaryEvent: createDownloadRenderer({ json: context.json }),
+          ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
+        },
+        opOptions,
+      );
+      if (context.json) return writeJson(result);
+      if (result.dryRun) return writeResult(describePlan(result.plan));
+      writeNotice(`Cluster ${name} (${result.kind}, MongoDB ${result.version}) is running.`);
+      writeResult(result.uri);
+    });
+}

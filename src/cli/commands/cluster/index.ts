@@ -1,0 +1,33 @@
+// `mup cluster ...`: one file per verb beside this one; each loads its operation lazily.
+import type { Command } from '@commander-js/extra-typings';
+import { registerAudit } from './audit.js';
+import { registerConnect } from './connect.js';
+import { registerDeploy } from './deploy.js';
+import { registerDestroy } from './destroy.js';
+import { registerDisplay } from './display.js';
+import { registerList } from './list.js';
+import { registerRestart } from './restart.js';
+import { registerResume } from './resume.js';
+import { registerShowConfig } from './show-config.js';
+import { registerStart } from './start.js';
+import { registerStop } from './stop.js';
+import { registerSupervisor } from './supervisor.js';
+
+export function registerClusterCommands(program: Command<[], Record<string, unknown>>): void {
+  const cluster = program.command('cluster').description('deploy and operate clusters') as unknown as Command;
+  for (const register of [
+    registerDeploy,
+    registerStart,
+    registerStop,
+    registerRestart,
+    registerDisplay,
+    registerList,
+    registerDestroy,
+    registerConnect,
+    registerResume,
+    registerAudit,
+    registerShowConfig,
+    registerSupervisor,
+  ])
+    register(cluster);
+}

@@ -1,0 +1,46 @@
+// Options and argument parsers shared by several commands, defined once.
+import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { UsageError } from '../errors.js';
+
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError('expected a port number 1-65535');
+  return port;
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export const dryRunOption = () => new Option('--dry-run', 'print the plan and change nothing').default(false);
+
+/** -R / -N on lifecycle commands. */
+export function withSelection<T extends Command<[string], Record<string, unknown>>>(command: T): T {
+  command
+    .option(
+      '-R, --role <roles...>',
+      'only processes of these roles (mongod, config, mongos); comma-separated',
+    )
+    .option('-N, --node <nodes...>', 'only these processes (host:port or program name); comma-separated');
+  return command;
+}
+
+/** The selection flags as given: `-N ""` is an error, never "everything". */
+export async function selectionFrom(flags: { role?: string[]; node?: string[] }) {
+  const { splitList } = await import('../ops/selection.js');
+  const roles = splitList(flags.role, '-R/--role');
+  const nodes = splitList(flags.node, '-N/--node');
+  return { ...(roles ? { roles } : {}), ...(nodes ? { nodes } : {}) };
+}
+
+export function requireVersion(version: string | undefined, binaryPath: string | undefined): void {
+  if (version === undefined && binaryPath === undefined)
+    throw new UsageError(
+      "required option '--version <version>' not specified",
+      'pass --version (e.g. 8.0), or --binary-path to use the version of those binaries',
+    );
+}

@@ -1,0 +1,96 @@
+// The shape of meta.yaml, checked by zod on every read: a meta that fails it never lets a plan run (a hand
+// edit such as `port: abc` must not reach a stop step). Version 2 keeps the user's topology as written
+// (`spec`, with allocated ports pinned) beside the resolved one, which is what edit-config and scale-out
+// work from; version 1 metas are migrated on read (migrations.ts).
+import { z } from 'zod';
+import { topologySchema } from '../topology/schema.js';
+
+const role = z.enum(['mongod', 'config', 'mongos']);
+
+const memberOptions = z.object({
+  priority: z.number(),
+  votes: z.number().int(),
+  hidden: z.boolean(),
+  arbiterOnly: z.boolean(),
+  secondaryDelaySecs: z.number().int(),
+  buildIndexes: z.boolean(),
+  tags: z.record(z.string(), z.string()),
+});
+
+const absolutePath = z.string().startsWith('/');
+
+const instance = z.object({
+  id: z.string().min(1),
+  role,
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  portAllocated: z.boolean(),
+  local: z.boolean(),
+  replicaSet: z.string().min(1).optional(),
+  member: memberOptions.optional(),
+  programName: z.string().regex(/^(mongod|config|mongos)-\d+$/),
+  deployDir: absolutePath,
+  dataDir: absolutePath.optional(),
+  logDir: absolutePath,
+  configDir: absolutePath,
+  configFile: absolutePath,
+  logFile: absolutePath,
+  outputFile: absolutePath,
+  pidFile: absolutePath,
+  binDir: absolutePath,
+  serverConfig: z.record(z.string(), z.unknown()),
+});
+
+const replicaSet = z.object({
+  name: z.string().min(1),
+  purpose: z.enum(['replset', 'shard', 'config']),
+  members: z.array(z.string()).min(1),
+  initiator: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+});
+
+const host = z.object({
+  host: z.string().min(1),
+  local: z.boolean(),
+  user: z.string(),
+  sshPort: z.number().int().min(1).max(65535),
+  supervisorDir: absolutePath,
+});
+
+export const resolvedTopologySchema = z.object({
+  kind: z.enum(['standalone', 'replset', 'sharded']),
+  instances: z.array(instance).min(1),
+  replicaSets: z.array(replicaSet),
+  hosts: z.array(host).min(1),
+});
+
+const supervisorEndpoint = z.object({
+  host: z.string().min(1),
+  httpPort: z.number().int().min(1).max(65535),
+  configFile: absolutePath,
+});
+
+export const clusterStatusSchema = z.enum(['deploying', 'running', 'stopped', 'partial', 'destroying']);
+
+export const metaSchemaV2 = z.object({
+  schemaVersion: z.literal(2),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  variant: z.enum(['mongodb', 'percona']),
+  /** The desired state the last operation set (running / stopped / ...); display shows the live state apart. */
+  status: clusterStatusSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  binaryDir: absolutePath,
+  /** The topology as the user wrote it, with allocated ports pinned. */
+  spec: topologySchema,
+  topology: resolvedTopologySchema,
+  supervisors: z.array(supervisorEndpoint).min(1),
+  auth: z.boolean(),
+  playground: z.boolean().optional(),
+});
+
+/** Version 1: the same without `spec`. */
+export const metaSchemaV1 = metaSchemaV2.omit({ spec: true, schemaVersion: true }).extend({
+  schemaVersion: z.literal(1),
+});

@@ -1,0 +1,22 @@
+// Every operation that changes a cluster, by the name its journal records: `mup cluster resume` looks the
+// interrupted one up here. A new verb adds its spec here and nowhere else in the pipeline.
+import { deployOperation } from './deploy.js';
+import { destroyOperation } from './destroy.js';
+import type { Operation } from './operation.js';
+import { restartOperation } from './restart.js';
+import { startOperation } from './start.js';
+import { stopOperation } from './stop.js';
+import { supervisorProgramOperation } from './supervisor-program.js';
+import { supervisorReloadOperation } from './supervisor-reload.js';
+
+export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
+  [
+    deployOperation,
+    startOperation,
+    stopOperation,
+    restartOperation,
+    destroyOperation,
+    supervisorProgramOperation,
+    supervisorReloadOperation,
+  ].map((op) => [op.name, op]),
+);

@@ -1,0 +1,65 @@
+// The one rolling-replace helper: a member is taken out (its primary role moved away first), something may be
+// swapped while it is down (a config, a binary link), and it comes back healthy and caught up before the
+// next one. Restart uses it as it is; upgrade, reload and edit-config pass their swap.
+import { moveAwayPrimary, waitForMemberReady } from '../../mongo/member.js';
+import type { Step, StepContext } from '../../plan/types.js';
+import { programRefFor } from '../../supervisor/instance-refs.js';
+import { isRunningState } from '../../supervisor/process-info.js';
+import type { ResolvedInstance } from '../../topology/types.js';
+import { addressOf, type ClusterRuntime } from '../runtime.js';
+import { answersHello, startInstance } from './process.js';
+import { HEALTHY_TIMEOUT_MS } from './replica-set.js';
+
+/** Members of the instance's replica set other than itself that can become primary. */
+function electablePeers(rt: ClusterRuntime, instance: ResolvedInstance) {
+  return rt.instances.filter(
+    (i) =>
+      i.replicaSet === instance.replicaSet &&
+      i.id !== instance.id &&
+      i.member &&
+      !i.member.arbiterOnly &&
+      i.member.priority > 0,
+  );
+}
+
+/**
+ * Replaces one process without losing availability: a primary first steps down and another member is
+ * elected, the process stops, `swap` runs while it is down, and it starts again; a member counts as done
+ * only once it is back as SECONDARY/PRIMARY and caught up. Safe to run again after a kill at any point: a
+ * member an earlier attempt already stopped is not asked to step down (it cannot answer), only started.
+ */
+export async function replaceMemberRolling(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  context: StepContext,
+  swap?: () => Promise<void>,
+): Promise<string | undefined> {
+  const programs = await rt.programs(instance.host);
+  const ref = programRefFor(instance);
+  const before = await programs.info(ref);
+  if (isRunningState(before.state)) {
+    const peers = electablePeers(rt, instance);
+    if (instance.replicaSet && peers.length > 0 && (await answersHello(instance))) {
+      const elected = await moveAwayPrimary(addressOf(instance), peers.map(addressOf), HEALTHY_TIMEOUT_MS);
+      if (elected) context.log(`stepped down; ${elected} is primary`);
+    }
+    await programs.stop(ref);
+  } else {
+    context.log(`was not running (${before.state}): starting it`);
+  }
+  await swap?.();
+  context.log(await startInstance(rt, instance));
+  if (instance.replicaSet)
+    return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;
+  return undefined;
+}
+
+/** One member of a rolling restart (secondaries first, the primary last; mongos one at a time). */
+export function restartMemberStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  return {
+    id: `restart:${instance.id}`,
+    title: `restart ${instance.programName} on ${instance.host}`,
+    host: instance.host,
+    run: (context) => replaceMemberRolling(rt, instance, context),
+  };
+}
