@@ -3,7 +3,8 @@
 // is confirmed — and `applyOperation` runs them all the same way: lock → read meta under the lock → gather
 // facts → build the plan → dry-run or confirm → journal → run → release. `resumeOperation` continues the last
 // interrupted one from its journal. Adding a verb is a spec and a line in registry.ts.
-import { rm, stat } from 'node:fs/promises';
+import { rm, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import { ExitCode, MupError, UsageError } from '../errors.js';
 import { type ClusterMeta, ClusterNotFoundError, ClusterStore } from '../meta/store.js';
@@ -218,7 +219,10 @@ export async function applyOperation(
     }
   }
 
-  const dirWasThere = await dirExists(store.clusterDir(cluster));
+  // What the lock will create, so that a deploy refused before it stored anything can leave no trace.
+  const missingDirs: string[] = [];
+  for (const dir of [join(options.home, 'storage'), store.clustersDir, store.clusterDir(cluster)])
+    if (!(await dirExists(dir))) missingDirs.push(dir);
   let stored = !source.creates;
   const lock = await lockFor(store, cluster, `mup cluster ${op.name} ${cluster}`);
   let rt: ClusterRuntime | undefined;
@@ -253,8 +257,19 @@ export async function applyOperation(
   } finally {
     await rt?.close();
     await lock.release();
-    // A deploy refused before it stored anything leaves no trace, not even the lock's directory.
-    if (!stored && !dirWasThere) await rm(store.clusterDir(cluster), { recursive: true, force: true });
+    if (!stored) await removeCreatedDirs(missingDirs, store.clusterDir(cluster));
+  }
+}
+
+/**
+ * Removes what the lock created for a cluster that was never stored: its dir (with the lock's leftovers)
+ * and parent dirs this call created, innermost first, each only while empty — another command may have put
+ * its own cluster there meanwhile.
+ */
+async function removeCreatedDirs(created: readonly string[], clusterDir: string): Promise<void> {
+  for (const dir of [...created].reverse()) {
+    if (dir === clusterDir) await rm(dir, { recursive: true, force: true });
+    else await rmdir(dir).catch(() => undefined);
   }
 }
 

@@ -82,8 +82,8 @@ test('a tagged playground runs beside the default one; --json start has the docu
   assert.equal(started.kind, 'standalone');
   assert.equal(started.restarted, false);
   assert.match(started.uri, /^mongodb:\/\/localhost:241\d\d\/$/);
-  const list = await env.mupJson<{ clusters: { name: string; status: string }[] }>(['cluster', 'list']);
-  assert.deepEqual(list.clusters.map((c) => `${c.name}:${c.status}`).sort(), [
+  const list = await env.mupJson<{ clusters: { name: string; desiredStatus: string }[] }>(['cluster', 'list']);
+  assert.deepEqual(list.clusters.map((c) => `${c.name}:${c.desiredStatus}`).sort(), [
     'playground-two:running',
     'playground:running',
   ]);

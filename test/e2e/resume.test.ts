@@ -181,17 +181,25 @@ for (const point of killPoints) {
     );
     const opId = before.operations[0]?.opId ?? '';
     // The half-deployed cluster is listed and displayed as such, whatever runs yet.
-    const list = await env.mupJson<{ clusters: { name: string; status: string }[] }>(['cluster', 'list']);
+    // Its desired state stays `deploying` and its last operation shows interrupted, apart from the live state.
+    const list = await env.mupJson<{
+      clusters: { name: string; desiredStatus: string; lastOperation: { status: string } }[];
+    }>(['cluster', 'list']);
     assert.deepEqual(
-      list.clusters.map((c) => `${c.name} ${c.status}`),
-      [`${point.name} deploying`],
+      list.clusters.map((c) => `${c.name} ${c.desiredStatus} ${c.lastOperation.status}`),
+      [`${point.name} deploying interrupted`],
     );
-    assert.equal((await display(env, point.name)).status, 'deploying');
+    const displayed = (await display(env, point.name)) as unknown as { desiredStatus: string; status: string };
+    assert.equal(displayed.desiredStatus, 'deploying');
+    assert.notEqual(displayed.status, 'running');
 
     const resume = await env.mup(['--json', 'cluster', 'resume', point.name], { timeoutMs: 180_000 });
     assert.equal(resume.code, 0, resume.stderr);
     const result = JSON.parse(resume.stdout) as { cluster: string; operation: string; opId: string };
-    assert.deepEqual(result, { schemaVersion: 1, cluster: point.name, operation: 'deploy', opId });
+    assert.deepEqual(
+      { cluster: result.cluster, operation: result.operation, opId: result.opId },
+      { cluster: point.name, operation: 'deploy', opId },
+    );
 
     assert.deepEqual(await checkHealthy(env, point.name), reference);
 
