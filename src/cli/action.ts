@@ -2,13 +2,15 @@
 // confirmation, typed confirmation), and SIGINT/SIGTERM handling. A first signal aborts the run — the step
 // in flight is journaled as interrupted and mup exits 130 naming `mup cluster resume`; a second one exits at
 // once (resume still works: steps are idempotent).
+
+import type { Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../errors.js';
 import type { OperationOptions, OperationOutcome } from '../ops/operation.js';
 import { writeNotice } from '../ui/output.js';
 import { createProgressView } from '../ui/progress.js';
 import { confirm, confirmTyped } from '../ui/prompt.js';
 import { describePlan } from '../ui/views/plan.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, commandContext } from './context.js';
 
 export interface VerbOptions {
   dryRun?: boolean;
@@ -63,4 +65,26 @@ export async function printOutcome(
   if (context.json) return writeJson(outcome);
   if (outcome.dryRun) return writeResult(describePlan(outcome.plan));
   writeNotice(done);
+}
+
+/**
+ * The action of a read-only `<verb> NAME` command: load its result, print it as JSON or through its text
+ * view. Both are loaded lazily, so `mup --help` stays fast.
+ */
+export function viewAction<R>(
+  load: () => Promise<(home: string, name: string) => Promise<R>>,
+  view: () => Promise<(result: R) => string>,
+) {
+  return async (
+    name: string,
+    _options: unknown,
+    command: Command<unknown[], Record<string, unknown>, Record<string, unknown>>,
+  ) => {
+    const context = commandContext(command);
+    const [run, render] = await Promise.all([load(), view()]);
+    const result = await run(context.home, name);
+    const { writeJson, writeResult } = await import('../ui/output.js');
+    if (context.json) return writeJson(result);
+    writeResult(render(result));
+  };
 }

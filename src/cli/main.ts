@@ -2,14 +2,16 @@
 // Entry point of the `mup` command: builds the command tree and maps errors to exit codes.
 // Each command module registers itself here and loads its heavy dependencies lazily inside its action,
 // so `mup --help` and `mup --version` stay fast.
-import { Command, CommanderError, InvalidArgumentError } from '@commander-js/extra-typings';
+import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster/index.js';
+import { registerMirrorCommand } from './commands/mirror.js';
 import { registerBinaryCommands } from './commands/mongo.js';
 import { registerPlaygroundCommands } from './commands/playground.js';
 import { registerTemplateCommand } from './commands/template.js';
 import { registerTopologyCommands } from './commands/topology.js';
+import { parsePositiveInt } from './options.js';
 import { packageVersion } from './version.js';
 
 export type GlobalOptions = {
@@ -19,12 +21,6 @@ export type GlobalOptions = {
   home?: string | undefined;
   concurrency: number;
 };
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 export function buildProgram(): Command<[], GlobalOptions> {
   const program = new Command()
@@ -44,6 +40,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerTopologyCommands(program);
   registerTemplateCommand(program);
   registerBinaryCommands(program);
+  registerMirrorCommand(program);
   return program as Command<[], GlobalOptions>;
 }
 

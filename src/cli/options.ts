@@ -1,6 +1,9 @@
 // Options and argument parsers shared by several commands, defined once.
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import type { BinaryContext, Variant } from '../binaries/index.js';
 import { UsageError } from '../errors.js';
+import { createDownloadRenderer } from '../ui/download-progress.js';
+import type { CommandContext } from './context.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -43,4 +46,31 @@ export function requireVersion(version: string | undefined, binaryPath: string |
       "required option '--version <version>' not specified",
       'pass --version (e.g. 8.0), or --binary-path to use the version of those binaries',
     );
+}
+
+export const variantOption = () =>
+  new Option('--variant <variant>', 'mongodb (Community) or percona (Percona Server for MongoDB)')
+    .choices(['mongodb', 'percona'] as const)
+    .default('mongodb' as const);
+
+export const mirrorOption = () =>
+  new Option(
+    '--mirror <url-or-dir>',
+    'offline mirror: base URL or directory with full.json and archives',
+  ).env('MUP_MIRROR');
+
+/** The binaries context of a command: home, variant, mirror, progress rendering, request timeout. */
+export async function binaryContext(
+  context: CommandContext,
+  options: { variant?: Variant; mirror?: string | undefined; refresh?: boolean },
+): Promise<BinaryContext> {
+  const { timeoutFromEnv } = await import('../binaries/index.js');
+  return {
+    home: context.home,
+    variant: options.variant ?? 'mongodb',
+    mirror: options.mirror,
+    timeoutMs: timeoutFromEnv(),
+    onEvent: createDownloadRenderer({ json: context.json }),
+    refresh: options.refresh ?? false,
+  };
 }

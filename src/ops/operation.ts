@@ -38,8 +38,8 @@ export interface OperationSpec<A extends Record<string, unknown>, F> {
   name: string;
   /** The operation's arguments as journaled; resume checks them with this schema again. */
   args: z.ZodType<A>;
-  /** `plan`: show the plan and ask; `typed`: the cluster name must be typed (destroy); `none`: never ask. */
-  confirm: 'plan' | 'typed' | 'none';
+  /** `plan`: show the plan and ask; `typed`: the cluster name must be typed (destroy); `none` (default): never ask. */
+  confirm?: 'plan' | 'typed' | 'none';
   /** Input checks that need the stored cluster but change nothing; run before the lock is taken. */
   validate?(meta: ClusterMeta, args: A): void;
   /** Live facts the plan depends on (who is primary ...), read before building it. */
@@ -84,7 +84,7 @@ export function defineOperation<A extends Record<string, unknown>, F = undefined
   };
   return {
     name: spec.name,
-    confirm: spec.confirm,
+    confirm: spec.confirm ?? 'none',
     validate: (meta, raw) => spec.validate?.(meta, parse(raw)),
     prepare: async (rt, raw) => {
       const args = parse(raw);

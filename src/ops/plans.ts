@@ -3,7 +3,7 @@
 // plan an interrupted operation was running, and test/ops/plans.test.ts pins the ordering rules.
 
 import type { Phase, Plan, Step } from '../plan/types.js';
-import type { ResolvedInstance } from '../topology/types.js';
+import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { type ClusterRuntime, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
 import {
@@ -31,82 +31,79 @@ function byRole(rt: ClusterRuntime, role: ResolvedInstance['role']): ResolvedIns
   return rt.instances.filter((i) => i.role === role);
 }
 
+/** replSetInitiate (a new cluster only), then a primary and every member healthy, for each set at once. */
+function replicaSetPhases(
+  rt: ClusterRuntime,
+  sets: readonly ResolvedReplicaSet[],
+  initiate: boolean,
+  names: { suffix: string; initiate: string; healthy: string },
+): Phase[] {
+  const steps = (build: (s: ResolvedReplicaSet) => Step) => sets.map(build);
+  return [
+    ...(initiate
+      ? [
+          phase(
+            `initiate${names.suffix}`,
+            names.initiate,
+            true,
+            steps((s) => initiateReplicaSetStep(rt, s)),
+          ),
+        ]
+      : []),
+    phase(
+      `healthy${names.suffix}`,
+      names.healthy,
+      true,
+      steps((s) => waitReplicaSetStep(rt, s)),
+    ),
+  ];
+}
+
 /** Start processes and bring them to a healthy cluster: config servers → shards/replica sets → mongos. */
 function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phase[] {
   const sets = rt.meta.topology.replicaSets;
-  const configSets = sets.filter((s) => s.purpose === 'config');
-  const dataSets = sets.filter((s) => s.purpose !== 'config');
-  const phases: Phase[] = [];
-  const config = byRole(rt, 'config');
-  if (config.length > 0) {
-    phases.push(
-      phase(
-        'start-config',
-        'Start config servers',
-        true,
-        config.map((i) => startInstanceStep(rt, i)),
-      ),
-    );
-    if (options.initiate)
-      phases.push(
-        phase(
-          'initiate-config',
-          'Initiate the config server replica set',
-          true,
-          configSets.map((s) => initiateReplicaSetStep(rt, s)),
-        ),
-      );
-    phases.push(
-      phase(
-        'healthy-config',
-        'Wait for the config server replica set',
-        true,
-        configSets.map((s) => waitReplicaSetStep(rt, s)),
-      ),
-    );
-  }
-  const mongod = byRole(rt, 'mongod');
-  if (mongod.length > 0) {
-    const title = rt.meta.topology.kind === 'sharded' ? 'Start shard members' : 'Start mongod processes';
-    phases.push(
-      phase(
-        'start-mongod',
-        title,
-        true,
-        mongod.map((i) => startInstanceStep(rt, i)),
-      ),
-    );
-    if (dataSets.length > 0) {
-      if (options.initiate)
-        phases.push(
+  const start = (name: string, title: string, instances: ResolvedInstance[]) =>
+    instances.length === 0
+      ? []
+      : [
           phase(
-            'initiate',
-            'Initiate replica sets',
+            name,
+            title,
             true,
-            dataSets.map((s) => initiateReplicaSetStep(rt, s)),
+            instances.map((i) => startInstanceStep(rt, i)),
           ),
-        );
-      phases.push(
-        phase(
-          'healthy',
-          'Wait for replica sets',
-          true,
-          dataSets.map((s) => waitReplicaSetStep(rt, s)),
-        ),
-      );
-    }
-  }
-  const mongos = byRole(rt, 'mongos');
-  if (mongos.length > 0)
-    phases.push(
-      phase(
-        'start-mongos',
-        'Start mongos routers',
-        true,
-        mongos.map((i) => startInstanceStep(rt, i)),
-      ),
-    );
-  return phases;
+        ];
+  const config = byRole(rt, 'config');
+  const mongod = byRole(rt, 'mongod');
+  const dataSets = sets.filter((s) => s.purpose !== 'config');
+  return [
+    ...start('start-config', 'Start config servers', config),
+    ...(config.length === 0
+      ? []
+      : replicaSetPhases(
+          rt,
+          sets.filter((s) => s.purpose === 'config'),
+          options.initiate,
+          {
+            suffix: '-config',
+            initiate: 'Initiate the config server replica set',
+            healthy: 'Wait for the config server replica set',
+          },
+        )),
+    ...start(
+      'start-mongod',
+      rt.meta.topology.kind === 'sharded' ? 'Start shard members' : 'Start mongod processes',
+      mongod,
+    ),
+    ...(mongod.length === 0 || dataSets.length === 0
+      ? []
+      : replicaSetPhases(rt, dataSets, options.initiate, {
+          suffix: '',
+          initiate: 'Initiate replica sets',
+          healthy: 'Wait for replica sets',
+        })),
+    ...start('start-mongos', 'Start mongos routers', byRole(rt, 'mongos')),
+  ];
 }
 
 export function buildDeployPlan(rt: ClusterRuntime): Plan {

@@ -4,13 +4,12 @@ import { z } from 'zod';
 import { gatherFacts } from './facts.js';
 import { defineOperation } from './operation.js';
 import { buildRestartPlan } from './plans.js';
-import { selectInstances, selectionSchema } from './selection.js';
+import { checkSelection, selectionArgs } from './selection.js';
 
 export const restartOperation = defineOperation({
   name: 'restart',
-  args: z.object({ selection: selectionSchema, parallel: z.boolean().default(false) }),
-  confirm: 'none',
-  validate: (meta, args) => void selectInstances(meta.topology.instances, args.selection),
+  args: selectionArgs.extend({ parallel: z.boolean().default(false) }),
+  validate: (meta, args) => checkSelection(meta, args),
   gather: (rt) => gatherFacts(rt.instances),
   plan: (rt, args, facts) => buildRestartPlan(rt, args.selection, args.parallel, facts),
 });

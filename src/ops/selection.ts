@@ -11,6 +11,13 @@ export const selectionSchema = z.object({
 });
 export type Selection = z.infer<typeof selectionSchema>;
 
+/** Arguments of the lifecycle verbs, and their check against the stored cluster (before any lock). */
+export const selectionArgs = z.object({ selection: selectionSchema });
+export const checkSelection = (
+  meta: { topology: { instances: ResolvedInstance[] } },
+  args: { selection: Selection },
+) => void selectInstances(meta.topology.instances, args.selection);
+
 const ROLES: readonly Role[] = ['mongod', 'config', 'mongos'];
 
 export function isPartial(selection: Selection): boolean {

@@ -9,7 +9,6 @@ import { startInstance } from './steps/process.js';
 export const supervisorProgramOperation = defineOperation({
   name: 'supervisor-program',
   args: z.object({ action: z.enum(['start', 'stop', 'restart']), program: z.string().min(1) }),
-  confirm: 'none',
   validate: (meta, args) => void findProgram(meta.name, meta.topology.instances, args.program),
   plan: (rt, args) => {
     const instance = findProgram(rt.meta.name, rt.instances, args.program);

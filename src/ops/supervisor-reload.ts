@@ -17,7 +17,6 @@ interface HostReload {
 export const supervisorReloadOperation = defineOperation({
   name: 'supervisor-reload',
   args: z.object({}),
-  confirm: 'none',
   plan: (rt) => {
     const hosts: HostReload[] = [];
     return {

@@ -6,12 +6,7 @@ import { UsageError } from '../errors.js';
  */
 export async function confirm(message: string, assumeYes: boolean): Promise<boolean> {
   if (assumeYes) return true;
-  if (!process.stdin.isTTY)
-    throw new UsageError(
-      'confirmation needed but stdin is not a terminal',
-      'pass --yes to proceed without asking',
-    );
-  const prompts = await import('@clack/prompts');
+  const prompts = await promptsOnTerminal();
   const answer = await prompts.confirm({ message });
   return answer === true;
 }
@@ -19,12 +14,17 @@ export async function confirm(message: string, assumeYes: boolean): Promise<bool
 /** Asks the user to type `expected` (destroy's typed confirmation). */
 export async function confirmTyped(message: string, expected: string, assumeYes: boolean): Promise<boolean> {
   if (assumeYes) return true;
+  const prompts = await promptsOnTerminal();
+  const answer = await prompts.text({ message: `${message}\nType '${expected}' to confirm` });
+  return answer === expected;
+}
+
+/** The prompt library, once it is known that someone can answer (a prompt on a closed stdin never settles). */
+async function promptsOnTerminal() {
   if (!process.stdin.isTTY)
     throw new UsageError(
       'confirmation needed but stdin is not a terminal',
       'pass --yes to proceed without asking',
     );
-  const prompts = await import('@clack/prompts');
-  const answer = await prompts.text({ message: `${message}\nType '${expected}' to confirm` });
-  return answer === expected;
+  return import('@clack/prompts');
 }

@@ -2,7 +2,6 @@
 // skipped or failed as plan events arrive. listr2 draws it (on stderr, so stdout stays for results); the
 // plan runner stays the one that runs the steps — each listr task just waits for its step's event.
 import type { ProgressView } from '../plan/events.js';
-import type { PlanEvent, PlanOutline } from '../plan/types.js';
 
 interface Pending {
   resolve(skipMessage?: string): void;

@@ -84,7 +84,10 @@ test('destroy killed after its first removal: the cluster shows destroying, resu
     killAfter: (e) => e.state === 'done' && e.step.startsWith('remove:'),
   });
   assert.ok(run.killed, `destroy finished (exit ${run.code}) before the kill point\n${run.stderr}`);
-  const list = await env.mupJson<{ clusters: { name: string; desiredStatus: string }[] }>(['cluster', 'list']);
+  const list = await env.mupJson<{ clusters: { name: string; desiredStatus: string }[] }>([
+    'cluster',
+    'list',
+  ]);
   assert.deepEqual(
     list.clusters.map((c) => `${c.name} ${c.desiredStatus}`),
     [`${name} destroying`],

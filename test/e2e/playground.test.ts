@@ -82,7 +82,10 @@ test('a tagged playground runs beside the default one; --json start has the docu
   assert.equal(started.kind, 'standalone');
   assert.equal(started.restarted, false);
   assert.match(started.uri, /^mongodb:\/\/localhost:241\d\d\/$/);
-  const list = await env.mupJson<{ clusters: { name: string; desiredStatus: string }[] }>(['cluster', 'list']);
+  const list = await env.mupJson<{ clusters: { name: string; desiredStatus: string }[] }>([
+    'cluster',
+    'list',
+  ]);
   assert.deepEqual(list.clusters.map((c) => `${c.name}:${c.desiredStatus}`).sort(), [
     'playground-two:running',
     'playground:running',

@@ -189,7 +189,10 @@ for (const point of killPoints) {
       list.clusters.map((c) => `${c.name} ${c.desiredStatus} ${c.lastOperation.status}`),
       [`${point.name} deploying interrupted`],
     );
-    const displayed = (await display(env, point.name)) as unknown as { desiredStatus: string; status: string };
+    const displayed = (await display(env, point.name)) as unknown as {
+      desiredStatus: string;
+      status: string;
+    };
     assert.equal(displayed.desiredStatus, 'deploying');
     assert.notEqual(displayed.status, 'running');
 

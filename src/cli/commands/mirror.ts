@@ -7,7 +7,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { writeJson, writeResult } from '../../ui/output.js';
 import { commandContext } from '../context.js';
-import { binaryContext, mirrorOption, variantOption } from './mongo.js';
+import { binaryContext, mirrorOption, variantOption } from '../options.js';
 
 export function registerMirrorCommand(program: Command<[], Record<string, unknown>>): void {
   program

@@ -1,5 +1,5 @@
 // `mup mongo list|install|remove`: the binary cache (PRODUCT.md §3.4). Wiring only; the work is in
-// src/binaries, loaded lazily. Also registers `mup mirror` (./mirror.ts).
+// src/binaries, loaded lazily.
 //
 // --json documents (stdout), schemaVersion 1:
 //   list:            { schemaVersion, installed: [Package] }
@@ -9,39 +9,10 @@
 // Package = { name, variant, version, target, arch, dir, binDir, sha256, url, installedAt }
 // Progress events go to stderr as JSON lines ({ event, ... }).
 import { type Command, Option } from '@commander-js/extra-typings';
-import type { BinaryContext, Variant } from '../../binaries/index.js';
-import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeResult } from '../../ui/output.js';
 import { renderTable } from '../../ui/table.js';
-import { type CommandContext, commandContext } from '../context.js';
-import { registerMirrorCommand } from './mirror.js';
-
-export const variantOption = () =>
-  new Option('--variant <variant>', 'mongodb (Community) or percona (Percona Server for MongoDB)')
-    .choices(['mongodb', 'percona'] as const)
-    .default('mongodb' as const);
-
-export const mirrorOption = () =>
-  new Option(
-    '--mirror <url-or-dir>',
-    'offline mirror: base URL or directory with full.json and archives',
-  ).env('MUP_MIRROR');
-
-/** The binaries context of a command: home, variant, mirror, progress rendering, request timeout. */
-export async function binaryContext(
-  context: CommandContext,
-  options: { variant?: Variant; mirror?: string | undefined; refresh?: boolean },
-): Promise<BinaryContext> {
-  const { timeoutFromEnv } = await import('../../binaries/index.js');
-  return {
-    home: context.home,
-    variant: options.variant ?? 'mongodb',
-    mirror: options.mirror,
-    timeoutMs: timeoutFromEnv(),
-    onEvent: createDownloadRenderer({ json: context.json }),
-    refresh: options.refresh ?? false,
-  };
-}
+import { commandContext } from '../context.js';
+import { binaryContext, mirrorOption, variantOption } from '../options.js';
 
 export function registerBinaryCommands(program: Command<[], Record<string, unknown>>): void {
   const mongo = program.command('mongo').description('manage MongoDB binaries in the local cache');
@@ -136,6 +107,4 @@ export function registerBinaryCommands(program: Command<[], Record<string, unkno
       if (context.json) return writeJson({ schemaVersion: 1, removed });
       writeResult(removed.map((p) => `removed ${p.name} (${p.dir})`).join('\n'));
     });
-
-  registerMirrorCommand(program);
 }

@@ -1,22 +1,10 @@
 // `mup playground ...`: wiring only.
-import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
 import { operationOptions, printOutcome } from '../action.js';
 import { commandContext } from '../context.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new InvalidArgumentError('expected a port number 1-65535');
-  return n;
-}
+import { parsePort, parsePositiveInt } from '../options.js';
 
 export function registerPlaygroundCommands(program: Command<[], Record<string, unknown>>): void {
   const playground = program
@@ -39,12 +27,12 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
         .choices(['standalone', 'replset', 'sharded'] as const)
         .default('replset' as const),
     )
-    .option('--nodes <n>', 'members per replica set (per shard when sharded)', positiveInt, 3)
-    .option('--shards <n>', 'shards (sharded)', positiveInt, 2)
-    .option('--config-servers <n>', 'config server replica set members (sharded)', positiveInt, 1)
-    .option('--mongos <n>', 'mongos routers (sharded)', positiveInt, 1)
+    .option('--nodes <n>', 'members per replica set (per shard when sharded)', parsePositiveInt, 3)
+    .option('--shards <n>', 'shards (sharded)', parsePositiveInt, 2)
+    .option('--config-servers <n>', 'config server replica set members (sharded)', parsePositiveInt, 1)
+    .option('--mongos <n>', 'mongos routers (sharded)', parsePositiveInt, 1)
     .option('--arbiter', 'add an arbiter to each replica set', false)
-    .option('--port <port>', 'first port to allocate from', port, 30000)
+    .option('--port <port>', 'first port to allocate from', parsePort, 30000)
     .addOption(tagOption())
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')

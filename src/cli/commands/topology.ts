@@ -10,19 +10,9 @@
 // (types in src/topology/types.ts). Errors go to stderr, one `file:line:col  path: what (rule)` line each; exit 2.
 
 import type { Command } from '@commander-js/extra-typings';
-import { InvalidArgumentError } from '@commander-js/extra-typings';
-import type { ResolvedTopology } from '../../topology/types.js';
 import { writeJson, writeResult } from '../../ui/output.js';
-import { renderTable } from '../../ui/table.js';
 import { commandContext } from '../context.js';
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new InvalidArgumentError('must be a port number between 1 and 65535');
-  }
-  return port;
-}
+import { parsePort } from '../options.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,12 +30,12 @@ export function registerTopologyCommands(program: Command<[], Record<string, unk
     .option('--port-base <port>', 'first port tried for `port: 0` entries', parsePort, 30000)
     .action(async (file, options, command) => {
       const context = commandContext(command);
-      const [{ loadTopology, readTopologyFile }, { LocalExecutor }] = await Promise.all([
+      const [{ loadTopology, readTopologyFile }, { executorFor }] = await Promise.all([
         import('../../topology/load.js'),
-        import('../../hosts/local.js'),
+        import('../../hosts/connect.js'),
       ]);
       const text = file === '-' ? await readStdin() : await readTopologyFile(file);
-      const probe = new LocalExecutor();
+      const probe = executorFor({ host: 'localhost', local: true });
       const { resolved } = await loadTopology(text, file === '-' ? '<stdin>' : file, {
         isPortFree: (port) => probe.isPortFree(port),
         portBase: options.portBase,
@@ -54,35 +44,7 @@ export function registerTopologyCommands(program: Command<[], Record<string, unk
         writeJson({ schemaVersion: 1, file, ...resolved });
         return;
       }
+      const { renderResolved } = await import('../../ui/views/resolved.js');
       writeResult(renderResolved(resolved));
     });
-}
-
-function renderResolved(topology: ResolvedTopology): string {
-  const hosts = topology.hosts.length === 1 ? '1 host' : `${topology.hosts.length} hosts`;
-  const count = topology.instances.length === 1 ? '1 instance' : `${topology.instances.length} instances`;
-  const lines = [`Topology: ${topology.kind}, ${count} on ${hosts}`];
-  const sets = topology.replicaSets.map(
-    (set) => `${set.name} (${set.purpose}, ${set.members.length} members)`,
-  );
-  if (sets.length > 0) lines.push(`Replica sets: ${sets.join(', ')}`);
-  lines.push('');
-  lines.push(
-    renderTable(
-      ['ID', 'Role', 'Replica set', 'Host', 'Port', 'Data dir', 'Log dir', 'Config file'],
-      topology.instances.map((i) => [
-        i.id,
-        i.role,
-        i.replicaSet ?? '-',
-        i.host,
-        i.portAllocated ? `${i.port} (allocated)` : i.port,
-        i.dataDir ?? '-',
-        i.logDir,
-        i.configFile,
-      ]),
-    ),
-  );
-  const supervisor = topology.hosts.map((h) => `${h.host}: ${h.supervisorDir}`);
-  lines.push('', `Supervisor dirs: ${supervisor.join(', ')}`);
-  return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 // `mup cluster supervisor ...`: wiring only (ops/supervisor-*.ts).
 import type { Command } from '@commander-js/extra-typings';
-import { writeJson, writeNotice, writeResult } from '../../../ui/output.js';
-import { operationOptions, printOutcome } from '../../action.js';
+import { writeNotice } from '../../../ui/output.js';
+import { operationOptions, printOutcome, viewAction } from '../../action.js';
 import { commandContext } from '../../context.js';
 import { dryRunOption, parsePositiveInt } from '../../options.js';
 
@@ -14,16 +14,12 @@ export function registerSupervisor(cluster: Command): void {
     .command('status')
     .description('supervisord state per host and every program: state, pid, uptime, exit status, restarts')
     .argument('<name>', 'cluster name')
-    .action(async (name, _options, command) => {
-      const context = commandContext(command);
-      const [{ supervisorStatus }, { renderSupervisorStatus }] = await Promise.all([
-        import('../../../ops/supervisor-status.js'),
-        import('../../../ui/views/supervisor-status.js'),
-      ]);
-      const status = await supervisorStatus(context.home, name);
-      if (context.json) return writeJson(status);
-      writeResult(renderSupervisorStatus(status));
-    });
+    .action(
+      viewAction(
+        async () => (await import('../../../ops/supervisor-status.js')).supervisorStatus,
+        async () => (await import('../../../ui/views/supervisor-status.js')).renderSupervisorStatus,
+      ),
+    );
 
   supervisor
     .command('reload')

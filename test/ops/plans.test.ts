@@ -1,0 +1,150 @@
+// The ordering rules of every plan, pinned as golden outlines: test/ops/golden/<kind>-<operation>.txt for
+// standalone, replica set and sharded × deploy / start / stop / restart / destroy. Plan builders do no I/O,
+// so the outlines come from a stored cluster's topology alone (and, for restart, the facts: who is primary).
+//
+// After an intended change to a plan, regenerate them and review the diff before committing:
+//   UPDATE_GOLDEN=1 node scripts/run-tests.mjs test/ops/plans
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { type ClusterMeta, ClusterStore } from '../../src/meta/store.js';
+import {
+  buildDeployPlan,
+  buildDestroyPlan,
+  buildRestartPlan,
+  buildStartPlan,
+  buildStopPlan,
+  type ClusterFacts,
+} from '../../src/ops/plans.js';
+import { ClusterRuntime } from '../../src/ops/runtime.js';
+import { outlinePlan, type Plan } from '../../src/plan/types.js';
+import { validateTopology } from '../../src/topology/load.js';
+import { resolveTopology } from '../../src/topology/resolve.js';
+
+const goldenDir = join(import.meta.dirname, 'golden');
+const updating = process.env.UPDATE_GOLDEN === '1';
+
+const TOPOLOGIES = {
+  standalone: 'global: { deploy_dir: /srv/s }\nmongod_servers:\n  - { host: localhost, port: 27017 }\n',
+  replset: `global: { deploy_dir: /srv/r }
+mongod_servers:
+  - { host: localhost, port: 27101, replica_set: rs0 }
+  - { host: localhost, port: 27102, replica_set: rs0, priority: 2 }
+  - { host: localhost, port: 27103, replica_set: rs0, arbiter_only: true }
+`,
+  sharded: `global: { deploy_dir: /srv/sh }
+config_servers:
+  - { host: localhost, port: 27201, replica_set: cfg }
+mongod_servers:
+  - { host: localhost, port: 27301, replica_set: shard1 }
+  - { host: localhost, port: 27302, replica_set: shard1 }
+  - { host: localhost, port: 27401, replica_set: shard2 }
+  - { host: localhost, port: 27402, replica_set: shard2 }
+mongos_servers:
+  - { host: localhost, port: 27501 }
+  - { host: localhost, port: 27502 }
+`,
+} as const;
+
+async function runtimeFor(kind: keyof typeof TOPOLOGIES): Promise<ClusterRuntime> {
+  const spec = validateTopology(TOPOLOGIES[kind], `${kind}.yaml`);
+  const topology = await resolveTopology(spec, { isPortFree: async () => true, homeOf: () => '/home/u' });
+  const meta: ClusterMeta = {
+    schemaVersion: 2,
+    name: kind,
+    version: '7.0.14',
+    variant: 'mongodb',
+    status: 'running',
+    createdAt: '2026-12-01T00:00:00.000Z',
+    updatedAt: '2026-12-01T00:00:00.000Z',
+    binaryDir: '/opt/mongodb/bin',
+    spec,
+    topology,
+    supervisors: topology.hosts.map((h) => ({
+      host: h.host,
+      httpPort: 9001,
+      configFile: `${h.supervisorDir}/supervisor.ini`,
+    })),
+    auth: false,
+  };
+  return new ClusterRuntime(meta, new ClusterStore('/nonexistent-home'), 'password');
+}
+
+/** The first member of each set is primary: restart must take it last. */
+function factsFor(rt: ClusterRuntime): ClusterFacts {
+  return { primaries: new Set(rt.meta.topology.replicaSets.map((s) => s.members[0] as string)) };
+}
+
+function render(plan: Plan): string {
+  const outline = outlinePlan(plan);
+  const lines = [`${outline.operation} ${outline.cluster}`];
+  for (const phase of outline.phases) {
+    lines.push(`${phase.name}${phase.parallel ? ' (parallel)' : ''}: ${phase.title}`);
+    for (const step of phase.steps) lines.push(`  ${step.id}  — ${step.title}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const OPERATIONS: Record<string, (rt: ClusterRuntime) => Plan> = {
+  deploy: (rt) => buildDeployPlan(rt),
+  start: (rt) => buildStartPlan(rt, {}),
+  stop: (rt) => buildStopPlan(rt, {}),
+  restart: (rt) => buildRestartPlan(rt, {}, false, factsFor(rt)),
+  'restart-parallel': (rt) => buildRestartPlan(rt, {}, true, factsFor(rt)),
+  destroy: (rt) => buildDestroyPlan(rt, false),
+  'stop-mongos': (rt) => buildStopPlan(rt, { roles: ['mongos'] }),
+};
+
+describe('golden plan outlines', () => {
+  for (const kind of Object.keys(TOPOLOGIES) as (keyof typeof TOPOLOGIES)[]) {
+    for (const [operation, build] of Object.entries(OPERATIONS)) {
+      if (operation === 'stop-mongos' && kind !== 'sharded') continue;
+      it(`${kind} ${operation}`, async () => {
+        const path = join(goldenDir, `${kind}-${operation}.txt`);
+        const actual = render(build(await runtimeFor(kind)));
+        if (updating) {
+          assert.ok(!process.env.CI, 'UPDATE_GOLDEN is for a developer machine, never CI');
+          await writeFile(path, actual);
+        }
+        assert.equal(actual, await readFile(path, 'utf8'));
+      });
+    }
+  }
+});
+
+describe('ordering rules', () => {
+  it('sharded start: config servers, then shards, then mongos; stop the reverse', async () => {
+    const rt = await runtimeFor('sharded');
+    const phases = (plan: Plan) => outlinePlan(plan).phases.map((p) => p.name);
+    const start = phases(buildStartPlan(rt, {}));
+    assert.ok(start.indexOf('start-config') < start.indexOf('start-mongod'));
+    assert.ok(start.indexOf('start-mongod') < start.indexOf('start-mongos'));
+    const stop = phases(buildStopPlan(rt, {}));
+    assert.deepEqual(
+      stop.filter((p) => p.startsWith('stop-')),
+      ['stop-mongos', 'stop-mongod', 'stop-config'],
+    );
+  });
+
+  it('rolling restart takes each set primary last, whoever it is', async () => {
+    const rt = await runtimeFor('replset');
+    const ids = (primary: string) =>
+      outlinePlan(buildRestartPlan(rt, {}, false, { primaries: new Set([primary]) })).phases.flatMap((p) =>
+        p.steps.map((s) => s.id),
+      );
+    assert.equal(ids('localhost:27102').at(-1), 'restart:localhost:27102');
+    assert.equal(ids('localhost:27101').at(-1), 'restart:localhost:27101');
+  });
+
+  it('a partial stop of some members keeps their quiesce; stopping a whole set cuts it', async () => {
+    const rt = await runtimeFor('replset');
+    const titles = (plan: Plan) => outlinePlan(plan).phases.flatMap((p) => p.steps.map((s) => s.id));
+    assert.ok(
+      titles(buildStopPlan(rt, { nodes: ['localhost:27101'] })).includes('stop-set:rs0:localhost:27101'),
+    );
+    assert.ok(
+      titles(buildStopPlan(rt, {})).includes('stop-set:rs0:localhost:27101,localhost:27102,localhost:27103'),
+    );
+  });
+});
