@@ -154,6 +154,11 @@ export async function listOperations(opsDir: string): Promise<OperationRecord[]>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const files = names.filter((n) => n.endsWith('.jsonl')).sort();
-  return Promise.all(files.map((f) => readOperation(join(opsDir, f))));
+  const files = names.filter((n) => n.endsWith('.jsonl'));
+  const operations = await Promise.all(files.map((f) => readOperation(join(opsDir, f))));
+  // By start time to the millisecond: ids only resolve seconds, and two operations can start in one second.
+  return operations.sort(
+    (a, b) =>
+      a.header.startedAt.localeCompare(b.header.startedAt) || a.header.opId.localeCompare(b.header.opId),
+  );
 }

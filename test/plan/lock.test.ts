@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -49,4 +49,24 @@ test('a lock held by a live process on another host is never taken over', async 
     acquireClusterLock(path, 'c1', 'x'),
     /locked by 'mup cluster upgrade c1' \(pid 1 on elsewhere/,
   );
+});
+
+test('every lock message names the lock file; an empty or torn lock file blocks nobody', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'lock');
+  const held = await acquireClusterLock(path, 'c1', 'mup cluster stop c1');
+  await assert.rejects(acquireClusterLock(path, 'c1', 'x'), (error: Error & { hint?: string }) => {
+    assert.ok(error.message.includes(`lock file ${path}`), error.message);
+    assert.ok(error.hint?.includes(path));
+    return true;
+  });
+  await held.release();
+  for (const torn of ['', '{"pid": 12']) {
+    await writeFile(path, torn);
+    const lock = await acquireClusterLock(path, 'c1', 'mup cluster resume c1');
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid);
+    await lock.release();
+  }
+  // The holder is written to a temp file and linked: no temp file is left behind either way.
+  assert.deepEqual(await readdir(dir), []);
 });

@@ -1,0 +1,190 @@
+// The one operation path, seen from the CLI: every mutating verb has --dry-run (and changes nothing with
+// it), node selection that names nothing is refused before anything is touched, SIGINT journals the step
+// in flight and exits 130 for resume to finish, two deploys of one name never both proceed, and this
+// cluster's supervisord refusing mup's password is an error, never "daemon down".
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { mupBin, repoRoot } from '../helpers/cli.js';
+import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching, topologyPath } from '../helpers/e2e.js';
+import { runMupPausing } from '../helpers/interrupt.js';
+
+const PORT_BASE = 26500;
+const NAME = 'pipe';
+let env: E2eEnv;
+/** A replica set whose members shut down quickly: these tests are about mup, not MongoDB's quiesce. */
+let topology: string;
+
+before(async () => {
+  env = await e2eEnv();
+  topology = join(env.userHome, 'rs.yaml');
+  await writeFile(
+    topology,
+    `${await readFile(topologyPath('replica-set'), 'utf8')}
+server_configs:
+  mongod:
+    setParameter: { shutdownTimeoutMillisForSignaledShutdown: 200 }
+`.replace(/^ {2}deploy_dir: mongodb$/m, `  deploy_dir: ${join(env.userHome, 'pipe')}`),
+  );
+  const run = await env.mup(env.deployArgs(NAME, topology, PORT_BASE), { timeoutMs: 120_000 });
+  assert.equal(run.code, 0, run.stderr);
+});
+
+after(async () => {
+  const run = await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+  assert.equal(run.code, 0, `destroy failed: ${run.stderr}`);
+  assert.deepEqual(simPidsMatching(env.userHome), []);
+});
+
+async function journals(name = NAME): Promise<string[]> {
+  return readdir(join(env.home, 'storage', 'clusters', name, 'ops')).catch(() => []);
+}
+
+async function pids(): Promise<(number | undefined)[]> {
+  return (await env.mupJson<DisplayJson>(['cluster', 'display', NAME])).processes.map((p) => p.pid);
+}
+
+test('every mutating verb prints its plan with --dry-run and changes nothing', async () => {
+  const before = { journals: await journals(), pids: await pids() };
+  const verbs = [
+    ['cluster', 'stop', NAME],
+    ['cluster', 'start', NAME],
+    ['cluster', 'restart', NAME],
+    ['cluster', 'restart', NAME, '--parallel'],
+    ['cluster', 'destroy', NAME],
+    ['cluster', 'supervisor', 'restart', NAME, `mongod-${PORT_BASE}`],
+    ['cluster', 'supervisor', 'reload', NAME],
+  ];
+  for (const args of verbs) {
+    const text = await env.mup([...args, '--dry-run']);
+    assert.equal(text.code, 0, `${args.join(' ')}: ${text.stderr}`);
+    assert.match(text.stdout, /^Plan: \S+ pipe\n {2}1\. /, args.join(' '));
+    const json = await env.mupJson<{ dryRun: boolean; plan: { phases: { steps: { id: string }[] }[] } }>([
+      ...args,
+      '--dry-run',
+    ]);
+    assert.equal(json.dryRun, true);
+    assert.ok(json.plan.phases.flatMap((p) => p.steps).length > 0, `${args.join(' ')} plans some step`);
+  }
+  assert.deepEqual(await journals(), before.journals, 'no operation journaled');
+  assert.deepEqual(await pids(), before.pids, 'no process touched');
+  assert.equal(existsSync(join(env.home, 'storage', 'clusters', NAME, 'lock')), false);
+});
+
+test('a node selection that names nothing is refused with exit 2 before anything is touched', async () => {
+  const before = { journals: await journals(), pids: await pids() };
+  const cases: [string[], RegExp][] = [
+    [['-N', ''], /-N\/--node has an empty value/],
+    [['-R', ''], /-R\/--role has an empty value/],
+    [['-N', `localhost:${PORT_BASE},`], /empty value/],
+    [['-N', 'localhost:1'], /no process 'localhost:1'/],
+    [['-R', 'mongos'], /this cluster has no mongos processes/],
+    [['-R', 'nonsense'], /unknown role 'nonsense'/],
+  ];
+  for (const verb of ['stop', 'start', 'restart']) {
+    for (const [flags, message] of cases) {
+      const run = await env.mup(['cluster', verb, NAME, ...flags]);
+      assert.equal(run.code, 2, `${verb} ${flags.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+  }
+  assert.deepEqual(await journals(), before.journals);
+  assert.deepEqual(await pids(), before.pids);
+});
+
+test('SIGINT during a rolling restart: exit 130 naming resume, the step journaled, resume finishes', async () => {
+  const child = spawn(process.execPath, [mupBin, '--json', 'cluster', 'restart', NAME], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', MUP_HOME: env.home, HOME: env.userHome },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  let signalled = false;
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    // The first member's restart is under way: interrupt inside the step, not between steps.
+    if (
+      !signalled &&
+      /"step":"restart:[^"]+","title":"[^"]*","host":"[^"]*","state":"running"/.test(stderr)
+    ) {
+      signalled = child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.ok(signalled, `never reached a restart step\n${stderr}`);
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted — run `mup cluster resume pipe`/);
+  const audit = await env.mupJson<{ operations: { opId: string; operation: string; status: string }[] }>([
+    'cluster',
+    'audit',
+    NAME,
+  ]);
+  const last = audit.operations.at(-1);
+  assert.deepEqual([last?.operation, last?.status], ['restart', 'interrupted']);
+  const detail = await env.mupJson<{ steps: { step: string; state: string; error?: string }[] }>([
+    'cluster',
+    'audit',
+    NAME,
+    last?.opId ?? '',
+  ]);
+  assert.ok(detail.steps.some((s) => s.state === 'failed' && s.error === 'interrupted'));
+
+  const resume = await env.mup(['cluster', 'resume', NAME], { timeoutMs: 180_000 });
+  assert.equal(resume.code, 0, resume.stderr);
+  const view = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+  assert.deepEqual(view.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
+  assert.equal(view.status, 'running');
+});
+
+test("this cluster's supervisord refusing mup's password is an error: nothing is stopped as an orphan", async () => {
+  const secret = join(env.home, 'storage', 'clusters', NAME, 'secrets', 'supervisor-password');
+  const password = await readFile(secret, 'utf8');
+  const before = await pids();
+  await writeFile(secret, 'not-the-password');
+  try {
+    const stop = await env.mup(['cluster', 'stop', NAME]);
+    assert.notEqual(stop.code, 0);
+    assert.match(stop.stderr, /refused mup's credentials/);
+    const view = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+    assert.equal(view.supervisors[0]?.state, 'error');
+    assert.equal(view.status, 'unreachable');
+  } finally {
+    await writeFile(secret, password);
+  }
+  assert.deepEqual(await pids(), before, 'every member still runs under the same pid');
+  // The failed stop is an operation like any other: resume finishes it now that the password is right.
+  const resume = await env.mup(['cluster', 'resume', NAME], { timeoutMs: 120_000 });
+  assert.equal(resume.code, 0, resume.stderr);
+  const start = await env.mup(['cluster', 'start', NAME], { timeoutMs: 120_000 });
+  assert.equal(start.code, 0, start.stderr);
+});
+
+test('two deploys of one name: the second is refused (exit 3) naming the first, which completes', async () => {
+  const name = 'race';
+  const raceTopology = join(env.userHome, 'race.yaml');
+  await writeFile(
+    raceTopology,
+    (await readFile(topology, 'utf8')).replace(join(env.userHome, 'pipe'), join(env.userHome, 'race')),
+  );
+  let second: { code: number; stderr: string } | undefined;
+  const first = await runMupPausing(env.deployArgs(name, raceTopology, PORT_BASE + 100), {
+    home: env.home,
+    env: { HOME: env.userHome },
+    pauseAfter: (e) => e.state === 'done' && e.step.startsWith('prepare:'),
+    whilePaused: async () => {
+      second = await env.mup(env.deployArgs(name, raceTopology, PORT_BASE + 200), { timeoutMs: 60_000 });
+    },
+    timeoutMs: 180_000,
+  });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(second?.code, 3, second?.stderr);
+  assert.match(second?.stderr ?? '', /locked by 'mup cluster deploy race'.*lock file \S+\/race\/lock/);
+  const view = await env.mupJson<DisplayJson>(['cluster', 'display', name]);
+  assert.deepEqual(view.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
+  assert.equal(view.supervisors.length, 1);
+  const destroy = await env.mup(['cluster', 'destroy', name, '--yes'], { timeoutMs: 120_000 });
+  assert.equal(destroy.code, 0, destroy.stderr);
+});
