@@ -1,4 +1,4 @@
-// Typed errors shared by every layer. The CLI maps `exitCode` to the process exit status (PRODUCT.md §2.8)
+// Typed errors shared by every layer. The CLI maps `exitCode` to the process exit status
 // and prints `message` plus `hint`; a stack trace is shown only with --debug.
 
 export const ExitCode = {

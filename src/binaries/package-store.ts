@@ -1,4 +1,4 @@
-// The shared binary cache: $MUP_HOME/storage/packages/<variant>-<version>-<target>-<arch>/ (PRODUCT.md §5).
+// The shared binary cache: $MUP_HOME/storage/packages/<variant>-<version>-<target>-<arch>/.
 // A package directory appears in one rename, already holding bin/ and its markers: `.sha256` (sha256sum
 // format: the verified archive's hash and name) and `.mup-package.json` (what was installed, from where).
 // A directory without both markers is not an installed package. Work in progress lives in packages/.tmp/,

@@ -1,4 +1,4 @@
-// Loads a source's release list, cached in $MUP_HOME/storage/ for 24 h (PRODUCT.md §5): the official list as
+// Loads a source's release list, cached in $MUP_HOME/storage/ for 24 h: the official list as
 // releases.json, a mirror's under a name derived from its URL. When the network fails, an older cached copy
 // is used (offline once cached). Lists in a local mirror directory are read directly and never cached.
 import { createHash } from 'node:crypto';

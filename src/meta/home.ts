@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** mup's home: `--home`, else `$MUP_HOME`, else `~/.mup` (PRODUCT.md §3, §5). */
+/** mup's home: `--home`, else `$MUP_HOME`, else `~/.mup`. */
 export function resolveMupHome(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = explicit ?? env.MUP_HOME;
   if (chosen && chosen.length > 0)

@@ -1,6 +1,5 @@
 // The cluster store on the control machine: storage/clusters/<name>/ holds meta.yaml (written atomically,
-// previous copy kept as meta.yaml.bak), secrets/ (0700 dir, 0600 files), the lock and the ops journals
-// (PRODUCT.md §5).
+// previous copy kept as meta.yaml.bak), secrets/ (0700 dir, 0600 files), the lock and the ops journals.
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';

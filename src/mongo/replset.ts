@@ -1,5 +1,5 @@
 // Replica-set administration: initiate, wait for a primary and healthy members, step down.
-// Member states and codes: reference/mongod-behavior.md §3.
+// Member states and codes: https://www.mongodb.com/docs/manual/reference/replica-states/
 import type { Document } from 'mongodb';
 import { MupError } from '../errors.js';
 import type { MemberOptions } from '../topology/types.js';
@@ -9,7 +9,7 @@ export interface ReplicaSetMemberSpec extends ServerAddress {
   options: MemberOptions;
 }
 
-/** The replSetInitiate config document: members in topology order with their options (PRODUCT.md §7). */
+/** The replSetInitiate config document: members in topology order with their options. */
 export function buildReplicaSetConfig(
   name: string,
   members: ReplicaSetMemberSpec[],

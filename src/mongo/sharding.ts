@@ -1,4 +1,4 @@
-// Sharded-cluster administration through a mongos: addShard, listShards (reference/mongod-behavior.md §4.3).
+// Sharded-cluster administration through a mongos: addShard, listShards (https://www.mongodb.com/docs/manual/reference/command/addShard/).
 import type { Document } from 'mongodb';
 import { adminCommand, formatAddress, type ServerAddress } from './connect.js';
 

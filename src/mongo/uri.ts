@@ -1,4 +1,4 @@
-// Connection strings for a resolved topology. They never carry credentials (PRODUCT.md §9).
+// Connection strings for a resolved topology. They never carry credentials.
 import type { ResolvedTopology } from '../topology/types.js';
 
 function hostList(ids: readonly string[]): string {

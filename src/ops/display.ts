@@ -13,7 +13,7 @@ import { addressOf, ClusterRuntime } from './runtime.js';
 
 const PROBE_TIMEOUT_MS = 1500;
 
-/** Status column values (PRODUCT.md §3.2). */
+/** Status column values. */
 export type ProcessStatus =
   | 'Up|P'
   | 'Up|S'

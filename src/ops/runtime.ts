@@ -116,5 +116,5 @@ export function addressOf(instance: ResolvedInstance): ServerAddress {
   return { host: instance.host, port: instance.port };
 }
 
-/** Start order (PRODUCT.md §2.3): config servers, then shard / replica-set / standalone mongods, then mongos. */
+/** Start order: config servers, then shard / replica-set / standalone mongods, then mongos. */
 export const ROLE_ORDER = ['config', 'mongod', 'mongos'] as const;

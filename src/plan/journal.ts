@@ -1,6 +1,6 @@
 // The operation journal: one JSON line per event, appended and fsynced as the operation runs, so that after
 // a crash `mup cluster resume` knows which steps are done and `mup cluster audit` can show what happened.
-// File: storage/clusters/<name>/ops/<op-id>.jsonl (PRODUCT.md §5).
+// File: storage/clusters/<name>/ops/<op-id>.jsonl.
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // A plan is an ordered list of phases; each phase holds named steps that run one after another or in
 // parallel (bounded). Steps are idempotent: `isDone` looks at live state, so resume simply skips what is
-// already true (PRODUCT.md §2.1–2.2).
+// already true.
 
 export interface StepContext {
   /** Adds a line to the step's output (kept in the journal, shown in audit). */

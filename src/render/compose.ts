@@ -22,7 +22,7 @@ export const COMMON_OWNED_KEYS = [
   'processManagement.pidFilePath',
   'systemLog.destination',
   'systemLog.path',
-  // mup must hold the credentials to operate an authenticated cluster (PRODUCT.md §9).
+  // mup must hold the credentials to operate an authenticated cluster.
   'security.keyFile',
 ] as const;
 

@@ -34,7 +34,7 @@ export function leaves(tree: ConfigTree, prefix = ''): Array<[string, unknown]> 
 
 /**
  * Turns `{ 'storage.wiredTiger.engineConfig.cacheSizeGB': 1 }` into nested sections, as mongod reads
- * dotted names in its option table (PRODUCT.md §4 allows both spellings). Keys are visited in sorted order
+ * dotted names in its option table (topology files may use either spelling). Keys are visited in sorted order
  * so the result does not depend on how the user ordered them.
  */
 export function expandDottedKeys(tree: ConfigTree): { tree: ConfigTree; problems: ConfigProblem[] } {

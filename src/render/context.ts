@@ -1,7 +1,7 @@
 // What rendering needs to know about the cluster beyond the instance itself.
 import type { TopologyKind } from '../topology/types.js';
 
-/** Internal authentication and access control (PRODUCT.md §9); rendered once mup generates keyFiles. */
+/** Internal authentication and access control; rendered once mup generates keyFiles. */
 export interface SecuritySettings {
   /** Absolute path of the keyFile on the instance's host. */
   keyFile?: string;

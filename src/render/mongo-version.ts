@@ -4,7 +4,7 @@
 import semver from 'semver';
 import { UsageError } from '../errors.js';
 
-/** Version families mup supports (PRODUCT.md §10); rapid releases (5.1, 6.2, 7.3, 8.2, ...) belong to the x.0 before them. */
+/** Version families mup supports; rapid releases (5.1, 6.2, 7.3, 8.2, ...) belong to the x.0 before them. */
 export const VERSION_FAMILIES = ['3.6', '4.0', '4.2', '4.4', '5.0', '6.0', '7.0', '8.0'] as const;
 export type VersionFamily = (typeof VERSION_FAMILIES)[number];
 

@@ -73,7 +73,7 @@ function storageSection(dbPath: string, version: MongoVersion): MongodStorageSec
 /**
  * Config servers run with `configsvr`, and every member of a sharded cluster's data replica sets with
  * `shardsvr`. Both must be replica-set members: mongod exits 2 on a standalone configsvr, and on a
- * standalone shardsvr from 5.0.3 (reference: mongod-behavior.md §4.1).
+ * standalone shardsvr from 5.0.3.
  */
 function clusterRoleOf(
   instance: ResolvedInstance,

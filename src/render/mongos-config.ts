@@ -28,7 +28,7 @@ export interface MongosConfigFile {
 export const MONGOS_OWNED_KEYS: readonly string[] = [...COMMON_OWNED_KEYS, 'sharding.configDB'];
 
 // `<setName>/host:port[,host:port...]`: the config servers are a replica set since 3.4, and the old mirrored
-// form without a set name was removed then (reference: mongod-behavior.md §4.2).
+// form without a set name was removed then (MongoDB 5.0 release notes: mongos --configdb needs the replica-set form).
 const CONFIG_DB_PATTERN = /^[^/\s,]+\/[^/\s,]+:\d+(,[^/\s,]+:\d+)*$/;
 
 export function buildMongosConfig(

@@ -1,6 +1,6 @@
 // What each MongoDB version (and each process kind) refuses in a config file. mongod and mongos read the
 // YAML against a fixed option table and exit 2 with "Unrecognized option: <dotted.key>" on anything unknown
-// (reference: mongod-behavior.md §5.2), so an option that is removed, not yet added, or meant for the other
+// (https://www.mongodb.com/docs/manual/reference/configuration-options/), so an option that is removed, not yet added, or meant for the other
 // process kind makes the process fail at start. Sources: MongoDB manual, "Configuration File Settings and
 // Command-Line Options Mapping" change log (3.6 → 8.0), and the release notes cited per rule.
 import type { ConfigProblem } from './config-problems.js';

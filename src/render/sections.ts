@@ -1,5 +1,5 @@
 // The config-file sections that mongod and mongos share, as typed objects. Field names are MongoDB's own
-// YAML option names (reference: mongod-behavior.md §5.1), so the objects serialize as they are.
+// YAML option names (https://www.mongodb.com/docs/manual/reference/configuration-options/), so the objects serialize as they are.
 import { isIP } from 'node:net';
 import type { ResolvedInstance } from '../topology/types.js';
 import type { SecuritySettings, TlsMode, TlsSettings } from './context.js';
@@ -54,7 +54,7 @@ export function systemLogSection(instance: ResolvedInstance): SystemLogSection {
 
 /**
  * supervisord must own the process it started: a forking mongod would exit right away and look dead to
- * it, so `fork` is always false (PRODUCT.md §6). The pid file lets mup find orphans after a killed supervisord.
+ * it, so `fork` is always false. The pid file lets mup find orphans after a killed supervisord.
  */
 export function processManagementSection(instance: ResolvedInstance): ProcessManagementSection {
   return { fork: false, pidFilePath: instance.pidFile };

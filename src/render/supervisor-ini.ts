@@ -1,4 +1,4 @@
-// The unified supervisor.ini of one cluster on one host (PRODUCT.md §6): daemon, loopback HTTP API with
+// The unified supervisor.ini of one cluster on one host: daemon, loopback HTTP API with
 // credentials, supervisorctl settings and one [program:...] per mongod/mongos. Built as a typed object and
 // serialized; every value is validated and escaped, so a path can never inject a key or a section.
 import { createHash } from 'node:crypto';
@@ -171,7 +171,7 @@ export function renderSupervisorIni(spec: SupervisorIniSpec): string {
       ],
     },
     {
-      // `127.0.0.1:` is required: a bare port binds 0.0.0.0 (supervisord.md §10).
+      // `127.0.0.1:` is required: a bare port binds 0.0.0.0.
       name: 'inet_http_server',
       entries: [
         ['port', `127.0.0.1:${spec.httpPort}`],

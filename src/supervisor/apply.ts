@@ -1,6 +1,6 @@
-// Applies a new supervisor.ini to a running daemon without touching unchanged programs (PRODUCT.md §6):
+// Applies a new supervisor.ini to a running daemon without touching unchanged programs:
 // atomic write, reloadConfig (which only computes the diff), then per group: stop → removeProcessGroup,
-// addProcessGroup, start. Never supervisor.restart / SIGHUP: they stop every program (supervisord.md §3).
+// addProcessGroup, start. Never supervisor.restart / SIGHUP: they stop every program.
 // The unit of change is supervisord's process group: a program outside any [group:] is its own group.
 import { MupError } from '../errors.js';
 import type { SupervisorDaemon } from './daemon.js';

@@ -1,6 +1,6 @@
 // supervisord's XML-RPC API (supervisor 4.x, API version 3.0) with typed results.
 // One fresh connection per call (agent:false + Connection: close): on a reused keep-alive connection
-// supervisord's medusa server meets delayed ACK and every response of a few KB stalls ~40 ms (supervisord.md §5.2).
+// supervisord's medusa server meets delayed ACK and every response of a few KB stalls ~40 ms.
 import { request } from 'node:http';
 import {
   SupervisorAuthError,

@@ -1,4 +1,4 @@
-// Per-cluster credentials of the supervisord API (PRODUCT.md §2.7): a random password, stored by the cluster
+// Per-cluster credentials of the supervisord API: a random password, stored by the cluster
 // store in a 0600 file and written to supervisor.ini ({SHA} for the server, clear for supervisorctl).
 import { randomBytes } from 'node:crypto';
 

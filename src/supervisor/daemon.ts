@@ -212,7 +212,7 @@ export class SupervisorDaemon {
       });
     }
     const supervisord = this.options.supervisordPath ?? (await locateSupervisord(executor));
-    // In daemon mode supervisord binds its port before forking, so rc 0 means it is listening (supervisord.md §3).
+    // In daemon mode supervisord binds its port before forking, so rc 0 means it is listening.
     const result = await executor.run(supervisord, ['-c', this.iniPath], {
       timeoutMs: 30_000,
       cwd: this.config.supervisorDir,

@@ -1,4 +1,4 @@
-// Finds the supervisord executable on a host: MUP_SUPERVISORD first, then PATH (PRODUCT.md §6).
+// Finds the supervisord executable on a host: MUP_SUPERVISORD first, then PATH.
 import type { Executor } from '../hosts/executor.js';
 import { SupervisordNotFoundError } from './errors.js';
 

@@ -1,6 +1,6 @@
 // Orphaned mongod/mongos processes: when supervisord is SIGKILLed its children survive (reparented to pid 1),
 // and a new daemon neither adopts them nor sees them — it shows STOPPED while the orphan still holds the port
-// and the dbPath (supervisord.md §3). They are found by the program's port and by the pid in mongod.lock.
+// and the dbPath. They are found by the program's port and by the pid in mongod.lock.
 import { join } from 'node:path';
 import type { Executor } from '../hosts/executor.js';
 import { findPortOwner, processCommand } from './port-owner.js';

@@ -1,5 +1,5 @@
 // Start, stop, restart and inspect supervised programs, with failures explained by the program's own output
-// and the MongoDB log (PRODUCT.md §2.4).
+// and the MongoDB log.
 import type { Executor } from '../hosts/executor.js';
 import type { SupervisorClient } from './client.js';
 import { Fault, faultName, isFault, ProgramError, type ProgramFailure, SupervisorFault } from './errors.js';
@@ -63,7 +63,7 @@ export class ProgramControl {
     const name = processName(ref);
     const startsecs = ref.startsecs ?? 5;
     await this.refuseOrphan(ref);
-    // startProcess(wait) answers after startsecs, or at the first early exit (supervisord.md §4).
+    // startProcess(wait) answers after startsecs, or at the first early exit.
     const timeoutMs = (startsecs + 30) * 1000;
     try {
       await this.client.startProcess(name, true, { timeoutMs });
@@ -116,7 +116,7 @@ export class ProgramControl {
   async status(previous: readonly ProgramStatus[] = []): Promise<ProgramStatus[]> {
     const [infos, log] = await Promise.all([
       this.client.getAllProcessInfo(),
-      // The daemon log is the only record of crash exits (a respawn resets exitstatus), supervisord.md §4.
+      // The daemon log is the only record of crash exits (a respawn resets exitstatus).
       this.client.readLog(-1024 * 1024, 0).catch(() => ''),
     ]);
     const before = new Map(previous.map((status) => [status.fullName, status]));

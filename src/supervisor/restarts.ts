@@ -1,6 +1,6 @@
 // Restart counting. After a crash supervisord respawns at once and resets exitstatus to 0, so the only
 // records of crashes are the daemon log ("exited: NAME (...; not expected)") and a changed pid/start time
-// between two observations (supervisord.md §4).
+// between two observations.
 import type { ProcessInfo } from './process-info.js';
 
 /**

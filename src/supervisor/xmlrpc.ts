@@ -1,5 +1,5 @@
 // XML-RPC encoding and a lenient response parser for supervisord's API.
-// Own code rather than an npm client (supervisord.md §9, §12.7): supervisord sends log bytes raw inside
+// Own code rather than an npm client: supervisord sends log bytes raw inside
 // <string> (control characters make the XML invalid, strict parsers fail), its system.multicall returns bare
 // values instead of `[value]` (the maintained client mis-parses it), and the one client that copes is
 // unmaintained since 2016 with no timeouts. Only the subset supervisord uses is supported.

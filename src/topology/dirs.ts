@@ -1,4 +1,4 @@
-// Directory rules (TiUP's, PRODUCT.md §4): an absolute instance dir wins; a relative instance dir is under the
+// Directory rules (TiUP's): an absolute instance dir wins; a relative instance dir is under the
 // instance's deploy dir; an unset instance deploy dir is `<global deploy_dir>/<role>-<port>`; relative deploy
 // dirs are under the login user's home on that host; `~` is that home. Paths are POSIX: hosts are Linux or macOS.
 import { posix } from 'node:path';

@@ -1,5 +1,5 @@
 // Topology problems and how they are reported: `file:line:col  path.to.field: what is wrong (rule)`,
-// every problem of a file at once (PRODUCT.md §2.6).
+// every problem of a file at once.
 import { UsageError } from '../errors.js';
 
 export type IssuePath = readonly (string | number)[];

@@ -1,4 +1,4 @@
-// Replica-set rules MongoDB enforces at replSetInitiate (mongod-behavior.md §3.2–3.3, repl_set_config.cpp and
+// Replica-set rules MongoDB enforces at replSetInitiate (mongod source: src/mongo/db/repl/repl_set_config.cpp and
 // member_config.cpp): set size, voters, member option combinations, arbiters, localhost references, write
 // concern modes. Config server sets add their own restrictions.
 import { formatPath, type IssuePath, type TopologyIssue } from './issues.js';

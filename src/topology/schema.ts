@@ -1,4 +1,4 @@
-// Shape of the topology file (PRODUCT.md §4), checked by zod. Every object is strict: an unknown key is an
+// Shape of the topology file, checked by zod. Every object is strict: an unknown key is an
 // error, never silently ignored. Messages that carry a rule name end with "(rule)"; the generic ones are
 // worded by issues.ts. Cross-field rules (replica-set limits, sharding) live in rules.ts.
 import { isIPv6 } from 'node:net';

@@ -1,6 +1,6 @@
 // The resolved topology: every instance with its role, replica set, host, port and absolute directories.
 // Produced by resolveTopology (topology/resolve.ts) and consumed by rendering, planning and the cluster store.
-// Stored in meta.yaml, so later changes to defaults never move a live process (PRODUCT.md §4).
+// Stored in meta.yaml, so later changes to defaults never move a live process.
 
 /** Role of a process. `config` is a config-server mongod; `mongod` is a standalone, replica-set or shard member. */
 export type Role = 'mongod' | 'config' | 'mongos';

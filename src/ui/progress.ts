@@ -43,8 +43,8 @@ function lastLine(text: string | undefined): string | undefined {
 }
 
 /**
- * Progress of a plan: JSON lines in --json mode, a live task list on a terminal, plain lines otherwise
- * (PRODUCT.md §8). Always on stderr.
+ * Progress of a plan: JSON lines in --json mode, a live task list on a terminal, plain lines otherwise.
+ * Always on stderr.
  */
 export async function createProgressView(options: { json: boolean }): Promise<ProgressView> {
   if (!options.json && process.stderr.isTTY) return createTaskList();

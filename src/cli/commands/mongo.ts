@@ -1,4 +1,4 @@
-// `mup mongo list|install|remove`: the binary cache (PRODUCT.md §3.4). Wiring only; the work is in
+// `mup mongo list|install|remove`: the binary cache. Wiring only; the work is in
 // src/binaries, loaded lazily.
 //
 // --json documents (stdout), schemaVersion 1:
