@@ -206,10 +206,9 @@ export async function applyOperation(
     // Input errors before anything is created, even a lock file.
     if (!(await store.exists(cluster))) throw new ClusterNotFoundError(cluster);
     op.validate(await store.read(cluster), rawArgs);
-  } else if (await store.exists(cluster)) {
-    throw clusterExists(cluster);
   }
   if (options.dryRun) {
+    if (source.creates && (await store.exists(cluster))) throw clusterExists(cluster);
     const { meta, password } = await source.load(store);
     const rt = new ClusterRuntime(meta, store, password);
     try {
@@ -227,7 +226,8 @@ export async function applyOperation(
   const lock = await lockFor(store, cluster, `mup cluster ${op.name} ${cluster}`);
   let rt: ClusterRuntime | undefined;
   try {
-    // Under the lock: another command may have changed (or created) the cluster since the checks above.
+    // Under the lock: a deploy of a name another command is deploying is refused as locked (exit 3) above,
+    // one of a name that exists here; and the cluster may have changed since the checks above.
     if (source.creates && (await store.exists(cluster))) throw clusterExists(cluster);
     const { meta, password } = await source.load(store);
     rt = new ClusterRuntime(meta, store, password);
