@@ -23,7 +23,7 @@ import {
   writeSupervisorConfigStep,
 } from './steps/supervisord.js';
 
-function phase(name: string, title: string, parallel: boolean, steps: Step[]): Phase {
+function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
   return { name, title, parallel, steps };
 }
 
@@ -254,6 +254,7 @@ export function buildRestartPlan(
   selection: Selection,
   parallel: boolean,
   facts: ClusterFacts,
+  serial = false,
 ): Plan {
   const chosen = selectInstances(rt.instances, selection);
   if (parallel) {
@@ -271,39 +272,68 @@ export function buildRestartPlan(
       : bringUpPhases(rt, { initiate: false });
     return { operation: 'restart', cluster: rt.meta.name, phases: [...stop, ...start] };
   }
+  return {
+    operation: 'restart',
+    cluster: rt.meta.name,
+    phases: rollingPhases(rt, chosen, facts, (i) => restartMemberStep(rt, i), { serial }),
+  };
+}
+
+/**
+ * The rolling order every member-by-member operation shares (restart now; upgrade, reload and edit-config
+ * pass their own step): the config server replica set first and alone; then the shards' replica sets side by
+ * side, one member per set at a time, secondaries before the primary; standalone mongods; then mongos in
+ * batches that always leave at least half of them serving. `serial` keeps one process of the whole cluster
+ * at a time. The safety rule is one member per replica set, not per cluster: shards are independent sets.
+ */
+export function rollingPhases(
+  rt: ClusterRuntime,
+  chosen: readonly ResolvedInstance[],
+  facts: ClusterFacts,
+  replace: (instance: ResolvedInstance) => Step,
+  options: { serial: boolean },
+): Phase[] {
   const phases: Phase[] = [];
-  const sets = rt.meta.topology.replicaSets;
-  const setOrder = [
-    ...sets.filter((s) => s.purpose === 'config'),
-    ...sets.filter((s) => s.purpose !== 'config'),
-  ];
-  for (const set of setOrder) {
-    const members = chosen.filter((i) => i.replicaSet === set.name);
-    if (members.length === 0) continue;
-    const steps = rollingOrder(members, facts).map((i) => restartMemberStep(rt, i));
-    phases.push(phase(`restart-${set.name}`, `Rolling restart of ${set.name}`, false, steps));
-  }
+  const setSteps = (set: ResolvedReplicaSet) =>
+    rollingOrder(
+      chosen.filter((i) => i.replicaSet === set.name),
+      facts,
+    ).map((i) => ({ ...replace(i), lane: set.name }));
+  const sets = rt.meta.topology.replicaSets.filter((set) => chosen.some((i) => i.replicaSet === set.name));
+  const configSets = sets.filter((s) => s.purpose === 'config');
+  const dataSets = sets.filter((s) => s.purpose !== 'config');
+  const oneByOne = (set: ResolvedReplicaSet) =>
+    phase(`restart-${set.name}`, `Rolling restart of ${set.name}`, false, setSteps(set));
+  phases.push(...configSets.map(oneByOne));
+  if (options.serial || dataSets.length < 2) phases.push(...dataSets.map(oneByOne));
+  else
+    phases.push(
+      phase(
+        'restart-shards',
+        `Rolling restart of ${dataSets.map((s) => s.name).join(', ')}: one member per set at a time, sets in parallel`,
+        'lanes',
+        dataSets.flatMap(setSteps),
+      ),
+    );
   const standalone = chosen.filter((i) => i.role === 'mongod' && i.replicaSet === undefined);
   if (standalone.length > 0)
-    phases.push(
-      phase(
-        'restart-standalone',
-        'Restart standalone mongod',
-        false,
-        standalone.map((i) => restartMemberStep(rt, i)),
-      ),
-    );
+    phases.push(phase('restart-standalone', 'Restart standalone mongod', false, standalone.map(replace)));
   const routers = chosen.filter((i) => i.role === 'mongos');
+  const all = rt.instances.filter((i) => i.role === 'mongos').length;
+  // At most this many down at once, so that at least half of every mongos keeps serving (and one at least).
+  const batch = options.serial ? 1 : Math.max(1, Math.floor(all / 2));
   if (routers.length > 0)
     phases.push(
-      phase(
-        'restart-mongos',
-        'Restart mongos routers one at a time',
-        false,
-        routers.map((i) => restartMemberStep(rt, i)),
-      ),
+      batch === 1
+        ? phase('restart-mongos', 'Restart mongos routers one at a time', false, routers.map(replace))
+        : phase(
+            'restart-mongos',
+            `Restart mongos routers, ${batch} at a time`,
+            'lanes',
+            routers.map((i, n) => ({ ...replace(i), lane: `mongos-${n % batch}` })),
+          ),
     );
-  return { operation: 'restart', cluster: rt.meta.name, phases };
+  return phases;
 }
 
 /**

@@ -176,6 +176,25 @@ async function runPhase(
     return failures;
   }
   const limit = pLimit(Math.max(1, options.concurrency));
+  if (phase.parallel === 'lanes') {
+    // Each lane in order, the lanes side by side: one member per replica set at a time, sets in parallel.
+    const lanes = new Map<string, Step[]>();
+    for (const step of phase.steps) {
+      const lane = step.lane ?? step.id;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), step]);
+    }
+    await Promise.all(
+      [...lanes.values()].map((steps) =>
+        limit(async () => {
+          for (const step of steps) {
+            await runOne(step);
+            if (failures.length > 0) return;
+          }
+        }),
+      ),
+    );
+    return failures;
+  }
   await Promise.all(phase.steps.map((step) => limit(() => runOne(step))));
   return failures;
 }

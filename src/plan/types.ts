@@ -13,6 +13,8 @@ export interface Step {
   /** Human description: "start mongod-30001 on localhost". */
   title: string;
   host?: string;
+  /** In a `lanes` phase: steps of one lane run in order, lanes run side by side (e.g. a replica set's name). */
+  lane?: string;
   /** Already done? Checked before running; a step that is done is skipped. */
   isDone?(context: StepContext): Promise<boolean>;
   /** Performs the step; may return a one-line result for the journal. */
@@ -23,8 +25,11 @@ export interface Phase {
   /** Stable name, e.g. `start-config`, `restart-rs0`. */
   name: string;
   title: string;
-  /** Run the steps concurrently (bounded by the runner's concurrency) instead of in order. */
-  parallel: boolean;
+  /**
+   * `true`: the steps run concurrently (bounded by the runner's concurrency); `false`: in order; `lanes`: the
+   * steps of each lane in order, the lanes concurrently (bounded).
+   */
+  parallel: boolean | 'lanes';
   steps: Step[];
 }
 
@@ -44,8 +49,8 @@ export interface PlanOutline {
   phases: {
     name: string;
     title: string;
-    parallel: boolean;
-    steps: { id: string; title: string; host?: string }[];
+    parallel: boolean | 'lanes';
+    steps: { id: string; title: string; host?: string; lane?: string }[];
   }[];
 }
 
@@ -61,6 +66,7 @@ export function outlinePlan(plan: Plan): PlanOutline {
         id: step.id,
         title: step.title,
         ...(step.host === undefined ? {} : { host: step.host }),
+        ...(step.lane === undefined ? {} : { lane: step.lane }),
       })),
     })),
   };

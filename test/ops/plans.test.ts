@@ -80,8 +80,12 @@ function render(plan: Plan): string {
   const outline = outlinePlan(plan);
   const lines = [`${outline.operation} ${outline.cluster}`];
   for (const phase of outline.phases) {
-    lines.push(`${phase.name}${phase.parallel ? ' (parallel)' : ''}: ${phase.title}`);
-    for (const step of phase.steps) lines.push(`  ${step.id}  — ${step.title}`);
+    const how = phase.parallel === 'lanes' ? ' (lanes)' : phase.parallel ? ' (parallel)' : '';
+    lines.push(`${phase.name}${how}: ${phase.title}`);
+    for (const step of phase.steps)
+      lines.push(
+        `  ${step.id}  — ${step.title}${step.lane && phase.parallel === 'lanes' ? `  [${step.lane}]` : ''}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -92,6 +96,7 @@ const OPERATIONS: Record<string, (rt: ClusterRuntime) => Plan> = {
   stop: (rt) => buildStopPlan(rt, {}),
   restart: (rt) => buildRestartPlan(rt, {}, false, factsFor(rt)),
   'restart-parallel': (rt) => buildRestartPlan(rt, {}, true, factsFor(rt)),
+  'restart-serial': (rt) => buildRestartPlan(rt, {}, false, factsFor(rt), true),
   destroy: (rt) => buildDestroyPlan(rt, false),
   'stop-mongos': (rt) => buildStopPlan(rt, { roles: ['mongos'] }),
 };
@@ -99,7 +104,7 @@ const OPERATIONS: Record<string, (rt: ClusterRuntime) => Plan> = {
 describe('golden plan outlines', () => {
   for (const kind of Object.keys(TOPOLOGIES) as (keyof typeof TOPOLOGIES)[]) {
     for (const [operation, build] of Object.entries(OPERATIONS)) {
-      if (operation === 'stop-mongos' && kind !== 'sharded') continue;
+      if ((operation === 'stop-mongos' || operation === 'restart-serial') && kind !== 'sharded') continue;
       it(`${kind} ${operation}`, async () => {
         const path = join(goldenDir, `${kind}-${operation}.txt`);
         const actual = render(build(await runtimeFor(kind)));
@@ -135,6 +140,32 @@ describe('ordering rules', () => {
       );
     assert.equal(ids('localhost:27102').at(-1), 'restart:localhost:27102');
     assert.equal(ids('localhost:27101').at(-1), 'restart:localhost:27101');
+  });
+
+  it('rolling restart: config servers alone, then one member per shard at a time, mongos keeping half serving', async () => {
+    const rt = await runtimeFor('sharded');
+    const outline = outlinePlan(buildRestartPlan(rt, {}, false, factsFor(rt)));
+    const shards = outline.phases.find((p) => p.name === 'restart-shards');
+    assert.equal(shards?.parallel, 'lanes');
+    assert.deepEqual([...new Set(shards?.steps.map((s) => s.lane))], ['shard1', 'shard2']);
+    assert.ok(
+      outline.phases.findIndex((p) => p.name === 'restart-cfg') < outline.phases.indexOf(shards as never),
+    );
+    // Two mongos: one at a time. Four: two lanes, so never more than two of four down.
+    assert.equal(outline.phases.at(-1)?.parallel, false);
+    const four = {
+      ...rt.meta.topology,
+      instances: [
+        ...rt.meta.topology.instances,
+        ...rt.meta.topology.instances
+          .filter((i) => i.role === 'mongos')
+          .map((i) => ({ ...i, id: `localhost:${i.port + 10}`, port: i.port + 10 })),
+      ],
+    };
+    const wide = new ClusterRuntime({ ...rt.meta, topology: four }, rt.store, 'pw');
+    const mongos = outlinePlan(buildRestartPlan(wide, {}, false, factsFor(wide))).phases.at(-1);
+    assert.equal(mongos?.parallel, 'lanes');
+    assert.equal(new Set(mongos?.steps.map((s) => s.lane)).size, 2);
   });
 
   it('a partial stop of some members keeps their quiesce; stopping a whole set cuts it', async () => {

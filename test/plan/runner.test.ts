@@ -156,3 +156,46 @@ test('a journal torn mid-line by a crash still reads, as interrupted', async () 
   assert.equal(record.summary.status, 'interrupted');
   assert.deepEqual([...record.completedSteps], ['a']);
 });
+
+test('lanes: a lane runs in order, lanes run side by side; a failure starts nothing new in any lane', async () => {
+  const log: string[] = [];
+  // Each step waits until it may go on, so the test decides the interleaving rather than timers.
+  const gates = new Map<string, () => void>();
+  const gated = (id: string, lane: string, fail = false): Step => ({
+    id,
+    title: id,
+    lane,
+    run: async () => {
+      log.push(`start ${id}`);
+      await new Promise<void>((resolve) => gates.set(id, resolve));
+      log.push(`end ${id}`);
+      if (fail) throw new Error(`${id} broke`);
+      return undefined;
+    },
+  });
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [
+      {
+        name: 'rolling',
+        title: 'rolling',
+        parallel: 'lanes',
+        steps: [gated('a1', 'a'), gated('a2', 'a'), gated('b1', 'b', true), gated('b2', 'b')],
+      },
+    ],
+  };
+  const running = runPlan(plan, { concurrency: 4 }).catch((error: Error) => error);
+  const release = async (id: string) => {
+    while (!gates.has(id)) await new Promise((r) => setTimeout(r, 1));
+    gates.get(id)?.();
+  };
+  await release('a1');
+  await release('a2');
+  await release('b1');
+  assert.match(String(await running), /b1 broke/);
+  // Both lanes started at once; a2 only after a1 ended; b2 never, since b1 failed before it.
+  assert.deepEqual(log.slice(0, 2).sort(), ['start a1', 'start b1']);
+  assert.ok(log.indexOf('start a2') > log.indexOf('end a1'));
+  assert.equal(log.includes('start b2'), false);
+});

@@ -10,8 +10,14 @@ export function registerRestart(cluster: Command): void {
     done: 'Restarted',
     operation: async () => (await import('../../../ops/restart.js')).restartOperation,
     extend: (command) => {
-      command.option('--parallel', 'stop everything, then start everything (not rolling)', false);
+      command
+        .option('--parallel', 'stop everything, then start everything (not rolling)', false)
+        .option(
+          '--serial',
+          'rolling, one process of the whole cluster at a time (default: one per replica set)',
+          false,
+        );
     },
-    args: (flags) => ({ parallel: flags.parallel === true }),
+    args: (flags) => ({ parallel: flags.parallel === true, serial: flags.serial === true }),
   });
 }
