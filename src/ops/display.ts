@@ -11,7 +11,8 @@ import type { ProgramStatus } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { addressOf, ClusterRuntime } from './runtime.js';
 
-const PROBE_TIMEOUT_MS = 1500;
+// A dead local process refuses at once; this bounds only a hung or overloaded one (or, later, a lost host).
+const PROBE_TIMEOUT_MS = 3000;
 
 /** Status column values. */
 export type ProcessStatus =
