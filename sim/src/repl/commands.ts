@@ -18,6 +18,7 @@ import {
 } from './config.js';
 import { findSelf, validateForInitiate, validateForReconfig } from './config-checks.js';
 import { runElection } from './election.js';
+import { checkConfigCommitment, checkSelfElectable, waitForOplogCommitment } from './safe-reconfig.js';
 import { notPrimaryText, ReplCode } from './errors.js';
 import { MemberState, stateString } from './member-state.js';
 import { OPLOG_COLL, OPLOG_DB } from './oplog.js';
@@ -217,15 +218,8 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
         : `replSetReconfig should only be run on PRIMARY, but my state is ${state}; use the "force" argument to override`,
     );
   }
-  if (!force && role.features.configTerm && !role.configCommitted()) {
-    // §3.6: 4.4+ refuses a new config until a majority runs the current one.
-    throw new CommandError(
-      308,
-      `Cannot run replSetReconfig because the current config: ${versionAndTermString(old.version, old.term)} is not yet committed.`,
-      {},
-      'CurrentConfigNotCommittedYet',
-    );
-  }
+  // §3.6: 4.4+ refuses a new config until the current one and its oplog are committed.
+  if (!force && role.features.configTerm) checkConfigCommitment(role, old);
   const raw = ctx.body.replSetReconfig;
   if (!isPlainDoc(raw)) {
     throw new CommandError(
@@ -260,12 +254,9 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     validateForReconfig(old, config, force, role.features, role.validationContext());
   } catch (err) {
     if (err instanceof ConfigError) {
-      const code =
-        err.code === ReplCode.InvalidReplicaSetConfig
-          ? ReplCode.InvalidReplicaSetConfig
-          : err.code === ReplCode.NewReplicaSetConfigurationIncompatible
-            ? err.code
-            : ReplCode.NewReplicaSetConfigurationIncompatible;
+      // mongod answers every validateConfigForReconfig failure as 103 with its reason (93 from the
+      // one-voter rule included); the getLastErrorDefaults uassert keeps its own code.
+      const code = err.code === 5624102 ? err.code : ReplCode.NewReplicaSetConfigurationIncompatible;
       throw new CommandError(code, err.message);
     }
     throw err;
@@ -279,12 +270,16 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     if (err instanceof ConfigError) throw new CommandError(err.code, err.message);
     throw err;
   }
+  if (!force) checkSelfElectable(role, config, selfIndex);
   role.logRepl('I', 21353, 'replSetReconfig admin command received from client', {
     newConfig: configToBson(config, role.features),
   });
   role.installConfig(config, selfIndex, true);
   if (role.features.configTerm && !force) {
-    await role.waitForConfigMajority(config.version, numberOf(ctx.body.maxTimeMS) ?? 0);
+    const maxTimeMS = numberOf(ctx.body.maxTimeMS) ?? 0;
+    const deadline = Date.now() + (maxTimeMS > 0 ? maxTimeMS : 300_000);
+    await role.waitForConfigMajority(config.version, maxTimeMS);
+    await waitForOplogCommitment(role, config.version, deadline);
   }
   return {};
 }

@@ -134,6 +134,8 @@ export class OplogFetcher {
       role.peers.reset(source.host);
       return false;
     }
+    // A batch that arrives after stopReplProducer was switched on is dropped, not applied.
+    if (!this.shouldFetch()) return false;
     const cursor = (reply.cursor ?? {}) as Document;
     const raw = (Array.isArray(cursor.firstBatch) ? cursor.firstBatch : []) as Document[];
     let docs = raw;

@@ -83,6 +83,8 @@ export class ReplSetRole implements ReplicationRole {
   onStop: (() => void) | undefined;
   syncSourceHost = '';
   infoMessage = '';
+  /** The commit point when the current config was installed (4.4+ oplog commitment of reconfig). */
+  lastCommittedInPrevConfig: OpTime = NULL_OPTIME;
 
   constructor(node: SimNode) {
     this.node = node;
@@ -276,6 +278,7 @@ export class ReplSetRole implements ReplicationRole {
 
   installConfig(config: ReplSetConfig, selfIndex: number, persist: boolean): void {
     if (persist) this.persistConfig(config);
+    this.lastCommittedInPrevConfig = this.topo.lastCommitted;
     const old = this.topo.state;
     this.topo.installConfig(config, selfIndex, Date.now());
     const joining = old === MemberState.STARTUP || old === MemberState.REMOVED;
