@@ -13,12 +13,10 @@ import {
   markNewlyAdded,
   parseConfig,
   type ReplSetConfig,
-  versionAndTermString,
   withReplicaSetId,
 } from './config.js';
 import { findSelf, validateForInitiate, validateForReconfig } from './config-checks.js';
 import { runElection } from './election.js';
-import { checkConfigCommitment, checkSelfElectable, waitForOplogCommitment } from './safe-reconfig.js';
 import { notPrimaryText, ReplCode } from './errors.js';
 import { MemberState, stateString } from './member-state.js';
 import { OPLOG_COLL, OPLOG_DB } from './oplog.js';
@@ -33,6 +31,7 @@ import {
 import { networkErrorText } from './peers.js';
 import { isoLocal, type ReplSetRole, sleep } from './role.js';
 import { checkImplicitDefaultUnchanged, getDefaultRWConcern, setDefaultRWConcern } from './rw-concern.js';
+import { checkConfigCommitment, checkSelfElectable, waitForOplogCommitment } from './safe-reconfig.js';
 
 function isPlainDoc(v: unknown): v is Document {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !('_bsontype' in v);
