@@ -97,7 +97,7 @@ export function parameterFact(
   version: VersionInfo,
 ): ParameterFact | undefined {
   const f = PARAMETER_FACTS[name];
-  if (!f || !f.programs.includes(program)) return undefined;
+  if (!f?.programs.includes(program)) return undefined;
   if (f.since && !atLeast(version, f.since[0], f.since[1])) return undefined;
   return f;
 }
