@@ -172,7 +172,7 @@ async function replSetInitiate(role: ReplSetRole, ctx: CommandContext): Promise<
     : {};
 }
 
-function replSetGetStatus(role: ReplSetRole): Document {
+function replSetGetStatus(role: ReplSetRole, ctx: CommandContext): Document {
   requireConfig(role);
   if (role.topo.state === MemberState.REMOVED || role.topo.selfIndex < 0) {
     throw new CommandError(
@@ -188,7 +188,20 @@ function replSetGetStatus(role: ReplSetRole): Document {
       },
     );
   }
-  return role.status(Date.now());
+  const now = Date.now();
+  const status = role.status(now);
+  const progress = role.initialSync;
+  // From 4.2.1 a member in initial sync (STARTUP2) shows its progress unasked; `initialSync: 1` asks
+  // for it on every version (manual, replSetGetStatus).
+  // (4.2.1+ is also when electionCandidateMetrics appeared, so that flag marks the same releases.)
+  const syncing = role.topo.state === MemberState.STARTUP2 && role.features.electionCandidateMetrics;
+  if (!progress || !(syncing || truthy(ctx.body.initialSync))) return status;
+  const out: Document = {};
+  for (const [k, v] of Object.entries(status)) {
+    if (k === 'members') out.initialSyncStatus = progress.toBson(now);
+    out[k] = v;
+  }
+  return out;
 }
 
 function replSetGetConfig(role: ReplSetRole, ctx: CommandContext): Document {
@@ -631,7 +644,7 @@ export function registerReplCommands(role: ReplSetRole, coreFind: CommandSpec | 
     reg.register({ names, adminOnly: true, program: 'mongod', handler });
   };
   admin(['replSetInitiate'], (ctx) => replSetInitiate(role, ctx));
-  admin(['replSetGetStatus'], () => replSetGetStatus(role));
+  admin(['replSetGetStatus'], (ctx) => replSetGetStatus(role, ctx));
   admin(['replSetGetConfig'], (ctx) => replSetGetConfig(role, ctx));
   admin(['replSetReconfig'], (ctx) => replSetReconfig(role, ctx));
   admin(['replSetStepDown'], (ctx) => replSetStepDown(role, ctx));

@@ -28,6 +28,7 @@ import {
 import { findSelf } from './config-checks.js';
 import { codeName, notPrimaryText, ReplCode } from './errors.js';
 import { type ReplFeatures, replFeatures } from './features.js';
+import type { InitialSyncProgress } from './initial-sync.js';
 import { MemberState, stateString } from './member-state.js';
 import {
   entryFor,
@@ -85,6 +86,8 @@ export class ReplSetRole implements ReplicationRole {
   infoMessage = '';
   /** The commit point when the current config was installed (4.4+ oplog commitment of reconfig). */
   lastCommittedInPrevConfig: OpTime = NULL_OPTIME;
+  /** Progress of this process' initial sync, once one started (replSetGetStatus initialSyncStatus). */
+  initialSync: InitialSyncProgress | undefined;
 
   constructor(node: SimNode) {
     this.node = node;
