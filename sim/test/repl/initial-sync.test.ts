@@ -11,6 +11,8 @@ import { ReplSetFixture } from './harness.js';
 
 // A long election timeout: the bulk loads below must not cost the primary its term on a busy machine.
 const SETTINGS = { electionTimeoutMillis: 10_000, heartbeatIntervalMillis: 200, heartbeatTimeoutSecs: 10 };
+/** Test documents use their own _id values. */
+type Doc = { _id: number | string; [field: string]: unknown };
 const TEST_ARGS = ['--setParameter', 'enableTestCommands=1'];
 
 async function selfStatus(rs: ReplSetFixture, i: number, extra: Document = {}): Promise<Document> {
@@ -31,18 +33,18 @@ for (const version of ['7.0.14', '4.4.29']) {
       await rs.waitForState(1, 'SECONDARY');
       const c = await rs.direct(0);
       const payload = 'x'.repeat(400);
-      const docs = Array.from({ length: 12_000 }, (_, i) => ({ _id: i, n: i, payload }));
+      const docs = Array.from({ length: 3000 }, (_, i) => ({ _id: i, n: i, payload }));
       for (let i = 0; i < docs.length; i += 2000) {
         const batch = docs.slice(i, i + 2000);
         await c
           .db('app')
-          .collection('items')
+          .collection<Doc>('items')
           .insertMany(batch, { writeConcern: { w: 'majority' } });
       }
-      await c.db('app').collection('items').createIndex({ n: 1 }, { name: 'n_1' });
+      await c.db('app').collection<Doc>('items').createIndex({ n: 1 }, { name: 'n_1' });
       await c
         .db('other')
-        .collection('small')
+        .collection<Doc>('small')
         .insertOne({ _id: 'a', v: 1 }, { writeConcern: { w: 'majority' } });
 
       await rs.admin(2, { configureFailPoint: 'initialSyncHangAfterDataCloning', mode: 'alwaysOn' });
@@ -76,17 +78,17 @@ for (const version of ['7.0.14', '4.4.29']) {
       assert.ok(iss.initialSyncStart instanceof Date);
       assert.ok(iss.totalInitialSyncElapsedMillis >= 0);
       assert.ok(
-        Number(iss.approxTotalDataSize) >= 12_000 * 400,
+        Number(iss.approxTotalDataSize) >= 3000 * 400,
         `approxTotalDataSize ${iss.approxTotalDataSize}`,
       );
-      assert.ok(Number(iss.approxTotalBytesCopied) >= 12_000 * 400);
+      assert.ok(Number(iss.approxTotalBytesCopied) >= 3000 * 400);
       assert.equal(iss.initialSyncOplogStart?._bsontype, 'Timestamp');
       const app = iss.databases.app as Document;
       assert.equal(app.collections, 1);
       assert.equal(app.clonedCollections, 1);
       const items = app['app.items'] as Document;
-      assert.equal(items.documentsToCopy, 12_000);
-      assert.equal(items.documentsCopied, 12_000);
+      assert.equal(items.documentsToCopy, 3000);
+      assert.equal(items.documentsCopied, 3000);
       assert.equal(items.indexes, 2);
       assert.ok(items.fetchedBatches >= 1);
       assert.ok(items.end instanceof Date);
@@ -98,14 +100,14 @@ for (const version of ['7.0.14', '4.4.29']) {
       // Writes made while it is held are replayed from the oplog after the clone.
       await c
         .db('app')
-        .collection('items')
+        .collection<Doc>('items')
         .insertMany(
           Array.from({ length: 50 }, (_, i) => ({ _id: 20_000 + i, n: -i })),
           { writeConcern: { w: 2 } },
         );
       await c
         .db('app')
-        .collection('items')
+        .collection<Doc>('items')
         .updateOne({ _id: 5 }, { $set: { n: 'changed' } }, { writeConcern: { w: 2 } });
       await rs.admin(2, { configureFailPoint: 'initialSyncHangAfterDataCloning', mode: 'off' });
       await rs.waitForState(2, 'SECONDARY', 30_000);
@@ -120,13 +122,13 @@ for (const version of ['7.0.14', '4.4.29']) {
       assert.ok(asked.appliedOps >= 51, `appliedOps ${asked.appliedOps}`);
 
       const s = await rs.direct(2);
-      const coll = s.db('app').collection('items');
+      const coll = s.db('app').collection<Doc>('items');
       const read = { readPreference: 'secondaryPreferred' as const };
-      assert.equal(await coll.countDocuments({}, read), 12_050);
+      assert.equal(await coll.countDocuments({}, read), 3050);
       assert.deepEqual(await coll.findOne({ _id: 5 }, read), { _id: 5, n: 'changed', payload });
       const idx = await coll.listIndexes().toArray();
       assert.deepEqual(idx.map((x) => x.name).sort(), ['_id_', 'n_1']);
-      assert.deepEqual(await s.db('other').collection('small').findOne({ _id: 'a' }, read), {
+      assert.deepEqual(await s.db('other').collection<Doc>('small').findOne({ _id: 'a' }, read), {
         _id: 'a',
         v: 1,
       });
