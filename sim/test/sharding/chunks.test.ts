@@ -182,3 +182,40 @@ describe('chunks, moveChunk, routing, balancer and draining (7.0)', { timeout: 2
     assert.equal((await admin.command({ addShard: handle(other).connectionString })).shardAdded, other);
   });
 });
+
+describe('the balancer before 6.0 evens chunk counts (5.0)', { timeout: 180_000 }, () => {
+  const fx = new ShardedClusterFixture('5.0.28');
+  after(async () => {
+    await fx.close();
+  });
+
+  it('moves chunks until the shards differ by less than the migration threshold', async () => {
+    await fx.init();
+    const cfg = await fx.startSet('cfg', 1, ['--configsvr'], { MONGOD_SIM_BALANCER_ROUND_MS: '300' });
+    const [a, b] = await Promise.all([
+      fx.startSet('rsA', 1, ['--shardsvr']),
+      fx.startSet('rsB', 1, ['--shardsvr']),
+    ]);
+    const proc = await fx.startMongos(cfg.connectionString);
+    const mongos = await fx.client(`mongodb://127.0.0.1:${proc.port}/`);
+    const admin = mongos.db('admin');
+    await admin.command({ addShard: a.connectionString });
+    await admin.command({ addShard: b.connectionString });
+    await admin.command({ balancerStop: 1 });
+    await admin.command({ enableSharding: 'app' });
+    await admin.command({ shardCollection: 'app.items', key: { k: 1 } });
+    const items = mongos.db('app').collection<Item>('items');
+    await items.insertMany(Array.from({ length: 60 }, (_, i) => ({ _id: i, k: i })));
+    for (const k of [10, 20, 30, 40, 50]) await admin.command({ split: 'app.items', middle: { k } });
+    const perShard = async (): Promise<number[]> => {
+      const cs = await mongos.db('config').collection('chunks').find({}).toArray();
+      return ['rsA', 'rsB'].map((s) => cs.filter((c) => c.shard === s).length).sort();
+    };
+    assert.deepEqual(await perShard(), [0, 6], 'all six chunks on the primary shard');
+    await admin.command({ balancerStart: 1 });
+    await waitFor(async () => (await perShard())[0] === 3, 60_000, 'three chunks on each shard');
+    assert.deepEqual(await perShard(), [3, 3]);
+    assert.equal(await items.countDocuments({}), 60);
+    assert.equal((await items.find({ k: { $gte: 25 } }).toArray()).length, 35);
+  });
+});
