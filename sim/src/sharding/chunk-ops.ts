@@ -241,8 +241,38 @@ export async function migrateChunk(
   // 1. Clone the range; the recipient's copies stay invisible (mongos filters by owner) until commit.
   const docs = await rangeDocuments(server, sc, chunk);
   await insertMissing(recipient, sc, docs);
-  // 2. Catch up with writes the donor took meanwhile: replace the recipient's private copies with the
-  //    donor's current documents and drop those the donor deleted.
+  // 2. Critical section on the donor: its writes to the collection wait, then answer StaleConfig so
+  //    mongos re-routes them after the commit. Catch up with what the donor took meanwhile: replace the
+  //    recipient's private copies with the donor's current documents, drop those the donor deleted.
+  await must(donor, 'admin', { _shardsvrMigrationCriticalSection: sc.ns, enter: true });
+  let copied: number;
+  try {
+    copied = await catchUpAndCommit(server, sc, chunk, docs, toName);
+  } finally {
+    await donor
+      .runOnPrimary('admin', { _shardsvrMigrationCriticalSection: sc.ns, enter: false })
+      .catch(() => undefined);
+  }
+  const late = await deleteRange(server, sc, chunk, from, toName);
+  server.node.log.info('SHARDING', 21868, 'Balancer', 'Migration succeeded', {
+    ns: sc.ns,
+    from: from._id,
+    to: toName,
+    min: chunk.min,
+    max: chunk.max,
+    documents: copied + late,
+  });
+  return copied + late;
+}
+
+async function catchUpAndCommit(
+  server: ConfigServer,
+  sc: ShardedCollection,
+  chunk: Document,
+  docs: Document[],
+  toName: string,
+): Promise<number> {
+  const recipient = server.shardTarget(server.requireShard(toName));
   const current = await rangeDocuments(server, sc, chunk);
   const keep = new Set(current.map((d) => idKey(d._id)));
   for (let i = 0; i < current.length; i += COPY_BATCH) {
@@ -265,9 +295,23 @@ export async function migrateChunk(
     history: [...history, ...((chunk.history as Document[] | undefined) ?? [])],
   };
   await server.commit(new CatalogBatch(server.storage).put('chunks', committed));
-  // 4. Range deleter: documents routed to the donor before mongos saw the commit are moved over
-  //    (insert-only, the recipient's versions win), then the donor's copies of the range are deleted.
-  let moved = current.length;
+  return current.length;
+}
+
+/**
+ * Range deleter, after the critical section: documents routed to the donor before mongos saw the commit
+ * are moved over (insert-only, the recipient's versions win), then the donor's copies are deleted.
+ */
+async function deleteRange(
+  server: ConfigServer,
+  sc: ShardedCollection,
+  chunk: Document,
+  from: Document,
+  toName: string,
+): Promise<number> {
+  const donor = server.shardTarget(from);
+  const recipient = server.shardTarget(server.requireShard(toName));
+  let moved = 0;
   for (let sweep = 0; sweep < 3; sweep++) {
     const left = await rangeDocuments(server, sc, { ...chunk, shard: from._id });
     if (left.length === 0 && sweep > 0) break;
@@ -280,14 +324,6 @@ export async function migrateChunk(
       );
     await new Promise((r) => setTimeout(r, 100));
   }
-  server.node.log.info('SHARDING', 21868, 'Balancer', 'Migration succeeded', {
-    ns: sc.ns,
-    from: from._id,
-    to: toName,
-    min: chunk.min,
-    max: chunk.max,
-    documents: current.length,
-  });
   return moved;
 }
 

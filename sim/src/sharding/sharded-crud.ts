@@ -182,26 +182,47 @@ async function distinct(router: Router, ctx: CommandContext, r: Routing): Promis
   return { values: [...seen.values()] };
 }
 
-async function insert(router: Router, ctx: CommandContext, r: Routing): Promise<Document> {
+const StaleConfig = 13388;
+/** A shard that held a migration's critical section answers StaleConfig: re-route and retry. */
+const MAX_REROUTES = 5;
+
+function isStale(err: unknown): boolean {
+  return err instanceof CommandError && err.code === StaleConfig;
+}
+
+async function insert(router: Router, ctx: CommandContext, first: Routing): Promise<Document> {
   const docs = (ctx.body.documents as Document[] | undefined) ?? [];
-  const groups = new Map<string, { docs: Document[]; index: number[] }>();
-  docs.forEach((d, i) => {
-    const chunk = chunkFor(r.chunks, shardKeyOf(d, r.pattern), r.fields);
-    const shard = String(chunk?.shard);
-    const g = groups.get(shard) ?? { docs: [], index: [] };
-    g.docs.push(d);
-    g.index.push(i);
-    groups.set(shard, g);
-  });
   let n = 0;
   const writeErrors: Document[] = [];
-  for (const [shard, g] of groups) {
-    const reply = await must(router, shard, ctx.db, { ...forwardBody(ctx.body), documents: g.docs });
-    n += asNumber(reply.n) ?? 0;
-    for (const e of (reply.writeErrors as Document[] | undefined) ?? []) {
-      writeErrors.push({ ...e, index: g.index[asNumber(e.index) ?? 0] ?? 0 });
+  let pending = docs.map((doc, index) => ({ doc, index }));
+  let r = first;
+  for (let round = 0; pending.length > 0; round++) {
+    const groups = new Map<string, { doc: Document; index: number }[]>();
+    for (const p of pending) {
+      const shard = String(chunkFor(r.chunks, shardKeyOf(p.doc, r.pattern), r.fields)?.shard);
+      groups.set(shard, [...(groups.get(shard) ?? []), p]);
+    }
+    pending = [];
+    for (const [shard, group] of groups) {
+      let reply: Document;
+      try {
+        reply = await must(router, shard, ctx.db, {
+          ...forwardBody(ctx.body),
+          documents: group.map((g) => g.doc),
+        });
+      } catch (err) {
+        if (!isStale(err) || round >= MAX_REROUTES) throw err;
+        pending.push(...group);
+        continue;
+      }
+      n += asNumber(reply.n) ?? 0;
+      for (const e of (reply.writeErrors as Document[] | undefined) ?? []) {
+        writeErrors.push({ ...e, index: group[asNumber(e.index) ?? 0]?.index ?? 0 });
+      }
+      if (writeErrors.length > 0 && ctx.body.ordered !== false) break;
     }
     if (writeErrors.length > 0 && ctx.body.ordered !== false) break;
+    if (pending.length > 0) r = (await routingOf(router, ctx.db, ctx.body[ctx.name])) ?? r;
   }
   writeErrors.sort((a, b) => (asNumber(a.index) ?? 0) - (asNumber(b.index) ?? 0));
   return writeErrors.length > 0 ? { n, writeErrors } : { n };
@@ -216,7 +237,10 @@ function upsertNeedsKey(): CommandError {
   );
 }
 
-/** update / delete: each statement targeted or broadcast; single-document ones stop at the first hit. */
+/**
+ * update / delete: each statement targeted or broadcast; single-document ones stop at the first hit. A
+ * StaleConfig re-routes the statement; shards that already applied a broadcast one are not asked again.
+ */
 async function writeStatements(
   router: Router,
   ctx: CommandContext,
@@ -228,19 +252,38 @@ async function writeStatements(
   let nModified = 0;
   const upserted: Document[] = [];
   const writeErrors: Document[] = [];
+  let routing = r;
   for (const [i, st] of statements.entries()) {
-    const shards = shardsFor(r, st.q as Document | undefined);
     const many = field === 'updates' ? st.multi === true : asNumber(st.limit) === 0;
-    if (shards.length > 1 && field === 'updates' && st.upsert === true) throw upsertNeedsKey();
-    for (const s of shards) {
-      const reply = await must(router, s, ctx.db, { ...forwardBody(ctx.body), [field]: [st] });
-      const got = asNumber(reply.n) ?? 0;
-      n += got;
-      nModified += asNumber(reply.nModified) ?? 0;
-      for (const u of (reply.upserted as Document[] | undefined) ?? []) upserted.push({ ...u, index: i });
-      for (const e of (reply.writeErrors as Document[] | undefined) ?? [])
-        writeErrors.push({ ...e, index: i });
-      if (!many && got > 0) break;
+    const done = new Set<string>();
+    for (let round = 0; ; round++) {
+      const shards = shardsFor(routing, st.q as Document | undefined).filter((s) => !done.has(s));
+      if (shards.length > 1 && field === 'updates' && st.upsert === true) throw upsertNeedsKey();
+      let stale = false;
+      let hit = false;
+      for (const s of shards) {
+        let reply: Document;
+        try {
+          reply = await must(router, s, ctx.db, { ...forwardBody(ctx.body), [field]: [st] });
+        } catch (err) {
+          if (!isStale(err) || round >= MAX_REROUTES) throw err;
+          stale = true;
+          break;
+        }
+        done.add(s);
+        const got = asNumber(reply.n) ?? 0;
+        n += got;
+        nModified += asNumber(reply.nModified) ?? 0;
+        for (const u of (reply.upserted as Document[] | undefined) ?? []) upserted.push({ ...u, index: i });
+        for (const e of (reply.writeErrors as Document[] | undefined) ?? [])
+          writeErrors.push({ ...e, index: i });
+        if (!many && got > 0) {
+          hit = true;
+          break;
+        }
+      }
+      if (!stale || hit) break;
+      routing = (await routingOf(router, ctx.db, ctx.body[ctx.name])) ?? routing;
     }
     if (writeErrors.length > 0 && ctx.body.ordered !== false) break;
   }
@@ -251,16 +294,24 @@ async function writeStatements(
   return out;
 }
 
-async function findAndModify(router: Router, ctx: CommandContext, r: Routing): Promise<Document> {
-  const shards = shardsFor(r, ctx.body.query as Document | undefined);
-  if (shards.length > 1 && ctx.body.upsert === true) throw upsertNeedsKey();
-  let last: Document = {};
-  for (const s of shards) {
-    last = await must(router, s, ctx.db, forwardBody(ctx.body));
-    const hit = asNumber((last.lastErrorObject as Document | undefined)?.n) ?? 0;
-    if (hit > 0) return last;
+async function findAndModify(router: Router, ctx: CommandContext, first: Routing): Promise<Document> {
+  let r = first;
+  for (let round = 0; ; round++) {
+    const shards = shardsFor(r, ctx.body.query as Document | undefined);
+    if (shards.length > 1 && ctx.body.upsert === true) throw upsertNeedsKey();
+    let last: Document = {};
+    try {
+      for (const s of shards) {
+        last = await must(router, s, ctx.db, forwardBody(ctx.body));
+        const hit = asNumber((last.lastErrorObject as Document | undefined)?.n) ?? 0;
+        if (hit > 0) return last;
+      }
+      return last;
+    } catch (err) {
+      if (!isStale(err) || round >= MAX_REROUTES) throw err;
+      r = (await routingOf(router, ctx.db, ctx.body[ctx.name])) ?? r;
+    }
   }
-  return last;
 }
 
 /** Index commands reach every shard that owns a chunk of the collection, and the primary shard. */

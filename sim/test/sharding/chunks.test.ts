@@ -217,5 +217,31 @@ describe('the balancer before 6.0 evens chunk counts (5.0)', { timeout: 180_000 
     assert.deepEqual(await perShard(), [3, 3]);
     assert.equal(await items.countDocuments({}), 60);
     assert.equal((await items.find({ k: { $gte: 25 } }).toArray()).length, 35);
+
+    // No acknowledged write is lost while the chunk it targets migrates: the donor's critical section
+    // sends writes that arrive during the commit back to mongos (StaleConfig), which re-routes them.
+    await admin.command({ balancerStop: 1 });
+    const cs = await mongos.db('config').collection('chunks').findOne({ 'min.k': 20 });
+    const to = cs?.shard === 'rsA' ? 'rsB' : 'rsA';
+    let stop = false;
+    let inserted = 0;
+    let increments = 0;
+    const writer = (async () => {
+      for (let i = 0; i < 5000 && !stop; i++) {
+        await items.insertOne({ _id: 10_000 + i, k: 20 + (i % 1000) / 100 });
+        inserted++;
+        await items.updateOne({ k: 25 }, { $inc: { hits: 1 } } as never);
+        increments++;
+      }
+    })();
+    await admin.command({ moveChunk: 'app.items', find: { k: 25 }, to });
+    stop = true;
+    await writer;
+    const moved = await mongos.db('config').collection('chunks').findOne({ 'min.k': 20 });
+    assert.equal(moved?.shard, to);
+    assert.ok(inserted > 0, 'the writer ran during the migration');
+    assert.equal(await items.countDocuments({ _id: { $gte: 10_000 } }), inserted);
+    assert.equal((await items.findOne({ k: 25 }))?.hits, increments);
+    assert.equal(await items.countDocuments({}), 60 + inserted);
   });
 });
