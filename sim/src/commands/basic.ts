@@ -7,6 +7,7 @@ import { asNumber } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import { fcvParameter, readFcv } from '../fcv.js';
 import type { SimNode } from '../node.js';
+import { notSettableAtRuntimeText, PARAMETER_FACTS, parameterFact } from '../parameter-table.js';
 import {
   DEFAULT_SIGNALED_SHUTDOWN_TIMEOUT_MS,
   hasQuiesceMode,
@@ -75,7 +76,15 @@ function parameterDefaults(node: SimNode): Record<string, unknown> {
 }
 
 function currentParameters(node: SimNode): Record<string, unknown> {
-  const out = parameterDefaults(node);
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(PARAMETER_FACTS)) {
+    const f = parameterFact(name, node.program, node.version);
+    if (f) out[name] = f.defaultValue();
+  }
+  for (const [k, v] of Object.entries(parameterDefaults(node))) {
+    // A parameter the table knows exists only where the table says (mongod-only ones not on mongos).
+    if (!(k in PARAMETER_FACTS) || parameterFact(k, node.program, node.version)) out[k] = v;
+  }
   for (const [k, v] of node.parameters) out[k] = v;
   if (node.program === 'mongod' && node.storage) {
     const fcv = readFcv(node.storage);
@@ -105,14 +114,16 @@ function setParameter(ctx: CommandContext): Document {
   let count = 0;
   for (const [key, value] of Object.entries(ctx.body).slice(1)) {
     if (key.startsWith('$') || key === 'lsid' || key === 'comment') continue;
-    if (key === 'featureCompatibilityVersion' || key === 'enableTestCommands') {
-      throw new CommandError(ErrorCode.BadValue, `not allowed to change [${key}] at runtime`);
-    }
     if (!(key in params)) {
       throw new CommandError(
         ErrorCode.InvalidOptions,
         `attempted to set unrecognized parameter [${key}], use help:true to see options `,
       );
+    }
+    // featureCompatibilityVersion is read-only; startup-only parameters are refused the same way.
+    const fact = parameterFact(key, node.program, node.version);
+    if (key === 'featureCompatibilityVersion' || fact?.setAt === 'startup') {
+      throw new CommandError(ErrorCode.IllegalOperation, notSettableAtRuntimeText(key));
     }
     let stored = value;
     if (isVersionedParameter(key)) {

@@ -13,7 +13,6 @@ import {
   markNewlyAdded,
   parseConfig,
   type ReplSetConfig,
-  versionAndTermString,
   withReplicaSetId,
 } from './config.js';
 import { findSelf, validateForInitiate, validateForReconfig } from './config-checks.js';
@@ -32,6 +31,7 @@ import {
 import { networkErrorText } from './peers.js';
 import { isoLocal, type ReplSetRole, sleep } from './role.js';
 import { checkImplicitDefaultUnchanged, getDefaultRWConcern, setDefaultRWConcern } from './rw-concern.js';
+import { checkConfigCommitment, checkSelfElectable, waitForOplogCommitment } from './safe-reconfig.js';
 
 function isPlainDoc(v: unknown): v is Document {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !('_bsontype' in v);
@@ -172,7 +172,7 @@ async function replSetInitiate(role: ReplSetRole, ctx: CommandContext): Promise<
     : {};
 }
 
-function replSetGetStatus(role: ReplSetRole): Document {
+function replSetGetStatus(role: ReplSetRole, ctx: CommandContext): Document {
   requireConfig(role);
   if (role.topo.state === MemberState.REMOVED || role.topo.selfIndex < 0) {
     throw new CommandError(
@@ -188,7 +188,20 @@ function replSetGetStatus(role: ReplSetRole): Document {
       },
     );
   }
-  return role.status(Date.now());
+  const now = Date.now();
+  const status = role.status(now);
+  const progress = role.initialSync;
+  // From 4.2.1 a member in initial sync (STARTUP2) shows its progress unasked; `initialSync: 1` asks
+  // for it on every version (manual, replSetGetStatus).
+  // (4.2.1+ is also when electionCandidateMetrics appeared, so that flag marks the same releases.)
+  const syncing = role.topo.state === MemberState.STARTUP2 && role.features.electionCandidateMetrics;
+  if (!progress || !(syncing || truthy(ctx.body.initialSync))) return status;
+  const out: Document = {};
+  for (const [k, v] of Object.entries(status)) {
+    if (k === 'members') out.initialSyncStatus = progress.toBson(now);
+    out[k] = v;
+  }
+  return out;
 }
 
 function replSetGetConfig(role: ReplSetRole, ctx: CommandContext): Document {
@@ -217,15 +230,8 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
         : `replSetReconfig should only be run on PRIMARY, but my state is ${state}; use the "force" argument to override`,
     );
   }
-  if (!force && role.features.configTerm && !role.configCommitted()) {
-    // §3.6: 4.4+ refuses a new config until a majority runs the current one.
-    throw new CommandError(
-      308,
-      `Cannot run replSetReconfig because the current config: ${versionAndTermString(old.version, old.term)} is not yet committed.`,
-      {},
-      'CurrentConfigNotCommittedYet',
-    );
-  }
+  // §3.6: 4.4+ refuses a new config until the current one and its oplog are committed.
+  if (!force && role.features.configTerm) checkConfigCommitment(role, old);
   const raw = ctx.body.replSetReconfig;
   if (!isPlainDoc(raw)) {
     throw new CommandError(
@@ -260,12 +266,9 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     validateForReconfig(old, config, force, role.features, role.validationContext());
   } catch (err) {
     if (err instanceof ConfigError) {
-      const code =
-        err.code === ReplCode.InvalidReplicaSetConfig
-          ? ReplCode.InvalidReplicaSetConfig
-          : err.code === ReplCode.NewReplicaSetConfigurationIncompatible
-            ? err.code
-            : ReplCode.NewReplicaSetConfigurationIncompatible;
+      // mongod answers every validateConfigForReconfig failure as 103 with its reason (93 from the
+      // one-voter rule included); the getLastErrorDefaults uassert keeps its own code.
+      const code = err.code === 5624102 ? err.code : ReplCode.NewReplicaSetConfigurationIncompatible;
       throw new CommandError(code, err.message);
     }
     throw err;
@@ -279,12 +282,16 @@ async function replSetReconfig(role: ReplSetRole, ctx: CommandContext): Promise<
     if (err instanceof ConfigError) throw new CommandError(err.code, err.message);
     throw err;
   }
+  if (!force) checkSelfElectable(role, config, selfIndex);
   role.logRepl('I', 21353, 'replSetReconfig admin command received from client', {
     newConfig: configToBson(config, role.features),
   });
   role.installConfig(config, selfIndex, true);
   if (role.features.configTerm && !force) {
-    await role.waitForConfigMajority(config.version, numberOf(ctx.body.maxTimeMS) ?? 0);
+    const maxTimeMS = numberOf(ctx.body.maxTimeMS) ?? 0;
+    const deadline = Date.now() + (maxTimeMS > 0 ? maxTimeMS : 300_000);
+    await role.waitForConfigMajority(config.version, maxTimeMS);
+    await waitForOplogCommitment(role, config.version, deadline);
   }
   return {};
 }
@@ -637,7 +644,7 @@ export function registerReplCommands(role: ReplSetRole, coreFind: CommandSpec | 
     reg.register({ names, adminOnly: true, program: 'mongod', handler });
   };
   admin(['replSetInitiate'], (ctx) => replSetInitiate(role, ctx));
-  admin(['replSetGetStatus'], () => replSetGetStatus(role));
+  admin(['replSetGetStatus'], (ctx) => replSetGetStatus(role, ctx));
   admin(['replSetGetConfig'], (ctx) => replSetGetConfig(role, ctx));
   admin(['replSetReconfig'], (ctx) => replSetReconfig(role, ctx));
   admin(['replSetStepDown'], (ctx) => replSetStepDown(role, ctx));

@@ -14,7 +14,8 @@ import type { ReplFeatures } from './features.js';
 const INVALID = 93;
 const INCOMPATIBLE = 103;
 const NODE_NOT_FOUND = 74;
-const NODE_NOT_ELECTABLE = 100;
+// 104 NodeNotElectable (error_codes.yml); replSetInitiate wraps it as 93 like every initiate error.
+const NODE_NOT_ELECTABLE = 104;
 
 /** (version, term) comparison: when either term is -1 (unset, or a force reconfig), only versions count. */
 export function compareVersionAndTerm(
@@ -54,7 +55,7 @@ export function findSelf(
   return mine[0] as number;
 }
 
-function checkElectable(config: ReplSetConfig, index: number, features: ReplFeatures): void {
+export function checkElectable(config: ReplSetConfig, index: number, features: ReplFeatures): void {
   const m = config.members[index];
   if (m && !isElectableConfig(m)) {
     throw new ConfigError(

@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BSON, type Document, Int32, Long, Timestamp } from 'bson';
 import type { Storage, StorageOp } from '../storage/store.js';
-import { cloneFrom } from './initial-sync.js';
+import { cloneFrom, InitialSyncProgress, newestOplogEntry } from './initial-sync.js';
 import { MemberState } from './member-state.js';
 import { type OplogEntry, opsForEntry, parseEntry } from './oplog.js';
 import { compareOpTime, NULL_OPTIME, numberOf, type OpTime, opTimeFromBson, opTimeToBson } from './optime.js';
@@ -95,9 +95,7 @@ export class OplogFetcher {
       topo.syncSourceIndex = idx;
     }
     if (topo.state === MemberState.STARTUP2 && role.oplog.isEmpty && !this.cloned) {
-      role.logRepl('I', 21173, 'Initial sync: cloning data', { syncSource: source.host });
-      const ops = await cloneFrom(role.peers, source.host);
-      role.node.requireStorage().apply(ops);
+      await this.initialSync(source.host);
       this.cloned = true;
     }
     const last = role.oplog.last();
@@ -134,6 +132,8 @@ export class OplogFetcher {
       role.peers.reset(source.host);
       return false;
     }
+    // A batch that arrives after stopReplProducer was switched on is dropped, not applied.
+    if (!this.shouldFetch()) return false;
     const cursor = (reply.cursor ?? {}) as Document;
     const raw = (Array.isArray(cursor.firstBatch) ? cursor.firstBatch : []) as Document[];
     let docs = raw;
@@ -154,7 +154,9 @@ export class OplogFetcher {
     const applied = this.apply(docs, topo.self?.secondaryDelaySecs ?? 0);
     const lc = opTimeFromBson(meta.lastOpCommitted);
     if (lc && topo.advanceCommitPointFromSource(lc, Date.now(), true)) role.commitPointAdvanced();
+    if (topo.state === MemberState.STARTUP2 && role.initialSync) role.initialSync.appliedOps += applied;
     if (topo.state === MemberState.STARTUP2 && raw.length < BATCH && applied === docs.length) {
+      role.initialSync?.finished();
       const old = topo.state;
       topo.setState(MemberState.SECONDARY);
       topo.resetElectionTimer(Date.now());
@@ -165,6 +167,49 @@ export class OplogFetcher {
     // The source's awaitData already waited for new entries: fetch again at once, unless a delayed
     // member is holding entries back until they are old enough.
     return applied === docs.length;
+  }
+
+  /**
+   * Initial sync's data phase: remember where the source's oplog ends, clone its databases, and seed our
+   * oplog with that entry so the fetcher replays everything written since. A failed attempt is counted
+   * and its partial data dropped, as mongod does before it retries.
+   */
+  private async initialSync(host: string): Promise<void> {
+    const role = this.role;
+    const storage = role.node.requireStorage();
+    const progress = role.initialSync ?? new InitialSyncProgress();
+    role.initialSync = progress;
+    progress.syncSource = host;
+    try {
+      const begin = await newestOplogEntry(role.peers, host);
+      const entry = begin ? parseEntry(begin) : null;
+      if (!begin || !entry) throw new Error(`no oplog entry found on sync source ${host}`);
+      progress.oplogStart = new Timestamp({ t: entry.opTime.secs, i: entry.opTime.inc });
+      role.logRepl('I', 21173, 'Initial sync: cloning data', { syncSource: host });
+      await cloneFrom(role.peers, host, (ops) => storage.apply(ops), progress);
+      // mongod's test failpoint: hold the member in STARTUP2 between cloning and oplog replay.
+      if (role.node.failPointActive('initialSyncHangAfterDataCloning')) {
+        role.logRepl(
+          'I',
+          21184,
+          'initialSyncHangAfterDataCloning fail point enabled. Blocking until fail point is disabled.',
+        );
+        while (this.running && role.node.failPointActive('initialSyncHangAfterDataCloning')) await sleep(50);
+      }
+      role.logRepl('I', 21183, 'Finished cloning data. Beginning oplog replay', {
+        databasesCloned: progress.databasesCloned,
+      });
+      role.applyFetched([begin], () => []);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      progress.attemptFailed(message);
+      const drop = storage
+        .databaseNames()
+        .filter((db) => db !== 'local')
+        .map((db): StorageOp => ({ op: 'dropDatabase', db }));
+      if (drop.length > 0) storage.apply(drop);
+      throw err;
+    }
   }
 
   /**

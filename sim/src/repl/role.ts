@@ -28,6 +28,7 @@ import {
 import { findSelf } from './config-checks.js';
 import { codeName, notPrimaryText, ReplCode } from './errors.js';
 import { type ReplFeatures, replFeatures } from './features.js';
+import type { InitialSyncProgress } from './initial-sync.js';
 import { MemberState, stateString } from './member-state.js';
 import {
   entryFor,
@@ -83,6 +84,10 @@ export class ReplSetRole implements ReplicationRole {
   onStop: (() => void) | undefined;
   syncSourceHost = '';
   infoMessage = '';
+  /** The commit point when the current config was installed (4.4+ oplog commitment of reconfig). */
+  lastCommittedInPrevConfig: OpTime = NULL_OPTIME;
+  /** Progress of this process' initial sync, once one started (replSetGetStatus initialSyncStatus). */
+  initialSync: InitialSyncProgress | undefined;
 
   constructor(node: SimNode) {
     this.node = node;
@@ -276,6 +281,7 @@ export class ReplSetRole implements ReplicationRole {
 
   installConfig(config: ReplSetConfig, selfIndex: number, persist: boolean): void {
     if (persist) this.persistConfig(config);
+    this.lastCommittedInPrevConfig = this.topo.lastCommitted;
     const old = this.topo.state;
     this.topo.installConfig(config, selfIndex, Date.now());
     const joining = old === MemberState.STARTUP || old === MemberState.REMOVED;

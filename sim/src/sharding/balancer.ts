@@ -1,14 +1,15 @@
 // The balancer, run by the config server primary: its on/off switch lives in config.settings
 // ({_id:"balancer", mode, stopped}), balancerStatus reports {mode, inBalancerRound, numBalancerRounds}.
-// Chunks are never split here, so the only imbalance it corrects is data left on a draining shard: each
-// round moves those chunks (documents first, then the catalog, then the donor's copy) to the open shard
-// with the fewest chunks, which is what lets removeShard complete. A timer also creates config.version
-// once the set has a primary. Source: MongoDB manual "Sharded Cluster Balancer", balancerStatus,
+// Each round drains chunks off a draining shard and evens the collections' chunks across the open
+// shards (migrations in chunk-ops.ts). A timer also creates config.version once the set has a primary. Source: MongoDB manual "Sharded Cluster Balancer", balancerStatus,
 // balancerStart/balancerStop, removeShard.
 import { type Document, Long } from 'bson';
-import { CatalogBatch, CONFIG_DB, chunkDoc, chunksOf, readAll, readById } from './catalog.js';
+import { asNumber } from '../bsonvalues.js';
+import { atLeast } from '../version.js';
+import { CatalogBatch, CONFIG_DB, readAll, readById } from './catalog.js';
+import { migrateChunk, rangeToMove, type ShardedCollection, shardedCollection } from './chunk-ops.js';
 import type { ConfigServer } from './configsvr.js';
-import { copyCollection, emptyCollection, listCollectionInfos } from './data-copy.js';
+import { replyOk } from './remote.js';
 
 /** The real balancer sleeps 10 s between rounds. */
 const DEFAULT_ROUND_MS = 10_000;
@@ -88,28 +89,25 @@ export class Balancer {
     };
   }
 
-  /** One round: move every chunk off draining shards. */
+  /**
+   * One round: first every chunk on a draining shard moves to the open shard holding the fewest chunks
+   * of its collection (what lets removeShard complete); then, per collection, one chunk moves from the
+   * most to the least loaded open shard when they differ by the migration threshold.
+   */
   async round(): Promise<void> {
     if (this.mode() === 'off') return;
     const server = this.server;
     this.inRound = true;
     try {
-      const shards = server.shards();
-      const draining = shards.filter((s) => s.draining === true);
-      const open = shards.filter((s) => s.draining !== true);
-      if (draining.length === 0 || open.length === 0) return;
-      for (const d of draining) {
-        const chunks = readAll(server.storage, 'chunks').filter((c) => c.shard === d._id);
-        for (const chunk of chunks) {
-          const counts = new Map(open.map((s) => [String(s._id), 0]));
-          for (const c of readAll(server.storage, 'chunks')) {
-            const k = String(c.shard);
-            if (counts.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
-          }
-          const to = [...counts.entries()].sort((a, b) => a[1] - b[1])[0]?.[0];
-          if (!to) return;
-          await server.exclusive(() => this.migrateChunk(chunk, d, server.requireShard(to)));
-        }
+      for (const coll of readAll(server.storage, 'collections')) {
+        if (coll.dropped === true) continue;
+        const open = server
+          .shards()
+          .filter((s) => s.draining !== true)
+          .map((s) => String(s._id));
+        if (open.length === 0) return;
+        await this.drainCollection(String(coll._id), open);
+        if (coll.noBalance !== true) await this.balanceCollection(String(coll._id), open);
       }
     } finally {
       this.inRound = false;
@@ -117,49 +115,84 @@ export class Balancer {
     }
   }
 
-  private collectionOfChunk(chunk: Document): Document | undefined {
+  private async drainCollection(ns: string, open: string[]): Promise<void> {
     const server = this.server;
-    return readAll(server.storage, 'collections').find((c) =>
-      chunk.ns !== undefined
-        ? c._id === chunk.ns
-        : chunksOf(server.storage, server.version, String(c._id), c.uuid).some(
-            (x) => String(x._id) === String(chunk._id),
-          ),
-    );
+    for (;;) {
+      const moved = await server.exclusive(async () => {
+        const sc = shardedCollection(server, ns);
+        const chunk = sc.chunks.find((c) => !open.includes(String(c.shard)));
+        if (!chunk) return false;
+        const counts = chunkCounts(sc.chunks, open);
+        const to = [...counts.entries()].sort((a, b) => a[1] - b[1])[0]?.[0];
+        if (!to) return false;
+        await migrateChunk(server, sc, chunk, to);
+        return true;
+      });
+      if (!moved || this.mode() === 'off') return;
+    }
   }
 
-  /** Moves a whole chunk: copy the documents, commit the new owner, then clean the donor. */
-  private async migrateChunk(chunk: Document, from: Document, to: Document): Promise<void> {
+  /**
+   * Before 6.0 the balancer evens chunk counts: it migrates when the most and least loaded shards
+   * differ by 2 chunks (fewer than 20 chunks), 4 (20–79) or 8 (80 and more). From 6.0 it evens data
+   * size instead: it migrates when they differ by three times the range size (config.settings
+   * chunksize, 128 MB by default). Source: MongoDB manual "Sharded Cluster Balancer", "Migration
+   * Thresholds" (4.4/5.0) and "Range Migration" (6.0+).
+   */
+  private async balanceCollection(ns: string, open: string[]): Promise<void> {
     const server = this.server;
-    const coll = this.collectionOfChunk(chunk);
-    if (!coll) return;
-    const ns = String(coll._id);
-    const db = ns.slice(0, ns.indexOf('.'));
-    const name = ns.slice(ns.indexOf('.') + 1);
-    const donor = server.shardTarget(from);
-    const recipient = server.shardTarget(to);
-    const info = (await listCollectionInfos(donor, db)).find((i) => i.name === name) ?? { name, options: {} };
-    await copyCollection(donor, recipient, db, info);
-    const lastmod = chunk.lastmod as { t?: number } | undefined;
-    const major = (lastmod?.t ?? 1) + 1;
-    const next = chunkDoc(
-      server.version,
-      ns,
-      coll.uuid,
-      chunk.min,
-      chunk.max,
-      String(to._id),
-      coll.lastmodEpoch,
-      major,
-    );
-    await server.commit(
-      new CatalogBatch(server.storage).put('chunks', { ...chunk, shard: to._id, lastmod: next.lastmod }),
-    );
-    await emptyCollection(donor, db, name);
-    server.node.log.info('SHARDING', 21868, 'Balancer', 'Migration succeeded', {
-      ns,
-      from: from._id,
-      to: to._id,
+    await server.exclusive(async () => {
+      const sc = shardedCollection(server, ns);
+      const load = atLeast(server.version, 6, 0)
+        ? await this.dataSizes(sc, open)
+        : chunkCounts(sc.chunks, open);
+      const ranked = [...load.entries()].sort((a, b) => a[1] - b[1]);
+      const least = ranked[0];
+      const most = ranked[ranked.length - 1];
+      if (!least || !most || least[0] === most[0]) return;
+      const threshold = atLeast(server.version, 6, 0)
+        ? 3 * this.chunkSizeBytes()
+        : sc.chunks.length < 20
+          ? 2
+          : sc.chunks.length < 80
+            ? 4
+            : 8;
+      if (most[1] - least[1] < threshold) return;
+      const chunk = sc.chunks.find((c) => c.shard === most[0]);
+      if (!chunk) return;
+      if (!atLeast(server.version, 6, 0)) {
+        await migrateChunk(server, sc, chunk, least[0]);
+        return;
+      }
+      const range = await rangeToMove(server, sc, chunk, most[1] - least[1]);
+      await migrateChunk(server, shardedCollection(server, sc.ns), range, least[0]);
     });
   }
+
+  /** config.settings {_id: "chunksize", value: <MB>}, else 128 MB (6.0+ default). */
+  private chunkSizeBytes(): number {
+    const s = readById(this.server.storage, 'settings', 'chunksize');
+    const mb = typeof s?.value === 'number' ? s.value : Number(s?.value ?? Number.NaN);
+    return (Number.isFinite(mb) && mb > 0 ? mb : 128) * 1024 * 1024;
+  }
+
+  /** Data size of the collection on each open shard (collStats on the shard's primary). */
+  private async dataSizes(sc: ShardedCollection, open: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const name of open) {
+      const target = this.server.shardTarget(this.server.requireShard(name));
+      const r = await target.runOnPrimary(sc.db, { collStats: sc.coll });
+      out.set(name, replyOk(r) ? (asNumber(r.size) ?? 0) : 0);
+    }
+    return out;
+  }
+}
+
+function chunkCounts(chunks: Document[], open: string[]): Map<string, number> {
+  const counts = new Map(open.map((s) => [s, 0]));
+  for (const c of chunks) {
+    const k = String(c.shard);
+    if (counts.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
 }

@@ -13,6 +13,7 @@ import type { SimNode } from '../node.js';
 import { addShard } from './add-shard.js';
 import { Balancer } from './balancer.js';
 import { CatalogBatch, CONFIG_DB, readAll, readById, versionDoc } from './catalog.js';
+import { moveChunk, splitChunk } from './chunk-ops.js';
 import { parseConnectionString } from './connection-string.js';
 import { createDatabase, dropCollectionEntry, dropDatabaseEntries, movePrimary } from './databases.js';
 import { HostPool, SetTarget } from './remote.js';
@@ -154,6 +155,8 @@ export function registerConfigServerCommands(
   on(['_configsvrMovePrimary'], (cs, ctx) => movePrimary(cs, ctx));
   on(['_configsvrDropDatabase'], (cs, ctx) => dropDatabaseEntries(cs, String(ctx.body[ctx.name])));
   on(['_configsvrDropCollection'], (cs, ctx) => dropCollectionEntry(cs, String(ctx.body[ctx.name])));
+  on(['_configsvrSplitChunk'], (cs, ctx) => splitChunk(cs, ctx));
+  on(['_configsvrMoveChunk'], (cs, ctx) => moveChunk(cs, ctx));
   on(['_configsvrBalancerStart'], (cs) => cs.balancer.setMode('full'));
   on(['_configsvrBalancerStop'], (cs) => cs.balancer.setMode('off'));
   on(['_configsvrBalancerStatus'], (cs) => cs.balancer.status());

@@ -4,6 +4,7 @@
 // shard-side `_addShard` (refused without --shardsvr). Source: reference/mongod-behavior.md §4.
 import type { SimNode } from '../node.js';
 import { ConfigServer, registerConfigServerCommands } from './configsvr.js';
+import { CriticalSections, registerCriticalSection } from './critical-section.js';
 import { wrapReplSetInitiate } from './initiate-check.js';
 import { registerMongosCommands } from './mongos.js';
 import { Router } from './router.js';
@@ -34,6 +35,7 @@ export function initSharding(node: SimNode): ShardingHooks {
   const server = node.options.clusterRole === 'configsvr' ? new ConfigServer(node) : undefined;
   registerConfigServerCommands(node.commands, server);
   registerShardServerCommands(node.commands, node);
+  if (node.options.clusterRole === 'shardsvr') registerCriticalSection(node.commands, new CriticalSections());
   if (!server) return NONE;
   return {
     beforeListen: NONE.beforeListen,

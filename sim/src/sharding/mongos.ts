@@ -10,6 +10,7 @@ import { CommandError, ErrorCode } from '../errors.js';
 import { atLeast } from '../version.js';
 import { replyError, replyOk, type SetTarget } from './remote.js';
 import type { Router } from './router.js';
+import { registerShardedRouting } from './sharded-crud.js';
 
 /** Fields a shard adds to replies that belong to that shard's replica set, not to mongos. */
 const SHARD_REPLY_NOISE = [
@@ -31,13 +32,13 @@ const CLIENT_ONLY_ARGS = [
   'startTransaction',
 ];
 
-function forwardBody(body: Document): Document {
+export function forwardBody(body: Document): Document {
   const out: Document = { ...body };
   for (const k of CLIENT_ONLY_ARGS) delete out[k];
   return out;
 }
 
-function cleanReply(reply: Document): Document {
+export function cleanReply(reply: Document): Document {
   const out: Document = { ...reply };
   for (const k of SHARD_REPLY_NOISE) delete out[k];
   return out;
@@ -389,5 +390,6 @@ function wrapServerStatus(registry: CommandRegistry, router: Router): void {
 export function registerMongosCommands(registry: CommandRegistry, router: Router): void {
   registerRoutedCrud(registry, router);
   registerClusterCommands(registry, router);
+  registerShardedRouting(registry, router);
   wrapServerStatus(registry, router);
 }

@@ -5,6 +5,7 @@
 // with majority write concern, as mongos does. Source: reference/mongod-behavior.md §4.2, §4.3.
 import { type Document, Long } from 'bson';
 import { asNumber } from '../bsonvalues.js';
+import { CursorManager } from '../cursors.js';
 import { CommandError } from '../errors.js';
 import type { SimNode } from '../node.js';
 import { atLeast, maxWireVersion } from '../version.js';
@@ -29,6 +30,8 @@ export class Router {
   readonly config: SetTarget;
   private readonly shardTargets = new Map<string, SetTarget>();
   private readonly cursors = new Map<string, RemoteCursor>();
+  /** Cursors over results merged on mongos (scatter-gather finds and aggregations). */
+  readonly mergedCursors = new CursorManager();
   private pinger: NodeJS.Timeout | undefined;
   private nextCursor = BigInt(Math.floor(Math.random() * 2 ** 40)) * 1000n + 1n;
 

@@ -245,7 +245,7 @@ describe('primary–secondary–arbiter set', { timeout: 120_000 }, () => {
     const twoVoters = { ...config, version: config.version + 1, members: [config.members[primary]] };
     await assert.rejects(
       c.db('admin').command({ replSetReconfig: twoVoters }),
-      codeIs(93, 'Non force replica set reconfig can only add or remove at most 1 voting member.'),
+      codeIs(103, 'Non force replica set reconfig can only add or remove at most 1 voting member.'),
     );
     const s = await rs.direct(sec);
     await assert.rejects(
