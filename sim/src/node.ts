@@ -80,13 +80,16 @@ export class SimNode {
     }
   }
 
+  /** The port actually bound (differs from options.port for `--port 0`, an ephemeral port). */
+  boundPort: number | undefined;
+
   get port(): number {
-    return this.options.port;
+    return this.boundPort ?? this.options.port;
   }
 
   /** "hostname:port" as serverStatus.host and a default replSetInitiate member report it. */
   get hostAndPort(): string {
-    return `${hostname()}:${this.options.port}`;
+    return `${hostname()}:${this.port}`;
   }
 
   get testCommandsEnabled(): boolean {

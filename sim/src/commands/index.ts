@@ -7,12 +7,14 @@ import { registerCrudCommands } from './crud.js';
 import { registerFcvCommands } from './fcv.js';
 import { registerHelloCommands } from './hello.js';
 import type { CommandRegistry } from './registry.js';
+import { registerViewCommands } from './views.js';
 
 export function registerCoreCommands(registry: CommandRegistry): void {
   registerHelloCommands(registry);
   registerBasicCommands(registry);
   registerCrudCommands(registry);
   registerCollectionCommands(registry);
+  registerViewCommands(registry);
   registerAggregateCommands(registry);
   registerFcvCommands(registry);
 }
