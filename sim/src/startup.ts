@@ -30,6 +30,7 @@ import type { ReplicationRole, ReplicationRoleFactory } from './replication.js';
 import { initSharding } from './sharding/index.js';
 import { DbPathLock } from './storage/lockfile.js';
 import { Storage, type StorageOp } from './storage/store.js';
+import { installTransactions } from './txn/participant.js';
 import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
 import { planListen } from './wire/addresses.js';
 import { EphemeralPortError, WireServer } from './wire/server.js';
@@ -351,6 +352,8 @@ async function startServer(
   if (storage) recordStartup(storage, options, version);
   if (isMongod && options.replSetName) node.role = await loadReplSetRole(node);
   else if (isMongod) registerStandaloneReplCommands(node);
+  // Sessions' transactions (standalones answer transaction statements with IllegalOperation).
+  if (isMongod) installTransactions(node);
   // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
   const sharding = initSharding(node);
 

@@ -10,6 +10,7 @@ import { compileProjection, compileSort } from '../query/project.js';
 import { applyOperators, applyReplacement, checkUpdateShape, isOperatorUpdate } from '../query/update.js';
 import type { CommitResult } from '../replication.js';
 import type { StorageOp } from '../storage/store.js';
+import { TransactionLockWait, waitForLock } from '../txn/lock-wait.js';
 import {
   beginWrite,
   collectionName,
@@ -283,6 +284,12 @@ async function update(ctx: CommandContext): Promise<Document> {
       if (out.upsertedId !== undefined) upserted.push({ index: new Int32(i), _id: out.upsertedId });
       if (out.result.opTime) last = out.result;
     } catch (err) {
+      if (err instanceof TransactionLockWait) {
+        // A transaction holds a document of this statement: nothing was written; run it again once it ends.
+        await waitForLock(err, ctx.body.maxTimeMS);
+        i--;
+        continue;
+      }
       if (!(err instanceof CommandError)) throw err;
       writeErrors.push(writeErrorDoc(i, err));
       if (ordered) break;
@@ -323,6 +330,11 @@ async function remove(ctx: CommandContext): Promise<Document> {
       last = ctx.node.commit(victims.map((d) => ({ op: 'delete' as const, db: ctx.db, coll, id: d._id })));
       n += victims.length;
     } catch (err) {
+      if (err instanceof TransactionLockWait) {
+        await waitForLock(err, ctx.body.maxTimeMS);
+        i--;
+        continue;
+      }
       if (!(err instanceof CommandError)) throw err;
       writeErrors.push(writeErrorDoc(i, err));
       if (ctx.body.ordered !== false) break;
