@@ -7,6 +7,7 @@ import { type Document, Long } from 'bson';
 import { asNumber } from '../bsonvalues.js';
 import type { CommandContext, CommandRegistry } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
+import { transactionRouterFor } from '../txn/router.js';
 import { atLeast } from '../version.js';
 import { replyError, replyOk, type SetTarget } from './remote.js';
 import type { Router } from './router.js';
@@ -60,7 +61,9 @@ function stringArg(ctx: CommandContext): string {
 }
 
 async function forward(router: Router, target: SetTarget, ctx: CommandContext): Promise<Document> {
-  const reply = cleanReply(await target.runOnPrimary(ctx.db, forwardBody(ctx.body), { timeoutMs: 600_000 }));
+  // A transaction's statements carry the session fields mongos decides on (txn/router.ts).
+  const body = { ...forwardBody(ctx.body), ...transactionRouterFor(router).fieldsFor(ctx, target) };
+  const reply = cleanReply(await target.runOnPrimary(ctx.db, body, { timeoutMs: 600_000 }));
   if (replyOk(reply)) router.adoptCursor(target, reply);
   return reply;
 }
@@ -387,6 +390,7 @@ function wrapServerStatus(registry: CommandRegistry, router: Router): void {
 }
 
 export function registerMongosCommands(registry: CommandRegistry, router: Router): void {
+  transactionRouterFor(router).register(registry);
   registerRoutedCrud(registry, router);
   registerClusterCommands(registry, router);
   wrapServerStatus(registry, router);
