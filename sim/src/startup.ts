@@ -8,6 +8,7 @@ import { closeSync, existsSync, statSync, writeFileSync, writeSync } from 'node:
 import { hostname } from 'node:os';
 import { Long } from 'bson';
 import { helpOutput, versionOutput } from './banner.js';
+import { installChangeStreams } from './changes/stream.js';
 import { buildInfo } from './commands/basic.js';
 import { shellValue } from './commands/common.js';
 import { registerCoreCommands } from './commands/index.js';
@@ -354,6 +355,8 @@ async function startServer(
   else if (isMongod) registerStandaloneReplCommands(node);
   // Sessions' transactions (standalones answer transaction statements with IllegalOperation).
   if (isMongod) installTransactions(node);
+  // Change streams over the oplog (standalones answer $changeStream with 40573).
+  if (isMongod) installChangeStreams(node);
   // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
   const sharding = initSharding(node);
 

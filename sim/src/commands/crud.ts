@@ -226,7 +226,7 @@ function runUpdate(
     if (JSON.stringify(next) === JSON.stringify(old) && sameTypes(next, old)) continue;
     const dup = findDuplicate(existing, next, [], old._id);
     if (dup) throw duplicateKeyError(ns, dup);
-    ops.push({ op: 'replace', db: ctx.db, coll, doc: next });
+    ops.push({ op: 'replace', db: ctx.db, coll, doc: next, ...(operators ? {} : { replacement: true }) });
     nModified++;
   }
   const result = ops.length > 0 ? ctx.node.commit(ops) : {};
