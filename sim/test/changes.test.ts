@@ -163,9 +163,9 @@ describe('change streams on a replica set (7.0)', () => {
     try {
       await dbStream.tryNext();
       await clusterStream.tryNext();
-      await client.db('multi').collection('a').insertOne({ _id: 1 });
-      await client.db('multi').collection('b').insertOne({ _id: 2 });
-      await client.db('elsewhere').collection('c').insertOne({ _id: 3 });
+      await client.db('multi').collection<Doc>('a').insertOne({ _id: 1 });
+      await client.db('multi').collection<Doc>('b').insertOne({ _id: 2 });
+      await client.db('elsewhere').collection<Doc>('c').insertOne({ _id: 3 });
       const dbEvents = await take(dbStream, 2);
       assert.deepEqual(
         dbEvents.map((e) => e.ns?.coll),
@@ -179,8 +179,8 @@ describe('change streams on a replica set (7.0)', () => {
       // The getMore is already waiting when the write happens.
       const waiting = dbStream.next();
       await new Promise((r) => setTimeout(r, 100));
-      await client.db('multi').collection('a').insertOne({ _id: 9 });
-      assert.deepEqual((await waiting).documentKey, { _id: 9 });
+      await client.db('multi').collection<Doc>('a').insertOne({ _id: 9 });
+      assert.deepEqual(((await waiting) as Document).documentKey, { _id: 9 });
     } finally {
       await dbStream.close();
       await clusterStream.close();
