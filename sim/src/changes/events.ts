@@ -16,7 +16,15 @@ export interface StreamPosition {
    * token of an empty batch); 'invalidate': the invalidate event (only startAfter may resume from it).
    */
   readonly kind: 'event' | 'highWater' | 'invalidate';
+  /**
+   * Orders events with the same timestamp (shards have their own oplogs, so two shards' events can share
+   * one): the entry's wall-clock milliseconds, then a hash of its namespace and document key.
+   */
+  readonly tie: string;
 }
+
+/** The tie of a position that covers every event at its timestamp. */
+export const AFTER_ALL = 'F'.repeat(20);
 
 const KIND_CODES = { event: '00', highWater: '01', invalidate: '02' } as const;
 
@@ -27,26 +35,37 @@ const hex = (n: number, width: number): string => n.toString(16).toUpperCase().p
  * event's timestamp and whether it is a high-water mark, with the 0x82 timestamp prefix mongod's use.
  */
 export function encodeToken(pos: StreamPosition): Document {
-  return { _data: `82${hex(pos.secs, 8)}${hex(pos.inc, 8)}${KIND_CODES[pos.kind]}04` };
+  return { _data: `82${hex(pos.secs, 8)}${hex(pos.inc, 8)}${KIND_CODES[pos.kind]}${pos.tie}04` };
 }
 
 export function decodeToken(token: unknown): StreamPosition | undefined {
   const data = isPlainDocument(token) ? token._data : undefined;
   if (typeof data !== 'string') return undefined;
-  const m = /^82([0-9A-F]{8})([0-9A-F]{8})(0[012])04$/i.exec(data);
+  const m = /^82([0-9A-F]{8})([0-9A-F]{8})(0[012])([0-9A-F]{20})04$/i.exec(data);
   if (!m) return undefined;
   return {
     secs: Number.parseInt(m[1] as string, 16),
     inc: Number.parseInt(m[2] as string, 16),
     kind: m[3] === '01' ? 'highWater' : m[3] === '02' ? 'invalidate' : 'event',
+    tie: (m[4] as string).toUpperCase(),
   };
 }
 
-/** Whether an oplog entry at (secs, inc) comes after the position. */
+/** The tie of an oplog entry's events (see StreamPosition.tie). */
+export function entryTie(e: OplogEntry): string {
+  const o = (e.doc.o ?? {}) as Document;
+  const text = `${String(e.doc.ns)}\u0000${idKey(o._id)}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return `${hex(e.wallMs, 12)}${hex(h, 8)}`;
+}
+
+/** Whether an oplog entry's events come after the position. */
 export function isAfter(e: OplogEntry, pos: StreamPosition): boolean {
   const { secs, inc } = e.opTime;
   if (secs !== pos.secs) return secs > pos.secs;
-  return inc > pos.inc;
+  if (inc !== pos.inc) return inc > pos.inc;
+  return pos.kind === 'event' && entryTie(e) > pos.tie;
 }
 
 /** What the stream watches. */
@@ -110,7 +129,7 @@ export function eventsFor(entry: OplogEntry, ctx: EventContext): Document[] {
   const head = (operationType: string): Document => {
     const kind = operationType === 'invalidate' ? 'invalidate' : 'event';
     const ev: Document = {
-      _id: encodeToken({ secs: entry.opTime.secs, inc: entry.opTime.inc, kind }),
+      _id: encodeToken({ secs: entry.opTime.secs, inc: entry.opTime.inc, kind, tie: entryTie(entry) }),
       operationType,
       clusterTime: ts,
     };

@@ -17,6 +17,7 @@ import type { ReplSetRole } from '../repl/role.js';
 import type { StorageOp } from '../storage/store.js';
 import { atLeast } from '../version.js';
 import {
+  AFTER_ALL,
   decodeToken,
   encodeToken,
   eventsFor,
@@ -179,7 +180,8 @@ export class ChangeStreams {
         );
       }
       checkHistory(pos.secs, pos.inc);
-      return { secs: pos.secs, inc: pos.inc, kind: 'highWater' };
+      // After an event: later events at the same time (another shard's) still follow it.
+      return pos.kind === 'event' ? pos : { secs: pos.secs, inc: pos.inc, kind: 'highWater', tie: AFTER_ALL };
     }
     if (spec.startAtOperationTime !== undefined) {
       const ts = spec.startAtOperationTime;
@@ -189,11 +191,11 @@ export class ChangeStreams {
       checkHistory(ts.t, ts.i);
       // Inclusive: start just before this timestamp.
       return ts.i > 0
-        ? { secs: ts.t, inc: ts.i - 1, kind: 'highWater' }
-        : { secs: ts.t - 1, inc: 0xffffffff, kind: 'highWater' };
+        ? { secs: ts.t, inc: ts.i - 1, kind: 'highWater', tie: AFTER_ALL }
+        : { secs: ts.t - 1, inc: 0xffffffff, kind: 'highWater', tie: AFTER_ALL };
     }
     const last = role.oplog.lastOpTime();
-    return { secs: last.secs, inc: last.inc, kind: 'highWater' };
+    return { secs: last.secs, inc: last.inc, kind: 'highWater', tie: AFTER_ALL };
   }
 
   /** Events after the cursor's position, up to the majority commit point and `max` documents. */
@@ -205,17 +207,22 @@ export class ChangeStreams {
     const committed = role.topo.lastCommitted;
     const withWallTime = atLeast(this.node.version, 6, 0);
     const storage = this.node.requireStorage();
+    // Inclusive: another shard's event may share the position's timestamp (isAfter orders them).
     const entries = role.oplog.from(
       cursor.position.secs,
       cursor.position.inc,
-      false,
+      true,
       Number.POSITIVE_INFINITY,
     );
     const out: Document[] = [];
+    let stopped = false;
     for (const entry of entries) {
       if (!isAfter(entry, cursor.position)) continue;
       const { secs, inc } = entry.opTime;
-      if (secs > committed.secs || (secs === committed.secs && inc > committed.inc)) break;
+      if (secs > committed.secs || (secs === committed.secs && inc > committed.inc)) {
+        stopped = true;
+        break;
+      }
       const events = eventsFor(entry, {
         scope: cursor.scope,
         previousImage: (e, ns, id) => previousImage(role, e, ns, id),
@@ -247,16 +254,24 @@ export class ChangeStreams {
         }
       }
       out.push(...shown);
-      cursor.position = { secs, inc, kind: 'highWater' };
+      cursor.position = { secs, inc, kind: 'highWater', tie: AFTER_ALL };
       if (events.some((e) => e.operationType === 'invalidate')) return { docs: out, closed: true };
-      if (out.length >= max) break;
-    }
-    // An empty batch reports how far the stream has looked: the majority point when nothing was left.
-    if (out.length === 0 && entries.length === 0) {
-      const p = cursor.position;
-      if (committed.secs > p.secs || (committed.secs === p.secs && committed.inc > p.inc)) {
-        cursor.position = { secs: committed.secs, inc: committed.inc, kind: 'highWater' };
+      if (out.length >= max) {
+        stopped = true;
+        break;
       }
+    }
+    // Once it has read everything committed the stream has seen all events up to now: any later entry gets a
+    // later timestamp (mongod's periodic no-op writes move an idle member's position the same way).
+    const applied = role.topo.myApplied;
+    const drained =
+      !stopped &&
+      role.topo.canAcceptWrites &&
+      applied.secs === committed.secs &&
+      applied.inc === committed.inc;
+    const nowSecs = Math.floor(Date.now() / 1000);
+    if (drained && nowSecs > cursor.position.secs) {
+      cursor.position = { secs: nowSecs, inc: 0, kind: 'highWater', tie: AFTER_ALL };
     }
     return { docs: out, closed: false };
   }
@@ -290,11 +305,15 @@ export class ChangeStreams {
   }
 
   get(id: unknown): StreamCursor | undefined {
-    return id instanceof Long ? this.cursors.get(id.toString()) : undefined;
+    const n = id instanceof Long ? undefined : asNumber(id);
+    const key = id instanceof Long ? id.toString() : n !== undefined ? String(n) : undefined;
+    return key === undefined ? undefined : this.cursors.get(key);
   }
 
   kill(id: unknown): boolean {
-    return id instanceof Long && this.cursors.delete(id.toString());
+    const n = id instanceof Long ? undefined : asNumber(id);
+    const key = id instanceof Long ? id.toString() : n !== undefined ? String(n) : undefined;
+    return key !== undefined && this.cursors.delete(key);
   }
 }
 
@@ -342,7 +361,7 @@ export function installChangeStreams(node: SimNode): ChangeStreams {
   });
   wrap('getMore', (ctx, inner) => {
     const cursor = streams.get(ctx.body.getMore);
-    if (cursor) return streams.more(ctx, ctx.body.getMore as Long, cursor);
+    if (cursor) return streams.more(ctx, cursorId(ctx.body.getMore), cursor);
     return inner(ctx);
   });
   wrap('killCursors', async (ctx, inner) => {
@@ -360,4 +379,9 @@ export function installChangeStreams(node: SimNode): ChangeStreams {
     };
   });
   return streams;
+}
+
+/** A cursor id as sent: a long, or a number the client's BSON encoder wrote as an int or a double. */
+function cursorId(id: unknown): Long {
+  return id instanceof Long ? id : Long.fromNumber(asNumber(id) ?? 0);
 }

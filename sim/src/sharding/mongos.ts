@@ -5,6 +5,7 @@
 // removeShard (draining replies), enableSharding, shardCollection, movePrimary, balancerStatus.
 import { type Document, Long } from 'bson';
 import { asNumber } from '../bsonvalues.js';
+import { installMongosChangeStreams } from '../changes/mongos.js';
 import type { CommandContext, CommandRegistry } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import { transactionRouterFor } from '../txn/router.js';
@@ -394,4 +395,5 @@ export function registerMongosCommands(registry: CommandRegistry, router: Router
   registerRoutedCrud(registry, router);
   registerClusterCommands(registry, router);
   wrapServerStatus(registry, router);
+  installMongosChangeStreams(registry, router);
 }
