@@ -188,6 +188,53 @@ describe('change streams on a replica set (7.0)', () => {
   });
 });
 
+describe('the oplog as rs.printReplicationInfo() reads it', () => {
+  let root: string;
+  after(async () => {
+    await killAll();
+    if (root) await removeDir(root);
+  });
+
+  it('local.oplog.rs reports its configured size (maxSize) and its first and last entries', async () => {
+    root = await tempDir();
+    const m = await startMongod(await simBin('7.0.14', root), join(root, 'rs'), [
+      '--replSet',
+      'rs0',
+      '--oplogSize',
+      '1024',
+    ]);
+    const client = new MongoClient(`mongodb://127.0.0.1:${m.port}/?directConnection=true`, {
+      serverSelectionTimeoutMS: 5000,
+    });
+    try {
+      await client.db('admin').command({
+        replSetInitiate: { _id: 'rs0', version: 1, members: [{ _id: 0, host: `127.0.0.1:${m.port}` }] },
+      });
+      await waitFor(
+        async () => (await client.db('admin').command({ hello: 1 })).isWritablePrimary === true,
+        15_000,
+        'primary',
+      );
+      await client.db('t').collection('c').insertOne({ a: 1 });
+      const oplog = client.db('local').collection('oplog.rs');
+      const [stats] = await oplog.aggregate([{ $collStats: { storageStats: {} } }]).toArray();
+      assert.equal(stats?.storageStats?.capped, true);
+      assert.equal(Number(stats?.storageStats?.maxSize), 1024 * 1024 * 1024);
+      assert.ok(Number(stats?.storageStats?.size) > 0);
+      const collStats = await client.db('local').command({ collStats: 'oplog.rs' });
+      assert.equal(Number(collStats.maxSize), 1024 * 1024 * 1024);
+      const first = await oplog.find().sort({ $natural: 1 }).limit(1).next();
+      const last = await oplog.find().sort({ $natural: -1 }).limit(1).next();
+      assert.ok(first?.ts && last?.ts && first.ts.lessThan(last.ts), 'first entry before the last');
+      const insert = await oplog.findOne({ ns: 't.c' });
+      assert.ok(insert?.ts && !insert.ts.greaterThan(last?.ts), 'the insert is within the oplog window');
+    } finally {
+      await client.close();
+    }
+    assert.equal((await m.stop()).code, 0);
+  });
+});
+
 describe('change streams on a standalone', () => {
   let root: string;
   after(async () => {

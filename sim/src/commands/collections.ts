@@ -279,6 +279,13 @@ export function storageStats(c: Collection): Document {
     storageSize: new Int32(4096 + size),
     freeStorageSize: new Int32(0),
     capped: c.options.capped === true,
+    // A capped collection reports its limits (local.oplog.rs: rs.printReplicationInfo() reads maxSize).
+    ...(c.options.capped === true && c.options.size !== undefined
+      ? { maxSize: Long.fromNumber(asNumber(c.options.size) ?? 0) }
+      : {}),
+    ...(c.options.capped === true && c.options.max !== undefined
+      ? { max: Long.fromNumber(asNumber(c.options.max) ?? 0) }
+      : {}),
     nindexes: new Int32(c.indexes.length),
     totalIndexSize: new Int32(4096 * c.indexes.length),
     totalSize: new Int32(4096 + size + 4096 * c.indexes.length),
