@@ -47,6 +47,22 @@ describe('faithful answers on a standalone (7.0)', () => {
     await removeDir(root);
   });
 
+  it('listCommands lists what this mongod answers, with their flags', async () => {
+    const { commands } = await client.db('admin').command({ listCommands: 1 });
+    const names = Object.keys(commands as Document);
+    assert.deepEqual(names, [...names].sort(), 'sorted by name');
+    for (const name of ['find', 'insert', 'aggregate', 'commitTransaction', 'listCommands', 'serverStatus']) {
+      assert.ok(names.includes(name), name);
+    }
+    assert.equal(names.includes('configureFailPoint'), false, 'test commands only when enabled');
+    assert.equal(names.includes('addShard'), false, 'mongos commands are not mongod commands');
+    const find = (commands as Document).find as Document;
+    assert.equal(find.secondaryOk, true);
+    assert.equal(find.adminOnly, false);
+    assert.equal(((commands as Document).commitTransaction as Document).adminOnly, true);
+    assert.deepEqual(find.apiVersions, []);
+  });
+
   it('stores _id as the first field wherever the client put it', async () => {
     const c = db.collection('order');
     await c.insertOne({ a: 1, b: 2, _id: 7 } as Document);

@@ -6,6 +6,7 @@ import { registerCollectionCommands } from './collections.js';
 import { registerCrudCommands } from './crud.js';
 import { registerFcvCommands } from './fcv.js';
 import { registerHelloCommands } from './hello.js';
+import { registerListCommands } from './list-commands.js';
 import type { CommandRegistry } from './registry.js';
 import { registerViewCommands } from './views.js';
 
@@ -17,4 +18,5 @@ export function registerCoreCommands(registry: CommandRegistry): void {
   registerViewCommands(registry);
   registerAggregateCommands(registry);
   registerFcvCommands(registry);
+  registerListCommands(registry);
 }

@@ -89,6 +89,11 @@ export class CommandRegistry {
     return this.table.has(name);
   }
 
+  /** Every registered name with its spec (listCommands). */
+  entries(): [string, CommandSpec][] {
+    return [...this.table.entries()];
+  }
+
   /** The spec registered under a name (a role may wrap a core command, e.g. find on local.oplog.rs). */
   get(name: string): CommandSpec | undefined {
     return this.table.get(name);
