@@ -90,6 +90,30 @@ describe('transactions on a replica set (7.0)', () => {
     ]);
   });
 
+  it('serverStatus.transactions counts started, committed, aborted and open transactions', async () => {
+    const status = async (): Promise<Document> =>
+      (await client.db('admin').command({ serverStatus: 1 })).transactions as Document;
+    const before = await status();
+    const session = client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await c.insertOne({ _id: 900, balance: 0 }, { session });
+      });
+      session.startTransaction();
+      await c.insertOne({ _id: 901, balance: 0 }, { session });
+      assert.equal(Number((await status()).currentOpen), Number(before.currentOpen) + 1);
+      await session.abortTransaction();
+    } finally {
+      await session.endSession();
+    }
+    const after = await status();
+    assert.equal(Number(after.totalStarted), Number(before.totalStarted) + 2);
+    assert.equal(Number(after.totalCommitted), Number(before.totalCommitted) + 1);
+    assert.equal(Number(after.totalAborted), Number(before.totalAborted) + 1);
+    assert.equal(Number(after.currentOpen), Number(before.currentOpen));
+    await c.deleteOne({ _id: 900 });
+  });
+
   it('an aborted transaction leaves no trace, and its number cannot be committed afterwards', async () => {
     const before = await c.find({}, { sort: { _id: 1 } }).toArray();
     const session = client.startSession();

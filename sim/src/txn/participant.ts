@@ -121,6 +121,8 @@ export class TransactionParticipant {
   /** The transaction whose commit is being written (its own batch must not conflict with itself). */
   private committing: Transaction | undefined;
   private readonly reaper: NodeJS.Timeout;
+  /** serverStatus.transactions counters. */
+  private readonly counts = { started: 0, committed: 0, aborted: 0, active: 0 };
 
   constructor(node: SimNode) {
     this.node = node;
@@ -246,6 +248,7 @@ export class TransactionParticipant {
     }
     const txn = session.txn;
     const inner: CommandContext = { ...ctx, node: this.statementNode(txn), body: statementBody(ctx.body) };
+    this.counts.active++;
     try {
       const reply = await handler(inner);
       // Inside a transaction a write error fails the statement (write_ops_exec rethrows it).
@@ -264,6 +267,8 @@ export class TransactionParticipant {
       // Any failed statement aborts the transaction (service_entry_point: abortTransaction on error).
       this.endTransaction(session, 'aborted');
       throw err;
+    } finally {
+      this.counts.active--;
     }
   }
 
@@ -294,6 +299,7 @@ export class TransactionParticipant {
       const ended = new Promise<void>((resolve) => {
         end = resolve;
       });
+      this.counts.started++;
       const session: SessionTxn = {
         sessionId: id,
         txnNumber,
@@ -447,6 +453,8 @@ export class TransactionParticipant {
   private endTransaction(session: SessionTxn, state: 'committed' | 'aborted'): void {
     if (session.txn.state !== 'inProgress') return;
     session.txn.state = state;
+    if (state === 'committed') this.counts.committed++;
+    else this.counts.aborted++;
     session.end();
   }
 
@@ -486,6 +494,27 @@ export class TransactionParticipant {
     );
   }
 
+  /** The serverStatus `transactions` section of a replica-set member (prepared transactions do not exist here). */
+  serverStatusSection(): Document {
+    const open = [...this.sessions.values()].filter((x) => x.txn.state === 'inProgress').length;
+    const n = (v: number): Long => Long.fromNumber(v);
+    return {
+      retriedCommandsCount: n(0),
+      retriedStatementsCount: n(0),
+      transactionsCollectionWriteCount: n(this.counts.committed),
+      currentActive: n(this.counts.active),
+      currentInactive: n(Math.max(0, open - this.counts.active)),
+      currentOpen: n(open),
+      totalAborted: n(this.counts.aborted),
+      totalCommitted: n(this.counts.committed),
+      totalStarted: n(this.counts.started),
+      totalPrepared: n(0),
+      totalPreparedThenCommitted: n(0),
+      totalPreparedThenAborted: n(0),
+      currentPrepared: n(0),
+    };
+  }
+
   close(): void {
     clearInterval(this.reaper);
   }
@@ -516,5 +545,19 @@ export function installTransactions(node: SimNode): TransactionParticipant {
       );
     },
   });
+  const status = node.commands.get('serverStatus');
+  if (status) {
+    const inner = status.handler;
+    node.commands.register({
+      ...status,
+      handler: async (ctx) => {
+        const reply = await inner(ctx);
+        if (node.role.kind === 'replset' && ctx.body.transactions !== 0) {
+          reply.transactions = participant.serverStatusSection();
+        }
+        return reply;
+      },
+    });
+  }
   return participant;
 }
