@@ -11,6 +11,7 @@ import { helpOutput, versionOutput } from './banner.js';
 import { installChangeStreams } from './changes/stream.js';
 import { buildInfo } from './commands/basic.js';
 import { shellValue } from './commands/common.js';
+import { registerFsyncCommands } from './commands/fsync.js';
 import { registerCoreCommands } from './commands/index.js';
 import { ExitCode } from './errors.js';
 import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
@@ -357,6 +358,7 @@ async function startServer(
   if (isMongod) installTransactions(node);
   // Change streams over the oplog (standalones answer $changeStream with 40573).
   if (isMongod) installChangeStreams(node);
+  if (isMongod) registerFsyncCommands(node.commands, node);
   // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
   const sharding = initSharding(node);
 

@@ -63,6 +63,29 @@ describe('faithful answers on a standalone (7.0)', () => {
     assert.deepEqual(find.apiVersions, []);
   });
 
+  it('fsync with lock holds writes until the last fsyncUnlock; reads go on', async () => {
+    const admin = client.db('admin');
+    const c = db.collection('locked');
+    assert.equal(Number((await admin.command({ fsync: 1, lock: true })).lockCount), 1);
+    assert.equal(Number((await admin.command({ fsync: 1, lock: true })).lockCount), 2);
+    let written = false;
+    const write = c.insertOne({ _id: 1 } as Document).then(() => {
+      written = true;
+    });
+    assert.equal(await c.countDocuments(), 0, 'reads are served while locked');
+    assert.equal(Number((await admin.command({ fsyncUnlock: 1 })).lockCount), 1);
+    assert.equal(await c.countDocuments(), 0);
+    assert.equal(written, false, 'still locked once');
+    const last = await admin.command({ fsyncUnlock: 1 });
+    assert.equal(last.info, 'fsyncUnlock completed');
+    assert.equal(Number(last.lockCount), 0);
+    await write;
+    assert.equal(await c.countDocuments(), 1);
+    const notLocked = await serverError(admin.command({ fsyncUnlock: 1 }));
+    assert.equal(notLocked.code, 20);
+    assert.equal(notLocked.message, 'fsyncUnlock called when not locked');
+  });
+
   it('stores _id as the first field wherever the client put it', async () => {
     const c = db.collection('order');
     await c.insertOne({ a: 1, b: 2, _id: 7 } as Document);
