@@ -284,6 +284,28 @@ describe('transactions on a replica set (7.0)', () => {
     }
     assert.equal(await c.countDocuments({ _id: 80 }), 1);
   });
+
+  it('a step-down aborts the open transaction: its commit on the next primary term is refused', async () => {
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await c.insertOne({ _id: 950, balance: 0 }, { session });
+      const admin = other.db('admin');
+      await admin.command({ replSetStepDown: 1, force: true }).catch(() => undefined);
+      await waitFor(
+        async () =>
+          (await admin.command({ hello: 1 }).catch((): Document => ({}))).isWritablePrimary === true,
+        20_000,
+        'primary again in a new term',
+      );
+      const err = await serverError(session.commitTransaction());
+      assert.equal(err.code, 251);
+      assert.equal(err.codeName, 'NoSuchTransaction');
+    } finally {
+      await session.endSession();
+    }
+    assert.equal(await c.findOne({ _id: 950 }), null);
+  });
 });
 
 describe('transactions on a standalone', () => {

@@ -17,6 +17,7 @@ import { writeConcernOf } from '../commands/common.js';
 import type { CommandContext, CommandHandler } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { SimNode } from '../node.js';
+import type { ReplSetRole } from '../repl/role.js';
 import type { CommitResult } from '../replication.js';
 import type { Collection, Storage, StorageOp } from '../storage/store.js';
 import { atLeast } from '../version.js';
@@ -76,6 +77,8 @@ function withLabels(err: CommandError, labels: string[]): CommandError {
 
 interface SessionTxn {
   readonly sessionId: Binary;
+  /** The replica-set term the transaction began in: a step-down (a new term) aborts it, as on mongod. */
+  readonly term: number;
   txnNumber: number;
   txn: Transaction;
   /** Ends when the transaction commits or aborts (outside writers wait on it). */
@@ -156,8 +159,21 @@ export class TransactionParticipant {
     }
   }
 
+  private currentTerm(): number {
+    return this.node.role.kind === 'replset' ? (this.node.role as ReplSetRole).topo.term : 0;
+  }
+
+  /** Open transactions of an earlier term were aborted by the step-down that ended it. */
+  private abortStale(): void {
+    const term = this.currentTerm();
+    for (const s of this.sessions.values()) {
+      if (s.txn.state === 'inProgress' && s.term !== term) this.endTransaction(s, 'aborted');
+    }
+  }
+
   /** Commit observer: keeps open transactions' snapshots and detects writes to documents they hold. */
   private beforeCommit(ops: StorageOp[]): void {
+    this.abortStale();
     const open = [...this.sessions.values()].filter(
       (s) => s.txn.state === 'inProgress' && s.txn !== this.committing,
     );
@@ -231,6 +247,7 @@ export class TransactionParticipant {
     } catch {
       throw new CommandError(10107, 'Not primary so we cannot begin or continue a transaction');
     }
+    this.abortStale();
     if (ctx.name === 'commitTransaction') return this.commit(ctx, key, id, txnNumber);
     if (ctx.name === 'abortTransaction') return this.abort(key, txnNumber);
     if (ctx.body.writeConcern !== undefined) {
@@ -302,6 +319,7 @@ export class TransactionParticipant {
       this.counts.started++;
       const session: SessionTxn = {
         sessionId: id,
+        term: this.currentTerm(),
         txnNumber,
         txn: new Transaction(txnNumber, now),
         ended,
@@ -462,6 +480,7 @@ export class TransactionParticipant {
   private abortExpired(): void {
     const limit = asNumber(this.node.parameters.get('transactionLifetimeLimitSeconds')) ?? 60;
     const now = Date.now();
+    this.abortStale();
     for (const s of this.sessions.values()) {
       if (s.txn.state === 'inProgress' && now - s.txn.startedMs > limit * 1000)
         this.endTransaction(s, 'aborted');
