@@ -55,6 +55,16 @@ export const ErrorCode = {
   IDLUnknownField: 40415,
   IDLFailedToParse: 40414,
   Location7369100: 7369100,
+  // Sessions, transactions and views (error_codes.yml).
+  LockTimeout: 24,
+  WriteConflict: 112,
+  ConflictingOperationInProgress: 117,
+  ViewDepthLimitExceeded: 165,
+  CommandNotSupportedOnView: 166,
+  TransactionTooOld: 225,
+  NoSuchTransaction: 251,
+  TransactionCommitted: 256,
+  OperationNotSupportedInTransaction: 263,
 } as const;
 
 const NAMES: Record<number, string> = Object.fromEntries(

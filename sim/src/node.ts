@@ -80,13 +80,16 @@ export class SimNode {
     }
   }
 
+  /** The port actually bound (differs from options.port for `--port 0`, an ephemeral port). */
+  boundPort: number | undefined;
+
   get port(): number {
-    return this.options.port;
+    return this.boundPort ?? this.options.port;
   }
 
   /** "hostname:port" as serverStatus.host and a default replSetInitiate member report it. */
   get hostAndPort(): string {
-    return `${hostname()}:${this.options.port}`;
+    return `${hostname()}:${this.port}`;
   }
 
   get testCommandsEnabled(): boolean {
@@ -99,8 +102,15 @@ export class SimNode {
     return this.storage;
   }
 
+  /**
+   * Called with every batch before it is committed; may throw to refuse it before anything is written
+   * (transactions keep their snapshot and detect write conflicts here, sim/src/txn/).
+   */
+  readonly commitObservers: ((ops: StorageOp[]) => void)[] = [];
+
   /** The one write path: role checks have been done by the caller; the role persists and logs ops. */
   commit(ops: StorageOp[]): CommitResult {
+    for (const observe of this.commitObservers) observe(ops);
     return this.role.commit(ops);
   }
 

@@ -8,8 +8,10 @@ import { closeSync, existsSync, statSync, writeFileSync, writeSync } from 'node:
 import { hostname } from 'node:os';
 import { Long } from 'bson';
 import { helpOutput, versionOutput } from './banner.js';
+import { installChangeStreams } from './changes/stream.js';
 import { buildInfo } from './commands/basic.js';
 import { shellValue } from './commands/common.js';
+import { registerFsyncCommands } from './commands/fsync.js';
 import { registerCoreCommands } from './commands/index.js';
 import { ExitCode } from './errors.js';
 import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
@@ -30,9 +32,10 @@ import type { ReplicationRole, ReplicationRoleFactory } from './replication.js';
 import { initSharding } from './sharding/index.js';
 import { DbPathLock } from './storage/lockfile.js';
 import { Storage, type StorageOp } from './storage/store.js';
+import { installTransactions } from './txn/participant.js';
 import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
 import { planListen } from './wire/addresses.js';
-import { WireServer } from './wire/server.js';
+import { EphemeralPortError, WireServer } from './wire/server.js';
 
 export interface ProcessArgs {
   readonly program: Program;
@@ -166,6 +169,14 @@ function exitWith(log: Logger, code: number, ctx = 'initandlisten'): never {
   process.exit(code);
 }
 
+/** The configured storage.engine when it is one the simulator does not provide (anything but wiredTiger). */
+function unsupportedStorageEngine(options: ServerOptions): string | undefined {
+  const storageSection = options.parsed.storage as Record<string, unknown> | undefined;
+  const engine = storageSection?.engine;
+  if (engine === undefined || engine === 'wiredTiger') return undefined;
+  return String(engine);
+}
+
 function initAndListenFailure(log: Logger, error: string): void {
   log.write({
     s: 'E',
@@ -289,6 +300,17 @@ async function startServer(
         `Detected unclean shutdown - ${lock.path} is not empty.`,
       );
     }
+    const engine = unsupportedStorageEngine(options);
+    if (engine !== undefined) {
+      // storage_engine_init.cpp, after the lock file: uassert 18656 (exit 100). Only wiredTiger is simulated;
+      // inMemory is an Enterprise engine that community builds do not know either.
+      initAndListenFailure(
+        log,
+        `Location18656: Cannot start server with an unknown storage engine: ${engine}`,
+      );
+      lock.release();
+      exitWith(log, ExitCode.uncaught);
+    }
     storage = Storage.open(options.dbPath);
     const problem = startupFcvProblem(readFcv(storage), version);
     if (problem) {
@@ -332,6 +354,11 @@ async function startServer(
   if (storage) recordStartup(storage, options, version);
   if (isMongod && options.replSetName) node.role = await loadReplSetRole(node);
   else if (isMongod) registerStandaloneReplCommands(node);
+  // Sessions' transactions (standalones answer transaction statements with IllegalOperation).
+  if (isMongod) installTransactions(node);
+  // Change streams over the oplog (standalones answer $changeStream with 40573).
+  if (isMongod) installChangeStreams(node);
+  if (isMongod) registerFsyncCommands(node.commands, node);
   // Config server / shard / mongos commands (§4); mongos waits for its config servers before listening.
   const sharding = initSharding(node);
 
@@ -342,20 +369,24 @@ async function startServer(
   const server = new WireServer(node);
   const plan = await planListen(options.bindIps, options.bindIpAll);
   const addresses = plan.kind === 'ok' ? plan.addresses : [plan.address];
-  let failure: { errno: number; message: string; address: string } | undefined;
+  let failure:
+    | { errno: number; message: string; address: string; code?: number; codeName?: string }
+    | undefined;
   if (plan.kind === 'error') {
     failure = plan;
   } else {
     try {
-      await server.listen(addresses, options.port);
+      node.boundPort = await server.listen(addresses, options.port);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       failure =
-        code === 'EADDRINUSE'
-          ? { errno: 98, message: 'Address already in use', address: addresses[0] as string }
-          : code === 'EADDRNOTAVAIL'
-            ? { errno: 99, message: 'Cannot assign requested address', address: addresses[0] as string }
-            : { errno: 0, message: String((err as Error).message), address: addresses[0] as string };
+        err instanceof EphemeralPortError
+          ? { errno: 0, message: err.message, address: addresses.join(','), codeName: 'BadValue', code: 2 }
+          : code === 'EADDRINUSE'
+            ? { errno: 98, message: 'Address already in use', address: addresses[0] as string }
+            : code === 'EADDRNOTAVAIL'
+              ? { errno: 99, message: 'Cannot assign requested address', address: addresses[0] as string }
+              : { errno: 0, message: String((err as Error).message), address: addresses[0] as string };
     }
   }
   if (failure) {
@@ -365,7 +396,13 @@ async function startServer(
       id: isMongod ? 20568 : 22856,
       ctx: 'initandlisten',
       msg: 'Error setting up listener',
-      attr: { error: { code: 9001, codeName: 'SocketException', errmsg: failure.message } },
+      attr: {
+        error: {
+          code: failure.code ?? 9001,
+          codeName: failure.codeName ?? 'SocketException',
+          errmsg: failure.message,
+        },
+      },
       text: `listen(): bind() failed errno:${failure.errno} ${failure.message} for socket: ${failure.address}:${options.port}`,
     });
     if (!json) {
@@ -392,8 +429,9 @@ async function startServer(
     23016,
     'listener',
     'Waiting for connections',
-    { port: options.port, ssl: 'off' },
-    `waiting for connections on port ${options.port}`,
+    // With --port 0 mongod reports the port the kernel chose (TransportLayerASIO's _listenerPort).
+    { port: node.port, ssl: 'off' },
+    `waiting for connections on port ${node.port}`,
   );
   signalForkParent();
   process.off('SIGTERM', earlyTerm);

@@ -10,6 +10,7 @@ import { compileProjection, compileSort } from '../query/project.js';
 import { storageStats } from './collections.js';
 import { checkNamespace } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
+import { viewDocuments } from './views.js';
 
 /** Evaluates an aggregation expression: "$path", {$literal}, nested documents, or a constant. */
 function evaluate(expr: unknown, doc: Document): unknown {
@@ -202,8 +203,9 @@ function aggregate(ctx: CommandContext): Document {
     checkNamespace(ctx.db, target);
     ctx.node.role.checkRead(ctx.db, ctx.secondaryOk);
     ns = `${ctx.db}.${target}`;
-    const c = ctx.node.requireStorage().getCollection(ctx.db, target);
-    input = c ? [...c.all()] : [];
+    const storage = ctx.node.requireStorage();
+    const c = storage.getCollection(ctx.db, target);
+    input = c ? [...c.all()] : (viewDocuments(storage, ctx.db, target) ?? []);
     const first = pipeline[0];
     if (isPlainDocument(first) && '$collStats' in first) {
       // $collStats must come first and describes the collection instead of reading its documents.

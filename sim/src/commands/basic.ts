@@ -327,10 +327,6 @@ export function registerBasicCommands(registry: CommandRegistry): void {
     handler: () => ({ isdbgrid: new Int32(1), hostname: hostname() }),
   });
   registry.register({
-    names: ['listCommands'],
-    handler: () => ({ commands: {} }),
-  });
-  registry.register({
     names: ['features'],
     handler: (ctx) => ({
       js: true,

@@ -7,8 +7,17 @@ import { compileFilter } from '../query/match.js';
 import { isPlainDocument } from '../query/paths.js';
 import type { Collection, StorageOp } from '../storage/store.js';
 import { atLeast } from '../version.js';
-import { beginWrite, checkNamespace, collectionName, duplicateKeyError, finishWrite } from './common.js';
+import {
+  beginWrite,
+  checkNamespace,
+  collectionName,
+  duplicateKeyError,
+  finishWrite,
+  indexKeyValue,
+  isIndexed,
+} from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
+import { viewInfos } from './views.js';
 
 function dataSize(c: Collection): number {
   let n = 0;
@@ -77,6 +86,7 @@ function listCollections(ctx: CommandContext): Document {
         info.idIndex = { v: new Int32(2), key: { _id: new Int32(1) }, name: '_id_' };
       return info;
     })
+    .concat(viewInfos(ctx.node.requireStorage(), ctx.db, nameOnly))
     .filter(filter);
   const batchSize = asNumber((ctx.body.cursor as Document | undefined)?.batchSize);
   const batch = ctx.node.cursors.create(`${ctx.db}.$cmd.listCollections`, infos, batchSize);
@@ -167,9 +177,8 @@ async function createIndexes(ctx: CommandContext): Promise<Document> {
     if (spec.unique === true && existing) {
       const seen = new Map<string, Document>();
       for (const d of existing.all()) {
-        const keyValue: Document = {};
-        for (const f of Object.keys(raw.key)) keyValue[f] = d[f] ?? null;
-        const k = JSON.stringify(keyValue);
+        if (!isIndexed(spec, d)) continue;
+        const { key: k, value: keyValue } = indexKeyValue(spec, d);
         if (seen.has(k)) throw duplicateKeyError(`${ctx.db}.${coll}`, { index: spec, keyValue });
         seen.set(k, d);
       }
@@ -270,6 +279,13 @@ export function storageStats(c: Collection): Document {
     storageSize: new Int32(4096 + size),
     freeStorageSize: new Int32(0),
     capped: c.options.capped === true,
+    // A capped collection reports its limits (local.oplog.rs: rs.printReplicationInfo() reads maxSize).
+    ...(c.options.capped === true && c.options.size !== undefined
+      ? { maxSize: Long.fromNumber(asNumber(c.options.size) ?? 0) }
+      : {}),
+    ...(c.options.capped === true && c.options.max !== undefined
+      ? { max: Long.fromNumber(asNumber(c.options.max) ?? 0) }
+      : {}),
     nindexes: new Int32(c.indexes.length),
     totalIndexSize: new Int32(4096 * c.indexes.length),
     totalSize: new Int32(4096 + size + 4096 * c.indexes.length),

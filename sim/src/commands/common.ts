@@ -3,11 +3,13 @@
 import { type Document, Int32, ObjectId } from 'bson';
 import { asNumber, bsonType, idKey } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
-import { getPath } from '../query/paths.js';
+import { compileFilter } from '../query/match.js';
+import { getPath, isPlainDocument } from '../query/paths.js';
 import type { CommitResult, WriteConcern } from '../replication.js';
 import type { Collection, StorageOp } from '../storage/store.js';
 import type { CommandContext } from './registry.js';
 import { recordRetryableWrite } from './retryable.js';
+import { notSupportedOnView, viewDefinition } from './views.js';
 
 /** The collection name given as the command's value (`{find: "users", ...}`). */
 export function collectionName(ctx: CommandContext): string {
@@ -59,6 +61,12 @@ export function writeConcernOf(ctx: CommandContext): WriteConcern | undefined {
 /** Applies role checks for a write and validates its write concern before anything changes. */
 export function beginWrite(ctx: CommandContext): void {
   ctx.node.role.checkWrite(ctx.db);
+  const target = ctx.body[ctx.name];
+  // Views are read-only; create and drop of a view are handled in views.ts.
+  if (typeof target === 'string' && ctx.name !== 'create' && ctx.name !== 'drop') {
+    const storage = ctx.node.storage;
+    if (storage && viewDefinition(storage, ctx.db, target)) throw notSupportedOnView(ctx.db, target);
+  }
   ctx.node.role.validateWriteConcern?.(writeConcernOf(ctx));
 }
 
@@ -96,7 +104,7 @@ export interface DuplicateKey {
   readonly keyValue: Document;
 }
 
-function indexKeyValue(index: Document, doc: Document): { key: string; value: Document } {
+export function indexKeyValue(index: Document, doc: Document): { key: string; value: Document } {
   const value: Document = {};
   const parts: unknown[] = [];
   for (const field of Object.keys(index.key as Document)) {
@@ -105,6 +113,22 @@ function indexKeyValue(index: Document, doc: Document): { key: string; value: Do
     parts.push(value[field]);
   }
   return { key: idKey(parts), value };
+}
+
+/**
+ * Whether an index has an entry for `doc`: a sparse index skips documents missing every key field, a
+ * partial index those not matching its partialFilterExpression (MongoDB manual, "Sparse Indexes",
+ * "Partial Indexes"; both then allow any number of such documents under a unique constraint).
+ */
+export function isIndexed(index: Document, doc: Document): boolean {
+  if (index.sparse === true) {
+    const fields = Object.keys(index.key as Document);
+    if (fields.every((f) => getPath(doc, f) === undefined)) return false;
+  }
+  if (isPlainDocument(index.partialFilterExpression)) {
+    return compileFilter(index.partialFilterExpression)(doc);
+  }
+  return true;
 }
 
 /**
@@ -121,6 +145,7 @@ export function findDuplicate(
   for (const index of indexes) {
     const isId = index.name === '_id_';
     if (!isId && index.unique !== true) continue;
+    if (!isId && !isIndexed(index, doc)) continue;
     const mine = indexKeyValue(index, doc);
     const skip = replacingId === undefined ? undefined : idKey(replacingId);
     if (isId) {
@@ -128,10 +153,12 @@ export function findDuplicate(
     } else if (coll) {
       for (const other of coll.all()) {
         if (skip !== undefined && idKey(other._id) === skip) continue;
+        if (!isIndexed(index, other)) continue;
         if (indexKeyValue(index, other).key === mine.key) return { index, keyValue: mine.value };
       }
     }
     for (const other of pending) {
+      if (!isId && !isIndexed(index, other)) continue;
       if (indexKeyValue(index, other).key === mine.key) return { index, keyValue: mine.value };
     }
   }

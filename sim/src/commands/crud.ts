@@ -3,12 +3,14 @@
 import { BSONRegExp, type Document, Int32, Long, ObjectId } from 'bson';
 import { asNumber, cloneValue } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
+import { parseArrayFilters } from '../query/array-updates.js';
 import { compileFilter, equalityFields } from '../query/match.js';
 import { isPlainDocument, setPath } from '../query/paths.js';
 import { compileProjection, compileSort } from '../query/project.js';
 import { applyOperators, applyReplacement, checkUpdateShape, isOperatorUpdate } from '../query/update.js';
 import type { CommitResult } from '../replication.js';
 import type { StorageOp } from '../storage/store.js';
+import { TransactionLockWait, waitForLock } from '../txn/lock-wait.js';
 import {
   beginWrite,
   collectionName,
@@ -21,12 +23,15 @@ import {
 } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
 import { retryableWrite } from './retryable.js';
+import { viewDocuments } from './views.js';
 
 function withId(doc: Document): Document {
   if ('_id' in doc) {
     if (Array.isArray(doc._id))
       throw new CommandError(ErrorCode.InvalidIdField, "can't use an array for _id");
-    return cloneValue(doc);
+    // mongod stores _id as the first field whatever its position in the inserted document.
+    const { _id, ...rest } = cloneValue(doc);
+    return { _id, ...rest };
   }
   return { _id: new ObjectId(), ...cloneValue(doc) };
 }
@@ -82,14 +87,20 @@ function selectDocs(
   skip = 0,
   limit = 0,
 ): Document[] {
-  const c = ctx.node.requireStorage().getCollection(ctx.db, coll);
-  if (!c) return [];
+  const storage = ctx.node.requireStorage();
+  const c = storage.getCollection(ctx.db, coll);
+  const viewed = c ? undefined : viewDocuments(storage, ctx.db, coll);
+  if (!c && !viewed) return [];
   const pred = compileFilter(filter);
   // An _id equality is an index lookup (the _id index), not a collection scan.
   const id = filter && Object.keys(filter).length === 1 ? filter._id : undefined;
   const byId =
     id !== undefined && !isPlainDocument(id) && !(id instanceof RegExp) && !(id instanceof BSONRegExp);
-  const candidates = byId ? [c.findById(id)].filter((d): d is Document => d !== undefined) : [...c.all()];
+  const candidates = viewed
+    ? viewed
+    : byId && c
+      ? [c.findById(id)].filter((d): d is Document => d !== undefined)
+      : [...(c?.all() ?? [])];
   let docs = candidates.filter(pred);
   const cmp = compileSort(sort);
   if (cmp) docs.sort(cmp);
@@ -179,9 +190,11 @@ function runUpdate(
   multi: boolean,
   upsert: boolean,
   sort?: Document,
+  rawArrayFilters?: unknown,
 ): UpdateOutcome {
   const update = checkUpdateShape(u);
   const operators = isOperatorUpdate(update);
+  const arrays = { filters: parseArrayFilters(rawArrayFilters, operators ? update : {}), query: q };
   if (multi && !operators)
     throw new CommandError(
       ErrorCode.FailedToParse,
@@ -196,7 +209,7 @@ function runUpdate(
     const seed: Document = {};
     for (const [k, v] of equalityFields(q)) setPath(seed, k, cloneValue(v));
     const built = operators
-      ? applyOperators(seed, update, true)
+      ? applyOperators(seed, update, true, arrays)
       : applyReplacement(undefined, { ...(seed._id !== undefined ? { _id: seed._id } : {}), ...update });
     const doc = withId(built);
     const dup = findDuplicate(existing, doc, []);
@@ -208,12 +221,12 @@ function runUpdate(
   let nModified = 0;
   let first: { before: Document; after: Document } | undefined;
   for (const old of matches) {
-    const next = operators ? applyOperators(old, update, false) : applyReplacement(old, update);
+    const next = operators ? applyOperators(old, update, false, arrays) : applyReplacement(old, update);
     if (!first) first = { before: old, after: next };
     if (JSON.stringify(next) === JSON.stringify(old) && sameTypes(next, old)) continue;
     const dup = findDuplicate(existing, next, [], old._id);
     if (dup) throw duplicateKeyError(ns, dup);
-    ops.push({ op: 'replace', db: ctx.db, coll, doc: next });
+    ops.push({ op: 'replace', db: ctx.db, coll, doc: next, ...(operators ? {} : { replacement: true }) });
     nModified++;
   }
   const result = ops.length > 0 ? ctx.node.commit(ops) : {};
@@ -262,6 +275,8 @@ async function update(ctx: CommandContext): Promise<Document> {
         stmt.u,
         stmt.multi === true,
         stmt.upsert === true,
+        undefined,
+        stmt.arrayFilters,
       );
       ctx.node.opcounters.update++;
       n += out.n;
@@ -269,6 +284,12 @@ async function update(ctx: CommandContext): Promise<Document> {
       if (out.upsertedId !== undefined) upserted.push({ index: new Int32(i), _id: out.upsertedId });
       if (out.result.opTime) last = out.result;
     } catch (err) {
+      if (err instanceof TransactionLockWait) {
+        // A transaction holds a document of this statement: nothing was written; run it again once it ends.
+        await waitForLock(err, ctx.body.maxTimeMS);
+        i--;
+        continue;
+      }
       if (!(err instanceof CommandError)) throw err;
       writeErrors.push(writeErrorDoc(i, err));
       if (ordered) break;
@@ -309,6 +330,11 @@ async function remove(ctx: CommandContext): Promise<Document> {
       last = ctx.node.commit(victims.map((d) => ({ op: 'delete' as const, db: ctx.db, coll, id: d._id })));
       n += victims.length;
     } catch (err) {
+      if (err instanceof TransactionLockWait) {
+        await waitForLock(err, ctx.body.maxTimeMS);
+        i--;
+        continue;
+      }
       if (!(err instanceof CommandError)) throw err;
       writeErrors.push(writeErrorDoc(i, err));
       if (ctx.body.ordered !== false) break;
@@ -376,7 +402,7 @@ async function findAndModify(ctx: CommandContext): Promise<Document> {
   }
   if (body.update === undefined)
     throw new CommandError(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
-  const out = runUpdate(ctx, coll, query, body.update, false, body.upsert === true, sort);
+  const out = runUpdate(ctx, coll, query, body.update, false, body.upsert === true, sort, body.arrayFilters);
   const lastErrorObject: Document = {
     n: new Int32(out.n),
     updatedExisting: out.n > 0 && out.upsertedId === undefined,

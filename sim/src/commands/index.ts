@@ -6,13 +6,17 @@ import { registerCollectionCommands } from './collections.js';
 import { registerCrudCommands } from './crud.js';
 import { registerFcvCommands } from './fcv.js';
 import { registerHelloCommands } from './hello.js';
+import { registerListCommands } from './list-commands.js';
 import type { CommandRegistry } from './registry.js';
+import { registerViewCommands } from './views.js';
 
 export function registerCoreCommands(registry: CommandRegistry): void {
   registerHelloCommands(registry);
   registerBasicCommands(registry);
   registerCrudCommands(registry);
   registerCollectionCommands(registry);
+  registerViewCommands(registry);
   registerAggregateCommands(registry);
   registerFcvCommands(registry);
+  registerListCommands(registry);
 }

@@ -75,6 +75,11 @@ const STATE_CHANGE_CODES = new Set([10107, 13435, 13436, 189, 11602, 91, 11600, 
 
 export class CommandRegistry {
   private readonly table = new Map<string, CommandSpec>();
+  /**
+   * Runs every handler when set: the session layer (sim/src/txn/) puts transaction statements in their
+   * transaction and makes writes wait for transactions holding the documents they change.
+   */
+  around: ((ctx: CommandContext, handler: CommandHandler) => Promise<Document>) | undefined;
 
   register(spec: CommandSpec): void {
     for (const name of spec.names) this.table.set(name, spec);
@@ -82,6 +87,11 @@ export class CommandRegistry {
 
   has(name: string): boolean {
     return this.table.has(name);
+  }
+
+  /** Every registered name with its spec (listCommands). */
+  entries(): [string, CommandSpec][] {
+    return [...this.table.entries()];
   }
 
   /** The spec registered under a name (a role may wrap a core command, e.g. find on local.oplog.rs). */
@@ -124,7 +134,7 @@ export class CommandRegistry {
           },
         );
       }
-      const reply = await spec.handler(ctx);
+      const reply = await (this.around ? this.around(ctx, spec.handler) : spec.handler(ctx));
       if (injected?.writeConcernError) reply.writeConcernError = injected.writeConcernError;
       return this.success(node, reply);
     } catch (err) {

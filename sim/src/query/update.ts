@@ -4,6 +4,7 @@
 import { type Document, Double, Int32, Long, Timestamp } from 'bson';
 import { asNumber, bsonType, cloneValue, compareValues, valuesEqual } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
+import { type ArrayUpdateContext, expandArrayPath, hasArraySegment } from './array-updates.js';
 import { compileFilter } from './match.js';
 import { getPath, isPlainDocument, PathConflict, setPath, unsetPath } from './paths.js';
 
@@ -84,7 +85,12 @@ function requirePath(op: string, path: string): void {
  * Applies an operator update to a copy of `old`. `inserting` is true when building an upsert's new
  * document ($setOnInsert applies only then). Returns the new document.
  */
-export function applyOperators(old: Document, update: Document, inserting: boolean): Document {
+export function applyOperators(
+  old: Document,
+  update: Document,
+  inserting: boolean,
+  arrays: ArrayUpdateContext = { filters: new Map(), query: undefined },
+): Document {
   const doc = cloneValue(old);
   try {
     for (const [op, fields] of Object.entries(update)) {
@@ -94,11 +100,21 @@ export function applyOperators(old: Document, update: Document, inserting: boole
           `Modifiers operate on fields but we found type ${bsonType(fields)} instead. For example: {$mod: {<field>: ...}} not {${op}: ${String(fields)}}`,
         );
       }
-      for (const [path, arg] of Object.entries(fields)) {
-        if (op !== '$setOnInsert' || inserting) {
-          if (!(inserting && op === '$set' && path === '_id')) requireMutable(op, path, doc, arg);
+      for (const [written, arg] of Object.entries(fields)) {
+        if (op === '$rename' && hasArraySegment(written)) {
+          throw new CommandError(
+            ErrorCode.BadValue,
+            `The source field for $rename may not be dynamic: ${written}`,
+          );
         }
-        applyOne(doc, op, path, arg, inserting);
+        // $, $[] and $[id] name zero or more concrete elements of the document being updated.
+        const paths = hasArraySegment(written) ? expandArrayPath(doc, written, arrays) : [written];
+        for (const path of paths) {
+          if (op !== '$setOnInsert' || inserting) {
+            if (!(inserting && op === '$set' && path === '_id')) requireMutable(op, path, doc, arg);
+          }
+          applyOne(doc, op, path, arg, inserting);
+        }
       }
     }
   } catch (err) {

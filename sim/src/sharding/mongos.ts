@@ -5,8 +5,10 @@
 // removeShard (draining replies), enableSharding, shardCollection, movePrimary, balancerStatus.
 import { type Document, Long } from 'bson';
 import { asNumber } from '../bsonvalues.js';
+import { installMongosChangeStreams } from '../changes/mongos.js';
 import type { CommandContext, CommandRegistry } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
+import { transactionRouterFor } from '../txn/router.js';
 import { atLeast } from '../version.js';
 import { replyError, replyOk, type SetTarget } from './remote.js';
 import type { Router } from './router.js';
@@ -61,7 +63,9 @@ function stringArg(ctx: CommandContext): string {
 }
 
 async function forward(router: Router, target: SetTarget, ctx: CommandContext): Promise<Document> {
-  const reply = cleanReply(await target.runOnPrimary(ctx.db, forwardBody(ctx.body), { timeoutMs: 600_000 }));
+  // A transaction's statements carry the session fields mongos decides on (txn/router.ts).
+  const body = { ...forwardBody(ctx.body), ...transactionRouterFor(router).fieldsFor(ctx, target) };
+  const reply = cleanReply(await target.runOnPrimary(ctx.db, body, { timeoutMs: 600_000 }));
   if (replyOk(reply)) router.adoptCursor(target, reply);
   return reply;
 }
@@ -388,8 +392,10 @@ function wrapServerStatus(registry: CommandRegistry, router: Router): void {
 }
 
 export function registerMongosCommands(registry: CommandRegistry, router: Router): void {
+  transactionRouterFor(router).register(registry);
   registerRoutedCrud(registry, router);
   registerClusterCommands(registry, router);
   registerShardedRouting(registry, router);
   wrapServerStatus(registry, router);
+  installMongosChangeStreams(registry, router);
 }

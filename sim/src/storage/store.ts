@@ -29,7 +29,8 @@ export type StorageOp =
   | { op: 'dropCollection'; db: string; coll: string }
   | { op: 'dropDatabase'; db: string }
   | { op: 'insert'; db: string; coll: string; doc: Document }
-  | { op: 'replace'; db: string; coll: string; doc: Document }
+  /** `replacement`: written by a replacement-style update (change streams report "replace", not "update"). */
+  | { op: 'replace'; db: string; coll: string; doc: Document; replacement?: boolean }
   | { op: 'delete'; db: string; coll: string; id: unknown }
   | { op: 'createIndex'; db: string; coll: string; spec: Document }
   | { op: 'dropIndex'; db: string; coll: string; name: string };

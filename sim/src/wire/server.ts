@@ -36,8 +36,15 @@ export class WireServer {
     this.node = node;
   }
 
-  /** Binds every address on `port`; rejects with the socket error (EADDRINUSE → exit 48 in main). */
-  async listen(addresses: string[], port: number): Promise<void> {
+  /**
+   * Binds every address on `port`; rejects with the socket error (EADDRINUSE → exit 48 in main). Resolves
+   * with the bound port: the kernel picks one for port 0, which mongod allows on one address only.
+   */
+  async listen(addresses: string[], port: number): Promise<number> {
+    if (port === 0 && addresses.filter((a) => !a.startsWith('/')).length > 1) {
+      throw new EphemeralPortError();
+    }
+    let bound = port;
     for (const address of addresses) {
       const server = createServer((socket) => this.accept(socket));
       await new Promise<void>((resolve, reject) => {
@@ -48,7 +55,10 @@ export class WireServer {
         });
       });
       this.servers.push(server);
+      const info = server.address();
+      if (port === 0 && info !== null && typeof info === 'object') bound = info.port;
     }
+    return bound;
   }
 
   /** Stops accepting and destroys open connections. */
@@ -251,4 +261,12 @@ export class WireServer {
 function isOk(reply: Document): boolean {
   const ok = reply.ok;
   return ok instanceof Double ? ok.value === 1 : ok === 1;
+}
+
+/** transport_layer_asio: "Port 0 (ephemeral port) is not allowed when listening on multiple IP interfaces". */
+export class EphemeralPortError extends Error {
+  constructor() {
+    super('Port 0 (ephemeral port) is not allowed when listening on multiple IP interfaces');
+    this.name = 'EphemeralPortError';
+  }
 }
