@@ -202,7 +202,9 @@ describe('shutdown timeout and quiesce mode on a 7.0 replica set', { timeout: 12
     assert.equal(exit.code, 0);
     assert.ok(elapsed >= 2800 && elapsed < 8000, `exited ${elapsed} ms after the command`);
     rs.procs[2] = undefined;
-    assert.equal(logById(proc, 4695102)?.attr?.quiesceTimeMillis, 3000);
+    // What is left of the 3 s once the process got there: a millisecond may have gone.
+    const quiesced = Number(logById(proc, 4695102)?.attr?.quiesceTimeMillis);
+    assert.ok(quiesced > 2900 && quiesced <= 3000, `quiesceTimeMillis ${quiesced}`);
   });
 });
 
