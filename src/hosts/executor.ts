@@ -26,6 +26,21 @@ export interface ForwardedPort {
   close(): Promise<void>;
 }
 
+export interface UploadOptions {
+  /** Mode of the file on the host (default 0644). */
+  mode?: number;
+  /** Refuse to send a local file whose sha256 differs (e.g. the archive's published checksum). */
+  expectedSha256?: string;
+}
+
+export interface UploadResult {
+  /** sha256 of the file, hex; the host's copy was checked to have it. */
+  sha256: string;
+  bytes: number;
+  /** True when the host already held a file with this sha256 at that path: nothing was sent. */
+  skipped: boolean;
+}
+
 export interface Executor {
   /** The host name as written in the topology. */
   readonly host: string;
@@ -53,4 +68,11 @@ export interface Executor {
    * host's supervisord cannot be driven.
    */
   forwardPort?(port: number): Promise<ForwardedPort>;
+  /**
+   * Copy a file of this machine to the host (temp file + rename, parent directories created), verified by
+   * its sha256 computed on the host. Skipped when the host already has the same content at that path.
+   */
+  upload(localPath: string, remotePath: string, options?: UploadOptions): Promise<UploadResult>;
+  /** Release the connection and tunnels (remote hosts); the executor connects again if used afterwards. */
+  close(): Promise<void>;
 }

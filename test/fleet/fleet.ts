@@ -343,7 +343,7 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
   await sh(
     `ip link add ${link} type veth peer name eth0 netns ${unsharePid} && ip link set ${link} master ${fleet.bridge} up`,
   );
-  child.stdin.end('go\n');
+  child.stdin?.end('go\n');
   const initPid = await waitUntilValue(() => firstChild(unsharePid), SETUP_TIMEOUT_MS);
   if (initPid === undefined) throw new Error(`host ${name} has no PID 1: ${await hostLog(fleet, name)}`);
   host.initPid = initPid;
