@@ -2,7 +2,7 @@
 // identity file given with -i/--identity-file, then ~/.ssh/id_ed25519, id_ecdsa and id_rsa where they exist.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { ExitCode, MupError } from '../errors.js';
 
 export const DEFAULT_IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'] as const;
@@ -52,7 +52,7 @@ export async function gatherCredentials(sources: AuthSources): Promise<Credentia
         hint: 'pass the path of a private key, e.g. --identity-file ~/.ssh/id_ed25519',
       });
     }
-    const parsed = utils.parseKey(data);
+    const parsed = ssh2.utils.parseKey(data);
     if (!(parsed instanceof Error)) {
       credentials.push({ type: 'publickey', key: data, passphrase: undefined, label: path });
       continue;
@@ -72,7 +72,7 @@ export async function gatherCredentials(sources: AuthSources): Promise<Credentia
       skipped.push(`${path} (encrypted, no passphrase)`);
       continue;
     }
-    const unlocked = utils.parseKey(data, passphrase);
+    const unlocked = ssh2.utils.parseKey(data, passphrase);
     if (unlocked instanceof Error) {
       skipped.push(`${path} (wrong passphrase)`);
       continue;

@@ -8,7 +8,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { posix } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { type AuthMethod, Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+// ssh2 is CommonJS: its named exports are reached through the default export.
+import ssh2, {
+  type AuthMethod,
+  type Client,
+  type ClientChannel,
+  type ConnectConfig,
+  type SFTPWrapper,
+} from 'ssh2';
 import { MupError } from '../errors.js';
 import {
   ChangedHostKeyError,
@@ -62,7 +69,7 @@ export interface SshExecutorOptions {
   /** A keep-alive every interval; the connection is dropped after `keepaliveCountMax` unanswered. */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
-  /** Concurrent exec channels. Default 8 (sshd's MaxSessions is 10, one is the SFTP channel). */
+  /** Concurrent exec channels. Default 6 (sshd's MaxSessions is 10; one is the SFTP channel, some margin). */
   maxChannels?: number;
   /** Default for `run` without `timeoutMs`. Default 10 min. */
   commandTimeoutMs?: number;
@@ -105,7 +112,7 @@ export class SshExecutor implements Executor {
     this.host = options.host;
     this.port = options.port;
     this.user = options.user;
-    this.limit = pLimit(options.maxChannels ?? 8);
+    this.limit = pLimit(options.maxChannels ?? 6);
   }
 
   // --- commands ---------------------------------------------------------------------------------------
@@ -143,22 +150,35 @@ export class SshExecutor implements Executor {
           finished = true;
           // Ask sshd to kill the command, then close the channel (which also ends its stdin/stdout).
           try {
-            channel?.signal('KILL');
+            if (channel !== undefined) sendSignal(channel, 'KILL');
             channel?.close();
           } catch {
             // the channel is already gone
           }
           reject(new CommandTimeoutError(this.host, what, timeoutMs, Buffer.concat(stderr).toString('utf8')));
         }, timeoutMs);
-        connection.client.exec(command, (error, stream) => {
-          if (error !== undefined) {
-            clearTimeout(timer);
-            finished = true;
-            reject(new MupError(`cannot run ${what} on ${this.host}: ${error.message}`, { cause: error }));
-            return;
-          }
+        const open = (attempt: number) =>
+          connection.client.exec(command, (error, stream) => {
+            if (error !== undefined) {
+              if (finished) return;
+              // sshd frees a closed session slightly after its close is seen here, so a channel slot can be
+              // briefly short; the command never started, so asking again is safe.
+              if (/open failure/i.test(error.message) && attempt < 5 && !connection.closed) {
+                setTimeout(() => open(attempt + 1), 100 * (attempt + 1));
+                return;
+              }
+              clearTimeout(timer);
+              finished = true;
+              reject(new MupError(`cannot run ${what} on ${this.host}: ${error.message}`, { cause: error }));
+              return;
+            }
+            started(stream);
+          });
+        const started = (stream: ClientChannel) => {
           channel = stream;
           if (finished) {
+            // Timed out while the channel was opening: the command may have started; stop it.
+            sendSignal(stream, 'KILL');
             stream.close();
             return;
           }
@@ -184,7 +204,8 @@ export class SshExecutor implements Executor {
             });
           });
           stream.end(input ?? '');
-        });
+        };
+        open(0);
       });
     });
   }
@@ -496,7 +517,7 @@ export class SshExecutor implements Executor {
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 10_000;
 
     return new Promise<Connection>((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       const connection: Connection = { client, sftp: undefined, closed: false, inFlight: new Set() };
       let ready = false;
       let settled = false;
@@ -753,6 +774,23 @@ export class SshExecutor implements Executor {
       .filter((entry) => entry.startsWith(`${name}.`) && /^\d{1,10}$/.test(entry.slice(name.length + 1)));
     for (const leftover of leftovers) await this.remove(posix.join(dir, leftover));
   }
+}
+
+/**
+ * Sends a signal request (RFC 4254 §6.9; sshd kills the command's process group). ssh2's `signal()` sends
+ * nothing once stdin was closed, though the channel is still open and sshd still accepts the request.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const internals = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal(id: number, signal: string): void } };
+  };
+  const id = internals.outgoing?.id;
+  const protocol = internals._client?._protocol;
+  const state = internals.outgoing?.state;
+  // 'eof': we closed stdin, the channel itself is still open.
+  if (id !== undefined && (state === 'open' || state === 'eof') && protocol !== undefined)
+    protocol.signal(id, name);
 }
 
 /** `'...'` with embedded quotes as `'\''`: safe in any POSIX shell, whatever the argument holds. */
