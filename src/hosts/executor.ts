@@ -29,8 +29,12 @@ export interface ForwardedPort {
 export interface UploadOptions {
   /** Mode of the file on the host (default 0644). */
   mode?: number;
-  /** Refuse to send a local file whose sha256 differs (e.g. the archive's published checksum). */
-  expectedSha256?: string;
+  /**
+   * The file's sha256 when already known (an archive checked at download): the local file is not hashed
+   * again, and a host copy with another sha256 fails the upload (UploadVerificationError), so a local file
+   * that does not match it is never installed.
+   */
+  sha256?: string;
 }
 
 export interface UploadResult {

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { constants, homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { CommandTimeoutError } from './errors.js';
+import { CommandTimeoutError, UploadVerificationError } from './errors.js';
 import type {
   Executor,
   ForwardedPort,
@@ -145,8 +145,8 @@ export class LocalExecutor implements Executor {
 
   async upload(localPath: string, remotePath: string, options: UploadOptions = {}): Promise<UploadResult> {
     const source = await sha256OfFile(localPath);
-    if (options.expectedSha256 !== undefined && options.expectedSha256 !== source.sha256)
-      throw new Error(`${localPath} has sha256 ${source.sha256}, expected ${options.expectedSha256}`);
+    if (options.sha256 !== undefined && options.sha256.toLowerCase() !== source.sha256)
+      throw new UploadVerificationError(this.host, remotePath, options.sha256.toLowerCase(), source.sha256);
     const mode = options.mode ?? 0o644;
     const existing = await sha256OfFile(remotePath).catch(() => undefined);
     if (existing?.sha256 === source.sha256) {

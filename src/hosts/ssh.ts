@@ -4,6 +4,7 @@
 // connection fails what was in flight with HostUnreachableError; the next call connects again.
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { posix } from 'node:path';
@@ -371,9 +372,11 @@ export class SshExecutor implements Executor {
   // --- upload -----------------------------------------------------------------------------------------
 
   async upload(localPath: string, remotePath: string, options: UploadOptions = {}): Promise<UploadResult> {
-    const { sha256, bytes } = await hashLocalFile(localPath);
-    if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256)
-      throw new MupError(`${localPath} has sha256 ${sha256}, expected ${options.expectedSha256}`);
+    // Hashing is a full read of the file: skipped when the caller knows the sum (one hash for many hosts).
+    const { sha256, bytes } =
+      options.sha256 === undefined
+        ? await hashLocalFile(localPath)
+        : { sha256: options.sha256.toLowerCase(), bytes: (await stat(localPath)).size };
     if ((await this.exists(remotePath)) && (await this.remoteSha256(remotePath)) === sha256) {
       if (options.mode !== undefined)
         await this.sftpCall(`chmod ${remotePath}`, (sftp, done) =>

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecutorPool } from '../../src/hosts/connect.js';
-import { CommandTimeoutError } from '../../src/hosts/errors.js';
+import { CommandTimeoutError, UploadVerificationError } from '../../src/hosts/errors.js';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import { commandLine, type SshExecutor, shellQuote } from '../../src/hosts/ssh.js';
 import {
@@ -176,7 +176,19 @@ describe('SshExecutor on the fleet', { skip: supported.ok ? false : supported.re
     const changed = await one.upload(local, remote);
     assert.equal(changed.skipped, false);
     assert.notEqual(changed.sha256, first.sha256);
-    await assert.rejects(one.upload(local, remote, { expectedSha256: first.sha256 }), /expected/);
+    // A sum that the file does not have: what arrived is refused and nothing is left on the host.
+    await assert.rejects(
+      one.upload(local, '/srv/packages/claimed.tgz', { sha256: first.sha256 }),
+      (error: unknown) => {
+        assert.ok(error instanceof UploadVerificationError);
+        assert.match(error.message, new RegExp(`expected ${first.sha256}`));
+        return true;
+      },
+    );
+    assert.equal((await runOnHost(hostOne, 'ls -A /srv/packages')).stdout, 'mongodb-linux.tgz\n');
+    // A known sum is trusted for hashing and checked on the host.
+    const known = await one.upload(local, '/srv/packages/known.tgz', { sha256: changed.sha256 });
+    assert.deepEqual(known, { ...changed, skipped: false });
     await one.remove('/srv/packages');
   });
 
