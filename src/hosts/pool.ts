@@ -2,7 +2,6 @@
 // that all steps share. `closeAll` releases the connections at the end of the run.
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { isLocalHost } from '../topology/hosts.js';
 import type { Executor } from './executor.js';
 import { LocalExecutor } from './local.js';
 import { SshExecutor, type SshExecutorOptions } from './ssh.js';
@@ -11,6 +10,8 @@ import { type Credentials, gatherCredentials } from './ssh-auth.js';
 /** What the topology says about how to reach a host (a ResolvedHost fits). */
 export interface HostAddress {
   host: string;
+  /** This machine (topology's verdict: localhost, 127.0.0.x, ::1): run here, no SSH. */
+  local: boolean;
   /** Login user (`global.user` / the host's `user`); default: the user running mup. */
   user?: string;
   /** `ssh_port`; default 22. */
@@ -49,9 +50,8 @@ export class ExecutorPool {
   }
 
   /** The executor of a host: the same object (and so the same SSH connection) for every call. */
-  executorFor(address: HostAddress | string): Executor {
-    const target = typeof address === 'string' ? { host: address } : address;
-    const local = isLocalHost(target.host);
+  executorFor(target: HostAddress): Executor {
+    const { local } = target;
     const user = target.user ?? userInfo().username;
     const port = target.sshPort ?? 22;
     const key = local ? `local ${target.host}` : `${user}@${target.host}:${port}`;

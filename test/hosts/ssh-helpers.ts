@@ -2,7 +2,7 @@
 // temp dirs, so the tests never read or write the real ~/.ssh.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ConnectOptions, ExecutorPool } from '../../src/hosts/connect.js';
+import { type ConnectOptions, ExecutorPool } from '../../src/hosts/pool.js';
 import type { SshExecutor } from '../../src/hosts/ssh.js';
 import type { Fleet, FleetHost } from '../fleet/fleet.js';
 import { tempDir } from '../helpers/cli.js';
@@ -40,5 +40,10 @@ export function fleetPool(
 }
 
 export function sshTo(pool: ExecutorPool, fleet: Fleet, host: FleetHost): SshExecutor {
-  return pool.executorFor({ host: host.address, user: fleet.user, sshPort: host.port }) as SshExecutor;
+  return pool.executorFor({
+    host: host.address,
+    local: false,
+    user: fleet.user,
+    sshPort: host.port,
+  }) as SshExecutor;
 }

@@ -2,8 +2,8 @@
 // connection (and working forwards) once the link is back.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ExecutorPool } from '../../src/hosts/connect.js';
 import { HostUnreachableError } from '../../src/hosts/errors.js';
+import type { ExecutorPool } from '../../src/hosts/pool.js';
 import type { SshExecutor } from '../../src/hosts/ssh.js';
 import {
   createFleet,

@@ -5,9 +5,9 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ExecutorPool } from '../../src/hosts/connect.js';
 import { CommandTimeoutError, UploadVerificationError } from '../../src/hosts/errors.js';
 import { LocalExecutor } from '../../src/hosts/local.js';
+import type { ExecutorPool } from '../../src/hosts/pool.js';
 import { commandLine, type SshExecutor, shellQuote } from '../../src/hosts/ssh.js';
 import {
   createFleet,
@@ -236,11 +236,11 @@ describe('SshExecutor on the fleet', { skip: supported.ok ? false : supported.re
     assert.equal(sessions.stdout.trim(), '1');
   });
 
-  it('the pool gives one executor per host and a local one for loopback names', () => {
+  it('the pool gives one executor per host and a local one for local hosts', () => {
     assert.equal(sshTo(pool, fleet, hostOne), one);
     assert.notEqual(sshTo(pool, fleet, hostTwo), one);
     for (const name of ['localhost', '127.0.0.1', '127.0.0.3', '::1']) {
-      const local = pool.executorFor(name);
+      const local = pool.executorFor({ host: name, local: true });
       assert.ok(local instanceof LocalExecutor, name);
       assert.equal(local.host, name);
     }
