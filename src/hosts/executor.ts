@@ -26,6 +26,25 @@ export interface ForwardedPort {
   close(): Promise<void>;
 }
 
+export interface UploadOptions {
+  /** Mode of the file on the host (default 0644). */
+  mode?: number;
+  /**
+   * The file's sha256 when already known (an archive checked at download): the local file is not hashed
+   * again, and a host copy with another sha256 fails the upload (UploadVerificationError), so a local file
+   * that does not match it is never installed.
+   */
+  sha256?: string;
+}
+
+export interface UploadResult {
+  /** sha256 of the file, hex; the host's copy was checked to have it. */
+  sha256: string;
+  bytes: number;
+  /** True when the host already held a file with this sha256 at that path: nothing was sent. */
+  skipped: boolean;
+}
+
 export interface Executor {
   /** The host name as written in the topology. */
   readonly host: string;
@@ -53,4 +72,11 @@ export interface Executor {
    * host's supervisord cannot be driven.
    */
   forwardPort?(port: number): Promise<ForwardedPort>;
+  /**
+   * Copy a file of this machine to the host (temp file + rename, parent directories created), verified by
+   * its sha256 computed on the host. Skipped when the host already has the same content at that path.
+   */
+  upload(localPath: string, remotePath: string, options?: UploadOptions): Promise<UploadResult>;
+  /** Release the connection and tunnels (remote hosts); the executor connects again if used afterwards. */
+  close(): Promise<void>;
 }

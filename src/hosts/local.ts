@@ -1,11 +1,21 @@
 // The Executor for the machine mup runs on: child processes, the file system and loopback port probes.
 import { spawn } from 'node:child_process';
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomInt } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { constants, homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { Executor, ForwardedPort, RunOptions, RunResult } from './executor.js';
+import { CommandTimeoutError, UploadVerificationError } from './errors.js';
+import type {
+  Executor,
+  ForwardedPort,
+  RunOptions,
+  RunResult,
+  UploadOptions,
+  UploadResult,
+} from './executor.js';
 
 export class LocalExecutor implements Executor {
   readonly host: string;
@@ -47,7 +57,7 @@ export class LocalExecutor implements Executor {
         const err = Buffer.concat(stderr).toString('utf8');
         if (timedOut) {
           reject(
-            new Error(`${program} ${args.join(' ')} did not finish within ${options.timeoutMs} ms\n${err}`),
+            new CommandTimeoutError(this.host, [program, ...args].join(' '), options.timeoutMs ?? 0, err),
           );
           return;
         }
@@ -132,6 +142,45 @@ export class LocalExecutor implements Executor {
   async forwardPort(port: number): Promise<ForwardedPort> {
     return { host: '127.0.0.1', port, close: async () => {} };
   }
+
+  async upload(localPath: string, remotePath: string, options: UploadOptions = {}): Promise<UploadResult> {
+    const source = await sha256OfFile(localPath);
+    if (options.sha256 !== undefined && options.sha256.toLowerCase() !== source.sha256)
+      throw new UploadVerificationError(this.host, remotePath, options.sha256.toLowerCase(), source.sha256);
+    const mode = options.mode ?? 0o644;
+    const existing = await sha256OfFile(remotePath).catch(() => undefined);
+    if (existing?.sha256 === source.sha256) {
+      await chmod(remotePath, mode);
+      return { ...source, skipped: true };
+    }
+    await mkdir(dirname(remotePath), { recursive: true });
+    await removeInterruptedWrites(remotePath);
+    const temp = `${remotePath}.${randomInt(1_000_000_000, 2_147_483_647)}`;
+    try {
+      await copyFile(localPath, temp);
+      const copied = await sha256OfFile(temp);
+      if (copied.sha256 !== source.sha256)
+        throw new Error(`${temp} has sha256 ${copied.sha256} after the copy, expected ${source.sha256}`);
+      await chmod(temp, mode);
+      await rename(temp, remotePath);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { ...source, skipped: false };
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** An exited child not yet reaped (e.g. an orphan under an init that does not reap) holds nothing: treat it as gone. */

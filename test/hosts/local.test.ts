@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { UploadVerificationError } from '../../src/hosts/errors.js';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -157,5 +159,26 @@ describe('LocalExecutor probes', () => {
     await forwarded.close();
     assert.equal(executor.local, true);
     assert.equal(executor.host, 'localhost');
+  });
+});
+
+describe('LocalExecutor.upload', () => {
+  it('copies with a mode and the sha256, skips an identical copy, refuses a wrong known sum', async () => {
+    const dir = await tempDir('mup-local-');
+    const source = join(dir, 'archive.tgz');
+    await writeFile(source, 'archive bytes');
+    const target = join(dir, 'hosts', 'pkg', 'archive.tgz');
+    const first = await executor.upload(source, target, { mode: 0o640 });
+    assert.equal(first.skipped, false);
+    assert.equal(first.bytes, 13);
+    assert.equal(first.sha256, createHash('sha256').update('archive bytes').digest('hex'));
+    assert.equal((await stat(target)).mode & 0o777, 0o640);
+    assert.deepEqual(await executor.upload(source, target, { mode: 0o640 }), { ...first, skipped: true });
+    await assert.rejects(
+      executor.upload(source, join(dir, 'hosts', 'pkg', 'other.tgz'), { sha256: '0'.repeat(64) }),
+      UploadVerificationError,
+    );
+    assert.deepEqual(await readdir(join(dir, 'hosts', 'pkg')), ['archive.tgz']);
+    await executor.close();
   });
 });
