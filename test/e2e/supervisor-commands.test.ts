@@ -2,7 +2,7 @@
 // leaves the others alone, logs, and a reload that restarts nothing when nothing changed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type E2eEnv, e2eEnv, topologyPath, waitFor } from '../helpers/e2e.js';
+import { destroyCluster, type E2eEnv, e2eEnv, e2ePortBase, topologyPath, waitFor } from '../helpers/e2e.js';
 
 const NAME = 'sup-e2e';
 let env: E2eEnv;
@@ -18,14 +18,14 @@ interface Status {
 
 before(async () => {
   env = await e2eEnv();
-  const deploy = await env.mup(env.deployArgs(NAME, topologyPath('replica-set'), '24500'), {
+  const deploy = await env.mup(env.deployArgs(NAME, topologyPath('replica-set'), e2ePortBase()), {
     timeoutMs: 180_000,
   });
   assert.equal(deploy.code, 0, deploy.stderr);
 });
 
 after(async () => {
-  await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+  await destroyCluster(env, NAME, 120_000);
 });
 
 async function status(): Promise<Status> {
