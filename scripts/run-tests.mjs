@@ -9,9 +9,17 @@
 //
 // Environment: MUP_TEST_IO_CONCURRENCY (4), MUP_TEST_CPU_CONCURRENCY (2), MUP_TEST_FILE_TIMEOUT_MS (per
 // file; default 20 min for e2e files, 10 min otherwise), MUP_TEST_TIMEOUT_MS (per test, default 10 min).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -78,6 +86,31 @@ const runId = `${process.pid}-${randomBytes(6).toString('hex')}`;
 const preload = join(root, 'test', 'helpers', 'network-guard.mjs');
 const nodeOptions = [process.env.NODE_OPTIONS, `--import=${preload}`].filter(Boolean).join(' ');
 
+// Files that deploy the example topologies into /opt, /etc, /var/log and /data run, when this runner is
+// root and has unshare, in a private mount namespace where those dirs are overlays on a tmpfs (and any
+// mongodb dir of theirs is hidden): the machine's dirs are never written, everything vanishes with the
+// namespace, and such files may run at the same time as each other and as anyone else's.
+const SYSTEM_DIRS = ['/opt', '/etc', '/var/log', '/data'];
+const isolationScript = [
+  'set -e',
+  'mount -t tmpfs mup-test-root /mnt',
+  // set -e stops at the first failing line: nothing below a mount that failed runs.
+  ...SYSTEM_DIRS.flatMap((d) => [
+    `mkdir -p /mnt${d}/upper /mnt${d}/work`,
+    `mount -t overlay mup-test-root -o lowerdir=${d},upperdir=/mnt${d}/upper,workdir=/mnt${d}/work ${d}`,
+    // Removes only within the overlay (whiteouts in the tmpfs): the machine's own dir is untouched.
+    `rm -rf ${d}/mongodb`,
+  ]),
+  'exec "$@"',
+].join('\n');
+const canIsolate =
+  process.getuid?.() === 0 && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
+let createdDataDir = false;
+
+function needsSystemDirs(file) {
+  return readFileSync(file, 'utf8').includes('system-dirs.js');
+}
+
 /** Counts from the spec reporter's summary ("ℹ tests 5" ...). */
 function summaryCounts(output) {
   const count = (label) => {
@@ -104,17 +137,49 @@ for (const signal of ['SIGINT', 'SIGTERM'])
 function runFile(file) {
   const started = Date.now();
   return new Promise((resolveRun) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${testTimeoutMs}`, file],
-      {
-        cwd: root,
-        // Its own process group, so that a timeout kills what the file started as well.
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, MUP_TEST_RUN: runId, NODE_OPTIONS: nodeOptions, FORCE_COLOR: '0' },
+    const nodeArgs = [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      `--test-timeout=${testTimeoutMs}`,
+      file,
+    ];
+    const isolate = canIsolate && needsSystemDirs(file);
+    if (isolate && !existsSync('/data')) {
+      // The overlay needs a mount point; removed at the end (it stays empty: writes go to the overlay).
+      mkdirSync('/data', { mode: 0o755 });
+      createdDataDir = true;
+    }
+    const [command, args] = isolate
+      ? [
+          'unshare',
+          [
+            '-m',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            isolationScript,
+            'sh',
+            process.execPath,
+            ...nodeArgs,
+          ],
+        ]
+      : [process.execPath, nodeArgs];
+    const child = spawn(command, args, {
+      cwd: root,
+      // Its own process group, so that a timeout kills what the file started as well.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        MUP_TEST_RUN: runId,
+        NODE_OPTIONS: nodeOptions,
+        FORCE_COLOR: '0',
+        ...(isolate ? { MUP_TEST_ISOLATED_ROOT: '1' } : {}),
       },
-    );
+    });
     running.add(child.pid);
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (d) => {
@@ -140,7 +205,8 @@ function runFile(file) {
       const counts = summaryCounts(output);
       const ok = code === 0 && !timedOut;
       const status = timedOut ? `TIMED OUT after ${limit} ms` : ok ? 'ok' : `FAILED (exit ${code ?? signal})`;
-      process.stdout.write(`\n━━ ${file} ━━ ${status}, ${(ms / 1000).toFixed(1)} s\n${output}`);
+      const where = isolate ? ' (private system dirs)' : '';
+      process.stdout.write(`\n━━ ${file}${where} ━━ ${status}, ${(ms / 1000).toFixed(1)} s\n${output}`);
       resolveRun({ file, kind: kindOf(file), ms, ok, timedOut, ...counts });
     });
   });
@@ -221,6 +287,13 @@ console.log(
   `  wall time ${(wallMs / 1000).toFixed(1)} s (io pool ${ioConcurrency}, cpu pool ${cpuConcurrency})`,
 );
 
+if (createdDataDir) {
+  try {
+    rmdirSync('/data');
+  } catch (error) {
+    console.log(`\n/data, created as a mount point, is not empty: ${error.message}`);
+  }
+}
 const failed = results.filter((r) => !r.ok);
 const leaks = leftoverProcesses();
 if (leaks.length > 0) {
