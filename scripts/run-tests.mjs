@@ -176,7 +176,6 @@ function runFile(file) {
         ...process.env,
         MUP_TEST_RUN: runId,
         NODE_OPTIONS: nodeOptions,
-        FORCE_COLOR: '0',
         ...(isolate ? { MUP_TEST_ISOLATED_ROOT: '1' } : {}),
       },
     });
