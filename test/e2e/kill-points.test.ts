@@ -252,9 +252,12 @@ test('supervisor reload killed after the daemon reloaded: resume refuses it, run
 
 test('destroy killed after a member was removed, before that was journaled: resume finishes, nothing left', async () => {
   await killedAt(shared, ['cluster', 'destroy', SHARED, '--yes'], 'remove:*:after-run');
-  const list = await shared.mupJson<{ clusters: { name: string; status: string }[] }>(['cluster', 'list']);
+  const list = await shared.mupJson<{ clusters: { name: string; desiredStatus: string }[] }>([
+    'cluster',
+    'list',
+  ]);
   assert.deepEqual(
-    list.clusters.map((c) => `${c.name} ${c.status}`),
+    list.clusters.map((c) => `${c.name} ${c.desiredStatus}`),
     [`${SHARED} destroying`],
   );
   const resume = await shared.mup(['cluster', 'resume', SHARED], { timeoutMs: 120_000 });
