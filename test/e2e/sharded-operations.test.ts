@@ -194,7 +194,7 @@ test('display and list text output name every process with its role, status and 
   const list0 = await env.mupJson<{ clusters: { name: string; status: string }[] }>(['cluster', 'list']);
   const status = list0.clusters.find((c) => c.name === NAME)?.status;
   assert.ok(status);
-  assert.match(text.stdout, new RegExp(`^Topology: sharded\\s+Status: ${status}$`, 'm'));
+  assert.match(text.stdout, new RegExp(`^Topology: sharded\\s+Status: ${status}\\b`, 'm'));
   for (const p of view.processes) {
     const line = text.stdout.split('\n').find((l) => l.startsWith(`${p.id} `));
     assert.ok(line, `a line for ${p.id}`);
