@@ -109,7 +109,7 @@ export async function benchRolling(runs: number): Promise<Row[]> {
     let primaryChanges = 0;
     for (let i = 0; i < runs; i++) {
       progress(`rolling: run ${i + 1}/${runs} rolling restart under a w:majority writer`);
-      const writer = await startWriter(uri, 'bench', `writes${i}`);
+      const writer = await startWriter(uri, { targets: [{ db: 'bench', collection: `writes${i}` }] });
       let report: Awaited<ReturnType<typeof writer.stop>> | undefined;
       try {
         await writer.waitForWrites(20);

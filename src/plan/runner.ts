@@ -3,6 +3,7 @@
 // A failed step stops the plan after the steps already in flight settle; the error names the step and host.
 import pLimit from 'p-limit';
 import { ExitCode, MupError } from '../errors.js';
+import { failpoint } from './failpoint.js';
 import type { Journal } from './journal.js';
 import type { Phase, Plan, PlanEvent, Step, StepContext } from './types.js';
 
@@ -136,6 +137,7 @@ async function runPhase(
     try {
       const work = async (): Promise<typeof SKIPPED | string | undefined> => {
         if (step.isDone && (await step.isDone(context))) return SKIPPED;
+        failpoint(step.id, 'before-run');
         return step.run(context);
       };
       const running = work();
@@ -155,6 +157,7 @@ async function runPhase(
         await emit({ ...base, state: 'skipped', output: lines.concat('already done').join('\n') });
         return;
       }
+      failpoint(step.id, 'after-run');
       if (result !== undefined) lines.push(result);
       await emit({ ...base, state: 'done', ...(lines.length ? { output: lines.join('\n') } : {}) });
     } catch (error) {

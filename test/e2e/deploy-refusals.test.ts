@@ -9,11 +9,19 @@ import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { makeFakeReleases } from '../../sim/src/releases.js';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
-import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpers/e2e.js';
+import {
+  type DisplayJson,
+  destroyCluster,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+  simPidsMatching,
+} from '../helpers/e2e.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 import { simBinaryDir } from '../helpers/sim.js';
 
-const PORT_BASE = 22500;
+/** Two blocks: allocations from PORT_BASE + 100 stay clear of the fixed ports below it. */
+const PORT_BASE = e2ePortBase(2);
 /** The standalone cluster every refusal must leave alone, and its allocated port. */
 const FIRST = 'first';
 let firstPort: number;
@@ -101,7 +109,7 @@ before(async () => {
 });
 
 after(async () => {
-  await env.mup(['cluster', 'destroy', FIRST, '--yes'], { timeoutMs: 120_000 });
+  await destroyCluster(env, FIRST, 120_000);
 });
 
 async function listen(port: number, host: string): Promise<Server> {

@@ -5,8 +5,10 @@ import { existsSync } from 'node:fs';
 import { after, test } from 'node:test';
 import {
   type DisplayJson,
+  destroyCluster,
   type E2eEnv,
   e2eEnv,
+  e2ePortBase,
   simPidsMatching,
   topologyPath,
   waitFor,
@@ -14,13 +16,12 @@ import {
 import { runMupAndKill } from '../helpers/interrupt.js';
 import { isAlive, listTree, supervisordPidsFor } from '../helpers/processes.js';
 
-const PORT_BASE = '22000';
+const PORT_BASE = e2ePortBase();
 const deployed: { env: E2eEnv; name: string }[] = [];
 
 after(async () => {
   for (const { env, name } of deployed) {
-    if (existsSync(`${env.home}/storage/clusters/${name}`))
-      await env.mup(['cluster', 'destroy', name, '--yes'], { timeoutMs: 120_000 });
+    await destroyCluster(env, name, 120_000);
   }
 });
 

@@ -2,14 +2,15 @@
 // highest-priority electable member to stand (replSetStepUp), after deploy and after every start. The set
 // below has a 10-minute election timeout, so without that request no primary could appear within the test.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { type DisplayJson, type E2eEnv, e2eEnv } from '../helpers/e2e.js';
+import { parse } from 'yaml';
+import { type DisplayJson, destroyCluster, type E2eEnv, e2eEnv, e2ePortBase } from '../helpers/e2e.js';
 
 const NAME = 'elect';
-const PORT_BASE = 26000;
+const PORT_BASE = e2ePortBase();
 let env: E2eEnv;
 let topology: string;
 
@@ -34,7 +35,7 @@ before(async () => {
 });
 
 after(async () => {
-  await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+  await destroyCluster(env, NAME, 120_000);
 });
 
 async function primaryId(): Promise<string | undefined> {
@@ -42,6 +43,18 @@ async function primaryId(): Promise<string | undefined> {
   const primaries = view.processes.filter((p) => p.status === 'Up|P');
   assert.ok(primaries.length <= 1, `one primary at most: ${primaries.map((p) => p.id).join(', ')}`);
   return primaries[0]?.id;
+}
+
+/** The priority-5 member as the deploy recorded it in meta (its port was allocated from PORT_BASE). */
+async function preferredMember(): Promise<{ id: string; port: number }> {
+  const meta = parse(await readFile(join(env.home, 'storage', 'clusters', NAME, 'meta.yaml'), 'utf8')) as {
+    topology: { instances: { id: string; port: number; member?: { priority?: number } }[] };
+  };
+  const found = meta.topology.instances.filter((i) => i.member?.priority === 5);
+  assert.equal(found.length, 1, `members of priority 5 in meta: ${found.length}`);
+  const [one] = found;
+  assert.ok(one && one.port >= PORT_BASE && one.port < PORT_BASE + 100, `port ${one?.port}`);
+  return { id: one.id, port: one.port };
 }
 
 async function electionReason(port: number): Promise<unknown> {
@@ -60,9 +73,9 @@ async function electionReason(port: number): Promise<unknown> {
 test('deploy: the highest-priority member is stepped up long before any election timer fires', async () => {
   const run = await env.mup(env.deployArgs(NAME, topology, PORT_BASE), { timeoutMs: 100_000 });
   assert.equal(run.code, 0, run.stderr);
-  const preferred = `localhost:${PORT_BASE + 1}`;
-  assert.equal(await primaryId(), preferred);
-  assert.equal(await electionReason(PORT_BASE + 1), 'stepUpRequest');
+  const preferred = await preferredMember();
+  assert.equal(await primaryId(), preferred.id);
+  assert.equal(await electionReason(preferred.port), 'stepUpRequest');
 });
 
 test('start after stop: the same member is stepped up again', async () => {
@@ -70,5 +83,5 @@ test('start after stop: the same member is stepped up again', async () => {
   assert.equal(stop.code, 0, stop.stderr);
   const start = await env.mup(['cluster', 'start', NAME], { timeoutMs: 100_000 });
   assert.equal(start.code, 0, start.stderr);
-  assert.equal(await primaryId(), `localhost:${PORT_BASE + 1}`);
+  assert.equal(await primaryId(), (await preferredMember()).id);
 });

@@ -5,26 +5,39 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpers/e2e.js';
+import {
+  type DisplayJson,
+  destroyAllClusters,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+  simPidsMatching,
+} from '../helpers/e2e.js';
 
 let env: E2eEnv;
+const PORT_BASE = e2ePortBase();
 
 before(async () => {
   env = await e2eEnv();
 });
 
 after(async () => {
-  await env.mup(['playground', 'destroy', '--yes'], { timeoutMs: 120_000 });
-  await env.mup(['playground', 'destroy', '--tag', 'two', '--yes'], { timeoutMs: 120_000 });
+  await destroyAllClusters(env, 120_000);
 });
 
 test('playground start prints only the URI on stdout and gives a working replica set', async () => {
-  const run = await env.mup(['playground', 'start', '--binary-path', env.binDir, '--port', '24000'], {
-    timeoutMs: 180_000,
-  });
+  const run = await env.mup(
+    ['playground', 'start', '--binary-path', env.binDir, '--port', String(PORT_BASE)],
+    {
+      timeoutMs: 180_000,
+    },
+  );
   assert.equal(run.code, 0, run.stderr);
   const uri = run.stdout.trim();
-  assert.match(uri, /^mongodb:\/\/localhost:240\d\d,localhost:240\d\d,localhost:240\d\d\/\?replicaSet=rs0$/);
+  assert.equal(
+    uri,
+    `mongodb://localhost:${PORT_BASE},localhost:${PORT_BASE + 1},localhost:${PORT_BASE + 2}/?replicaSet=rs0`,
+  );
   assert.equal(run.stdout.split('\n').filter((l) => l.trim() !== '').length, 1);
 
   const status = await env.mupJson<DisplayJson>(['playground', 'status']);
@@ -73,7 +86,7 @@ test('a tagged playground runs beside the default one; --json start has the docu
       '--binary-path',
       env.binDir,
       '--port',
-      '24100',
+      String(PORT_BASE + 50),
     ],
     { timeoutMs: 180_000 },
   );
@@ -81,7 +94,7 @@ test('a tagged playground runs beside the default one; --json start has the docu
   assert.equal(started.cluster, 'playground-two');
   assert.equal(started.kind, 'standalone');
   assert.equal(started.restarted, false);
-  assert.match(started.uri, /^mongodb:\/\/localhost:241\d\d\/$/);
+  assert.equal(started.uri, `mongodb://localhost:${PORT_BASE + 50}/`);
   const list = await env.mupJson<{ clusters: { name: string; desiredStatus: string }[] }>([
     'cluster',
     'list',
@@ -91,7 +104,7 @@ test('a tagged playground runs beside the default one; --json start has the docu
     'playground:running',
   ]);
   const first = await env.mupJson<DisplayJson>(['playground', 'status']);
-  assert.ok(first.processes.every((p) => p.status.startsWith('Up')));
+  assert.deepEqual(first.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
 });
 
 test('destroy leaves nothing behind: no processes, no files', async () => {

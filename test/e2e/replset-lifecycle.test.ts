@@ -6,18 +6,29 @@ import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import {
   type DisplayJson,
+  destroyCluster,
   type E2eEnv,
   e2eEnv,
+  e2ePortBase,
   lastQuiescePeriods,
   simPidsMatching,
   topologyPath,
   waitFor,
 } from '../helpers/e2e.js';
-import { readIds, startWriter } from '../helpers/writer.js';
+import {
+  assertWriterAvailability,
+  describeFailures,
+  lostWrites,
+  startWriter,
+  type WriterReport,
+} from '../helpers/writer.js';
 
 const NAME = 'rs-e2e';
+const PORT_BASE = e2ePortBase();
 let env: E2eEnv;
 let uri: string;
+/** The rolling restart's writes, checked again after the parallel restart. */
+let rollingReport: WriterReport;
 
 before(async () => {
   env = await e2eEnv();
@@ -25,7 +36,7 @@ before(async () => {
 
 after(async () => {
   // Leave nothing running even when a test failed midway.
-  await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+  await destroyCluster(env, NAME, 120_000);
 });
 
 async function display(): Promise<DisplayJson> {
@@ -39,14 +50,15 @@ test('deploy of the replica-set example: JSON result, one primary, majority writ
     uri: string;
     version: string;
     instances: unknown[];
-  }>(env.deployArgs(NAME, topologyPath('replica-set'), '20000'), { timeoutMs: 180_000 });
+  }>(env.deployArgs(NAME, topologyPath('replica-set'), PORT_BASE), { timeoutMs: 180_000 });
   assert.equal(result.cluster, NAME);
   assert.equal(result.kind, 'replset');
   assert.equal(result.version, env.version);
   assert.equal(result.instances.length, 3);
-  assert.match(
+  // Ports allocated from the base, in the topology's order.
+  assert.equal(
     result.uri,
-    /^mongodb:\/\/localhost:200\d\d,localhost:200\d\d,localhost:200\d\d\/\?replicaSet=rs0$/,
+    `mongodb://localhost:${PORT_BASE},localhost:${PORT_BASE + 1},localhost:${PORT_BASE + 2}/?replicaSet=rs0`,
   );
   uri = result.uri;
 
@@ -148,15 +160,24 @@ test('SIGKILL of supervisord: cluster start recovers without duplicate processes
     assert.ok(simPidsMatching(`${env.userHome}/mongodb/`).includes(p.pid ?? -1));
 });
 
-test('rolling restart under a continuous majority writer loses nothing and changes the primary at most twice', async () => {
+test('rolling restart under a continuous majority writer loses nothing, fails no write and changes the primary at most twice', async (t) => {
   const writer = await startWriter(uri);
-  await writer.waitForWrites(20);
-  const restart = await env.mup(['cluster', 'restart', NAME], { timeoutMs: 300_000 });
-  await writer.waitForWrites(40);
-  const report = await writer.stop();
-  assert.equal(restart.code, 0, restart.stderr);
-  const present = await readIds(uri);
-  const lost = report.acknowledged.filter((id) => !present.has(id));
+  try {
+    await writer.waitForWrites(20);
+    const restart = await env.mup(['cluster', 'restart', NAME], { timeoutMs: 300_000 });
+    await writer.waitForWrites(writer.acknowledgedCount() + 20);
+    rollingReport = await writer.stop();
+    assert.equal(restart.code, 0, restart.stderr);
+  } finally {
+    await writer.stop();
+  }
+  const report = rollingReport;
+  t.diagnostic(
+    `writer: ${report.acknowledged.length} acknowledged, longest stall ${report.longestStallMs} ms, ` +
+      `failures: ${describeFailures(report)}`,
+  );
+  assertWriterAvailability(report, Math.max(0, report.primaries.length - 1));
+  const lost = await lostWrites(uri, report);
   assert.deepEqual(lost, [], `${lost.length} acknowledged writes lost`);
   // The first entry is the primary at connect time; each later one is a change.
   assert.ok(
@@ -165,11 +186,12 @@ test('rolling restart under a continuous majority writer loses nothing and chang
   );
   const view = await display();
   assert.deepEqual(view.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
-  // One member at a time: each kept the server's own 15 s quiesce period for clients to move away (less the
-  // moment its step-down check took, which mongod subtracts).
+  // This file keeps MongoDB's default quiesce (15 s) on purpose, the one test that proves mup respects it:
+  // every member, restarted one at a time, logged a quiesce period of the server's default (less the moment
+  // its step-down check took, which mongod subtracts), never the short one of a whole-set stop.
   const periods = [...lastQuiescePeriods(`${env.userHome}/mongodb`).values()];
   assert.equal(periods.length, 3, `members that logged a quiesce period: ${periods.length}`);
-  for (const ms of periods) assert.ok(ms > 14_000 && ms <= 15_000, `quiesced ${ms} ms`);
+  for (const ms of periods) assert.ok(ms > 10_000 && ms <= 15_000, `quiesced ${ms} ms`);
 });
 
 test('restart --parallel: every process is new, the set is healthy with one primary, the data is kept', async () => {
@@ -180,8 +202,10 @@ test('restart --parallel: every process is new, the set is healthy with one prim
   assert.deepEqual(after.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
   for (const p of after.processes)
     assert.notEqual(p.pid, before.processes.find((b) => b.id === p.id)?.pid, `${p.id} was restarted`);
-  const present = await readIds(uri);
-  assert.ok(present.size > 0, 'the writes of the rolling restart are still there');
+  assert.ok(rollingReport, 'the rolling restart test ran first');
+  assert.ok(rollingReport.acknowledged.length > 0);
+  const lost = await lostWrites(uri, rollingReport);
+  assert.deepEqual(lost, [], `${lost.length} writes acknowledged before the parallel restart are gone`);
 });
 
 test('a command on a locked cluster exits 3 naming the holder', async () => {

@@ -1,17 +1,23 @@
 // Killing mup in the middle of a sharded deploy (between the config servers and the shards, and between two
 // addShard calls) and running `mup cluster resume` ends in a healthy sharded cluster with both shards.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { tempDir } from '../helpers/cli.js';
-import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching } from '../helpers/e2e.js';
+import {
+  type DisplayJson,
+  destroyCluster,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+  simPidsMatching,
+} from '../helpers/e2e.js';
 import { runMupAndKill, type StepEvent } from '../helpers/interrupt.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 
-const PORT_BASE = '21500';
+const PORT_BASE = e2ePortBase();
 const deployed: { env: E2eEnv; name: string }[] = [];
 let topology: string;
 
@@ -37,8 +43,7 @@ before(async () => {
 
 after(async () => {
   for (const { env, name } of deployed) {
-    if (existsSync(`${env.home}/storage/clusters/${name}`))
-      await env.mup(['cluster', 'destroy', name, '--yes'], { timeoutMs: 180_000 });
+    await destroyCluster(env, name, 180_000);
   }
 });
 

@@ -1,18 +1,25 @@
 // Killing mup in the middle of a deploy and running `mup cluster resume` ends in the same healthy cluster
 // as an uninterrupted deploy: every process once, one primary, majority writes, the operation succeeded.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { parse } from 'yaml';
-import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching, topologyPath } from '../helpers/e2e.js';
+import {
+  type DisplayJson,
+  destroyCluster,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+  simPidsMatching,
+  topologyPath,
+} from '../helpers/e2e.js';
 import { runMupAndKill, runMupPausing, type StepEvent } from '../helpers/interrupt.js';
 import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 
-const PORT_BASE = '21000';
+const PORT_BASE = e2ePortBase();
 const deployed: { env: E2eEnv; name: string }[] = [];
 
 interface AuditList {
@@ -37,8 +44,7 @@ async function newCluster(name: string): Promise<E2eEnv> {
 after(async () => {
   // Leave nothing running even when a test failed midway.
   for (const { env, name } of deployed) {
-    if (existsSync(`${env.home}/storage/clusters/${name}`))
-      await env.mup(['cluster', 'destroy', name, '--yes'], { timeoutMs: 120_000 });
+    await destroyCluster(env, name, 120_000);
   }
 });
 

@@ -7,8 +7,10 @@ import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import {
   type DisplayJson,
+  destroyCluster,
   type E2eEnv,
   e2eEnv,
+  e2ePortBase,
   simPidsMatching,
   topologyPath,
   waitFor,
@@ -17,7 +19,7 @@ import { listTree, supervisordPidsFor } from '../helpers/processes.js';
 import { lockSystemDirs } from '../helpers/system-dirs.js';
 
 const NAME = 'standalone-e2e';
-const PORT_BASE = 23500;
+const PORT_BASE = e2ePortBase();
 /** The global dirs the example names: created by the deploy, gone after destroy. */
 const TOPOLOGY_DIRS = ['/opt/mongodb', '/data/mongodb', '/var/log/mongodb', '/etc/mongodb'];
 const SUPERVISOR_INI = '/opt/mongodb/supervisor/supervisor.ini';
@@ -45,10 +47,12 @@ before(async () => {
 });
 
 after(async () => {
-  if (env && existsSync(`${env.home}/storage/clusters/${NAME}`))
-    await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
-  if (env && !dataRootExisted) await rmdir('/data').catch(() => undefined);
-  await releaseSystemDirs?.();
+  try {
+    if (env) await destroyCluster(env, NAME, 120_000);
+  } finally {
+    if (env && !dataRootExisted) await rmdir('/data').catch(() => undefined);
+    await releaseSystemDirs?.();
+  }
 });
 
 async function display(): Promise<DisplayJson> {

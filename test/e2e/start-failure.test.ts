@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type E2eEnv, e2eEnv } from '../helpers/e2e.js';
+import { destroyCluster, type E2eEnv, e2eEnv, e2ePortBase } from '../helpers/e2e.js';
 
 const NAME = 'failing';
 let env: E2eEnv;
@@ -14,7 +14,7 @@ before(async () => {
 });
 
 after(async () => {
-  await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+  await destroyCluster(env, NAME, 120_000);
 });
 
 test('a mongod that exits during startup fails the deploy with the step, host and both log tails', async () => {
@@ -35,7 +35,7 @@ test('a mongod that exits during startup fails the deploy with the step, host an
       '',
     ].join('\n'),
   );
-  const run = await env.mup(env.deployArgs(NAME, topology, '25500'), {
+  const run = await env.mup(env.deployArgs(NAME, topology, e2ePortBase()), {
     timeoutMs: 180_000,
   });
   assert.equal(run.code, 4, run.stderr);

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
 import { tempDir } from '../helpers/cli.js';
-import { type DisplayJson, type E2eEnv, e2eEnv } from '../helpers/e2e.js';
+import { type DisplayJson, destroyCluster, type E2eEnv, e2eEnv, e2ePortBase } from '../helpers/e2e.js';
 import { runMupPausing } from '../helpers/interrupt.js';
 import { supervisordPidsFor } from '../helpers/processes.js';
 
 const NAME = 'port-race';
 /** `port: 0` is allocated from here. */
-const PORT_BASE = '23000';
+const PORT_BASE = e2ePortBase();
 
 let env: E2eEnv;
 let topology: string;
@@ -31,7 +31,7 @@ before(async () => {
 
 after(async () => {
   for (const server of holders) server.close();
-  await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 120_000 });
+  await destroyCluster(env, NAME, 120_000);
 });
 
 /** Listens on `port` like an unrelated program would: accepts and closes every connection. */

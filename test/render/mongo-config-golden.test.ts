@@ -4,13 +4,14 @@
 // After an intended change to rendering, regenerate them and review the diff before committing:
 //   UPDATE_GOLDEN=1 node scripts/run-tests.mjs test/render/mongo-config-golden
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { VERSION_FAMILIES } from '../../src/render/mongo-version.js';
 import { renderMongodConfig } from '../../src/render/mongod-config.js';
 import { renderMongosConfig } from '../../src/render/mongos-config.js';
+import { assertGoldenFile } from '../helpers/golden.js';
 import {
   clusterContext,
   FAMILY_VERSIONS,
@@ -21,8 +22,6 @@ import {
 } from './config-fixtures.js';
 
 const goldenDir = join(import.meta.dirname, 'golden');
-const updating = process.env.UPDATE_GOLDEN === '1';
-
 function render(version: string, role: FixtureRole): string {
   const instance = fixtureInstance(role);
   return role === 'mongos'
@@ -37,8 +36,7 @@ describe('golden mongod/mongos configs', () => {
       it(`${family} ${role} (MongoDB ${version})`, async () => {
         const path = join(goldenDir, `${family}-${role}.golden.yaml`);
         const actual = render(version, role);
-        if (updating) await writeFile(path, actual);
-        assert.equal(actual, await readFile(path, 'utf8'));
+        await assertGoldenFile(path, actual);
       });
     }
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import getPort from 'get-port';
+import { freePort } from '../../sim/test/helpers/ports.js';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import {
   renderSupervisorIni,
@@ -17,18 +17,19 @@ import { shardedInstances } from './supervisor-ini-fixtures.js';
 const executor = new LocalExecutor();
 
 describe('rendered supervisor.ini under real supervisord', () => {
-  let iniPath = '';
-  let daemonPid = 0;
+  // Every daemon a test started, stopped here even when that test failed midway.
+  const started: { iniPath: string; pid: number }[] = [];
 
   after(async () => {
-    if (iniPath === '') return;
-    await executor
-      .run('supervisorctl', ['-c', iniPath, 'shutdown'], { timeoutMs: 10_000 })
-      .catch(() => undefined);
-    for (let i = 0; i < 100 && daemonPid > 0 && (await executor.isPidAlive(daemonPid)); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const daemon of started) {
+      await executor
+        .run('supervisorctl', ['-c', daemon.iniPath, 'shutdown'], { timeoutMs: 10_000 })
+        .catch(() => undefined);
+      for (let i = 0; i < 100 && daemon.pid > 0 && (await executor.isPidAlive(daemon.pid)); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (daemon.pid > 0 && (await executor.isPidAlive(daemon.pid))) process.kill(daemon.pid, 'SIGKILL');
     }
-    if (daemonPid > 0 && (await executor.isPidAlive(daemonPid))) process.kill(daemonPid, 'SIGKILL');
   });
 
   for (const groupBy of ['none', 'replicaSet'] as const) {
@@ -37,7 +38,7 @@ describe('rendered supervisor.ini under real supervisord', () => {
       const instances = shardedInstances(join(root, 'deploy'));
       for (const one of instances) await mkdir(one.logDir, { recursive: true });
       const supervisorDir = join(root, 'deploy', 'supervisor');
-      const port = await getPort({ host: '127.0.0.1' });
+      const port = await freePort();
       const spec = supervisorIniSpecForHost({
         cluster: 'accept',
         supervisorDir,
@@ -49,14 +50,17 @@ describe('rendered supervisor.ini under real supervisord', () => {
         groupBy,
         instances,
       });
-      iniPath = supervisorIniPath(supervisorDir);
+      const iniPath = supervisorIniPath(supervisorDir);
       await executor.writeFile(iniPath, renderSupervisorIni(spec), 0o600);
       assert.equal((await stat(iniPath)).mode & 0o777, 0o600);
 
-      const started = await executor.run('supervisord', ['-c', iniPath], { timeoutMs: 20_000 });
-      assert.equal(started.exitCode, 0, started.stderr);
+      const daemon = { iniPath, pid: 0 };
+      started.push(daemon);
+      const run = await executor.run('supervisord', ['-c', iniPath], { timeoutMs: 20_000 });
+      assert.equal(run.exitCode, 0, run.stderr);
       const pid = await executor.run('supervisorctl', ['-c', iniPath, 'pid'], { timeoutMs: 10_000 });
-      daemonPid = Number(pid.stdout.trim());
+      const daemonPid = Number(pid.stdout.trim());
+      daemon.pid = daemonPid;
       assert.ok(daemonPid > 0, pid.stdout);
 
       const status = await executor.run('supervisorctl', ['-c', iniPath, 'status'], { timeoutMs: 10_000 });
@@ -79,7 +83,6 @@ describe('rendered supervisor.ini under real supervisord', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal(await executor.isPidAlive(daemonPid), false);
-      daemonPid = 0;
     });
   }
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -10,14 +9,13 @@ import {
   type SupervisorIniSpec,
   supervisorIniSpecForHost,
 } from '../../src/render/supervisor-ini.js';
+import { assertGoldenFile } from '../helpers/golden.js';
 import { instance, shardedInstances } from './supervisor-ini-fixtures.js';
 
 const goldenDir = join(import.meta.dirname, 'golden');
 
 async function assertGolden(name: string, actual: string): Promise<void> {
-  const path = join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') await writeFile(path, actual);
-  assert.equal(actual, await readFile(path, 'utf8'));
+  await assertGoldenFile(join(goldenDir, name), actual);
 }
 
 function spec(overrides: Partial<SupervisorIniSpec> = {}): SupervisorIniSpec {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import getPort from 'get-port';
+import { freePort as registryPort } from '../../sim/test/helpers/ports.js';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import {
   renderSupervisorIni,
@@ -30,8 +30,9 @@ export interface TestHost {
   trackPid(pid: number): void;
 }
 
+/** A loopback port from the tests' port registry. */
 export async function freePort(): Promise<number> {
-  return getPort({ host: '127.0.0.1' });
+  return registryPort();
 }
 
 /** Where cleanup is registered: a TestContext, or a suite's own list run by its `after` hook. */

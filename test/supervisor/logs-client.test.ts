@@ -25,19 +25,23 @@ function say(port: number, text: string): Promise<void> {
   });
 }
 
-async function collectUntil(iterator: AsyncGenerator<string>, pattern: RegExp, controller: AbortController) {
+/** Collects `iterator` until `pattern` matches (bounded: 30 s); `seen()` shows what arrived so far. */
+function collectUntil(iterator: AsyncGenerator<string>, pattern: RegExp, controller: AbortController) {
   let text = '';
-  const timer = setTimeout(() => controller.abort(), 15_000);
-  try {
-    for await (const chunk of iterator) {
-      text += chunk;
-      if (pattern.test(text)) break;
+  const done = (async () => {
+    const timer = setTimeout(() => controller.abort(), 30_000);
+    try {
+      for await (const chunk of iterator) {
+        text += chunk;
+        if (pattern.test(text)) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
     }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return text;
+    return text;
+  })();
+  return { done, seen: () => text };
 }
 
 describe('program output and daemon log', () => {
@@ -65,17 +69,24 @@ describe('program output and daemon log', () => {
       intervalMs: 100,
     });
     const collected = collectUntil(follow, /third/, controller);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The follower starts at the end of the output as of its first poll: once it shows a marker, every
+    // later line must reach it.
+    await waitFor('the follower to see a marker line', async () => {
+      await say(port, 'marker\n');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return collected.seen().includes('marker\n') ? true : undefined;
+    });
     await say(port, 'second line\n');
     await say(port, 'third line\n');
-    const text = await collected;
-    assert.equal(text, 'second line\nthird line\n');
+    const text = await collected.done;
+    assert.equal(text.slice(text.lastIndexOf('marker\n') + 'marker\n'.length), 'second line\nthird line\n');
   });
 
   it('tails and follows the daemon log', async (t) => {
     const host = await makeTestHost(t, 'mainlog');
     const program = standInProgram(host.root, 'quiet', await freePort());
-    await host.writeIni([program]);
+    const marker = standInProgram(host.root, 'marker', await freePort());
+    await host.writeIni([program, marker]);
     await host.daemon.ensureRunning();
     const control = await host.control();
     host.trackPid((await control.start(refOf(program))).pid);
@@ -85,11 +96,16 @@ describe('program output and daemon log', () => {
     const controller = new AbortController();
     const follow = followDaemonLog(host.daemon, { signal: controller.signal, intervalMs: 100 });
     const collected = collectUntil(follow, /stopped: quiet/, controller);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A line the follower must see before the one under test: another program's start and stop.
+    await waitFor('the follower to see the marker program stop', async () => {
+      host.trackPid((await control.start(refOf(marker))).pid);
+      await control.stop(refOf(marker));
+      return /stopped: marker/.test(collected.seen()) ? true : undefined;
+    });
     await control.stop(refOf(program));
-    const text = await collected;
+    const text = await collected.done;
     assert.match(text, /stopped: quiet \(exit status 0\)/);
-    assert.doesNotMatch(text, /entered RUNNING/, 'only new lines are followed');
+    assert.doesNotMatch(text, /quiet entered RUNNING/, 'only new lines are followed');
   });
 });
 

@@ -1,15 +1,15 @@
-// Test harness for the simulator: wrappers in a temp bin dir (sim/src/install.ts), free loopback ports,
-// processes started exactly as supervisord or a user would start them, and cleanup by known pid.
+// Test harness for the simulator: wrappers in a temp bin dir (sim/src/install.ts), loopback ports from the
+// tests' port registry (./ports.ts), processes started exactly as supervisord or a user would start them, and cleanup by known pid.
 // The simulator runs from dist/: run `npm run build` before these tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import getPort from 'get-port';
 import { simEntryPoint, writeSimBinaries } from '../../src/install.js';
+import { freePort } from './ports.js';
 
-export { simEntryPoint };
+export { freePort, simEntryPoint };
 
 const created: string[] = [];
 
@@ -22,10 +22,6 @@ export async function tempDir(prefix = 'mup-sim-'): Promise<string> {
     });
   created.push(dir);
   return dir;
-}
-
-export function freePort(): Promise<number> {
-  return getPort({ host: '127.0.0.1' });
 }
 
 /** A bin dir holding mongod/mongos wrappers for `version`. */
