@@ -9,10 +9,17 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { mupBin, repoRoot } from '../helpers/cli.js';
-import { type DisplayJson, type E2eEnv, e2eEnv, simPidsMatching, topologyPath } from '../helpers/e2e.js';
+import {
+  type DisplayJson,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+  simPidsMatching,
+  topologyPath,
+} from '../helpers/e2e.js';
 import { runMupPausing } from '../helpers/interrupt.js';
 
-const PORT_BASE = 26500;
+const PORT_BASE = e2ePortBase(3);
 const NAME = 'pipe';
 let env: E2eEnv;
 /** A replica set whose members shut down quickly: these tests are about mup, not MongoDB's quiesce. */
