@@ -2,6 +2,7 @@
 // registry and topology version. Every command handler reaches the server through this object.
 import { hostname } from 'node:os';
 import type { Document } from 'bson';
+import { AccessControl } from './auth/access.js';
 import { CommandRegistry } from './commands/registry.js';
 import { CursorManager } from './cursors.js';
 import { CommandError, ErrorCode } from './errors.js';
@@ -55,6 +56,8 @@ export class SimNode {
   readonly network = { bytesIn: 0, bytesOut: 0, numRequests: 0 };
   /** Runtime-settable server parameters (setParameter), seeded from the command line / config. */
   readonly parameters = new Map<string, unknown>();
+  /** Users, roles and the access check (enforced with security.authorization / keyFile). */
+  readonly access: AccessControl;
   role: ReplicationRole;
   /** Set once the shutdown tears the server down (after quiesce): new connections are refused. */
   shuttingDown = false;
@@ -78,6 +81,7 @@ export class SimNode {
       // Integer parameters with rules are stored as the numbers getParameter reports (startup validated them).
       this.parameters.set(k, isVersionedParameter(k) ? normaliseVersionedParameter(k, v) : v);
     }
+    this.access = new AccessControl(this);
   }
 
   /** The port actually bound (differs from options.port for `--port 0`, an ephemeral port). */

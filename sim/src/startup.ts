@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Long } from 'bson';
+import { registerAuthCommands } from './auth/index.js';
 import { helpOutput, versionOutput } from './banner.js';
 import { installChangeStreams } from './changes/stream.js';
 import { buildInfo } from './commands/basic.js';
@@ -347,6 +348,7 @@ async function startServer(
     ...(storage ? { storage } : {}),
   });
   registerCoreCommands(node.commands);
+  registerAuthCommands(node.commands, node.access);
   // A new standalone data directory starts at the binary's FCV; replica sets get theirs at initiate (§6).
   if (storage && !options.replSetName && !readFcv(storage)) {
     storage.apply(fcvWriteOps(storage, { version: version.series }));

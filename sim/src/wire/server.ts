@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Document } from 'bson';
 import { Double, UUID } from 'bson';
+import { AuthSession } from '../auth/session.js';
 import type { CommandContext, ConnectionState } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { SimNode } from '../node.js';
@@ -85,6 +86,7 @@ export class WireServer {
       remoteAddress,
       closed: abort.signal,
       destroy: () => socket.destroy(),
+      auth: new AuthSession(),
     };
     const uuid = new UUID();
     this.sockets.add(socket);
