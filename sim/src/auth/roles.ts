@@ -276,7 +276,7 @@ const backup: RoleBuilder = () => [
 const restore: RoleBuilder = () => [
   {
     resource: ANY_NORMAL,
-    actions: [...RESTORE_NORMAL, 'find', 'remove', 'update', 'listCollections', 'listIndexes'],
+    actions: [...RESTORE_NORMAL, 'listCollections', 'listIndexes'],
   },
   { resource: CLUSTER, actions: ['getParameter'] },
   {
