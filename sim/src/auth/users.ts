@@ -65,3 +65,29 @@ export function rolesOf(doc: Document): { role: string; db: string }[] {
     .filter((r) => typeof r.role === 'string' && typeof r.db === 'string')
     .map((r) => ({ role: r.role as string, db: r.db as string }));
 }
+
+/**
+ * mongos keeps no users: it reads them from the config servers' admin.system.users (as mongod's
+ * router does through its catalog client). Once a user exists the answer to hasAny stays true.
+ */
+export class RemoteUserSource implements UserSource {
+  private readonly query: (filter: Document) => Promise<Document[]>;
+  private anyUser = false;
+
+  constructor(query: (filter: Document) => Promise<Document[]>) {
+    this.query = query;
+  }
+
+  async find(db: string, user: string): Promise<Document | undefined> {
+    return (await this.query({ _id: userId(db, user) }))[0];
+  }
+
+  async all(): Promise<Document[]> {
+    return this.query({});
+  }
+
+  async hasAny(): Promise<boolean> {
+    if (!this.anyUser) this.anyUser = (await this.query({})).length > 0;
+    return this.anyUser;
+  }
+}

@@ -4,8 +4,14 @@ import { connect, type Socket } from 'node:net';
 import type { Document } from 'bson';
 import { encodeOpMsg, MessageFramer, MsgFlag, parseMessage } from './protocol.js';
 
+/** How members connect to each other: internal authentication (keyFile) and, later, TLS. */
+export interface ConnectOptions {
+  /** Runs once the connection is open, before any other command (e.g. authenticate as __system). */
+  readonly afterConnect?: (client: WireClient) => Promise<void>;
+}
+
 export class WireClientError extends Error {
-  /** 'timeout' | 'closed' | 'connect' */
+  /** 'timeout' | 'closed' | 'connect' | 'auth' */
   readonly reason: string;
   constructor(reason: string, message: string) {
     super(message);
@@ -41,8 +47,26 @@ export class WireClient {
     );
   }
 
-  /** Connects within `timeoutMs`; rejects with WireClientError('connect'|'timeout'). */
-  static connect(host: string, port: number, timeoutMs = 5000): Promise<WireClient> {
+  /** Connects within `timeoutMs`; rejects with WireClientError('connect'|'timeout'|'auth'). */
+  static async connect(
+    host: string,
+    port: number,
+    timeoutMs = 5000,
+    options: ConnectOptions = {},
+  ): Promise<WireClient> {
+    const client = await WireClient.open(host, port, timeoutMs);
+    if (!options.afterConnect) return client;
+    try {
+      await options.afterConnect(client);
+    } catch (err) {
+      client.close();
+      if (err instanceof WireClientError) throw err;
+      throw new WireClientError('auth', err instanceof Error ? err.message : String(err));
+    }
+    return client;
+  }
+
+  private static open(host: string, port: number, timeoutMs: number): Promise<WireClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
       const timer = setTimeout(() => {
