@@ -14,6 +14,7 @@ import { StandaloneRole } from './replication.js';
 import type { Storage, StorageOp } from './storage/store.js';
 import { TopologyVersion } from './topology.js';
 import type { Program, VersionInfo } from './version.js';
+import type { TlsMaterial } from './wire/tls.js';
 
 export interface ConnectionCounters {
   current: number;
@@ -30,6 +31,8 @@ export interface NodeInit {
   readonly argv0?: string;
   /** security.keyFile contents (whitespace removed), already validated at startup. */
   readonly clusterKey?: string;
+  /** Certificates when net.tls / net.ssl is on, read at startup. */
+  readonly tls?: TlsMaterial;
 }
 
 /** What a failpoint does when it fires (configureFailPoint, enableTestCommands only). */
@@ -46,6 +49,7 @@ export class SimNode {
   readonly storage: Storage | undefined;
   readonly argv0: string;
   readonly clusterKey: string | undefined;
+  readonly tls: TlsMaterial | undefined;
   readonly commands = new CommandRegistry();
   readonly cursors = new CursorManager();
   readonly topology = new TopologyVersion();
@@ -76,6 +80,7 @@ export class SimNode {
     this.storage = init.storage;
     this.argv0 = init.argv0 ?? init.program;
     this.clusterKey = init.clusterKey;
+    this.tls = init.tls;
     this.role = new StandaloneRole(this);
     for (const [k, v] of Object.entries(init.options.setParameters)) {
       // Integer parameters with rules are stored as the numbers getParameter reports (startup validated them).

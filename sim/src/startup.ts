@@ -37,6 +37,7 @@ import { installTransactions } from './txn/participant.js';
 import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
 import { planListen } from './wire/addresses.js';
 import { EphemeralPortError, WireServer } from './wire/server.js';
+import { loadTlsMaterial, TlsFileError, type TlsMaterial } from './wire/tls.js';
 
 export interface ProcessArgs {
   readonly program: Program;
@@ -147,7 +148,15 @@ export async function runProcess(args: ProcessArgs): Promise<number | undefined>
     }
     clusterKey = key.key;
   }
-  return startServer(args, options, log, clusterKey);
+  let tls: TlsMaterial | undefined;
+  try {
+    tls = loadTlsMaterial(options.tls);
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err;
+    globalInitFailure(log, 140, 'InvalidSSLConfiguration', err.message);
+    return globalInitExit;
+  }
+  return startServer(args, options, log, clusterKey, tls);
 }
 
 function globalInitFailure(log: Logger, code: number, codeName: string, errmsg: string): void {
@@ -205,6 +214,7 @@ async function startServer(
   options: ServerOptions,
   log: Logger,
   clusterKey: string | undefined,
+  tls: TlsMaterial | undefined,
 ): Promise<undefined> {
   const { program, version } = args;
   const json = atLeast(version, 4, 4);
@@ -345,6 +355,7 @@ async function startServer(
     log,
     argv0: args.argv0,
     ...(clusterKey ? { clusterKey } : {}),
+    ...(tls ? { tls } : {}),
     ...(storage ? { storage } : {}),
   });
   registerCoreCommands(node.commands);
@@ -432,7 +443,7 @@ async function startServer(
     'listener',
     'Waiting for connections',
     // With --port 0 mongod reports the port the kernel chose (TransportLayerASIO's _listenerPort).
-    { port: node.port, ssl: 'off' },
+    { port: node.port, ssl: tls ? 'on' : 'off' },
     `waiting for connections on port ${node.port}`,
   );
   signalForkParent();

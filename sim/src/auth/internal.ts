@@ -8,15 +8,19 @@
 import { Binary } from 'bson';
 import type { SimNode } from '../node.js';
 import type { ConnectOptions, WireClient } from '../wire/client.js';
+import { membersUseTls } from '../wire/tls.js';
 import { SYSTEM_USER } from './access.js';
 import { authenticateScram, type ScramMechanism } from './scram.js';
 
 const AUTH_TIMEOUT_MS = 10_000;
 
+/** How this process connects to other members: TLS under preferTLS/requireTLS, then __system auth. */
 export function internalConnectOptions(node: SimNode): ConnectOptions {
   const key = node.clusterKey;
-  if (!key) return {};
-  return { afterConnect: (client) => authenticateAsSystem(node, client, key) };
+  return {
+    ...(node.tls && membersUseTls(node.tls) ? { tls: node.tls.clientOptions } : {}),
+    ...(key ? { afterConnect: (client: WireClient) => authenticateAsSystem(node, client, key) } : {}),
+  };
 }
 
 async function authenticateAsSystem(node: SimNode, client: WireClient, key: string): Promise<void> {
