@@ -2,6 +2,7 @@
 // registry and topology version. Every command handler reaches the server through this object.
 import { hostname } from 'node:os';
 import type { Document } from 'bson';
+import { AccessControl } from './auth/access.js';
 import { CommandRegistry } from './commands/registry.js';
 import { CursorManager } from './cursors.js';
 import { CommandError, ErrorCode } from './errors.js';
@@ -13,6 +14,7 @@ import { StandaloneRole } from './replication.js';
 import type { Storage, StorageOp } from './storage/store.js';
 import { TopologyVersion } from './topology.js';
 import type { Program, VersionInfo } from './version.js';
+import type { TlsMaterial } from './wire/tls.js';
 
 export interface ConnectionCounters {
   current: number;
@@ -29,6 +31,8 @@ export interface NodeInit {
   readonly argv0?: string;
   /** security.keyFile contents (whitespace removed), already validated at startup. */
   readonly clusterKey?: string;
+  /** Certificates when net.tls / net.ssl is on, read at startup. */
+  readonly tls?: TlsMaterial;
 }
 
 /** What a failpoint does when it fires (configureFailPoint, enableTestCommands only). */
@@ -45,6 +49,7 @@ export class SimNode {
   readonly storage: Storage | undefined;
   readonly argv0: string;
   readonly clusterKey: string | undefined;
+  readonly tls: TlsMaterial | undefined;
   readonly commands = new CommandRegistry();
   readonly cursors = new CursorManager();
   readonly topology = new TopologyVersion();
@@ -55,6 +60,8 @@ export class SimNode {
   readonly network = { bytesIn: 0, bytesOut: 0, numRequests: 0 };
   /** Runtime-settable server parameters (setParameter), seeded from the command line / config. */
   readonly parameters = new Map<string, unknown>();
+  /** Users, roles and the access check (enforced with security.authorization / keyFile). */
+  readonly access: AccessControl;
   role: ReplicationRole;
   /** Set once the shutdown tears the server down (after quiesce): new connections are refused. */
   shuttingDown = false;
@@ -73,11 +80,13 @@ export class SimNode {
     this.storage = init.storage;
     this.argv0 = init.argv0 ?? init.program;
     this.clusterKey = init.clusterKey;
+    this.tls = init.tls;
     this.role = new StandaloneRole(this);
     for (const [k, v] of Object.entries(init.options.setParameters)) {
       // Integer parameters with rules are stored as the numbers getParameter reports (startup validated them).
       this.parameters.set(k, isVersionedParameter(k) ? normaliseVersionedParameter(k, v) : v);
     }
+    this.access = new AccessControl(this);
   }
 
   /** The port actually bound (differs from options.port for `--port 0`, an ephemeral port). */

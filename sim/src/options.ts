@@ -9,6 +9,7 @@ import type * as Yaml from 'yaml';
 import { versionedParameterExists } from './parameters.js';
 import { configDbProblem } from './sharding/connection-string.js';
 import { atLeast, hasJournalOptions, type Program, type VersionInfo } from './version.js';
+import { readTlsSettings, type TlsSettings } from './wire/tls.js';
 
 type OptionType = 'int' | 'double' | 'string' | 'bool' | 'stringOrList';
 
@@ -56,6 +57,9 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'net.ssl.PEMKeyFile', type: 'string' },
   { key: 'net.ssl.CAFile', type: 'string' },
   { key: 'net.ssl.allowInvalidCertificates', type: 'bool' },
+  { key: 'net.ssl.allowInvalidHostnames', type: 'bool' },
+  { key: 'net.ssl.allowConnectionsWithoutCertificates', type: 'bool' },
+  { key: 'net.ssl.clusterFile', type: 'string' },
   { key: 'net.tls.mode', type: 'string', exists: since(4, 2) },
   { key: 'net.tls.certificateKeyFile', type: 'string', exists: since(4, 2) },
   { key: 'net.tls.certificateKeyFilePassword', type: 'string', exists: since(4, 2) },
@@ -127,6 +131,20 @@ const FLAGS: Record<string, FlagSpec> = {
   tlsMode: { key: 'net.tls.mode', exists: since(4, 2) },
   tlsCertificateKeyFile: { key: 'net.tls.certificateKeyFile', exists: since(4, 2) },
   tlsCAFile: { key: 'net.tls.CAFile', exists: since(4, 2) },
+  tlsClusterFile: { key: 'net.tls.clusterFile', exists: since(4, 2) },
+  tlsAllowConnectionsWithoutCertificates: {
+    key: 'net.tls.allowConnectionsWithoutCertificates',
+    value: true,
+    exists: since(4, 2),
+  },
+  tlsAllowInvalidHostnames: { key: 'net.tls.allowInvalidHostnames', value: true, exists: since(4, 2) },
+  tlsAllowInvalidCertificates: { key: 'net.tls.allowInvalidCertificates', value: true, exists: since(4, 2) },
+  sslPEMKeyFile: { key: 'net.ssl.PEMKeyFile' },
+  sslCAFile: { key: 'net.ssl.CAFile' },
+  sslClusterFile: { key: 'net.ssl.clusterFile' },
+  sslAllowConnectionsWithoutCertificates: { key: 'net.ssl.allowConnectionsWithoutCertificates', value: true },
+  sslAllowInvalidHostnames: { key: 'net.ssl.allowInvalidHostnames', value: true },
+  sslAllowInvalidCertificates: { key: 'net.ssl.allowInvalidCertificates', value: true },
   dbpath: { key: 'storage.dbPath', programs: MONGOD },
   directoryperdb: { key: 'storage.directoryPerDB', value: true, programs: MONGOD },
   storageEngine: { key: 'storage.engine', programs: MONGOD },
@@ -265,6 +283,8 @@ export interface ServerOptions {
   readonly authorization: boolean;
   readonly oplogSizeMB?: number;
   readonly setParameters: Record<string, string>;
+  /** net.tls.* / net.ssl.* (sim/src/wire/tls.ts). */
+  readonly tls: TlsSettings;
 }
 
 export type ParseOutcome =
@@ -576,6 +596,8 @@ export function parseOptions(argv: string[], program: Program, version: VersionI
   const bindIp = get<string>('net.bindIp') ?? 'localhost';
   const auth = get<string>('security.authorization');
   const keyFile = get<string>('security.keyFile');
+  const tls = readTlsSettings((key) => get<unknown>(key), version);
+  if ('error' in tls) throw new OptionsError(tls.error);
   const options: ServerOptions = {
     argv,
     parsed,
@@ -604,6 +626,7 @@ export function parseOptions(argv: string[], program: Program, version: VersionI
       ? { oplogSizeMB: get<number>('replication.oplogSizeMB') as number }
       : {}),
     setParameters,
+    tls,
   };
   return { kind: 'run', options, unknownSetParameters };
 }

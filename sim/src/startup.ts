@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Long } from 'bson';
+import { registerAuthCommands } from './auth/index.js';
 import { helpOutput, versionOutput } from './banner.js';
 import { installChangeStreams } from './changes/stream.js';
 import { buildInfo } from './commands/basic.js';
@@ -36,6 +37,7 @@ import { installTransactions } from './txn/participant.js';
 import { atLeast, defaultShutdownTimeoutSecs, type Program, type VersionInfo } from './version.js';
 import { planListen } from './wire/addresses.js';
 import { EphemeralPortError, WireServer } from './wire/server.js';
+import { loadTlsMaterial, TlsFileError, type TlsMaterial } from './wire/tls.js';
 
 export interface ProcessArgs {
   readonly program: Program;
@@ -146,7 +148,15 @@ export async function runProcess(args: ProcessArgs): Promise<number | undefined>
     }
     clusterKey = key.key;
   }
-  return startServer(args, options, log, clusterKey);
+  let tls: TlsMaterial | undefined;
+  try {
+    tls = loadTlsMaterial(options.tls);
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err;
+    globalInitFailure(log, 140, 'InvalidSSLConfiguration', err.message);
+    return globalInitExit;
+  }
+  return startServer(args, options, log, clusterKey, tls);
 }
 
 function globalInitFailure(log: Logger, code: number, codeName: string, errmsg: string): void {
@@ -204,6 +214,7 @@ async function startServer(
   options: ServerOptions,
   log: Logger,
   clusterKey: string | undefined,
+  tls: TlsMaterial | undefined,
 ): Promise<undefined> {
   const { program, version } = args;
   const json = atLeast(version, 4, 4);
@@ -344,9 +355,11 @@ async function startServer(
     log,
     argv0: args.argv0,
     ...(clusterKey ? { clusterKey } : {}),
+    ...(tls ? { tls } : {}),
     ...(storage ? { storage } : {}),
   });
   registerCoreCommands(node.commands);
+  registerAuthCommands(node.commands, node.access);
   // A new standalone data directory starts at the binary's FCV; replica sets get theirs at initiate (§6).
   if (storage && !options.replSetName && !readFcv(storage)) {
     storage.apply(fcvWriteOps(storage, { version: version.series }));
@@ -430,7 +443,7 @@ async function startServer(
     'listener',
     'Waiting for connections',
     // With --port 0 mongod reports the port the kernel chose (TransportLayerASIO's _listenerPort).
-    { port: node.port, ssl: 'off' },
+    { port: node.port, ssl: tls ? 'on' : 'off' },
     `waiting for connections on port ${node.port}`,
   );
   signalForkParent();

@@ -269,14 +269,6 @@ export function registerBasicCommands(registry: CommandRegistry): void {
   registry.register({ names: ['getParameter'], adminOnly: true, handler: getParameter });
   registry.register({ names: ['setParameter'], adminOnly: true, handler: setParameter });
   registry.register({
-    names: ['connectionStatus'],
-    handler: (ctx) => {
-      const authInfo: Document = { authenticatedUsers: [], authenticatedUserRoles: [] };
-      if (ctx.body.showPrivileges) authInfo.authenticatedUserPrivileges = [];
-      return { authInfo };
-    },
-  });
-  registry.register({
     names: ['endSessions', 'refreshSessions', 'killSessions', 'killAllSessions'],
     handler: () => ({}),
   });
@@ -285,7 +277,6 @@ export function registerBasicCommands(registry: CommandRegistry): void {
     handler: () => ({ id: { id: new UUID() }, timeoutMinutes: new Int32(30) }),
   });
   registry.register({ names: ['whatsmyuri'], handler: (ctx) => ({ you: ctx.conn.remote }) });
-  registry.register({ names: ['logout'], handler: () => ({}) });
   registry.register({
     names: ['getLog'],
     adminOnly: true,

@@ -1,6 +1,7 @@
 // hello / isMaster / ismaster, including awaitable hello with topologyVersion on 4.4+.
 // Source: reference/mongod-behavior.md §2.1–§2.6 (fields, order, errors), §2.4 (awaiting).
 import { type Document, Double, Int32, Long, ObjectId } from 'bson';
+import { helloAuthFields } from '../auth/sasl.js';
 import { asNumber } from '../bsonvalues.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { HelloRequest } from '../replication.js';
@@ -121,7 +122,12 @@ export function registerHelloCommands(registry: CommandRegistry): void {
       if (hasTopologyVersion(ctx.node.version)) await awaitTopologyChange(ctx);
       // A hello waiting for a topology change is answered with the error when quiesce mode begins.
       checkQuiesce(ctx);
-      return helloReply(ctx);
+      const reply = helloReply(ctx);
+      // saslSupportedMechs / speculativeAuthenticate go before ok, as mongod appends them last.
+      const auth = await helloAuthFields(ctx, ctx.node.access);
+      if (Object.keys(auth).length === 0) return reply;
+      const { ok, ...rest } = reply;
+      return { ...rest, ...auth, ok };
     },
   });
 }

@@ -2,6 +2,7 @@
 // {ok:0.0, errmsg, code, codeName}) and the checks every command shares.
 // Source: reference/mongod-behavior.md §1.7 (reply shape), §2.7 (CommandNotFound text), §3.10.
 import { type Document, Double } from 'bson';
+import type { AuthSession } from '../auth/session.js';
 import { asNumber } from '../bsonvalues.js';
 import { CommandError, codeNameFor, ErrorCode } from '../errors.js';
 import type { SimNode } from '../node.js';
@@ -19,6 +20,8 @@ export interface ConnectionState {
   clientMetadata?: Document;
   /** Closes the connection at once (failCommand's closeConnection); absent for internal contexts. */
   readonly destroy?: () => void;
+  /** Who the connection authenticated as; absent for the server's own internal contexts (never checked). */
+  readonly auth?: AuthSession;
 }
 
 export interface CommandContext {
@@ -117,6 +120,7 @@ export class CommandRegistry {
           `${ctx.name} may only be run against the admin database.`,
         );
       }
+      await node.access.check(ctx);
       // opcounters.command counts every command the CRUD counters do not (serverStatus).
       if (!CRUD_COUNTED.has(ctx.name)) node.opcounters.command++;
       const injected = failCommand(ctx);

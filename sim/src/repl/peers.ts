@@ -1,7 +1,7 @@
 // Connections to the other members, one lazily opened WireClient per host and purpose (heartbeats,
 // votes, oplog fetching), so a long-polling oplog fetch never delays a heartbeat. TCP only (SIMULATOR.md).
 import type { Document } from 'bson';
-import { WireClient, WireClientError } from '../wire/client.js';
+import { type ConnectOptions, WireClient, WireClientError } from '../wire/client.js';
 import { hostName, hostPort } from './config.js';
 
 /**
@@ -27,6 +27,12 @@ export type Channel = 'heartbeat' | 'election' | 'fetch' | 'misc' | 'handoff';
 export class PeerPool {
   private readonly clients = new Map<string, Promise<WireClient>>();
   private closed = false;
+  /** keyFile authentication (and TLS) for every connection, read when one opens. */
+  private readonly connectOptions: () => ConnectOptions;
+
+  constructor(connectOptions: () => ConnectOptions = () => ({})) {
+    this.connectOptions = connectOptions;
+  }
 
   /** Runs a command on `host` (admin db unless given); rejects on connection failure or timeout. */
   async run(
@@ -45,6 +51,7 @@ export class PeerPool {
         hostName(host).replace(/^\[|\]$/g, ''),
         hostPort(host),
         Math.min(timeoutMs, 5000),
+        this.connectOptions(),
       );
       this.clients.set(key, pending);
       pending.catch(() => {

@@ -4,6 +4,7 @@
 import { statfsSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { type Document, Int32, Long, Timestamp, UUID } from 'bson';
+import { internalConnectOptions } from '../auth/internal.js';
 import { CommandError } from '../errors.js';
 import type { SimNode } from '../node.js';
 import type {
@@ -64,7 +65,7 @@ export class ReplSetRole implements ReplicationRole {
   readonly features: ReplFeatures;
   readonly topo: TopologyCoordinator;
   readonly setName: string;
-  readonly peers = new PeerPool();
+  readonly peers = new PeerPool(() => internalConnectOptions(this.node));
   oplog: OplogIndex;
   running = false;
   /** Set while an election is being run, so ticks do not start a second one. */

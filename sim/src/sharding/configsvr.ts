@@ -5,7 +5,9 @@
 // command table; each operation lives in its own module, the balancer in balancer.ts.
 // Sources: reference/mongod-behavior.md §4.1, §4.3; MongoDB's sharding_catalog_manager_shard_operations
 // (addShard checks and messages, removeShard draining states); manual "Config Database", balancerStatus.
+
 import { type Document, ObjectId } from 'bson';
+import { internalConnectOptions } from '../auth/internal.js';
 import { asNumber } from '../bsonvalues.js';
 import type { CommandContext, CommandRegistry } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
@@ -31,7 +33,7 @@ export const INTERNAL_DBS = new Set(['admin', 'local', 'config']);
 
 export class ConfigServer {
   readonly node: SimNode;
-  readonly pool = new HostPool();
+  readonly pool = new HostPool(() => internalConnectOptions(this.node));
   readonly balancer: Balancer;
   private queue: Promise<unknown> = Promise.resolve();
 

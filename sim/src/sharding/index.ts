@@ -3,6 +3,7 @@
 // listens); a config server gets the catalog commands and the balancer; every mongod answers the
 // shard-side `_addShard` (refused without --shardsvr). Source: reference/mongod-behavior.md §4.
 import type { SimNode } from '../node.js';
+import { registerRouterAuth } from './auth.js';
 import { ConfigServer, registerConfigServerCommands } from './configsvr.js';
 import { CriticalSections, registerCriticalSection } from './critical-section.js';
 import { wrapReplSetInitiate } from './initiate-check.js';
@@ -24,6 +25,7 @@ export function initSharding(node: SimNode): ShardingHooks {
   if (node.program === 'mongos') {
     const router = new Router(node);
     registerMongosCommands(node.commands, router);
+    registerRouterAuth(node, router);
     return {
       beforeListen: () => waitWithSignals(router),
       start: () => router.startPinger(),

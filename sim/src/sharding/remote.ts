@@ -5,7 +5,7 @@
 import type { Document } from 'bson';
 import { asNumber } from '../bsonvalues.js';
 import { CommandError } from '../errors.js';
-import { WireClient } from '../wire/client.js';
+import { type ConnectOptions, WireClient } from '../wire/client.js';
 import { formatConnectionString, type SetConnectionString, splitHostPort } from './connection-string.js';
 
 /** Codes after which the primary must be rediscovered (not primary, stepping down, shutting down; §3.10). */
@@ -22,6 +22,12 @@ interface PooledClient {
 export class HostPool {
   private readonly pools = new Map<string, PooledClient[]>();
   private readonly connecting = new Map<string, Promise<PooledClient>>();
+  /** keyFile authentication (and TLS) for every connection, read when one opens. */
+  private readonly connectOptions: () => ConnectOptions;
+
+  constructor(connectOptions: () => ConnectOptions = () => ({})) {
+    this.connectOptions = connectOptions;
+  }
 
   async run(host: string, db: string, body: Document, timeoutMs: number): Promise<Document> {
     const pc = await this.acquire(host, Math.min(timeoutMs, 5000));
@@ -63,7 +69,7 @@ export class HostPool {
     let pending = this.connecting.get(host);
     if (!pending) {
       const { host: name, port } = splitHostPort(host);
-      pending = WireClient.connect(name, port, connectTimeoutMs).then((client) => {
+      pending = WireClient.connect(name, port, connectTimeoutMs, this.connectOptions()).then((client) => {
         const pc = { client, inFlight: 0 };
         const now = this.pools.get(host) ?? [];
         now.push(pc);

@@ -3,7 +3,9 @@
 // config.chunks, and the cursors it hands out for cursors opened on shards. Metadata is read from the
 // config server primary with majority read concern and written only through `_configsvr*` commands
 // with majority write concern, as mongos does. Source: reference/mongod-behavior.md §4.2, §4.3.
+
 import { type Document, Long } from 'bson';
+import { internalConnectOptions } from '../auth/internal.js';
 import { asNumber } from '../bsonvalues.js';
 import { CursorManager } from '../cursors.js';
 import { CommandError } from '../errors.js';
@@ -26,7 +28,7 @@ interface RemoteCursor {
 
 export class Router {
   readonly node: SimNode;
-  readonly pool = new HostPool();
+  readonly pool = new HostPool(() => internalConnectOptions(this.node));
   readonly config: SetTarget;
   private readonly shardTargets = new Map<string, SetTarget>();
   private readonly cursors = new Map<string, RemoteCursor>();

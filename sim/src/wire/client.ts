@@ -1,11 +1,20 @@
 // Internal wire-protocol client for member-to-member traffic (heartbeats, votes, oplog fetching):
 // OP_MSG runCommand with per-request timeouts over one TCP connection. Members never share files.
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { Document } from 'bson';
 import { encodeOpMsg, MessageFramer, MsgFlag, parseMessage } from './protocol.js';
 
+/** How members connect to each other: internal authentication (keyFile) and, later, TLS. */
+export interface ConnectOptions {
+  /** Runs once the connection is open, before any other command (e.g. authenticate as __system). */
+  readonly afterConnect?: (client: WireClient) => Promise<void>;
+  /** Connect with TLS using these options (members under preferTLS / requireTLS). */
+  readonly tls?: TlsConnectionOptions;
+}
+
 export class WireClientError extends Error {
-  /** 'timeout' | 'closed' | 'connect' */
+  /** 'timeout' | 'closed' | 'connect' | 'auth' */
   readonly reason: string;
   constructor(reason: string, message: string) {
     super(message);
@@ -41,15 +50,40 @@ export class WireClient {
     );
   }
 
-  /** Connects within `timeoutMs`; rejects with WireClientError('connect'|'timeout'). */
-  static connect(host: string, port: number, timeoutMs = 5000): Promise<WireClient> {
+  /** Connects within `timeoutMs`; rejects with WireClientError('connect'|'timeout'|'auth'). */
+  static async connect(
+    host: string,
+    port: number,
+    timeoutMs = 5000,
+    options: ConnectOptions = {},
+  ): Promise<WireClient> {
+    const client = await WireClient.open(host, port, timeoutMs, options.tls);
+    if (!options.afterConnect) return client;
+    try {
+      await options.afterConnect(client);
+    } catch (err) {
+      client.close();
+      if (err instanceof WireClientError) throw err;
+      throw new WireClientError('auth', err instanceof Error ? err.message : String(err));
+    }
+    return client;
+  }
+
+  private static open(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    tls: TlsConnectionOptions | undefined,
+  ): Promise<WireClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = tls
+        ? tlsConnect({ host, port, ...tls, ...(isIP(host) ? {} : { servername: host }) })
+        : connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new WireClientError('timeout', `connect to ${host}:${port} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new WireClient(socket, host, port));

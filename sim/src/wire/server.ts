@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Document } from 'bson';
 import { Double, UUID } from 'bson';
+import { AuthSession } from '../auth/session.js';
 import type { CommandContext, ConnectionState } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import type { SimNode } from '../node.js';
@@ -19,6 +20,7 @@ import {
   ProtocolError,
   parseMessage,
 } from './protocol.js';
+import { acceptWithTls } from './tls.js';
 
 const HELLO_NAMES = new Set(['hello', 'isMaster', 'ismaster']);
 /** OP_QUERY flag bit 2: SecondaryOk (historically SlaveOk). */
@@ -75,9 +77,41 @@ export class WireServer {
       return;
     }
     socket.setNoDelay(true);
+    const tls = node.tls;
+    if (!tls) {
+      this.serve(socket, socket);
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    acceptWithTls(
+      socket,
+      tls,
+      (s) => this.serve(s, socket),
+      () =>
+        node.log.info(
+          'NETWORK',
+          22988,
+          'conn',
+          'Error receiving request from client. Ending connection from remote',
+          {
+            error: {
+              code: 141,
+              codeName: 'SSLHandshakeFailed',
+              errmsg: 'The server is configured to only allow SSL connections',
+            },
+            remote: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`,
+          },
+        ),
+    );
+  }
+
+  /** The connection loop on `socket` (the TLS socket when encrypted); `raw` carries the peer address. */
+  private serve(socket: Socket, raw: Socket): void {
+    const node = this.node;
     const id = this.nextConnectionId++;
-    const remoteAddress = socket.remoteAddress ?? '127.0.0.1';
-    const remote = `${remoteAddress}:${socket.remotePort ?? 0}`;
+    const remoteAddress = raw.remoteAddress ?? '127.0.0.1';
+    const remote = `${remoteAddress}:${raw.remotePort ?? 0}`;
     const abort = new AbortController();
     const conn: ConnectionState = {
       id,
@@ -85,6 +119,7 @@ export class WireServer {
       remoteAddress,
       closed: abort.signal,
       destroy: () => socket.destroy(),
+      auth: new AuthSession(),
     };
     const uuid = new UUID();
     this.sockets.add(socket);
