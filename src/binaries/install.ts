@@ -19,6 +19,7 @@ import {
   writeMarkers,
 } from './package-store.js';
 import { type BinaryContext, hostFor, type ReleaseChoice, resolveRelease } from './resolve.js';
+import { checkMirror } from './source.js';
 import { rankCandidates } from './targets.js';
 import { parseVersionSpec } from './versions.js';
 
@@ -36,6 +37,7 @@ export async function installRelease(
   choice: ReleaseChoice = {},
 ): Promise<InstallResult> {
   const variant = ctx.variant ?? 'mongodb';
+  checkMirror(ctx.mirror);
   // An exact version already in the cache needs no release list: this is what makes installs work offline.
   const cached = await findCachedExact(ctx, requested, choice);
   if (cached) {
