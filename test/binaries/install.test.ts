@@ -512,3 +512,22 @@ test('a mirror that cannot work is refused even when the version is cached', asy
     });
   }
 });
+
+test('remove refuses a version a cluster uses, naming it, unless forced', async () => {
+  const ctx = await context();
+  const installed = await installRelease(ctx, '7.0.14');
+  const clustersUsing = (dir: string) => (dir === installed.dir ? ['prod', 'stage'] : []);
+  await assert.rejects(removePackages(ctx.home, { version: '7.0.14', clustersUsing }), (e: unknown) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, /7\.0\.14 is used by clusters prod, stage/);
+    assert.match(e.hint ?? '', /--force/);
+    return true;
+  });
+  assert.equal((await listPackages(ctx.home)).length, 1, 'still installed');
+  const removed = await removePackages(ctx.home, { version: '7.0.14', clustersUsing, force: true });
+  assert.deepEqual(
+    removed.map((p) => p.dir),
+    [installed.dir],
+  );
+  assert.deepEqual(await listPackages(ctx.home), []);
+});
