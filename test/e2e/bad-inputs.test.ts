@@ -10,9 +10,9 @@ import pLimit from 'p-limit';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import {
   BAD_COMMAND_LINES,
+  type KeyPath,
   KINDS,
   type Kind,
-  type KeyPath,
   RAW_TOPOLOGIES,
   TOPOLOGY_MUTATIONS,
 } from '../fixtures/bad-inputs/cases.js';
