@@ -531,3 +531,17 @@ test('remove refuses a version a cluster uses, naming it, unless forced', async 
   );
   assert.deepEqual(await listPackages(ctx.home), []);
 });
+
+test('a cached series resolves with no release list reachable, to its newest cached version', async () => {
+  const ctx = await context();
+  await installRelease(ctx, '7.0.12');
+  const newest = await installRelease(ctx, '7.0.14');
+  await rm(releaseCachePath(ctx.home, `${server.url}full.json`), { force: true });
+  const offline = { ...ctx, mirror: 'http://127.0.0.1:9/' };
+  const result = await installRelease(offline, '7.0');
+  assert.equal(result.version, '7.0.14');
+  assert.equal(result.dir, newest.dir);
+  assert.equal(result.alreadyInstalled, true);
+  // A series with nothing cached still reports the unreachable source.
+  await assert.rejects(installRelease(offline, '6.0'), (e: unknown) => !(e instanceof UsageError));
+});
