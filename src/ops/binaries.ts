@@ -11,6 +11,8 @@ export interface BinarySelection {
   /** A directory holding mongod and mongos, used as is. */
   binaryPath?: string | undefined;
   mirror?: string | undefined;
+  /** A release-list target (e.g. ubuntu2204) instead of the one detected for this host. */
+  target?: string | undefined;
   onBinaryEvent?: BinaryEventListener | undefined;
 }
 
@@ -42,7 +44,7 @@ export async function resolveBinaries(
     timeoutMs: binaries.timeoutFromEnv(),
   };
   if (!options.install) {
-    const release = await binaries.resolveRelease(context, version);
+    const release = await binaries.resolveRelease(context, version, { target: selection.target });
     const name = binaries.packageName({
       variant: release.variant,
       version: release.version,
@@ -55,7 +57,7 @@ export async function resolveBinaries(
       binaryDir: join(binaries.packagesDir(home), name, 'bin'),
     };
   }
-  const installed = await binaries.installRelease(context, version);
+  const installed = await binaries.installRelease(context, version, { target: selection.target });
   return { version: installed.version, variant: selection.variant, binaryDir: installed.binDir };
 }
 
