@@ -5,12 +5,16 @@ import { test } from 'node:test';
 import { packagesDir } from '../../src/binaries/index.js';
 import { type ClusterMeta, ClusterStore } from '../../src/meta/store.js';
 import { clustersUsingPackages } from '../../src/ops/binaries.js';
+import { validateTopology } from '../../src/topology/load.js';
+import { resolveTopology } from '../../src/topology/resolve.js';
 import { tempDir } from '../helpers/cli.js';
 
-function meta(name: string, binaryDir: string): ClusterMeta {
+async function meta(name: string, binaryDir: string): Promise<ClusterMeta> {
+  const spec = validateTopology('mongod_servers:\n  - { host: localhost, port: 27017 }\n', 't.yaml');
+  const topology = await resolveTopology(spec, { isPortFree: async () => true, homeOf: () => '/home/me' });
   const now = new Date().toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     name,
     version: '7.0.14',
     variant: 'mongodb',
@@ -18,8 +22,11 @@ function meta(name: string, binaryDir: string): ClusterMeta {
     createdAt: now,
     updatedAt: now,
     binaryDir,
-    topology: { kind: 'standalone', instances: [], replicaSets: [], hosts: [] },
-    supervisors: [],
+    spec,
+    topology,
+    supervisors: [
+      { host: 'localhost', httpPort: 9001, configFile: '/home/me/mongo-deploy/supervisor/supervisor.ini' },
+    ],
     auth: false,
   };
 }
@@ -28,8 +35,8 @@ test('clusters are matched to the package dir their binaries come from', async (
   const home = await tempDir('mup-home-');
   const store = new ClusterStore(home);
   const pkg = join(packagesDir(home), 'mongodb-7.0.14-ubuntu2204-x86_64');
-  await store.write(meta('prod', join(pkg, 'bin')));
-  await store.write(meta('other', '/opt/mongodb/bin'));
+  await store.write(await meta('prod', join(pkg, 'bin')));
+  await store.write(await meta('other', '/opt/mongodb/bin'));
   const using = await clustersUsingPackages(home);
   assert.deepEqual(using(pkg), ['prod']);
   assert.deepEqual(using(join(packagesDir(home), 'mongodb-8.0.4-ubuntu2204-x86_64')), []);
