@@ -152,6 +152,17 @@ export async function downloadAndUnpack(
   const opened = await openUrl(url, { timeoutMs: options.timeoutMs });
   const meter = new Meter(url, opened.contentLength, options);
   let unpackError: Error | undefined;
+  // Set once tar fails: a damaged gzip stream is reported as a warning and tar then emits neither 'drain'
+  // nor 'close', so every wait below also ends on this signal (otherwise nothing keeps Node alive and the
+  // process exits 0 with nothing installed).
+  let signalFailure: () => void = () => {};
+  const failed = new Promise<void>((resolve) => {
+    signalFailure = resolve;
+  });
+  const fail = (error: Error) => {
+    unpackError ??= error;
+    signalFailure();
+  };
   // Not strict (harmless warnings stay warnings), but a damaged archive or an entry that cannot be written
   // is a failure.
   const unpack = tar.extract({
@@ -159,20 +170,22 @@ export async function downloadAndUnpack(
     strip: 1,
     onwarn: (code, message) => {
       if (code === 'TAR_BAD_ARCHIVE' || code === 'TAR_ABORT' || code === 'TAR_ENTRY_ERROR')
-        unpackError ??= new Error(message);
+        fail(new Error(message));
     },
   });
   const closed = new Promise<void>((resolve) => {
     unpack.on('close', () => resolve());
     unpack.on('error', (error: Error) => {
-      unpackError ??= error;
+      fail(error);
       resolve();
     });
+    void failed.then(resolve);
   });
   const drained = () =>
     new Promise<void>((resolve) => {
       unpack.once('drain', () => resolve());
       unpack.once('error', () => resolve());
+      void failed.then(resolve);
     });
   try {
     await pump(

@@ -27,7 +27,7 @@ export class NoTargetError extends MupError {
       exitCode: ExitCode.usage,
       hint:
         available.length > 0
-          ? `archives exist for: ${available.join(', ')}; choose one with --target`
+          ? `archives exist for: ${available.join(', ')}; choose one with --target (mup mongo install, cluster deploy and playground start take it)`
           : 'no archive exists for this architecture; choose another version',
     });
     this.available = available;

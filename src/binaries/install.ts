@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadAndUnpack } from './download.js';
+import { DownloadError, ReleaseListError } from './errors.js';
 import { checkServerLayout } from './layout.js';
 import {
   cleanStaging,
@@ -19,8 +20,9 @@ import {
   writeMarkers,
 } from './package-store.js';
 import { type BinaryContext, hostFor, type ReleaseChoice, resolveRelease } from './resolve.js';
+import { checkMirror } from './source.js';
 import { rankCandidates } from './targets.js';
-import { parseVersionSpec } from './versions.js';
+import { compareVersions, parseVersionSpec } from './versions.js';
 
 export interface InstallResult extends InstalledPackage {
   /** The version as asked ("8.0"); `version` is what it resolved to. */
@@ -36,13 +38,24 @@ export async function installRelease(
   choice: ReleaseChoice = {},
 ): Promise<InstallResult> {
   const variant = ctx.variant ?? 'mongodb';
+  checkMirror(ctx.mirror);
   // An exact version already in the cache needs no release list: this is what makes installs work offline.
   const cached = await findCachedExact(ctx, requested, choice);
   if (cached) {
     ctx.onEvent?.({ type: 'cached', package: cached.name, dir: cached.dir });
     return { ...cached, requested, alreadyInstalled: true, downloadedBytes: 0 };
   }
-  const release = await resolveRelease(ctx, requested, choice);
+  let release: Awaited<ReturnType<typeof resolveRelease>>;
+  try {
+    release = await resolveRelease(ctx, requested, choice);
+  } catch (error) {
+    // No release list (offline, mirror down): a series already in the cache is still usable.
+    if (!(error instanceof DownloadError || error instanceof ReleaseListError)) throw error;
+    const offline = await findCachedSeries(ctx, requested, choice);
+    if (!offline) throw error;
+    ctx.onEvent?.({ type: 'cached', package: offline.name, dir: offline.dir });
+    return { ...offline, requested, alreadyInstalled: true, downloadedBytes: 0 };
+  }
   const key = { variant, version: release.version, target: release.target, arch: release.arch };
   const name = packageName(key);
   const existing = await findPackage(ctx.home, key);
@@ -135,4 +148,32 @@ async function findCachedExact(
   );
   const best = ranked[0];
   return best ? installed.find((p) => p.target === best.target) : undefined;
+}
+
+/** The newest cached production version of a series ("8.0" or "8"), used when no release list is reachable. */
+async function findCachedSeries(
+  ctx: BinaryContext,
+  requested: string,
+  choice: ReleaseChoice,
+): Promise<InstalledPackage | undefined> {
+  const variant = ctx.variant ?? 'mongodb';
+  const spec = parseVersionSpec(requested, variant);
+  if (spec.kind !== 'series') return undefined;
+  const inSeries = (version: string) => {
+    const [major, minor] = version.split(/[.-]/).map(Number);
+    return (
+      major === spec.major &&
+      (spec.minor === undefined || minor === spec.minor) &&
+      !/-rc|-alpha|-beta/.test(version)
+    );
+  };
+  const versions = [
+    ...new Set(
+      (await listPackages(ctx.home))
+        .filter((p) => p.variant === variant && inSeries(p.version))
+        .map((p) => p.version),
+    ),
+  ];
+  const newest = versions.sort((a, b) => compareVersions(b, a, variant))[0];
+  return newest === undefined ? undefined : findCachedExact(ctx, newest, choice);
 }

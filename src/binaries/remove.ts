@@ -8,6 +8,9 @@ export interface RemoveFilter {
   version: string;
   variant?: Variant | undefined;
   target?: string | undefined;
+  /** Names of the clusters whose binaries are in a package dir; such a package is kept unless `force`. */
+  clustersUsing?: ((packageDir: string) => readonly string[]) | undefined;
+  force?: boolean | undefined;
 }
 
 export async function removePackages(home: string, filter: RemoveFilter): Promise<InstalledPackage[]> {
@@ -22,6 +25,17 @@ export async function removePackages(home: string, filter: RemoveFilter): Promis
       `${filter.variant === 'percona' ? 'Percona Server for MongoDB' : 'MongoDB'} ${filter.version} is not installed`,
       'run `mup mongo list` to see the installed versions',
     );
+  // A cluster runs its mongod from the cache (bin is a symlink into it): removing it breaks the next start.
+  const inUse = filter.force
+    ? []
+    : matches.flatMap((pkg) => (filter.clustersUsing?.(pkg.dir) ?? []).map((cluster) => ({ pkg, cluster })));
+  if (inUse.length > 0) {
+    const names = [...new Set(inUse.map((u) => u.cluster))];
+    throw new UsageError(
+      `${filter.version} is used by cluster${names.length > 1 ? 's' : ''} ${names.join(', ')} (${[...new Set(inUse.map((u) => u.pkg.name))].join(', ')}); removing it would stop ${names.length > 1 ? 'them' : 'it'} from starting again`,
+      'destroy or upgrade those clusters first, or pass --force to remove it anyway',
+    );
+  }
   const removed: InstalledPackage[] = [];
   for (const pkg of matches) {
     await withPackageLock(home, pkg.name, async () => {

@@ -15,7 +15,7 @@ import {
   type ReleaseList,
   type ReleaseVersion,
 } from './release-list.js';
-import { archiveUrlFor, type ReleaseSource, resolveSource, type Variant } from './source.js';
+import { archiveUrlFor, checkMirror, type ReleaseSource, resolveSource, type Variant } from './source.js';
 import { chooseDownload, perconaTargetOrder } from './targets.js';
 import { parseVersionSpec, resolveVersion } from './versions.js';
 
@@ -111,6 +111,7 @@ export async function resolveRelease(
   choice: ReleaseChoice = {},
 ): Promise<ResolvedRelease> {
   const variant = ctx.variant ?? 'mongodb';
+  checkMirror(ctx.mirror);
   const source = sourceFor(ctx);
   const host = await hostFor(ctx, choice);
   const list = await perconaTolerantList(ctx);

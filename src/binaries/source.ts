@@ -1,8 +1,10 @@
 // Where release lists and archives come from: the vendor's download host, or a mirror (a base URL or a local
 // directory) holding the same files at the same relative paths. Archive URLs in a mirror's list may be
 // relative to the mirror or absolute; absolute URLs on the vendor's host are rewritten to the mirror.
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from '../errors.js';
 
 export type Variant = 'mongodb' | 'percona';
 export const variants: readonly Variant[] = ['mongodb', 'percona'];
@@ -90,4 +92,25 @@ export function relativeOnVendorHost(variant: Variant, url: string): string | un
   if (variant === 'mongodb') return mongodbArchiveHosts.includes(parsed.hostname) ? path : undefined;
   if (!perconaArchiveHosts.includes(parsed.hostname)) return undefined;
   return path.startsWith('downloads/') ? path.slice('downloads/'.length) : path;
+}
+
+/**
+ * Refuses a mirror that can never work (unsupported scheme, missing dir, a file), before the cache is
+ * consulted: a typo in --mirror must not go unnoticed just because the version happens to be cached.
+ */
+export function checkMirror(mirror: string | undefined, cwd = process.cwd()): void {
+  if (mirror === undefined || mirror.trim() === '') return;
+  const hint = 'give an http(s) URL or a directory made by `mup mirror` (or unset MUP_MIRROR)';
+  const base = mirrorBase(mirror, cwd);
+  const scheme = new URL(base).protocol;
+  if (scheme === 'http:' || scheme === 'https:') return;
+  if (scheme !== 'file:') throw new UsageError(`mirror ${mirror}: ${scheme} URLs are not supported`, hint);
+  const dir = fileURLToPath(base).replace(/(.)\/+$/, '$1');
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`mirror ${mirror}: no such directory`, hint);
+  }
+  if (!isDir) throw new UsageError(`mirror ${mirror}: is a file, not a directory`, hint);
 }

@@ -1,6 +1,7 @@
 // What every command action needs: the global flags and mup's home, resolved once.
 import type { Command } from '@commander-js/extra-typings';
-import { resolveMupHome } from '../meta/home.js';
+import { UsageError } from '../errors.js';
+import { mupHomeProblem, resolveMupHome } from '../meta/home.js';
 
 export interface CommandContext {
   json: boolean;
@@ -24,11 +25,18 @@ export function commandContext(
   command: Command<unknown[], Record<string, unknown>, Record<string, unknown>>,
 ): CommandContext {
   const flags = command.optsWithGlobals() as GlobalFlags;
+  const home = resolveMupHome(flags.home);
+  // `--home ""` is a mistake (an unset variable), never a request for the default home.
+  const problem = mupHomeProblem(flags.home === undefined ? home : flags.home);
+  if (problem !== undefined) {
+    const given = flags.home === undefined ? `$MUP_HOME (${home})` : `--home ${JSON.stringify(flags.home)}`;
+    throw new UsageError(`${given} ${problem}`, 'give mup a home dir it can create and own, e.g. ~/.mup');
+  }
   return {
     json: flags.json ?? false,
     debug: flags.debug ?? false,
     yes: flags.yes ?? false,
-    home: resolveMupHome(flags.home),
+    home,
     concurrency: flags.concurrency ?? 5,
   };
 }

@@ -11,7 +11,7 @@ import { registerBinaryCommands } from './commands/mongo.js';
 import { registerPlaygroundCommands } from './commands/playground.js';
 import { registerTemplateCommand } from './commands/template.js';
 import { registerTopologyCommands } from './commands/topology.js';
-import { parsePositiveInt } from './options.js';
+import { integerOption } from './options.js';
 import { packageVersion } from './version.js';
 
 export type GlobalOptions = {
@@ -32,7 +32,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
     .option('--debug', 'show stack traces and debug output', false)
     .option('-y, --yes', 'do not ask for confirmation', false)
     .option('--home <dir>', 'mup home directory (default $MUP_HOME, else ~/.mup)')
-    .option('--concurrency <n>', 'parallel host and process operations', parsePositiveInt, 5)
+    .option('--concurrency <n>', 'parallel host and process operations', integerOption(1, 256), 5)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerPlaygroundCommands(program);

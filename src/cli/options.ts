@@ -74,3 +74,17 @@ export async function binaryContext(
     refresh: options.refresh ?? false,
   };
 }
+
+/**
+ * A whole number within [min, max], written in decimal digits only: Number() would take `1e3`, `0x10`,
+ * `' 5'` and `''` (as 0), turning a typo into a very different value.
+ */
+export function integerOption(min: number, max: number, what = 'a whole number'): (value: string) => number {
+  return (value: string) => {
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected ${what} from ${min} to ${max}, written in decimal digits`);
+    }
+    return n;
+  };
+}

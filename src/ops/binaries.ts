@@ -1,6 +1,6 @@
 // Which MongoDB binaries a cluster runs: an existing directory (--binary-path, checked) or the cache,
 // installing from the release list or a mirror when missing.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { BinaryEventListener } from '../binaries/events.js';
 import { UsageError } from '../errors.js';
 
@@ -11,6 +11,8 @@ export interface BinarySelection {
   /** A directory holding mongod and mongos, used as is. */
   binaryPath?: string | undefined;
   mirror?: string | undefined;
+  /** A release-list target (e.g. ubuntu2204) instead of the one detected for this host. */
+  target?: string | undefined;
   onBinaryEvent?: BinaryEventListener | undefined;
 }
 
@@ -42,7 +44,7 @@ export async function resolveBinaries(
     timeoutMs: binaries.timeoutFromEnv(),
   };
   if (!options.install) {
-    const release = await binaries.resolveRelease(context, version);
+    const release = await binaries.resolveRelease(context, version, { target: selection.target });
     const name = binaries.packageName({
       variant: release.variant,
       version: release.version,
@@ -55,6 +57,23 @@ export async function resolveBinaries(
       binaryDir: join(binaries.packagesDir(home), name, 'bin'),
     };
   }
-  const installed = await binaries.installRelease(context, version);
+  const installed = await binaries.installRelease(context, version, { target: selection.target });
   return { version: installed.version, variant: selection.variant, binaryDir: installed.binDir };
+}
+
+/** For `mup mongo remove`: which clusters of this home run binaries from a package dir (`<dir>/bin`). */
+export async function clustersUsingPackages(home: string): Promise<(packageDir: string) => string[]> {
+  const { ClusterStore } = await import('../meta/store.js');
+  const store = new ClusterStore(home);
+  const users = new Map<string, string[]>();
+  for (const name of await store.list()) {
+    // An unreadable meta may still run from the cache: count it as a user by its name.
+    const dir = await store.read(name).then(
+      (meta) => dirname(meta.binaryDir),
+      () => undefined,
+    );
+    const key = dir ?? '*';
+    users.set(key, [...(users.get(key) ?? []), name]);
+  }
+  return (packageDir) => [...(users.get(packageDir) ?? []), ...(users.get('*') ?? [])];
 }

@@ -6,10 +6,9 @@ import { executorFor } from '../hosts/connect.js';
 import { pinPorts } from '../meta/migrations.js';
 import type { ClusterMeta, ClusterStore } from '../meta/store.js';
 import { connectionUris, primaryUri } from '../mongo/uri.js';
-import { ServerConfigError } from '../render/config-problems.js';
-import { findTopologyConfigProblems } from '../render/instance-config.js';
+import { checkTopology, findServerOptionIssues, versionForChecks } from '../render/topology-check.js';
 import { generateSupervisorCredentials } from '../supervisor/credentials.js';
-import { loadTopology } from '../topology/load.js';
+import { throwIfAny } from '../topology/load.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { type BinarySelection, resolveBinaries } from './binaries.js';
 import { checkDataDirsFree } from './data-dirs.js';
@@ -71,11 +70,18 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
     load: async (store: ClusterStore) => {
       const used = await usedEndpoints(store, request.name);
       const local = executorFor({ host: 'localhost', local: true });
-      const { spec, resolved } = await loadTopology(request.topologyText, request.topologyFile, {
+      // The same host-independent checks as `mup topology validate`, before anything is downloaded: against
+      // the requested series now, against the exact version once the binaries are known.
+      const given = request.binaryPath
+        ? await resolveBinaries(request, options.home, { install: false })
+        : undefined;
+      const loaded = await checkTopology(request.topologyText, request.topologyFile, {
+        version: given?.version ?? versionForChecks(request.version),
         usedEndpoints: used,
         isPortFree: (port) => local.isPortFree(port),
         ...(request.portBase === undefined ? {} : { portBase: request.portBase }),
       });
+      const { spec, resolved } = loaded;
       checkHostsReachable(resolved.hosts);
       await checkSupervisorDirsFree(store, resolved, request.name);
       found.reusedData = await checkDataDirsFree(
@@ -83,12 +89,8 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         { cluster: request.name, home: options.home },
         (host) => executorFor({ host, local: true }),
       );
-      const binaries = await resolveBinaries(request, options.home, { install: !options.dryRun });
-      const [first] = findTopologyConfigProblems(resolved, {
-        clusterName: request.name,
-        version: binaries.version,
-      });
-      if (first) throw new ServerConfigError(first.instanceId, first.problems);
+      const binaries = given ?? (await resolveBinaries(request, options.home, { install: !options.dryRun }));
+      throwIfAny(request.topologyFile, loaded, findServerOptionIssues(loaded, binaries.version));
       await checkPortsFree(resolved);
       await checkSupervisordPresent(resolved.hosts);
       const now = new Date().toISOString();

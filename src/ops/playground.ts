@@ -28,6 +28,7 @@ export interface PlaygroundRequest {
   port: number;
   binaryPath?: string | undefined;
   mirror?: string | undefined;
+  target?: string | undefined;
   onBinaryEvent?: BinaryEventListener | undefined;
 }
 
@@ -99,6 +100,7 @@ export async function startPlayground(
       variant: request.variant,
       binaryPath: request.binaryPath,
       mirror: request.mirror,
+      target: request.target,
       onBinaryEvent: request.onBinaryEvent,
       playground: true,
       portBase: request.port,

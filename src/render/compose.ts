@@ -62,8 +62,19 @@ export function composeConfig(input: ComposeInput): { config: ConfigTree; proble
   dropBindIpForBindIpAll(merged.tree, user);
   return {
     config: orderKeys(merged.tree, SECTION_ORDER),
-    problems: [...expanded.problems, ...versionProblems, ...merged.problems],
+    problems: uniqueProblems([...expanded.problems, ...versionProblems, ...merged.problems]),
   };
+}
+
+// The option table and the merge can both notice a section given as a value; say it once.
+function uniqueProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.code} ${p.option}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 // The typed model holds only plain data; a JSON round trip turns it into a tree and drops unset optionals.

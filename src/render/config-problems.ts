@@ -10,6 +10,8 @@ export type ConfigProblemCode =
   | 'removed'
   /** The option exists, but the target version refuses this value. */
   | 'rejected-value'
+  /** The process does not know the option at all (a typo, or an Enterprise-only option). */
+  | 'unknown-option'
   /** The option belongs to the other process kind (mongod vs mongos). */
   | 'wrong-process'
   /** The option is set by mup from the topology and the user's value differs. */
@@ -35,7 +37,7 @@ export class ServerConfigError extends UsageError {
     const lines = problems.map((p) => `  ${p.option}: ${p.message}`);
     super(
       `cannot render the config of ${instanceId}:\n${lines.join('\n')}`,
-      'change server_configs or the instance `config` in the topology (mup cluster edit-config <name>), then retry',
+      'change server_configs or the instance `config` in the topology file, then retry',
     );
     this.instanceId = instanceId;
     this.problems = problems;

@@ -3,9 +3,11 @@
 // (https://www.mongodb.com/docs/manual/reference/configuration-options/), so an option that is removed, not yet added, or meant for the other
 // process kind makes the process fail at start. Sources: MongoDB manual, "Configuration File Settings and
 // Command-Line Options Mapping" change log (3.6 → 8.0), and the release notes cited per rule.
+import { describeValue } from '../topology/issues.js';
 import type { ConfigProblem } from './config-problems.js';
 import { type ConfigTree, getPath, leaves } from './config-tree.js';
 import { isAtLeast, type MongoVersion } from './mongo-version.js';
+import { OPTION_TABLE, type OptionSpec } from './option-table.js';
 
 export type ProcessKind = 'mongod' | 'mongos';
 
@@ -90,7 +92,7 @@ export function findVersionProblems(user: ConfigTree, context: VersionCheckConte
   const { process, version } = context;
   const other: ProcessKind = process === 'mongod' ? 'mongos' : 'mongod';
 
-  for (const [path] of leaves(user)) {
+  for (const [path, value] of leaves(user)) {
     const foreign = PROCESS_ONLY[other].find((option) => covers(option, path));
     if (foreign !== undefined) {
       add({
@@ -100,8 +102,10 @@ export function findVersionProblems(user: ConfigTree, context: VersionCheckConte
       });
       continue;
     }
+    let versioned = false;
     for (const rule of AVAILABILITY_RULES) {
       if (!covers(rule.option, path)) continue;
+      versioned = true;
       if (rule.since !== undefined && !isAtLeast(version, rule.since)) {
         add({
           code: 'not-yet-available',
@@ -117,6 +121,8 @@ export function findVersionProblems(user: ConfigTree, context: VersionCheckConte
         });
       }
     }
+    const tableProblem = checkAgainstTable(path, value, context, versioned);
+    if (tableProblem !== undefined) add(tableProblem);
   }
   problems.push(...findRejectedValues(user, context));
   return problems;
@@ -134,6 +140,7 @@ function findRejectedValues(user: ConfigTree, context: VersionCheckContext): Con
       message: 'cannot be combined with net.bindIp; set one of them',
     });
   }
+  problems.push(...findMissingCompanions(user, context.version));
   // The rest concern mongod-only sections, already reported as wrong-process for mongos.
   if (context.process !== 'mongod') return problems;
   const { version, replicaSetMember } = context;
@@ -172,4 +179,193 @@ function findRejectedValues(user: ConfigTree, context: VersionCheckContext): Con
 
 function shortVersion(core: string): string {
   return core.replace(/\.0$/, '');
+}
+
+/** The table entry for a leaf: its own, or an open section above it. */
+function specFor(path: string): OptionSpec | undefined {
+  return OPTION_TABLE.find((spec) => spec.path === path || (spec.type === 'open' && covers(spec.path, path)));
+}
+
+/**
+ * Existence, process, version, type and range of one leaf against OPTION_TABLE. `versioned` leaves were
+ * already judged by AVAILABILITY_RULES, so their version is not reported twice.
+ */
+function checkAgainstTable(
+  path: string,
+  value: unknown,
+  context: VersionCheckContext,
+  versioned: boolean,
+): ConfigProblem | undefined {
+  const { process, version } = context;
+  const spec = specFor(path);
+  if (spec === undefined) {
+    if (versioned) return undefined;
+    const above = OPTION_TABLE.find((s) => path.startsWith(`${s.path}.`));
+    if (above !== undefined) {
+      return {
+        code: 'type-mismatch',
+        option: above.path,
+        message: 'is a value, not a section; give it a single value',
+      };
+    }
+    const below = OPTION_TABLE.find((s) => s.path.startsWith(`${path}.`));
+    if (below !== undefined) {
+      return {
+        code: 'type-mismatch',
+        option: path,
+        message: `is a section, not a value; give its options (such as ${below.path})`,
+      };
+    }
+    const near = closestOption(path, process);
+    return {
+      code: 'unknown-option',
+      option: path,
+      message: `is not a ${process} option; ${process} ${version.raw} would exit 2 with "Unrecognized option: ${path}"${near ? ` (did you mean ${near}?)` : ''}`,
+    };
+  }
+  if (spec.process !== undefined && spec.process !== process) {
+    return {
+      code: 'wrong-process',
+      option: spec.path,
+      message: `is a ${spec.process} option; ${process} exits 2 with "Unrecognized option" on it`,
+    };
+  }
+  if (!versioned && spec.since !== undefined && !isAtLeast(version, spec.since)) {
+    return {
+      code: 'not-yet-available',
+      option: spec.path,
+      message: `does not exist in MongoDB ${version.raw} (added in ${shortVersion(spec.since)}); ${process} would exit 2 on it`,
+    };
+  }
+  if (!versioned && spec.removedIn !== undefined && isAtLeast(version, spec.removedIn)) {
+    return {
+      code: 'removed',
+      option: spec.path,
+      message: `was removed in MongoDB ${shortVersion(spec.removedIn)}; ${process} ${version.raw} would exit 2 on it`,
+    };
+  }
+  if (spec.type === 'open' && path === spec.path) {
+    return {
+      code: 'type-mismatch',
+      option: path,
+      message: `is a section; give its settings as a mapping, got ${describeValue(value)}`,
+    };
+  }
+  const wrong = valueProblem(spec, value, version);
+  return wrong === undefined ? undefined : { code: 'rejected-value', option: path, message: wrong };
+}
+
+/** Why `value` does not fit the option; undefined when it does. Ranges are the manual's. */
+function valueProblem(spec: OptionSpec, value: unknown, version: MongoVersion): string | undefined {
+  const got = `got ${describeValue(value)}`;
+  switch (spec.type) {
+    case 'open':
+      return value === null ? `must have a value, ${got}` : undefined;
+    case 'bool':
+      return typeof value === 'boolean' ? undefined : `must be true or false, ${got}`;
+    case 'string':
+      return typeof value === 'string' && value !== '' ? undefined : `must be a non-empty string, ${got}`;
+    case 'stringOrList':
+      return (typeof value === 'string' && value !== '') ||
+        (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v !== ''))
+        ? undefined
+        : `must be a string or a list of strings, ${got}`;
+    case 'enum': {
+      const allowed = (spec.values ?? []).filter((v) => {
+        const since = spec.valuesSince?.[v];
+        return since === undefined || isAtLeast(version, since);
+      });
+      if (typeof value === 'string' && allowed.includes(value)) return undefined;
+      const later = typeof value === 'string' ? spec.valuesSince?.[value] : undefined;
+      if (later !== undefined)
+        return `"${value}" needs MongoDB ${shortVersion(later)} or later; ${version.raw} refuses it`;
+      return `must be one of ${allowed.join(', ')}, ${got}`;
+    }
+    case 'int':
+    case 'double': {
+      const isNumber = typeof value === 'number' && Number.isFinite(value);
+      if (!isNumber || (spec.type === 'int' && !Number.isInteger(value))) {
+        return `must be ${spec.type === 'int' ? 'an integer' : 'a number'}${rangeText(spec)}, ${got}`;
+      }
+      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
+        return `must be${rangeText(spec)}, ${got}`;
+      }
+      return undefined;
+    }
+  }
+}
+
+function rangeText(spec: OptionSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return ` from ${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return ` of at least ${spec.min}`;
+  if (spec.max !== undefined) return ` of at most ${spec.max}`;
+  return '';
+}
+
+/**
+ * Options that need another one: a TLS mode other than disabled needs the server certificate (mongod and
+ * mongos refuse to start with "need tlsCertificateKeyFile or certificateSelector when TLS is enabled"),
+ * and x.509 cluster authentication needs TLS.
+ */
+function findMissingCompanions(user: ConfigTree, version: MongoVersion): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (option: string): unknown => getPath(user, option);
+  const tlsMode = at('net.tls.mode');
+  const sslMode = at('net.ssl.mode');
+  // Before 4.2 net.tls.* itself is refused (AVAILABILITY_RULES); saying what it lacks would be noise.
+  const tlsOn = typeof tlsMode === 'string' && tlsMode !== 'disabled' && isAtLeast(version, '4.2.0');
+  const sslOn = typeof sslMode === 'string' && sslMode !== 'disabled';
+  if (
+    tlsOn &&
+    at('net.tls.certificateKeyFile') === undefined &&
+    at('net.tls.certificateSelector') === undefined
+  ) {
+    problems.push({
+      code: 'rejected-value',
+      option: 'net.tls.mode',
+      message: `${tlsMode} needs net.tls.certificateKeyFile (the server certificate); the server refuses to start without it`,
+    });
+  }
+  if (sslOn && at('net.ssl.PEMKeyFile') === undefined && at('net.ssl.certificateSelector') === undefined) {
+    problems.push({
+      code: 'rejected-value',
+      option: 'net.ssl.mode',
+      message: `${sslMode} needs net.ssl.PEMKeyFile (the server certificate); the server refuses to start without it`,
+    });
+  }
+  const authMode = at('security.clusterAuthMode');
+  if ((authMode === 'x509' || authMode === 'sendX509') && !tlsOn && !sslOn) {
+    problems.push({
+      code: 'rejected-value',
+      option: 'security.clusterAuthMode',
+      message: `${authMode} authenticates members with TLS certificates; set net.tls.mode and net.tls.certificateKeyFile too`,
+    });
+  }
+  return problems;
+}
+
+/** The table option closest to a misspelled one, when it is close enough to be a typo. */
+function closestOption(path: string, process: ProcessKind): string | undefined {
+  let best: { path: string; distance: number } | undefined;
+  for (const spec of OPTION_TABLE) {
+    if (spec.type === 'open' || (spec.process !== undefined && spec.process !== process)) continue;
+    const distance = editDistance(path.toLowerCase(), spec.path.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { path: spec.path, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(path.length / 8))
+    ? best.path
+    : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitute = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitute));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }

@@ -1,9 +1,11 @@
 // The one entry point for a topology file: parse, check every rule, report all problems at once
-// (TopologyError, exit 2), then resolve. Nothing is changed on any host.
+// (TopologyError, exit 2), then resolve and check where the resolved dirs land. Nothing is changed on any host.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { TopologyError } from './issues.js';
-import { parseTopology, positionIssues } from './parse.js';
+import { type PositionedIssue, TopologyError, type TopologyIssue } from './issues.js';
+import { type ParsedTopology, parseTopology, positionIssues } from './parse.js';
+import { checkDirPlacement, type DirPlacementOptions } from './path-rules.js';
 import { type ResolveOptions, resolveTopology } from './resolve.js';
 import { checkRules, type UsedEndpoint } from './rules.js';
 import type { TopologySpec } from './schema.js';
@@ -14,14 +16,19 @@ export interface ValidateOptions {
   usedEndpoints?: readonly UsedEndpoint[];
 }
 
-/** Checks topology text; `file` is only used in messages. Throws TopologyError listing every problem. */
-export function validateTopology(text: string, file: string, options: ValidateOptions = {}): TopologySpec {
+/** Parses and checks the rules; the parsed document is kept so later checks can point into the file. */
+export function checkTopologyText(text: string, file: string, options: ValidateOptions = {}): ParsedTopology {
   const { issues, parsed } = parseTopology(text, file);
   if (!parsed) throw new TopologyError(file, issues);
   const { spec, doc, lineCounter } = parsed;
   const broken = [...issues, ...positionIssues(checkRules(spec, options), doc, lineCounter, file)];
   if (broken.length > 0) throw new TopologyError(file, broken);
-  return spec;
+  return parsed;
+}
+
+/** Checks topology text; `file` is only used in messages. Throws TopologyError listing every problem. */
+export function validateTopology(text: string, file: string, options: ValidateOptions = {}): TopologySpec {
+  return checkTopologyText(text, file, options).spec;
 }
 
 export async function readTopologyFile(path: string): Promise<string> {
@@ -37,12 +44,39 @@ export async function readTopologyFile(path: string): Promise<string> {
   }
 }
 
-/** Validates and resolves topology text in one go. */
+/** What is at a local path, for the "a file where a dir goes" check. */
+export function localPathKind(path: string): 'dir' | 'other' | 'missing' {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'other';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: a parent is a file, which the walk from the root reports at that parent.
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'other';
+  }
+}
+
+export interface LoadedTopology extends ParsedTopology {
+  resolved: ResolvedTopology;
+}
+
+/** Validates, resolves and checks the placement of every dir; throws TopologyError with positions. */
 export async function loadTopology(
   text: string,
   file: string,
-  options: ValidateOptions & ResolveOptions,
-): Promise<{ spec: TopologySpec; resolved: ResolvedTopology }> {
-  const spec = validateTopology(text, file, options);
-  return { spec, resolved: await resolveTopology(spec, options) };
+  options: ValidateOptions & ResolveOptions & DirPlacementOptions,
+): Promise<LoadedTopology> {
+  const parsed = checkTopologyText(text, file, options);
+  const resolved = await resolveTopology(parsed.spec, options);
+  const placement = checkDirPlacement(parsed.spec, resolved, {
+    kindOfPath: options.kindOfPath ?? localPathKind,
+  });
+  throwIfAny(file, parsed, placement);
+  return { ...parsed, resolved };
+}
+
+/** Positions issues found after parsing and throws them as one TopologyError. */
+export function throwIfAny(file: string, parsed: ParsedTopology, issues: readonly TopologyIssue[]): void {
+  if (issues.length === 0) return;
+  const positioned: PositionedIssue[] = positionIssues(issues, parsed.doc, parsed.lineCounter, file);
+  throw new TopologyError(file, positioned);
 }

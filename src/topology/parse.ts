@@ -1,5 +1,5 @@
 // Topology text → checked TopologySpec, or every syntax and schema problem with its line and column.
-import { type Document, LineCounter, parseDocument } from 'yaml';
+import { type Document, isPair, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import {
   describeValue,
@@ -28,7 +28,24 @@ export interface ParseResult {
   parsed?: ParsedTopology;
 }
 
+/** A topology file is a few KB; anything this big is a mistake or an attack, refused before parsing. */
+export const MAX_TOPOLOGY_BYTES = 2 * 1024 * 1024;
+/** Deeper than any topology needs (a server config is a few levels), far below the parser's stack limit. */
+export const MAX_NESTING = 32;
+/** Aliases expanded per file; YAML "billion laughs" documents need thousands. */
+const MAX_ALIASES = 100;
+
 export function parseTopology(text: string, file: string): ParseResult {
+  const at = (line: number, col: number, message: string): ParseResult => ({
+    issues: [{ file, line, col, path: '', message }],
+  });
+  if (text.length > MAX_TOPOLOGY_BYTES) {
+    return at(
+      1,
+      1,
+      `the file has ${text.length} characters; a topology file may have at most ${MAX_TOPOLOGY_BYTES} (file size)`,
+    );
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -36,15 +53,60 @@ export function parseTopology(text: string, file: string): ParseResult {
       issues: doc.errors.map((error) => {
         const { line, col } = lineCounter.linePos(error.pos[0]);
         const what =
-          error.message.split('\n')[0]?.replace(/\s+at line \d+, column \d+:?$/, '') ?? error.message;
+          error.code === 'RESOURCE_EXHAUSTION'
+            ? `the document is nested too deeply; at most ${MAX_NESTING} levels`
+            : (error.message.split('\n')[0]?.replace(/\s+at line \d+, column \d+:?$/, '') ?? error.message);
         return { file, line, col, path: '', message: `${what} (YAML syntax)` };
       }),
     };
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  // Unknown tags (!env, !!python/object, ...) would silently become plain strings: refuse them.
+  if (doc.warnings.length > 0) {
+    return {
+      issues: doc.warnings.map((warning) => {
+        const { line, col } = lineCounter.linePos(warning.pos[0]);
+        const what = warning.message.split('\n')[0] ?? warning.message;
+        return {
+          file,
+          line,
+          col,
+          path: '',
+          message: `${what}; topology files use plain YAML values (YAML tags)`,
+        };
+      }),
+    };
+  }
+  const aliasProblem = checkAliases(doc, lineCounter, file);
+  if (aliasProblem) return { issues: [aliasProblem] };
+  const spelled = checkIntegerSpelling(doc, lineCounter, file);
+  if (spelled.length > 0) return { issues: spelled };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    const first = firstAlias(doc);
+    const { line, col } = first?.range ? lineCounter.linePos(first.range[0]) : { line: 1, col: 1 };
+    const why =
+      error instanceof ReferenceError && /alias count/i.test(error.message)
+        ? `aliases expand to too many nodes (more than ${MAX_ALIASES} alias uses); write the values out`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    return at(line, col, `${why} (YAML aliases)`);
+  }
   if (data === null || data === undefined) {
     const message = 'the file has no topology; it needs at least mongod_servers (empty file)';
     return { issues: [{ file, line: 1, col: 1, path: '', message }] };
+  }
+  const tooDeep = deepestPath(data);
+  if (tooDeep !== undefined) {
+    const issue = positionIssues(
+      [{ path: tooDeep, message: `is nested more than ${MAX_NESTING} levels deep (nesting)` }],
+      doc,
+      lineCounter,
+      file,
+    );
+    return { issues: issue };
   }
   const result = topologySchema.safeParse(data);
   if (result.success) return { issues: [], parsed: { spec: result.data, doc, lineCounter } };
@@ -58,6 +120,90 @@ export function parseTopology(text: string, file: string): ParseResult {
   if (!zodIssues.every((issue) => issue.code === 'unrecognized_keys')) return { issues };
   const retry = topologySchema.safeParse(withoutUnknownKeys(data, zodIssues));
   return retry.success ? { issues, parsed: { spec: retry.data, doc, lineCounter } } : { issues };
+}
+
+function firstAlias(doc: Document): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** An alias to an anchor that is not defined before it, or that refers to the node it sits in. */
+function checkAliases(doc: Document, lineCounter: LineCounter, file: string): PositionedIssue | undefined {
+  let problem: PositionedIssue | undefined;
+  visit(doc, {
+    Alias(_key, node, path) {
+      const target = node.resolve(doc);
+      const { line, col } = node.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+      if (target === undefined) {
+        problem = {
+          file,
+          line,
+          col,
+          path: '',
+          message: `alias *${node.source} has no anchor &${node.source} before it (YAML aliases)`,
+        };
+      } else if (path.some((ancestor) => ancestor === target)) {
+        problem = {
+          file,
+          line,
+          col,
+          path: '',
+          message: `alias *${node.source} refers to a node that contains it (YAML aliases)`,
+        };
+      }
+      return problem ? visit.BREAK : undefined;
+    },
+  });
+  return problem;
+}
+
+/** Keys whose value is a whole number (ports, votes, delays) in the topology schema. */
+const INTEGER_KEYS = new Set(['port', 'ssh_port', 'votes', 'secondary_delay_secs']);
+
+/**
+ * YAML reads `1e3`, `0x10`, `0o17` and `+5` as numbers; for a port that silently turns a typo into port 1000
+ * or 16. Integer fields must be written as plain decimal digits.
+ */
+function checkIntegerSpelling(doc: Document, lineCounter: LineCounter, file: string): PositionedIssue[] {
+  const issues: PositionedIssue[] = [];
+  visit(doc, {
+    Pair(_key, pair) {
+      if (!isPair(pair) || !isScalar(pair.key) || !INTEGER_KEYS.has(String(pair.key.value))) return;
+      const value = pair.value;
+      if (!isScalar(value) || !Number.isInteger(value.value) || value.source === undefined) return;
+      if (/^-?[0-9]+$/.test(value.source)) return;
+      const { line, col } = value.range ? lineCounter.linePos(value.range[0]) : { line: 1, col: 1 };
+      issues.push({
+        file,
+        line,
+        col,
+        path: '',
+        message: `${String(pair.key.value)} must be written as a plain decimal integer, got ${value.source} (type)`,
+      });
+    },
+  });
+  return issues;
+}
+
+/** The path of the first value nested deeper than MAX_NESTING, if any. */
+function deepestPath(data: unknown): IssuePath | undefined {
+  const walk = (value: unknown, path: (string | number)[]): IssuePath | undefined => {
+    if (value === null || typeof value !== 'object') return undefined;
+    if (path.length >= MAX_NESTING) return path;
+    const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+    for (const [key, child] of entries) {
+      const found = walk(child, [...path, key]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(data, []);
 }
 
 /** A copy of `data` without the keys zod reported as unknown. */

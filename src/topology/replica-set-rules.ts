@@ -10,17 +10,30 @@ const MAX_MEMBERS = 50;
 const MAX_VOTERS = 7;
 // Replica set names end up in connection strings (`rs0/h:p`) and supervisord group names.
 const SET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+// The name is also a shard name and part of every member's connection string; mup keeps it short like a
+// database name (MongoDB: at most 64 characters).
+const MAX_SET_NAME = 64;
 
 export function checkSetNames(servers: readonly ServerEntry[]): TopologyIssue[] {
   const issues: TopologyIssue[] = [];
   const reported = new Set<string>();
   for (const server of servers) {
     const name = server.replicaSet;
-    if (name === undefined || reported.has(name) || SET_NAME.test(name)) continue;
+    if (name === undefined || reported.has(name)) continue;
+    if (name.length > MAX_SET_NAME) {
+      reported.add(name);
+      issues.push({
+        path: [...pathOf(server), 'replica_set'],
+        message: `is ${name.length} characters long; at most ${MAX_SET_NAME} (replica set name)`,
+      });
+      continue;
+    }
+    if (SET_NAME.test(name)) continue;
     reported.add(name);
+    const shown = JSON.stringify(name);
     issues.push({
       path: [...pathOf(server), 'replica_set'],
-      message: `"${name}" may contain only letters, digits, "_", "-" and "." (replica set name)`,
+      message: `${shown} may contain only letters, digits, "_", "-" and "." (replica set name)`,
     });
   }
   return issues;

@@ -3,6 +3,7 @@
 import { posix } from 'node:path';
 import { endpoint, isLocalHost } from './hosts.js';
 import { formatPath, type TopologyIssue } from './issues.js';
+import { checkDirValues } from './path-rules.js';
 import { checkReplicaSet, checkSetNames, groupReplicaSets } from './replica-set-rules.js';
 import type { TopologySpec } from './schema.js';
 import { expandServerConfig } from './server-config.js';
@@ -48,6 +49,7 @@ export function checkRules(spec: TopologySpec, options: RuleOptions = {}): Topol
   }
   issues.push(...checkPorts(servers, options.usedEndpoints ?? []));
   issues.push(...checkDirs(servers));
+  issues.push(...checkDirValues(spec));
   issues.push(...checkLocalNames(servers));
   issues.push(...checkKind(spec, servers));
   issues.push(...checkSetNames(servers));

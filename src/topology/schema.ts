@@ -1,8 +1,8 @@
 // Shape of the topology file, checked by zod. Every object is strict: an unknown key is an
 // error, never silently ignored. Messages that carry a rule name end with "(rule)"; the generic ones are
 // worded by issues.ts. Cross-field rules (replica-set limits, sharding) live in rules.ts.
-import { isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { hostProblem } from './hosts.js';
 import { describeValue } from './issues.js';
 
 /** An integer field; zod's own message for `"27017"` would say "number". */
@@ -25,14 +25,10 @@ const DELAY_RULE = 'must be between 0 and 31622400 (secondary delay range)';
 
 const nonEmpty = z.string().min(1, { error: 'must not be empty (non-empty string)' });
 
-const host = nonEmpty
-  .regex(/^[^\s,/]+$/, {
-    error: 'must be a host name or IP address without spaces, commas or slashes (host)',
-  })
-  // A colon only belongs in an IPv6 address; `db1:27017` means the port went into the host.
-  .refine((name) => !name.includes(':') || isIPv6(name), {
-    error: 'a host with ":" must be an IPv6 address (without brackets); the port goes in port (host)',
-  });
+const host = nonEmpty.superRefine((name, context) => {
+  const problem = hostProblem(name);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: name });
+});
 
 const port = int().min(0, { error: PORT_RULE }).max(65535, { error: PORT_RULE });
 

@@ -2,7 +2,7 @@
 // on 127.0.0.1 serving simulator archives. Needs `npm run build` (dist/src/cli and dist/sim).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { access, readdir, rm } from 'node:fs/promises';
+import { access, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -234,4 +234,39 @@ test('mup mirror output works as MUP_MIRROR over HTTP and as a plain directory',
     before,
     'no request to the origin',
   );
+});
+
+test('cluster deploy and playground start take --target; the hint names the commands that take it', async () => {
+  const home = await tempDir('mup-home-');
+  const env = { MUP_MIRROR: server.url };
+  const topology = join(root, 'standalone-target.yaml');
+  await writeFile(topology, 'mongod_servers:\n  - { host: localhost, port: 0 }\n');
+  const planned = await runMup(
+    [
+      'cluster',
+      'deploy',
+      'tgt',
+      topology,
+      '--version',
+      '7.0',
+      '--target',
+      'ubuntu2204',
+      '--dry-run',
+      '--json',
+    ],
+    { home, env },
+  );
+  assert.equal(planned.code, 0, planned.stderr);
+  assert.equal((JSON.parse(planned.stdout) as { version: string }).version, '7.0.14');
+  const noFit = await runMup(
+    ['cluster', 'deploy', 'tgt', topology, '--version', '7.0', '--target', 'rhel90', '--dry-run'],
+    { home, env },
+  );
+  assert.equal(noFit.code, 2, noFit.stderr);
+  assert.match(
+    noFit.stderr,
+    /choose one with --target \(mup mongo install, cluster deploy and playground start/,
+  );
+  const help = await runMup(['playground', 'start', '--help'], { home, env });
+  assert.match(help.stdout, /--target <target>/);
 });

@@ -450,3 +450,98 @@ test('--binary-path accepts binaries reporting the expected version and refuses 
   await assert.rejects(checkBinaryPath(dir, '7.0.14'), /has no executable mongos/);
   await assert.rejects(checkBinaryPath(join(dir, 'nope'), '7.0.14'), /is not a directory/);
 });
+
+/** A mirror serving the 7.0.14 archive changed by `damage`, listed with the damaged bytes' own checksum. */
+async function damagedMirror(name: string, damage: (bytes: Buffer) => Buffer): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(join(dir, 'linux'), { recursive: true });
+  const bytes = damage(await readFile(join(root, archive7014)));
+  await writeFile(join(dir, archive7014), bytes);
+  const { createHash } = await import('node:crypto');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const download = {
+    target: 'ubuntu2204',
+    arch: 'x86_64',
+    edition: 'targeted',
+    archive: { url: archive7014, sha256 },
+  };
+  const list = { versions: [{ version: '7.0.14', production_release: true, downloads: [download] }] };
+  await writeFile(join(dir, 'full.json'), JSON.stringify(list));
+  return `${server.url}${name}/`;
+}
+
+for (const [what, damage] of [
+  [
+    'a flipped byte inside the gzip stream',
+    (bytes: Buffer) => {
+      const copy = Buffer.from(bytes);
+      const at = Math.floor(copy.length / 2);
+      copy[at] = (copy[at] as number) ^ 0xff;
+      return copy;
+    },
+  ],
+  [
+    'trailing garbage after the gzip stream',
+    (bytes: Buffer) => Buffer.concat([bytes, Buffer.from('garbage')]),
+  ],
+] as const) {
+  test(`${what} with a matching checksum fails clearly and leaves no staging dir`, async () => {
+    const ctx = await context({ mirror: await damagedMirror(what.replaceAll(' ', '-'), damage) });
+    await assert.rejects(installRelease(ctx, '7.0.14'), (e: unknown) => {
+      assert.ok(e instanceof ArchiveLayoutError, String(e));
+      assert.match(e.message, /cannot extract mongodb-linux-x86_64-ubuntu2204-7\.0\.14\.tgz/);
+      return true;
+    });
+    await assertNothingInstalled(ctx.home);
+  });
+}
+
+test('a mirror that cannot work is refused even when the version is cached', async () => {
+  const ctx = await context();
+  await installRelease(ctx, '7.0.14');
+  const file = join(root, 'full.json');
+  for (const [mirror, pattern] of [
+    [join(root, 'no-such-dir'), /no such directory/],
+    ['ftp://127.0.0.1/x', /ftp: URLs are not supported/],
+    [file, /is a file, not a directory/],
+  ] as const) {
+    await assert.rejects(installRelease({ ...ctx, mirror }, '7.0.14'), (e: unknown) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, pattern);
+      return true;
+    });
+  }
+});
+
+test('remove refuses a version a cluster uses, naming it, unless forced', async () => {
+  const ctx = await context();
+  const installed = await installRelease(ctx, '7.0.14');
+  const clustersUsing = (dir: string) => (dir === installed.dir ? ['prod', 'stage'] : []);
+  await assert.rejects(removePackages(ctx.home, { version: '7.0.14', clustersUsing }), (e: unknown) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, /7\.0\.14 is used by clusters prod, stage/);
+    assert.match(e.hint ?? '', /--force/);
+    return true;
+  });
+  assert.equal((await listPackages(ctx.home)).length, 1, 'still installed');
+  const removed = await removePackages(ctx.home, { version: '7.0.14', clustersUsing, force: true });
+  assert.deepEqual(
+    removed.map((p) => p.dir),
+    [installed.dir],
+  );
+  assert.deepEqual(await listPackages(ctx.home), []);
+});
+
+test('a cached series resolves with no release list reachable, to its newest cached version', async () => {
+  const ctx = await context();
+  await installRelease(ctx, '7.0.12');
+  const newest = await installRelease(ctx, '7.0.14');
+  await rm(releaseCachePath(ctx.home, `${server.url}full.json`), { force: true });
+  const offline = { ...ctx, mirror: 'http://127.0.0.1:9/' };
+  const result = await installRelease(offline, '7.0');
+  assert.equal(result.version, '7.0.14');
+  assert.equal(result.dir, newest.dir);
+  assert.equal(result.alreadyInstalled, true);
+  // A series with nothing cached still reports the unreachable source.
+  await assert.rejects(installRelease(offline, '6.0'), (e: unknown) => !(e instanceof UsageError));
+});

@@ -294,12 +294,18 @@ describe('mongod config: merging the user server config', () => {
     });
     assert.deepEqual(
       found.map((p) => [p.code, p.option]),
-      [['type-mismatch', 'net']],
+      [
+        ['type-mismatch', 'net'],
+        ['type-mismatch', 'systemLog.verbosity'],
+      ],
     );
     const reverse = problems('replset', '7.0.14', { 'replication.replSetName.x': 1 });
     assert.deepEqual(
       reverse.map((p) => [p.code, p.option]),
-      [['mup-owned', 'replication.replSetName']],
+      [
+        ['type-mismatch', 'replication.replSetName'],
+        ['mup-owned', 'replication.replSetName'],
+      ],
     );
   });
 
@@ -373,7 +379,7 @@ describe('mongod config: mup-owned keys', () => {
       assert.equal(error.exitCode, ExitCode.usage);
       assert.match(error.message, new RegExp(option.replaceAll('.', '\\.')));
       assert.match(error.message, /managed by mup from the topology/);
-      assert.ok(error.hint !== undefined && /edit-config/.test(error.hint));
+      assert.ok(error.hint !== undefined && /topology file/.test(error.hint));
     });
   }
 
@@ -427,14 +433,20 @@ describe('mongod config: options the target version rejects', () => {
   });
 
   it('net.tls does not exist before 4.2; net.ssl stays accepted after', () => {
-    const tls = { net: { tls: { mode: 'requireTLS' } } };
+    const tls = { net: { tls: { mode: 'requireTLS', certificateKeyFile: '/etc/ssl/server.pem' } } };
     assert.deepEqual(
       problems('replset', '4.0.28', tls).map((p) => [p.code, p.option]),
       [['not-yet-available', 'net.tls']],
     );
     assert.match(problems('replset', '4.0.28', tls)[0]?.message ?? '', /does not exist in MongoDB 4\.0\.28/);
     assert.deepEqual(problems('replset', '4.2.25', tls), []);
-    assert.deepEqual(problems('replset', '8.0.4', { 'net.ssl.mode': 'requireSSL' }), []);
+    assert.deepEqual(
+      problems('replset', '8.0.4', {
+        'net.ssl.mode': 'requireSSL',
+        'net.ssl.PEMKeyFile': '/etc/ssl/server.pem',
+      }),
+      [],
+    );
   });
 
   it('replication.enableMajorityReadConcern: false is allowed on 4.4 and refused from 5.0', () => {

@@ -84,7 +84,7 @@ describe('directories', () => {
 
   test('absolute global dirs get a <role>-<port> subdir per instance', async () => {
     const t = await resolve(
-      'global: { deploy_dir: /opt/mongo, data_dir: /data/mongo, log_dir: /var/log/mongo, config_dir: /etc/mongo }\n' +
+      'global: { deploy_dir: /opt/mongo, data_dir: /data/mongo, log_dir: /var/log/mongo, config_dir: /srv/mongo-conf }\n' +
         'config_servers:\n  - { host: localhost, port: 27019, replica_set: cfg }\n' +
         'mongod_servers:\n  - { host: localhost, port: 27018, replica_set: shard1 }\n' +
         'mongos_servers:\n  - { host: localhost, port: 27017 }\n',
@@ -93,11 +93,11 @@ describe('directories', () => {
     assert.equal(config.deployDir, '/opt/mongo/config-27019');
     assert.equal(config.dataDir, '/data/mongo/config-27019');
     assert.equal(config.logDir, '/var/log/mongo/config-27019');
-    assert.equal(config.configFile, '/etc/mongo/config-27019/config.conf');
+    assert.equal(config.configFile, '/srv/mongo-conf/config-27019/config.conf');
     assert.equal(config.logFile, '/var/log/mongo/config-27019/config.log');
     const mongos = byId(t, 'localhost:27017');
     assert.equal(mongos.dataDir, undefined);
-    assert.equal(mongos.configFile, '/etc/mongo/mongos-27017/mongos.conf');
+    assert.equal(mongos.configFile, '/srv/mongo-conf/mongos-27017/mongos.conf');
     assert.equal(mongos.pidFile, '/opt/mongo/mongos-27017/mongos.pid');
     assert.equal(t.hosts[0]?.supervisorDir, '/opt/mongo/supervisor');
   });
@@ -127,9 +127,9 @@ describe('directories', () => {
 
   test('a global deploy_dir of ~/x is under the home; paths are normalized', async () => {
     const t = await resolve(
-      'global: { deploy_dir: ~/x/../y/ }\nmongod_servers:\n  - { host: localhost, port: 1 }\n',
+      'global: { deploy_dir: ~/x/./y// }\nmongod_servers:\n  - { host: localhost, port: 1 }\n',
     );
-    assert.equal(byId(t, 'localhost:1').deployDir, '/home/me/y/mongod-1');
+    assert.equal(byId(t, 'localhost:1').deployDir, '/home/me/x/y/mongod-1');
   });
 
   test('the default home lookup uses /home/<user> for remote hosts', async () => {

@@ -119,7 +119,7 @@ describe('validate options', () => {
       '0',
     ]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /must be a port number between 1 and 65535/);
+    assert.match(bad.stderr, /expected a port number 1-65535/);
   });
 
   test('with --json an invalid topology still exits 2, with the error as one JSON line on stderr', async () => {

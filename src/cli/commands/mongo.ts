@@ -96,13 +96,19 @@ export function registerBinaryCommands(program: Command<[], Record<string, unkno
       new Option('--variant <variant>', 'only this variant').choices(['mongodb', 'percona'] as const),
     )
     .option('--target <target>', 'only this target')
+    .option('--force', 'remove it even while clusters of this home use it', false)
     .action(async (version, options, command) => {
       const context = commandContext(command);
-      const binaries = await import('../../binaries/index.js');
+      const [binaries, { clustersUsingPackages }] = await Promise.all([
+        import('../../binaries/index.js'),
+        import('../../ops/binaries.js'),
+      ]);
       const removed = await binaries.removePackages(context.home, {
         version,
         variant: options.variant,
         target: options.target,
+        force: options.force,
+        clustersUsing: await clustersUsingPackages(context.home),
       });
       if (context.json) return writeJson({ schemaVersion: 1, removed });
       writeResult(removed.map((p) => `removed ${p.name} (${p.dir})`).join('\n'));

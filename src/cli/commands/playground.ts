@@ -36,6 +36,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .addOption(tagOption())
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
+    .option('--target <target>', 'release-list target to download (default: detected for this host)')
     .action(async (options, command) => {
       const context = commandContext(command);
       const [{ startPlayground }, opOptions] = await Promise.all([
@@ -56,6 +57,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
           port: options.port,
           binaryPath: options.binaryPath,
           mirror: options.mirror,
+          target: options.target,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
         },
         opOptions,

@@ -28,15 +28,22 @@ export function registerTopologyCommands(program: Command<[], Record<string, unk
     .description('validate a topology file and print it fully resolved (ports, directories, replica sets)')
     .argument('<file>', 'topology YAML file, or - to read it from stdin')
     .option('--port-base <port>', 'first port tried for `port: 0` entries', parsePort, 30000)
+    .option(
+      '--version <version>',
+      'check server options against this MongoDB version (default: the newest supported series)',
+    )
     .action(async (file, options, command) => {
       const context = commandContext(command);
-      const [{ loadTopology, readTopologyFile }, { executorFor }] = await Promise.all([
-        import('../../topology/load.js'),
-        import('../../hosts/connect.js'),
-      ]);
+      const [{ readTopologyFile }, { checkTopology, DEFAULT_CHECK_VERSION }, { executorFor }] =
+        await Promise.all([
+          import('../../topology/load.js'),
+          import('../../render/topology-check.js'),
+          import('../../hosts/connect.js'),
+        ]);
       const text = file === '-' ? await readStdin() : await readTopologyFile(file);
       const probe = executorFor({ host: 'localhost', local: true });
-      const { resolved } = await loadTopology(text, file === '-' ? '<stdin>' : file, {
+      const { resolved } = await checkTopology(text, file === '-' ? '<stdin>' : file, {
+        version: options.version ?? DEFAULT_CHECK_VERSION,
         isPortFree: (port) => probe.isPortFree(port),
         portBase: options.portBase,
       });

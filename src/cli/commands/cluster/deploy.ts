@@ -24,6 +24,7 @@ export function registerDeploy(cluster: Command): void {
     )
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
+    .option('--target <target>', 'release-list target to download (default: detected for this host)')
     .addOption(dryRunOption())
     .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)
     .action(async (name, topologyFile, options, command) => {
@@ -43,6 +44,7 @@ export function registerDeploy(cluster: Command): void {
           variant: options.variant,
           binaryPath: options.binaryPath,
           mirror: options.mirror,
+          target: options.target,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
           ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
         },
