@@ -34,17 +34,13 @@ export function registerTopologyCommands(program: Command<[], Record<string, unk
     )
     .action(async (file, options, command) => {
       const context = commandContext(command);
-      const [{ readTopologyFile }, { checkTopology, DEFAULT_CHECK_VERSION }, { executorFor }] =
-        await Promise.all([
-          import('../../topology/load.js'),
-          import('../../render/topology-check.js'),
-          import('../../hosts/connect.js'),
-        ]);
+      const [{ readTopologyFile }, { validateTopologyFile }] = await Promise.all([
+        import('../../topology/load.js'),
+        import('../../ops/validate.js'),
+      ]);
       const text = file === '-' ? await readStdin() : await readTopologyFile(file);
-      const probe = executorFor({ host: 'localhost', local: true });
-      const { resolved } = await checkTopology(text, file === '-' ? '<stdin>' : file, {
-        version: options.version ?? DEFAULT_CHECK_VERSION,
-        isPortFree: (port) => probe.isPortFree(port),
+      const resolved = await validateTopologyFile(text, file === '-' ? '<stdin>' : file, {
+        version: options.version,
         portBase: options.portBase,
       });
       if (context.json) {
