@@ -2,11 +2,11 @@
 // Each test file deploys from its own --port-base, a block of the tests' port registry
 // (sim/test/helpers/ports.ts): below Linux's ephemeral range, and apart from every other file running.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reservePortRange } from '../../sim/test/helpers/ports.js';
 import { type MupRun, runMup, tempDir } from './cli.js';
+import { pidsWhoseArgs } from './processes.js';
 import { simBinaryDir } from './sim.js';
 
 export interface E2eEnv {
@@ -104,11 +104,7 @@ export interface DisplayJson {
 
 /** pids of simulated mongod/mongos processes whose command line mentions `needle` (a config path). */
 export function simPidsMatching(needle: string): number[] {
-  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return ps.stdout
-    .split('\n')
-    .filter((line) => line.includes('sim/src/main.js') && line.includes(needle))
-    .map((line) => Number.parseInt(line.trim(), 10));
+  return pidsWhoseArgs((args) => args.includes('sim/src/main.js') && args.includes(needle));
 }
 
 export async function waitFor<T>(

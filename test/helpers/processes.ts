@@ -1,16 +1,35 @@
 // Observing what a cluster left on the machine: supervisord daemons by their config file, and file trees.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
-/** pids of supervisord daemons started with the given supervisor.ini. */
-export function supervisordPidsFor(configFile: string): number[] {
+function mountNamespaceOf(pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined; // gone meanwhile, or not ours to read
+  }
+}
+
+/**
+ * pids of the live processes whose command line passes `keep`, in this process's mount namespace only:
+ * files that deploy into system dirs run concurrently in private mount namespaces, where the same paths
+ * (/opt/mongodb/...) name another test's files, so a process of theirs is not one of ours.
+ */
+export function pidsWhoseArgs(keep: (args: string) => boolean): number[] {
+  const ours = mountNamespaceOf('self');
   const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   return ps.stdout
     .split('\n')
-    .filter((line) => /\bsupervisord\b/.test(line) && line.includes(configFile))
-    .map((line) => Number.parseInt(line.trim(), 10));
+    .filter((line) => line.trim() !== '' && keep(line))
+    .map((line) => Number.parseInt(line.trim(), 10))
+    .filter((pid) => isAlive(pid) && mountNamespaceOf(pid) === ours);
+}
+
+/** pids of supervisord daemons started with the given supervisor.ini. */
+export function supervisordPidsFor(configFile: string): number[] {
+  return pidsWhoseArgs((args) => /\bsupervisord\b/.test(args) && args.includes(configFile));
 }
 
 /** Every file, dir and link under `root`, as sorted paths relative to it (dirs end in '/'); [] if absent. */
