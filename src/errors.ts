@@ -15,13 +15,29 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export class MupError extends Error {
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
+  /**
+   * A stable machine-readable name for scripts (the `code` of a --json error): given, or made from the
+   * class name, e.g. ClusterNotFoundError → `cluster-not-found`.
+   */
+  readonly errorCode: string;
 
-  constructor(message: string, options: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { exitCode?: ExitCode; hint?: string; cause?: unknown; code?: string } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = options.exitCode ?? ExitCode.failed;
     this.hint = options.hint;
+    this.errorCode = options.code ?? codeFromClassName(new.target.name);
   }
+}
+
+/** `ClusterNotFoundError` → `cluster-not-found`; the base class is plain `failed`. */
+export function codeFromClassName(className: string): string {
+  const stem = className.replace(/Error$/, '');
+  if (stem === 'Mup' || stem === '') return 'failed';
+  return stem.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
 /** Bad command-line usage or bad input files: nothing was changed. Exit 2. */

@@ -8,7 +8,7 @@ import { ExitCode } from '../errors.js';
 import type { OperationOptions, OperationOutcome } from '../ops/operation.js';
 import { writeNotice } from '../ui/output.js';
 import { createProgressView } from '../ui/progress.js';
-import { confirm, confirmTyped } from '../ui/prompt.js';
+import { confirm, confirmTyped, requireTerminal } from '../ui/prompt.js';
 import { describePlan } from '../ui/views/plan.js';
 import { type CommandContext, commandContext } from './context.js';
 
@@ -29,6 +29,8 @@ export async function operationOptions(
     dryRun: verb.dryRun ?? false,
     progress: await createProgressView({ json: context.json }),
     confirm: async (outline) => {
+      // Refuse before printing a plan nobody can approve.
+      if (!context.yes) requireTerminal();
       writeNotice(describePlan(outline));
       return confirm('Apply this plan?', context.yes);
     },

@@ -55,7 +55,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[]);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (error) {
-    return reportError(error, program.opts());
+    // A usage error may come before commander read --json: the raw arguments say it too.
+    const options = program.opts();
+    return reportError(error, {
+      ...options,
+      json: options.json === true || args.includes('--json'),
+      debug: options.debug === true || args.includes('--debug'),
+    });
   }
 }
 
@@ -65,19 +71,43 @@ function reportError(error: unknown, options: Partial<GlobalOptions>): number {
     // Help and version are "errors" to commander; they already printed what they had to.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
     if (error.code === 'commander.help') return ExitCode.ok;
-    // commander printed the message and the hint already.
+    // commander printed the message and the hint on stderr already; a script reading --json gets it too.
+    if (output.json)
+      writeError(
+        {
+          code: error.code
+            .replace(/^commander\./, '')
+            .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+            .toLowerCase(),
+          message: error.message.replace(/^error: /, ''),
+          hint: 'run with --help for usage',
+          exitCode: ExitCode.usage,
+        },
+        output,
+      );
     return ExitCode.usage;
   }
   if (error instanceof MupError) {
-    writeError({ message: error.message, hint: error.hint, stack: error.stack }, output);
+    writeError(
+      {
+        code: error.errorCode,
+        message: error.message,
+        hint: error.hint,
+        exitCode: error.exitCode,
+        stack: error.stack,
+      },
+      output,
+    );
     return error.exitCode;
   }
   const err = error instanceof Error ? error : new Error(String(error));
   writeError(
     {
+      code: 'internal',
       message: err.message,
       stack: err.stack,
       hint: output.debug ? undefined : 'run with --debug for details',
+      exitCode: ExitCode.failed,
     },
     output,
   );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { parse, stringify } from 'yaml';
 import type { z } from 'zod';
-import { MupError, UsageError } from '../errors.js';
+import { ExitCode, MupError, UsageError } from '../errors.js';
 import type { TopologySpec } from '../topology/schema.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { specFromResolved } from './migrations.js';
@@ -73,7 +73,11 @@ export function checkClusterName(name: string): void {
 
 export class ClusterNotFoundError extends MupError {
   constructor(name: string) {
-    super(`cluster '${name}' not found`, { hint: 'run `mup cluster list` to see the clusters mup manages' });
+    // Exit 2 like every "not found": the name given was wrong, nothing was changed.
+    super(`cluster '${name}' not found`, {
+      exitCode: ExitCode.usage,
+      hint: 'run `mup cluster list` to see the clusters mup manages',
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 // `mup cluster audit`: past operations of one or every cluster, or one operation with every step.
 
 import { UsageError } from '../errors.js';
-import { ClusterStore } from '../meta/store.js';
+import { ClusterNotFoundError, ClusterStore } from '../meta/store.js';
 import { listOperations, type OperationRecord, type OperationSummary } from '../plan/journal.js';
 
 export async function listAudit(home: string, cluster?: string): Promise<OperationSummary[]> {
@@ -11,7 +11,7 @@ export async function listAudit(home: string, cluster?: string): Promise<Operati
   for (const name of clusters) {
     if (cluster && !(await store.exists(name))) {
       const ops = await listOperations(store.opsDir(name));
-      if (ops.length === 0) throw new UsageError(`cluster '${name}' not found`, 'run `mup cluster list`');
+      if (ops.length === 0) throw new ClusterNotFoundError(name);
     }
     for (const op of await listOperations(store.opsDir(name))) summaries.push(op.summary);
   }

@@ -38,8 +38,11 @@ export interface OperationSpec<A extends Record<string, unknown>, F> {
   name: string;
   /** The operation's arguments as journaled; resume checks them with this schema again. */
   args: z.ZodType<A>;
-  /** `plan`: show the plan and ask; `typed`: the cluster name must be typed (destroy); `none` (default): never ask. */
-  confirm?: 'plan' | 'typed' | 'none';
+  /**
+   * `plan`: show the plan and ask; `typed`: the cluster name must be typed (destroy); `none` (default): never
+   * ask. A function decides from the arguments (stop asks for a whole cluster, not for a -N/-R selection).
+   */
+  confirm?: ConfirmKind | ((args: A) => ConfirmKind);
   /** Input checks that need the stored cluster but change nothing; run before the lock is taken. */
   validate?(meta: ClusterMeta, args: A): void;
   /** Live facts the plan depends on (who is primary ...), read before building it. */
@@ -50,10 +53,13 @@ export interface OperationSpec<A extends Record<string, unknown>, F> {
   finish?(rt: ClusterRuntime, args: A): Promise<void>;
 }
 
+export type ConfirmKind = 'plan' | 'typed' | 'none';
+
 /** A spec with its types closed over: what the registry holds and the runner calls. */
 export interface Operation {
   readonly name: string;
-  readonly confirm: 'plan' | 'typed' | 'none';
+  /** How these arguments are confirmed. */
+  confirmFor(rawArgs: unknown): ConfirmKind;
   validate(meta: ClusterMeta, rawArgs: unknown): void;
   prepare(rt: ClusterRuntime, rawArgs: unknown): Promise<PreparedOperation>;
 }
@@ -84,7 +90,8 @@ export function defineOperation<A extends Record<string, unknown>, F = undefined
   };
   return {
     name: spec.name,
-    confirm: spec.confirm ?? 'none',
+    confirmFor: (raw) =>
+      typeof spec.confirm === 'function' ? spec.confirm(parse(raw)) : (spec.confirm ?? 'none'),
     validate: (meta, raw) => spec.validate?.(meta, parse(raw)),
     prepare: async (rt, raw) => {
       const args = parse(raw);
@@ -148,10 +155,16 @@ async function lockFor(store: ClusterStore, cluster: string, command: string): P
   return acquireClusterLock(store.lockPath(cluster), cluster, command);
 }
 
-async function confirmPlan(op: Operation, plan: Plan, options: OperationOptions): Promise<void> {
-  if (options.yes || op.confirm === 'none') return;
+async function confirmPlan(
+  op: Operation,
+  args: unknown,
+  plan: Plan,
+  options: OperationOptions,
+): Promise<void> {
+  const kind = op.confirmFor(args);
+  if (options.yes || kind === 'none') return;
   const ok =
-    op.confirm === 'typed'
+    kind === 'typed'
       ? await options.confirmTyped?.(plan.cluster)
       : await options.confirm?.(outlinePlan(plan));
   if (ok === false) throw new UsageError(`${op.name} cancelled`, 'nothing was changed');
@@ -233,7 +246,7 @@ export async function applyOperation(
     rt = new ClusterRuntime(meta, store, password);
     op.validate(meta, rawArgs);
     const prepared = await op.prepare(rt, rawArgs);
-    await confirmPlan(op, prepared.plan, options);
+    await confirmPlan(op, prepared.args, prepared.plan, options);
     if (options.signal?.aborted)
       throw new UsageError(`${op.name} interrupted before it began`, 'nothing was changed');
     if (source.creates) {

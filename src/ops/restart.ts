@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { gatherFacts } from './facts.js';
 import { defineOperation } from './operation.js';
 import { buildRestartPlan } from './plans.js';
-import { checkSelection, selectionArgs } from './selection.js';
+import { checkSelection, isPartial, selectionArgs } from './selection.js';
 
 export const restartOperation = defineOperation({
   name: 'restart',
@@ -14,6 +14,9 @@ export const restartOperation = defineOperation({
     /** One process of the whole cluster at a time, instead of one per replica set. */
     serial: z.boolean().default(false),
   }),
+  // Stopping (or restarting) a whole cluster interrupts every client: ask, as TiUP does. A -N/-R selection
+  // names what it touches and does not ask.
+  confirm: (args) => (isPartial(args.selection) ? 'none' : 'plan'),
   validate: (meta, args) => checkSelection(meta, args),
   gather: (rt) => gatherFacts(rt.instances),
   plan: (rt, args, facts) => buildRestartPlan(rt, args.selection, args.parallel, facts, args.serial),

@@ -1,5 +1,5 @@
 // Typed errors of the supervision layer. Each says what failed and carries a hint the CLI prints.
-import { MupError } from '../errors.js';
+import { ExitCode, MupError } from '../errors.js';
 
 /** supervisord's fault codes (supervisor/xmlrpc.py `Faults`, 4.2.5). */
 export const Fault = {
@@ -96,7 +96,9 @@ export class SupervisorProtocolError extends MupError {
 
 export class SupervisordNotFoundError extends MupError {
   constructor(host: string, searched: string) {
+    // Exit 2: the host lacks a prerequisite; it is found missing before anything is changed.
     super(`supervisord was not found on ${host} (${searched})`, {
+      exitCode: ExitCode.usage,
       hint:
         'install supervisor: `sudo apt-get install supervisor` (Debian/Ubuntu), `brew install supervisor` (macOS) ' +
         'or `pip install supervisor`; or set MUP_SUPERVISORD to the supervisord executable',

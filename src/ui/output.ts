@@ -25,15 +25,23 @@ export function writeWarning(text: string): void {
 }
 
 export interface ErrorReport {
+  /** Stable machine-readable name, e.g. `cluster-not-found`, `usage`, `locked`. */
+  code: string;
   message: string;
   hint?: string | undefined;
+  exitCode: number;
   stack?: string | undefined;
 }
 
-/** Errors always go to stderr; in --json mode as one JSON line so scripts can parse them too. */
+/**
+ * In --json mode the error is the one JSON document on stdout, where a script reads the result
+ * (`{"error": {code, message, hint, exitCode}}`); otherwise it goes to stderr as `Error:` and `hint:` lines.
+ */
 export function writeError(report: ErrorReport, options: OutputOptions): void {
   if (options.json) {
-    process.stderr.write(`${JSON.stringify({ error: { message: report.message, hint: report.hint } })}\n`);
+    const { code, message, hint, exitCode } = report;
+    writeJson({ error: { code, message, ...(hint === undefined ? {} : { hint }), exitCode } });
+    if (options.debug && report.stack) process.stderr.write(`${report.stack}\n`);
     return;
   }
   const pc = stderrColors();

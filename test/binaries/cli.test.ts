@@ -124,7 +124,7 @@ test('failures exit non-zero with a clear message and leave nothing behind', asy
   });
   server.faults.delete(path);
   assert.equal(hang.code, 1);
-  const error = JSON.parse(hang.stderr.trim().split('\n').at(-1) ?? '{}') as { error?: { message: string } };
+  const error = JSON.parse(hang.stdout) as { error?: { message: string } };
   assert.match(error.error?.message ?? '', /no data from 127\.0\.0\.1:\d+ for 400 ms/);
   const entries = await readdir(join(home, 'storage', 'packages'));
   assert.deepEqual(

@@ -372,7 +372,7 @@ test('a missing supervisord is refused with the install command (MUP_SUPERVISORD
     home: env.home,
     env: { HOME: env.userHome, MUP_SUPERVISORD: join(topologies, 'no-such-supervisord') },
   });
-  assert.equal(run.code, 1, run.stderr);
+  assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /^Error: supervisord was not found on localhost /m);
   assert.match(run.stderr, /MUP_SUPERVISORD=\S+no-such-supervisord is not an executable file/);
   assert.match(run.stderr, /apt-get install supervisor/);
@@ -386,7 +386,7 @@ test('a missing supervisord is refused when PATH has none', async () => {
     home: env.home,
     env: { HOME: env.userHome, PATH: emptyBin, MUP_SUPERVISORD: '' },
   });
-  assert.equal(run.code, 1, run.stderr);
+  assert.equal(run.code, 2, run.stderr);
   assert.match(
     run.stderr,
     /^Error: supervisord was not found on localhost \(not in MUP_SUPERVISORD nor on PATH\)/m,

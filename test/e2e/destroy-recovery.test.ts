@@ -49,7 +49,7 @@ test('stop twice, then destroy of the stopped cluster: exit 0 each time, nothing
   const name = 'destroy-stopped';
   const env = await deploy(name);
   for (let i = 0; i < 2; i++) {
-    const stop = await env.mup(['cluster', 'stop', name]);
+    const stop = await env.mup(['cluster', 'stop', name, '--yes']);
     assert.equal(stop.code, 0, stop.stderr);
   }
   const view = await env.mupJson<DisplayJson>(['cluster', 'display', name]);

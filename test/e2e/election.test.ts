@@ -79,7 +79,7 @@ test('deploy: the highest-priority member is stepped up long before any election
 });
 
 test('start after stop: the same member is stepped up again', async () => {
-  const stop = await env.mup(['cluster', 'stop', NAME]);
+  const stop = await env.mup(['cluster', 'stop', NAME, '--yes']);
   assert.equal(stop.code, 0, stop.stderr);
   const start = await env.mup(['cluster', 'start', NAME], { timeoutMs: 100_000 });
   assert.equal(start.code, 0, start.stderr);

@@ -158,7 +158,7 @@ test('deploy killed after replSetInitiate was sent, before that was journaled: r
 });
 
 test('stop killed after the members stopped, before that was journaled: resume finishes the stop', async () => {
-  await killedAt(shared, ['cluster', 'stop', SHARED], 'stop-set:*:after-run');
+  await killedAt(shared, ['cluster', 'stop', SHARED, '--yes'], 'stop-set:*:after-run');
   const atKill = await display(shared, SHARED);
   assert.deepEqual(
     atKill.processes.map((p) => p.status),
@@ -191,7 +191,7 @@ test('rolling restart killed after a member restarted, before that was journaled
   const writer = await startWriter(sharedUri);
   try {
     await writer.waitForWrites(20);
-    await killedAt(shared, ['cluster', 'restart', SHARED], 'restart:*:after-run');
+    await killedAt(shared, ['cluster', 'restart', SHARED, '--yes'], 'restart:*:after-run');
     const atKill = await display(shared, SHARED);
     const restarted = atKill.processes.filter((p) => p.pid !== before.get(p.id));
     assert.equal(restarted.length, 1, 'exactly the first member was restarted at the kill');
@@ -209,7 +209,7 @@ test('rolling restart killed after a member restarted, before that was journaled
 
 test('restart --parallel killed after every member stopped: resume brings the set back, data kept', async () => {
   const before = new Map((await display(shared, SHARED)).processes.map((p) => [p.id, p.pid]));
-  await killedAt(shared, ['cluster', 'restart', SHARED, '--parallel'], 'stop-set:*:after-run');
+  await killedAt(shared, ['cluster', 'restart', SHARED, '--parallel', '--yes'], 'stop-set:*:after-run');
   const atKill = await display(shared, SHARED);
   assert.deepEqual(
     atKill.processes.map((p) => p.status),

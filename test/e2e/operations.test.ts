@@ -76,7 +76,7 @@ test('stop while supervisord is dead stops the orphaned mongods by pid; start br
   const orphans = simPidsMatching(join(env.userHome, 'ops'));
   assert.equal(orphans.length, 3, 'the mongods outlive their supervisord');
 
-  const stop = await env.mup(['cluster', 'stop', NAME], { timeoutMs: 120_000 });
+  const stop = await env.mup(['cluster', 'stop', NAME, '--yes'], { timeoutMs: 120_000 });
   assert.equal(stop.code, 0, stop.stderr);
   assert.deepEqual(simPidsMatching(join(env.userHome, 'ops')), [], 'no mongod left');
   const stopped = await display();
@@ -94,12 +94,12 @@ test('stop while supervisord is dead stops the orphaned mongods by pid; start br
 
 test('two real mup commands: a stop while a restart holds the lock exits 3 naming it; the restart finishes', async () => {
   let contender: Awaited<ReturnType<E2eEnv['mup']>> | undefined;
-  const restart = await runMupPausing(['cluster', 'restart', NAME, '--parallel'], {
+  const restart = await runMupPausing(['cluster', 'restart', NAME, '--parallel', '--yes'], {
     home: env.home,
     env: { HOME: env.userHome },
     pauseAfter: (event) => event.state === 'running',
     whilePaused: async () => {
-      contender = await env.mup(['cluster', 'stop', NAME]);
+      contender = await env.mup(['cluster', 'stop', NAME, '--yes']);
     },
   });
   assert.equal(restart.code, 0, restart.stderr);

@@ -57,10 +57,10 @@ async function pids(): Promise<(number | undefined)[]> {
 test('every mutating verb prints its plan with --dry-run and changes nothing', async () => {
   const before = { journals: await journals(), pids: await pids() };
   const verbs = [
-    ['cluster', 'stop', NAME],
+    ['cluster', 'stop', NAME, '--yes'],
     ['cluster', 'start', NAME],
-    ['cluster', 'restart', NAME],
-    ['cluster', 'restart', NAME, '--parallel'],
+    ['cluster', 'restart', NAME, '--yes'],
+    ['cluster', 'restart', NAME, '--parallel', '--yes'],
     ['cluster', 'destroy', NAME],
     ['cluster', 'supervisor', 'restart', NAME, `mongod-${PORT_BASE}`],
     ['cluster', 'supervisor', 'reload', NAME],
@@ -102,13 +102,75 @@ test('a node selection that names nothing is refused with exit 2 before anything
   assert.deepEqual(await pids(), before.pids);
 });
 
-test('SIGINT during a rolling restart: exit 130 naming resume, the step journaled, resume finishes', async () => {
-  const child = spawn(process.execPath, [mupBin, '--json', 'cluster', 'restart', NAME], {
+test('stop and restart of the whole cluster ask; without a terminal and without --yes they refuse with exit 2', async () => {
+  const before = { journals: await journals(), pids: await pids() };
+  for (const args of [
+    ['cluster', 'stop', NAME],
+    ['cluster', 'restart', NAME],
+    ['cluster', 'restart', NAME, '--parallel'],
+    ['--json', 'cluster', 'stop', NAME],
+  ]) {
+    const run = await env.mup(args);
+    assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr + run.stdout, /confirmation needed but stdin is not a terminal/);
+    assert.match(run.stderr + run.stdout, /pass --yes/);
+    assert.doesNotMatch(run.stderr, /Plan:/, 'no plan printed that nobody can approve');
+  }
+  assert.deepEqual(await journals(), before.journals, 'no operation journaled');
+  assert.deepEqual(await pids(), before.pids, 'no process touched');
+});
+
+test('on a terminal the confirmation defaults to No: Enter alone cancels a stop', async () => {
+  const before = { journals: await journals(), pids: await pids() };
+  // script(1) gives mup a pseudo-terminal (given a size: a 0-column one wraps every character); a lone
+  // carriage return is Enter.
+  const command = `stty cols 120 rows 40; exec ${[process.execPath, mupBin, 'cluster', 'stop', NAME]
+    .map((a) => `'${a}'`)
+    .join(' ')}`;
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', MUP_HOME: env.home, HOME: env.userHome },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const code = await new Promise<number>((resolveCode, reject) => {
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no answer to the prompt within 60 s:\n${output}`));
+    }, 60_000);
+    const poll = setInterval(() => {
+      if (/\[y\/N\]/.test(output)) {
+        clearInterval(poll);
+        child.stdin.write('\r');
+      }
+    }, 100);
+    child.on('close', (exitCode) => {
+      clearTimeout(deadline);
+      clearInterval(poll);
+      resolveCode(exitCode ?? -1);
+    });
+  });
+  assert.match(output, /Apply this plan\? \[y\/N\]/);
+  assert.match(output, /stop cancelled/);
+  assert.equal(code, 2, output);
+  assert.deepEqual(await journals(), before.journals, 'no operation journaled');
+  assert.deepEqual(await pids(), before.pids, 'no process touched');
+});
+
+test('SIGINT during a rolling restart: exit 130 naming resume, the step journaled, resume finishes', async () => {
+  const child = spawn(process.execPath, [mupBin, '--json', 'cluster', 'restart', NAME, '--yes'], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', MUP_HOME: env.home, HOME: env.userHome },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
   let signalled = false;
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
@@ -123,7 +185,10 @@ test('SIGINT during a rolling restart: exit 130 naming resume, the step journale
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.ok(signalled, `never reached a restart step\n${stderr}`);
   assert.equal(code, 130, stderr);
-  assert.match(stderr, /interrupted — run `mup cluster resume pipe`/);
+  // Under --json the interruption is the error document on stdout.
+  const error = JSON.parse(stdout) as { error: { message: string; hint?: string; exitCode: number } };
+  assert.match(`${error.error.message} ${error.error.hint}`, /interrupted — run `mup cluster resume pipe`/);
+  assert.equal(error.error.exitCode, 130);
   const audit = await env.mupJson<{ operations: { opId: string; operation: string; status: string }[] }>([
     'cluster',
     'audit',
@@ -152,7 +217,7 @@ test("this cluster's supervisord refusing mup's password is an error: nothing is
   const before = await pids();
   await writeFile(secret, 'not-the-password');
   try {
-    const stop = await env.mup(['cluster', 'stop', NAME]);
+    const stop = await env.mup(['cluster', 'stop', NAME, '--yes']);
     assert.notEqual(stop.code, 0);
     assert.match(stop.stderr, /refused mup's credentials/);
     const view = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);

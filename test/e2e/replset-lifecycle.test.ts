@@ -82,7 +82,7 @@ test('deploy of the replica-set example: JSON result, one primary, majority writ
 });
 
 test('stop then start keeps the data', async () => {
-  const stop = await env.mup(['cluster', 'stop', NAME]);
+  const stop = await env.mup(['cluster', 'stop', NAME, '--yes']);
   assert.equal(stop.code, 0, stop.stderr);
   const stopped = await display();
   assert.deepEqual(
@@ -108,7 +108,7 @@ test('stop then start keeps the data', async () => {
 });
 
 test('start leaves alone a stranger that took a member port while the cluster was stopped', async () => {
-  assert.equal((await env.mup(['cluster', 'stop', NAME])).code, 0);
+  assert.equal((await env.mup(['cluster', 'stop', NAME, '--yes'])).code, 0);
   const port = (await display()).processes[1]?.port;
   assert.ok(port);
   const { createServer } = await import('node:net');
@@ -164,7 +164,7 @@ test('rolling restart under a continuous majority writer loses nothing, fails no
   const writer = await startWriter(uri);
   try {
     await writer.waitForWrites(20);
-    const restart = await env.mup(['cluster', 'restart', NAME], { timeoutMs: 300_000 });
+    const restart = await env.mup(['cluster', 'restart', NAME, '--yes'], { timeoutMs: 300_000 });
     await writer.waitForWrites(writer.acknowledgedCount() + 20);
     rollingReport = await writer.stop();
     assert.equal(restart.code, 0, restart.stderr);
@@ -196,7 +196,7 @@ test('rolling restart under a continuous majority writer loses nothing, fails no
 
 test('restart --parallel: every process is new, the set is healthy with one primary, the data is kept', async () => {
   const before = await display();
-  const restart = await env.mup(['cluster', 'restart', NAME, '--parallel'], { timeoutMs: 120_000 });
+  const restart = await env.mup(['cluster', 'restart', NAME, '--parallel', '--yes'], { timeoutMs: 120_000 });
   assert.equal(restart.code, 0, restart.stderr);
   const after = await display();
   assert.deepEqual(after.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
@@ -224,7 +224,7 @@ test('a command on a locked cluster exits 3 naming the holder', async () => {
         startedAt: '2026-11-26T00:00:00Z',
       }),
     );
-    const run = await env.mup(['cluster', 'stop', NAME]);
+    const run = await env.mup(['cluster', 'stop', NAME, '--yes']);
     assert.equal(run.code, 3);
     assert.match(run.stderr, new RegExp(`locked by 'mup cluster upgrade rs-e2e' \\(pid ${holder.pid} on `));
     const { rm } = await import('node:fs/promises');

@@ -75,7 +75,7 @@ async function killedRestartThenResume(
   try {
     await writer.waitForWrites(20);
     const before = await pids();
-    const run = await kill(['cluster', 'restart', NAME]);
+    const run = await kill(['cluster', 'restart', NAME, '--yes']);
     assert.ok(run.killed, `mup was killed at the chosen point (exit ${run.code})\n${run.stderr}`);
     const doneBeforeKill = run.steps
       .filter((e) => e.step.startsWith('restart:') && e.state === 'done')

@@ -268,7 +268,7 @@ test('a deploy that fails at a step (a member port taken meanwhile) exits 4; res
     const failed = run.steps.find((s) => s.state === 'failed');
     assert.equal(failed?.step, `start:localhost:${held}`);
     assert.match(failed?.error ?? '', new RegExp(`port ${held} on localhost is in use by another process`));
-    const error = JSON.parse(run.stderr.trimEnd().split('\n').at(-1) ?? '{}') as {
+    const error = JSON.parse(run.stdout) as {
       error?: { message: string; hint?: string };
     };
     assert.match(error.error?.message ?? '', new RegExp(`step 'start mongod-${held} on localhost'`));

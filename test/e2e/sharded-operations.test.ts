@@ -93,7 +93,7 @@ function assertBefore(events: StepEvent[], roles: Map<string, string>, first: st
 test('stop goes mongos → shards → config servers; start goes config servers → shards → mongos', async () => {
   const roles = new Map((await display()).processes.map((p) => [p.id, p.role]));
   assert.equal(roles.size, 4);
-  const stop = await stepsOf(['cluster', 'stop', NAME]);
+  const stop = await stepsOf(['cluster', 'stop', NAME, '--yes']);
   assertBefore(stop, roles, 'mongos', 'shard');
   assertBefore(stop, roles, 'shard', 'config');
   assert.deepEqual(

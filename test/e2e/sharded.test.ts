@@ -145,7 +145,7 @@ test('rolling restart of the sharded cluster under a majority writer to both sha
   let primaries: Map<string, string[]>;
   try {
     await writer.waitForWrites(20);
-    const restart = await env.mup(['cluster', 'restart', NAME], { timeoutMs: 600_000 });
+    const restart = await env.mup(['cluster', 'restart', NAME, '--yes'], { timeoutMs: 600_000 });
     assert.equal(restart.code, 0, restart.stderr);
     await writer.waitForWrites(writer.acknowledgedCount() + 20);
   } finally {

@@ -132,7 +132,7 @@ test('the driver inserts and reads back through the printed URI; a restart keeps
     [1],
   );
   const before = (await display()).processes[0]?.pid;
-  const restart = await env.mup(['cluster', 'restart', NAME], { timeoutMs: 120_000 });
+  const restart = await env.mup(['cluster', 'restart', NAME, '--yes'], { timeoutMs: 120_000 });
   assert.equal(restart.code, 0, restart.stderr);
   const after = await display();
   assert.equal(after.processes[0]?.status, 'Up');

@@ -90,7 +90,7 @@ test('a supervisor port taken between plan and supervisord start: the deploy mov
 
 test('a stopped cluster whose supervisor port another program took: start moves it to a free port', async () => {
   const port = await storedSupervisorPort();
-  const stop = await env.mup(['cluster', 'stop', NAME]);
+  const stop = await env.mup(['cluster', 'stop', NAME, '--yes']);
   assert.equal(stop.code, 0, stop.stderr);
   await hold(port);
   const start = await env.mup(['--json', 'cluster', 'start', NAME], { timeoutMs: 120_000 });

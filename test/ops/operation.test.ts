@@ -117,6 +117,29 @@ describe('applyOperation', () => {
     assert.equal(existsSync(new ClusterStore(dir).opsDir('prod')), false);
   });
 
+  it('a confirmation chosen from the arguments asks only for them', async () => {
+    const dir = await home();
+    const asked: boolean[] = [];
+    const op = defineOperation({
+      name: 'halts',
+      args: z.object({ whole: z.boolean() }),
+      confirm: (args) => (args.whole ? 'plan' : 'none'),
+      plan: (rt): Plan => ({ operation: 'halts', cluster: rt.meta.name, phases: [] }),
+    });
+    const options = {
+      ...base(dir),
+      yes: false,
+      confirm: async () => {
+        asked.push(true);
+        return false;
+      },
+    };
+    await assert.rejects(applyOperation(op, 'prod', { whole: true }, options), /halts cancelled/);
+    assert.equal(existsSync(new ClusterStore(dir).opsDir('prod')), false);
+    await applyOperation(op, 'prod', { whole: false }, options);
+    assert.equal(asked.length, 1, 'asked for the whole cluster only');
+  });
+
   it('a missing cluster is refused without creating anything', async () => {
     const dir = await tempDir();
     await assert.rejects(

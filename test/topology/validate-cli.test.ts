@@ -122,15 +122,16 @@ describe('validate options', () => {
     assert.match(bad.stderr, /expected a port number 1-65535/);
   });
 
-  test('with --json an invalid topology still exits 2, with the error as one JSON line on stderr', async () => {
+  test('with --json an invalid topology still exits 2, with the error as the JSON document on stdout', async () => {
     await writeFile(
       join(work, 'json-bad.yaml'),
       'mongod_servers:\n  - { host: localhost, port: 0, colour: red }\n',
     );
     const run = await runMup(['topology', 'validate', 'json-bad.yaml', '--json'], { cwd: work });
     assert.equal(run.code, 2);
-    assert.equal(run.stdout, '');
-    const error = JSON.parse(run.stderr.trim()) as { error: { message: string } };
+    const error = JSON.parse(run.stdout) as { error: { code: string; message: string; exitCode: number } };
+    assert.equal(error.error.code, 'topology');
+    assert.equal(error.error.exitCode, 2);
     assert.ok(
       error.error.message.includes('json-bad.yaml:2:33  mongod_servers.0.colour: unknown key'),
       error.error.message,

@@ -111,7 +111,13 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
         operationOptions(context),
       ]);
       const name = playgroundName(options.tag);
-      const outcome = await applyOperation(stopOperation, name, { selection: {} }, opOptions);
+      // The playground is the user's own throw-away cluster: stopping it does not ask (deploying it does not).
+      const outcome = await applyOperation(
+        stopOperation,
+        name,
+        { selection: {} },
+        { ...opOptions, yes: true },
+      );
       await printOutcome(context, outcome, `Stopped ${name}.`);
     });
 
