@@ -16,7 +16,7 @@ import { startInstanceStep, stopInstanceStep, stopMembersStep, stopsWholeGroup }
 import { initiateReplicaSetStep, waitReplicaSetStep } from './steps/replica-set.js';
 import { restartMemberStep } from './steps/rolling.js';
 import { addShardStep, verifyShardsStep } from './steps/sharding.js';
-import { setStatusStep } from './steps/status.js';
+import { setStatusStep, settleStatusAfterStartStep } from './steps/status.js';
 import {
   ensureSupervisordStep,
   stopIdleSupervisordStep,
@@ -180,6 +180,7 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
         ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
       ),
     );
+    phases.push(phase('finish', 'Finish', false, [settleStatusAfterStartStep(rt)]));
   } else {
     phases.push(...bringUpPhases(rt, { initiate: false }));
     phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));

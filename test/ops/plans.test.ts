@@ -99,12 +99,14 @@ const OPERATIONS: Record<string, (rt: ClusterRuntime) => Plan> = {
   'restart-serial': (rt) => buildRestartPlan(rt, {}, false, factsFor(rt), true),
   destroy: (rt) => buildDestroyPlan(rt, false),
   'stop-mongos': (rt) => buildStopPlan(rt, { roles: ['mongos'] }),
+  'start-mongos': (rt) => buildStartPlan(rt, { roles: ['mongos'] }),
 };
 
 describe('golden plan outlines', () => {
   for (const kind of Object.keys(TOPOLOGIES) as (keyof typeof TOPOLOGIES)[]) {
     for (const [operation, build] of Object.entries(OPERATIONS)) {
-      if ((operation === 'stop-mongos' || operation === 'restart-serial') && kind !== 'sharded') continue;
+      const shardedOnly = ['stop-mongos', 'start-mongos', 'restart-serial'];
+      if (shardedOnly.includes(operation) && kind !== 'sharded') continue;
       it(`${kind} ${operation}`, async () => {
         const path = join(goldenDir, `${kind}-${operation}.txt`);
         const actual = render(build(await runtimeFor(kind)));
