@@ -106,9 +106,7 @@ test('a stopped cluster whose supervisor port another program took: start moves 
   const holder = heldByUs ? ` by pid ${process.pid}` : '( by pid \\d+)?';
   assert.match(
     start.stderr,
-    new RegExp(
-      `port ${port} on localhost is in use${holder}.*; moved the supervisor API to port \\d+`,
-    ),
+    new RegExp(`port ${port} on localhost is in use${holder}.*; moved the supervisor API to port \\d+`),
   );
   const moved = await storedSupervisorPort();
   assert.notEqual(moved, port);
