@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
@@ -155,6 +156,43 @@ test('deploy killed after replSetInitiate was sent, before that was journaled: r
   }
   assert.ok(configured >= 1, 'a member holds the replica set config at the kill');
   await resumeHealthy(env, name);
+});
+
+/** True when a TCP connection to the port on loopback is refused (nothing listens there). */
+async function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+test('deploy killed with the members spawned but not answering yet: resume keeps those processes, ends healthy', async () => {
+  const env = await freshEnv();
+  const name = 'kp-spawned';
+  const base = PORT_BASE + 120;
+  const ports = [base, base + 1, base + 2];
+  const members = () => simPidsMatching(`${env.userHome}/${name}/`);
+  // The simulator's slow-start knob: 5 s from spawn to listening, a window wide enough to kill mup in.
+  const run = await runMupAndKill(await deployArgs(env, name, base), {
+    home: env.home,
+    env: { HOME: env.userHome, MONGOD_SIM_STARTUP_DELAY_MS: '5000' },
+    killAfter: () => false,
+    killWhen: () => members().length > 0,
+  });
+  assert.equal(run.killed, true, `mup was not killed at a spawned member\n${run.stderr}`);
+  const closed = await Promise.all(ports.map(refuses));
+  const spawned = members();
+  assert.ok(spawned.length >= 1, 'a member process runs at the kill');
+  assert.ok(closed.every(Boolean), `no member answers at the kill: ${closed.join()}`);
+  assert.ok(journaledStates(env, name, 'start:').includes('running'), 'a start step was in flight');
+  assert.ok(!journaledStates(env, name, 'start:').includes('done'), 'no start step was done');
+  await resumeHealthy(env, name);
+  for (const pid of spawned)
+    assert.ok(members().includes(pid), `the process spawned before the kill (${pid}) kept`);
 });
 
 test('stop killed after the members stopped, before that was journaled: resume finishes the stop', async () => {

@@ -28,6 +28,11 @@ export interface InterruptOptions {
   env?: Record<string, string>;
   /** The event after which mup is SIGKILLed. */
   killAfter: (event: StepEvent) => boolean;
+  /**
+   * An observed state at which mup is SIGKILLed, polled every 25 ms from the first step event on (a state
+   * inside a step: a process spawned but not answering yet...). It sees the step events so far.
+   */
+  killWhen?: (steps: readonly StepEvent[]) => boolean;
   timeoutMs?: number;
 }
 
@@ -67,9 +72,16 @@ export async function runMupAndKill(
       }
     }
   });
+  const { killWhen } = options;
+  const poller =
+    killWhen &&
+    setInterval(() => {
+      if (!killed && steps.length > 0 && killWhen(steps)) killed = child.kill('SIGKILL');
+    }, 25);
   const timeoutMs = options.timeoutMs ?? 180_000;
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     const timer = setTimeout(() => {
+      if (poller) clearInterval(poller);
       child.kill('SIGKILL');
       reject(
         new Error(`mup ${args.join(' ')} did not reach the kill point within ${timeoutMs} ms\n${stderr}`),
@@ -77,6 +89,7 @@ export async function runMupAndKill(
     }, timeoutMs);
     child.on('close', (exitCode, exitSignal) => {
       clearTimeout(timer);
+      if (poller) clearInterval(poller);
       resolve([exitCode, exitSignal]);
     });
   });
