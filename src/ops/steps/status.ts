@@ -29,7 +29,9 @@ export function settleStatusAfterStartStep(rt: ClusterRuntime): Step {
       for (const host of hosts) {
         const programs = await rt.programs(host).catch(() => undefined);
         const status = await programs?.status().catch(() => undefined);
-        for (const info of status ?? []) if (info.state === 'RUNNING') running.add(`${host} ${info.name}`);
+        // A member just started answers before supervisord's startsecs end: STARTING counts.
+        for (const info of status ?? [])
+          if (info.state === 'RUNNING' || info.state === 'STARTING') running.add(`${host} ${info.name}`);
       }
       const all = rt.instances.every((i) => running.has(`${i.host} ${i.programName}`));
       await record(rt, all ? 'running' : 'partial');
