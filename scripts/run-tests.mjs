@@ -8,7 +8,7 @@
 // left running (found by the run id every test process and its children inherit), which fails the run.
 //
 // Environment: MUP_TEST_IO_CONCURRENCY (4), MUP_TEST_CPU_CONCURRENCY (2), MUP_TEST_FILE_TIMEOUT_MS (per
-// file; default 20 min for e2e files, 10 min otherwise), MUP_TEST_TIMEOUT_MS (per test, default 10 min).
+// file; default 20 min for e2e files, 10 min otherwise), MUP_TEST_TIMEOUT_MS (per test; default the file's limit less a minute, at least 10 min).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -68,9 +68,13 @@ const intEnv = (name, fallback) => {
 };
 const ioConcurrency = intEnv('MUP_TEST_IO_CONCURRENCY', 4);
 const cpuConcurrency = intEnv('MUP_TEST_CPU_CONCURRENCY', 2);
-const testTimeoutMs = intEnv('MUP_TEST_TIMEOUT_MS', 10 * 60_000);
 const fileTimeoutMs = (file) =>
   intEnv('MUP_TEST_FILE_TIMEOUT_MS', kindOf(file) === 'e2e' ? 20 * 60_000 : 10 * 60_000);
+// `node --test` counts the file itself as a test, so --test-timeout bounds the whole file too: it is the
+// file's limit less a minute (at least 10 min), so that node's own timeout names the hung test first and the
+// runner's kill of the process group stays the last resort.
+const testTimeoutMs = (file) =>
+  intEnv('MUP_TEST_TIMEOUT_MS', Math.max(10 * 60_000, fileTimeoutMs(file) - 60_000));
 
 // Durations of the previous run, to start the longest files first (a shorter critical path).
 const timesFile = join(root, 'node_modules', '.cache', 'mup-tests', 'times.json');
@@ -142,7 +146,7 @@ function runFile(file) {
       'tsx',
       '--test',
       '--test-reporter=spec',
-      `--test-timeout=${testTimeoutMs}`,
+      `--test-timeout=${testTimeoutMs(file)}`,
       file,
     ];
     const isolate = canIsolate && needsSystemDirs(file);

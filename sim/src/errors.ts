@@ -129,3 +129,13 @@ export const ExitCode = {
   needDowngrade: 62,
   uncaught: 100,
 } as const;
+
+/**
+ * ErrorCodes::isRetriableError: HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress,
+ * PrimarySteppedDown, ExceededTimeLimit, SocketException, NotWritablePrimary, InterruptedAtShutdown,
+ * InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary. What drivers retry, and
+ * what error_labels.cpp labels RetryableWriteError (retryable writes) or TransientTransactionError.
+ */
+export const RETRIABLE_CODES: ReadonlySet<number> = new Set([
+  6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
+]);

@@ -6,9 +6,10 @@
 // and TransactionTooOld (225) for an older txnNumber.
 import { Binary, type Document, Long } from 'bson';
 import { asNumber, idKey } from '../bsonvalues.js';
-import { CommandError, ErrorCode } from '../errors.js';
+import { CommandError, ErrorCode, RETRIABLE_CODES } from '../errors.js';
 import type { CommitResult } from '../replication.js';
 import type { StorageOp } from '../storage/store.js';
+import { atLeast } from '../version.js';
 import type { CommandContext, CommandHandler } from './registry.js';
 
 const DB = 'config';
@@ -41,32 +42,56 @@ function recordOf(ctx: CommandContext, txn: TxnInfo): Document | undefined {
   return ctx.node.storage?.getCollection(DB, COLL)?.findById({ id: txn.sessionId });
 }
 
-/** Wraps a write handler: a retry of an already executed txnNumber returns the recorded reply. */
+/**
+ * Wraps a write handler: a retry of an already executed txnNumber returns the recorded reply, and a retryable
+ * write that fails with a retriable code (this member stepped down, shuts down...) carries the
+ * RetryableWriteError label, on the error or beside its writeConcernError, as mongod adds it from 4.4
+ * (error_labels.cpp). Drivers retry on that label alone when talking to 4.4+ servers.
+ */
 export function retryableWrite(handler: CommandHandler): CommandHandler {
   return async (ctx) => {
     const txn = txnInfo(ctx);
     if (!txn) return handler(ctx);
-    const record = recordOf(ctx, txn);
-    const recorded = asNumber(record?.txnNum);
-    if (record && recorded !== undefined) {
-      if (recorded > txn.txnNumber) {
-        throw new CommandError(
-          225,
-          `Retryable write with txnNumber ${txn.txnNumber} is prohibited on session ${idKey(txn.sessionId)} because a newer retryable write with txnNumber ${recorded} has already started on this session.`,
-          {},
-          'TransactionTooOld',
-        );
-      }
-      if (recorded === txn.txnNumber && record.reply) {
-        ctx.node.role.checkWrite(ctx.db);
-        const wce = await ctx.node.waitForWriteConcern({}, undefined);
-        const reply: Document = { ...(record.reply as Document) };
-        if (wce) reply.writeConcernError = wce;
-        return reply;
-      }
+    if (ctx.body.autocommit !== undefined || !atLeast(ctx.node.version, 4, 4))
+      return runOnce(ctx, txn, handler);
+    let reply: Document;
+    try {
+      reply = await runOnce(ctx, txn, handler);
+    } catch (err) {
+      if (!(err instanceof CommandError) || !RETRIABLE_CODES.has(err.code)) throw err;
+      throw new CommandError(err.code, err.message, withLabel(err.extra), err.codeName);
     }
-    return handler(ctx);
+    const wceCode = asNumber((reply.writeConcernError as Document | undefined)?.code);
+    return wceCode !== undefined && RETRIABLE_CODES.has(wceCode) ? withLabel(reply) : reply;
   };
+}
+
+function withLabel(doc: Document): Document {
+  const labels = Array.isArray(doc.errorLabels) ? (doc.errorLabels as string[]) : [];
+  return { ...doc, errorLabels: [...new Set([...labels, 'RetryableWriteError'])] };
+}
+
+async function runOnce(ctx: CommandContext, txn: TxnInfo, handler: CommandHandler): Promise<Document> {
+  const record = recordOf(ctx, txn);
+  const recorded = asNumber(record?.txnNum);
+  if (record && recorded !== undefined) {
+    if (recorded > txn.txnNumber) {
+      throw new CommandError(
+        225,
+        `Retryable write with txnNumber ${txn.txnNumber} is prohibited on session ${idKey(txn.sessionId)} because a newer retryable write with txnNumber ${recorded} has already started on this session.`,
+        {},
+        'TransactionTooOld',
+      );
+    }
+    if (recorded === txn.txnNumber && record.reply) {
+      ctx.node.role.checkWrite(ctx.db);
+      const wce = await ctx.node.waitForWriteConcern({}, undefined);
+      const reply: Document = { ...(record.reply as Document) };
+      if (wce) reply.writeConcernError = wce;
+      return reply;
+    }
+  }
+  return handler(ctx);
 }
 
 /**

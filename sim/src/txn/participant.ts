@@ -15,7 +15,7 @@ import { Binary, type Document, Long } from 'bson';
 import { asNumber, idKey } from '../bsonvalues.js';
 import { writeConcernOf } from '../commands/common.js';
 import type { CommandContext, CommandHandler } from '../commands/registry.js';
-import { CommandError, ErrorCode } from '../errors.js';
+import { CommandError, ErrorCode, RETRIABLE_CODES } from '../errors.js';
 import type { SimNode } from '../node.js';
 import type { ReplSetRole } from '../repl/role.js';
 import type { CommitResult } from '../replication.js';
@@ -47,9 +47,6 @@ const ALLOWED_IN_TRANSACTION = new Set([
   'commitTransaction',
   'abortTransaction',
 ]);
-
-/** ErrorCodes::isRetriableError (what drivers retry and what error_labels.cpp treats as transient). */
-const RETRIABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 const COMMIT_OR_ABORT = new Set(['commitTransaction', 'abortTransaction']);
 

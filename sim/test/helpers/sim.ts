@@ -136,7 +136,9 @@ export async function startSim(
       resolve({ code, signal });
     });
   });
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  // A bound, not a speed check: a fixture starting eight members on a loaded 2-core machine can take
+  // well over 15 s to see them all listening.
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   let done = false;
   void exited.then(() => {
     done = true;
