@@ -13,6 +13,7 @@ import {
   e2eEnv,
   e2ePortBase,
   lastQuiescePeriods,
+  waitFor,
 } from '../helpers/e2e.js';
 import {
   type InterruptedRun,
@@ -80,7 +81,11 @@ async function killedRestartThenResume(
     const doneBeforeKill = run.steps
       .filter((e) => e.step.startsWith('restart:') && e.state === 'done')
       .map(memberOf);
-    const atKill = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+    // A display whose daemon answered: on a loaded machine the probe may time out and show no pids.
+    const atKill = await waitFor('a display with supervisord answering', async () => {
+      const view = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+      return view.supervisors.every((s) => s.state === 'running') ? view : undefined;
+    });
     const pidsAtKill = new Map(atKill.processes.map((p) => [p.id, p.pid]));
 
     const resume = await env.mup(['cluster', 'resume', NAME], { timeoutMs: 180_000 });
