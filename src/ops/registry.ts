@@ -2,6 +2,7 @@
 // interrupted one up here. A new verb adds its spec here and nowhere else in the pipeline.
 import { deployOperation } from './deploy.js';
 import { destroyOperation } from './destroy.js';
+import { editConfigOperation } from './edit-config.js';
 import type { Operation } from './operation.js';
 import { restartOperation } from './restart.js';
 import { startOperation } from './start.js';
@@ -18,5 +19,6 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     destroyOperation,
     supervisorProgramOperation,
     supervisorReloadOperation,
+    editConfigOperation,
   ].map((op) => [op.name, op]),
 );

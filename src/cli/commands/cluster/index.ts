@@ -5,6 +5,7 @@ import { registerConnect } from './connect.js';
 import { registerDeploy } from './deploy.js';
 import { registerDestroy } from './destroy.js';
 import { registerDisplay } from './display.js';
+import { registerEditConfig } from './edit-config.js';
 import { registerList } from './list.js';
 import { registerRestart } from './restart.js';
 import { registerResume } from './resume.js';
@@ -27,6 +28,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerResume,
     registerAudit,
     registerShowConfig,
+    registerEditConfig,
     registerSupervisor,
   ])
     register(cluster);
