@@ -4,6 +4,7 @@ import { deployOperation } from './deploy.js';
 import { destroyOperation } from './destroy.js';
 import { editConfigOperation } from './edit-config.js';
 import type { Operation } from './operation.js';
+import { reloadOperation } from './reload.js';
 import { restartOperation } from './restart.js';
 import { startOperation } from './start.js';
 import { stopOperation } from './stop.js';
@@ -20,5 +21,6 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     supervisorProgramOperation,
     supervisorReloadOperation,
     editConfigOperation,
+    reloadOperation,
   ].map((op) => [op.name, op]),
 );

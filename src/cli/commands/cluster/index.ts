@@ -7,6 +7,7 @@ import { registerDestroy } from './destroy.js';
 import { registerDisplay } from './display.js';
 import { registerEditConfig } from './edit-config.js';
 import { registerList } from './list.js';
+import { registerReload } from './reload.js';
 import { registerRestart } from './restart.js';
 import { registerResume } from './resume.js';
 import { registerShowConfig } from './show-config.js';
@@ -29,6 +30,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerAudit,
     registerShowConfig,
     registerEditConfig,
+    registerReload,
     registerSupervisor,
   ])
     register(cluster);
