@@ -10,6 +10,7 @@ import { startOperation } from './start.js';
 import { stopOperation } from './stop.js';
 import { supervisorProgramOperation } from './supervisor-program.js';
 import { supervisorReloadOperation } from './supervisor-reload.js';
+import { upgradeOperation } from './upgrade.js';
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
   [
@@ -22,5 +23,6 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     supervisorReloadOperation,
     editConfigOperation,
     reloadOperation,
+    upgradeOperation,
   ].map((op) => [op.name, op]),
 );

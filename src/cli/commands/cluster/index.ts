@@ -14,6 +14,7 @@ import { registerShowConfig } from './show-config.js';
 import { registerStart } from './start.js';
 import { registerStop } from './stop.js';
 import { registerSupervisor } from './supervisor.js';
+import { registerUpgrade } from './upgrade.js';
 
 export function registerClusterCommands(program: Command<[], Record<string, unknown>>): void {
   const cluster = program.command('cluster').description('deploy and operate clusters') as unknown as Command;
@@ -31,6 +32,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerShowConfig,
     registerEditConfig,
     registerReload,
+    registerUpgrade,
     registerSupervisor,
   ])
     register(cluster);
