@@ -1,7 +1,8 @@
 // `mup cluster upgrade` of a 3-member replica set from 6.0 to 8.0 under a continuous w:"majority" writer,
 // binaries from a release mirror on loopback: refused downgrades, a dry run that installs nothing, a run
 // killed in the middle of the second hop and finished by `mup cluster resume` with --no-fcv (binaries 8.0,
-// FCV 7.0), then the FCV raised by a second upgrade to the same version. No acknowledged write is lost.
+// FCV 7.0), a downgrade back to 7.0 that this FCV allows, then the FCV raised by an upgrade to the version
+// already running; and a config option the next series removed, refused first. No acknowledged write is lost.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -184,6 +185,19 @@ test('two series back is refused even inside the rollback window', async () => {
   assert.match(run.stderr, /cannot downgrade cluster 'upgrademe' from 8\.0\.4 to 6\.0/);
 });
 
+test('inside the rollback window a binary downgrade one series back is allowed', async () => {
+  const down = await env.mupJson<{ version: string }>(upgradeArgs('7.0', '--yes'), { timeoutMs: 300_000 });
+  assert.equal(down.version, '7.0.14');
+  assert.deepEqual(await versionsAndFcv(), {
+    versions: ['7.0.14', '7.0.14', '7.0.14'],
+    fcv: ['7.0', '7.0', '7.0'],
+  });
+  const up = await env.mupJson<{ version: string }>(upgradeArgs('8.0', '--no-fcv', '--yes'), {
+    timeoutMs: 300_000,
+  });
+  assert.equal(up.version, '8.0.4');
+});
+
 test('a later upgrade to the same version raises the FCV only', async () => {
   const result = await env.mupJson<{ plan: { phases: { name: string }[] } }>(upgradeArgs('8.0', '--yes'), {
     timeoutMs: 120_000,
@@ -196,4 +210,33 @@ test('a later upgrade to the same version raises the FCV only', async () => {
   const again = await env.mup(upgradeArgs('8.0'));
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already runs 8\.0\.4 at featureCompatibilityVersion 8\.0/);
+});
+
+test('an option the next series removed is refused before anything changes', async () => {
+  // storage.journal.enabled exists until 6.0 and is refused from 6.1: a 6.0 cluster may have it, 7.0 cannot.
+  const topology = join(env.home, 'journal.yaml');
+  await writeFile(
+    topology,
+    [
+      'global:',
+      '  deploy_dir: journal',
+      'server_configs:',
+      '  mongod:',
+      '    storage.journal.enabled: true',
+      'mongod_servers:',
+      '  - { host: localhost, port: 0 }',
+      '',
+    ].join('\n'),
+  );
+  await env.mupJson(env.deployArgs('journal', topology, PORT_BASE + 50), { timeoutMs: 120_000 });
+  try {
+    const meta = join(env.home, 'storage', 'clusters', 'journal', 'meta.yaml');
+    const before = readFileSync(meta, 'utf8');
+    const run = await env.mup(['cluster', 'upgrade', 'journal', '7.0', '--mirror', server.url, '--yes']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /does not fit MongoDB 7\.0\.14:\nlocalhost:\d+: storage\.journal\.enabled/);
+    assert.equal(readFileSync(meta, 'utf8'), before);
+  } finally {
+    await destroyCluster(env, 'journal');
+  }
 });
