@@ -4,7 +4,7 @@
 // while a sharded cluster's members change, and setFeatureCompatibilityVersion with a check on every member.
 import { access } from 'node:fs/promises';
 import { MupError } from '../../errors.js';
-import { formatAddress } from '../../mongo/connect.js';
+import { formatAddress, hello } from '../../mongo/connect.js';
 import {
   balancerEnabled,
   readFcv,
@@ -117,10 +117,15 @@ export function upgradeMemberStep(rt: ClusterRuntime, instance: ResolvedInstance
     id: `upgrade:${hop.series}:${instance.id}`,
     title: `${instance.programName} on ${instance.host} → ${hop.version}`,
     host: instance.host,
-    // A member a killed run already brought back on the hop's binaries is not restarted again.
-    isDone: async () =>
-      (await answersHello(instance)) &&
-      (await serverVersion(addressOf(instance)).catch(() => '')) === hop.version,
+    // A member a killed run already brought back on the hop's binaries is not restarted again — once it is
+    // SECONDARY or PRIMARY again: the next member must not go down while this one still syncs.
+    isDone: async () => {
+      const reply = await hello(addressOf(instance), { timeoutMs: 2000 }).catch(() => undefined);
+      if (reply === undefined) return false;
+      if (instance.replicaSet !== undefined && reply.ismaster !== true && reply.secondary !== true)
+        return false;
+      return (await serverVersion(addressOf(instance)).catch(() => '')) === hop.version;
+    },
     run: (context) =>
       replaceMemberRolling(rt, instance, context, async () => {
         const executor = rt.executor(instance.host);
