@@ -88,9 +88,14 @@ export const metaSchemaV2 = z.object({
   supervisors: z.array(supervisorEndpoint).min(1),
   auth: z.boolean(),
   playground: z.boolean().optional(),
+  /**
+   * Set by edit-config: the resolved topology the processes run with, while `spec`/`topology` hold the edited
+   * one. `cluster reload` applies the difference and drops it.
+   */
+  pending: z.object({ since: z.string(), applied: resolvedTopologySchema }).optional(),
 });
 
 /** Version 1: the same without `spec`. */
-export const metaSchemaV1 = metaSchemaV2.omit({ spec: true, schemaVersion: true }).extend({
+export const metaSchemaV1 = metaSchemaV2.omit({ spec: true, schemaVersion: true, pending: true }).extend({
   schemaVersion: z.literal(1),
 });

@@ -42,6 +42,14 @@ export interface ClusterMeta {
   auth: boolean;
   /** True for clusters created by `mup playground`. */
   playground?: boolean;
+  /** Edited but not yet reloaded: `applied` is the topology the processes still run with. */
+  pending?: PendingChanges;
+}
+
+export interface PendingChanges {
+  /** When the first unapplied edit was stored. */
+  since: string;
+  applied: ResolvedTopology;
 }
 
 export class CorruptMetaError extends MupError {

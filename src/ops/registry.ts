@@ -2,12 +2,15 @@
 // interrupted one up here. A new verb adds its spec here and nowhere else in the pipeline.
 import { deployOperation } from './deploy.js';
 import { destroyOperation } from './destroy.js';
+import { editConfigOperation } from './edit-config.js';
 import type { Operation } from './operation.js';
+import { reloadOperation } from './reload.js';
 import { restartOperation } from './restart.js';
 import { startOperation } from './start.js';
 import { stopOperation } from './stop.js';
 import { supervisorProgramOperation } from './supervisor-program.js';
 import { supervisorReloadOperation } from './supervisor-reload.js';
+import { upgradeOperation } from './upgrade.js';
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
   [
@@ -18,5 +21,8 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     destroyOperation,
     supervisorProgramOperation,
     supervisorReloadOperation,
+    editConfigOperation,
+    reloadOperation,
+    upgradeOperation,
   ].map((op) => [op.name, op]),
 );

@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto';
 import { MupError } from '../../errors.js';
 import type { Step, StepContext } from '../../plan/types.js';
 import { renderSupervisorIni, supervisorIniSpecForHost } from '../../render/supervisor-ini.js';
+import { applySupervisorConfig } from '../../supervisor/apply.js';
 import {
   allocateSupervisorPort,
   type EnsureRunningResult,
@@ -11,7 +12,7 @@ import {
 } from '../../supervisor/daemon.js';
 import { SupervisorPortTakenError } from '../../supervisor/errors.js';
 import { minfdsForHost } from '../../supervisor/host-limits.js';
-import { orphanProbeFor } from '../../supervisor/instance-refs.js';
+import { orphanProbeFor, programRefFor } from '../../supervisor/instance-refs.js';
 import type { OrphanProbe } from '../../supervisor/orphans.js';
 import { isRunningState } from '../../supervisor/process-info.js';
 import { usedEndpoints } from '../endpoints.js';
@@ -40,6 +41,26 @@ export function writeSupervisorConfigStep(rt: ClusterRuntime, host: string): Ste
     run: async () => {
       await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host));
       return undefined;
+    },
+  };
+}
+
+/** Re-renders a host's supervisor.ini and applies it: only added or changed programs are touched. */
+export function supervisorReloadStep(rt: ClusterRuntime, host: string): Step {
+  return {
+    id: `supervisor-reload:${host}`,
+    title: `reload supervisor.ini on ${host}`,
+    host,
+    run: async () => {
+      const programs = new Map(rt.instancesOn(host).map((i) => [i.programName, programRefFor(i)]));
+      const result = await applySupervisorConfig(
+        rt.daemon(host),
+        await renderSupervisorIniForHost(rt, host),
+        {
+          programs,
+        },
+      );
+      return `added ${result.added.length}, changed ${result.changed.length}, removed ${result.removed.length}`;
     },
   };
 }

@@ -5,13 +5,16 @@ import { registerConnect } from './connect.js';
 import { registerDeploy } from './deploy.js';
 import { registerDestroy } from './destroy.js';
 import { registerDisplay } from './display.js';
+import { registerEditConfig } from './edit-config.js';
 import { registerList } from './list.js';
+import { registerReload } from './reload.js';
 import { registerRestart } from './restart.js';
 import { registerResume } from './resume.js';
 import { registerShowConfig } from './show-config.js';
 import { registerStart } from './start.js';
 import { registerStop } from './stop.js';
 import { registerSupervisor } from './supervisor.js';
+import { registerUpgrade } from './upgrade.js';
 
 export function registerClusterCommands(program: Command<[], Record<string, unknown>>): void {
   const cluster = program.command('cluster').description('deploy and operate clusters') as unknown as Command;
@@ -27,6 +30,9 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerResume,
     registerAudit,
     registerShowConfig,
+    registerEditConfig,
+    registerReload,
+    registerUpgrade,
     registerSupervisor,
   ])
     register(cluster);

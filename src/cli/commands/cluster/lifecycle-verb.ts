@@ -6,7 +6,7 @@ import { commandContext } from '../../context.js';
 import { dryRunOption, selectionFrom, withSelection } from '../../options.js';
 
 export interface LifecycleVerb {
-  verb: 'start' | 'stop' | 'restart';
+  verb: 'start' | 'stop' | 'restart' | 'reload';
   description: string;
   done: string;
   operation: () => Promise<Operation>;
