@@ -1,5 +1,6 @@
 // One simulated server process: its version, options, log, storage, replication role, command
 // registry and topology version. Every command handler reaches the server through this object.
+
 import { hostname } from 'node:os';
 import type { Document } from 'bson';
 import { AccessControl } from './auth/access.js';
@@ -7,6 +8,7 @@ import { CommandRegistry } from './commands/registry.js';
 import { CursorManager } from './cursors.js';
 import { CommandError, ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
+import { ServerCounters } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import { isVersionedParameter, normaliseVersionedParameter } from './parameters.js';
 import type { CommitResult, ReplicationRole, WriteConcern } from './replication.js';
@@ -58,6 +60,8 @@ export class SimNode {
   readonly failPoints = new Map<string, FailPointState>();
   readonly opcounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
   readonly network = { bytesIn: 0, bytesOut: 0, numRequests: 0 };
+  /** serverStatus counters (asserts, opcountersRepl, metrics, electionMetrics). */
+  readonly counters = new ServerCounters();
   /** Runtime-settable server parameters (setParameter), seeded from the command line / config. */
   readonly parameters = new Map<string, unknown>();
   /** Users, roles and the access check (enforced with security.authorization / keyFile). */
@@ -120,7 +124,9 @@ export class SimNode {
   /** The one write path: role checks have been done by the caller; the role persists and logs ops. */
   commit(ops: StorageOp[]): CommitResult {
     for (const observe of this.commitObservers) observe(ops);
-    return this.role.commit(ops);
+    const result = this.role.commit(ops);
+    this.counters.noteCommit(ops);
+    return result;
   }
 
   waitForWriteConcern(result: CommitResult, wc: WriteConcern | undefined): Promise<Document | undefined> {

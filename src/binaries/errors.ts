@@ -39,7 +39,9 @@ export class DownloadError extends MupError {
   readonly url: string;
   constructor(message: string, url: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, {
-      hint: options.hint ?? 'check the network or the mirror (--mirror / MUP_MIRROR) and retry',
+      hint:
+        options.hint ??
+        'check the network or the mirror (--mirror / MUP_MIRROR) and retry; to try mup offline, pass --simulator',
       cause: options.cause,
     });
     this.url = url;
@@ -76,7 +78,9 @@ export class BinaryPathError extends MupError {
 export class ReleaseListError extends MupError {
   constructor(message: string, hint?: string, cause?: unknown) {
     super(message, {
-      hint: hint ?? 'check the network or point --mirror / MUP_MIRROR at an offline mirror',
+      hint:
+        hint ??
+        'check the network or point --mirror / MUP_MIRROR at an offline mirror; to try mup offline, pass --simulator',
       cause,
     });
   }

@@ -31,6 +31,14 @@ export {
   resolveRelease,
   timeoutFromEnv,
 } from './resolve.js';
+export {
+  engineLabel,
+  installSimulator,
+  type SimulatorInstall,
+  simulatorBinDir,
+  simulatorLabel,
+  simulatorVersion,
+} from './simulator.js';
 export { type ReleaseSource, resolveSource, type Variant, variants } from './source.js';
 export { chooseDownload, rankCandidates } from './targets.js';
 export { parseVersionSpec, resolveVersion } from './versions.js';

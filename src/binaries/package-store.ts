@@ -11,8 +11,11 @@ import { MupError } from '../errors.js';
 import type { Arch } from './release-list.js';
 import type { Variant } from './source.js';
 
+/** A cached package's variant: a vendor's release, or mup's own simulator (`--simulator`). */
+export type PackageVariant = Variant | 'simulator';
+
 export interface PackageKey {
-  variant: Variant;
+  variant: PackageVariant;
   version: string;
   target: string;
   arch: Arch;

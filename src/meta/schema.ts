@@ -76,7 +76,7 @@ export const metaSchemaV2 = z.object({
   schemaVersion: z.literal(2),
   name: z.string().min(1),
   version: z.string().min(1),
-  variant: z.enum(['mongodb', 'percona']),
+  variant: z.enum(['mongodb', 'percona', 'simulator']),
   /** The desired state the last operation set (running / stopped / ...); display shows the live state apart. */
   status: clusterStatusSchema,
   createdAt: z.string(),

@@ -28,7 +28,7 @@ export interface ClusterMeta {
   name: string;
   /** Resolved exact version, e.g. 7.0.14. */
   version: string;
-  variant: 'mongodb' | 'percona';
+  variant: 'mongodb' | 'percona' | 'simulator';
   status: ClusterStatus;
   createdAt: string;
   updatedAt: string;

@@ -7,7 +7,8 @@ import { UsageError } from '../errors.js';
 export interface BinarySelection {
   /** "8.0" or an exact "7.0.14"; left out with `binaryPath`, it is whatever those binaries report. */
   version: string | undefined;
-  variant: 'mongodb' | 'percona';
+  /** `simulator`: mup's own mongod/mongos simulator, installed into the cache without any download. */
+  variant: 'mongodb' | 'percona' | 'simulator';
   /** A directory holding mongod and mongos, used as is. */
   binaryPath?: string | undefined;
   mirror?: string | undefined;
@@ -18,7 +19,7 @@ export interface BinarySelection {
 
 export interface SelectedBinaries {
   version: string;
-  variant: 'mongodb' | 'percona';
+  variant: 'mongodb' | 'percona' | 'simulator';
   /** Directory holding bin/mongod and bin/mongos. */
   binaryDir: string;
 }
@@ -29,6 +30,7 @@ export async function resolveBinaries(
   options: { install: boolean },
 ): Promise<SelectedBinaries> {
   const binaries = await import('../binaries/index.js');
+  if (selection.variant === 'simulator') return simulatorBinaries(selection, home, options);
   if (selection.binaryPath) {
     const checked = await binaries.checkBinaryPath(selection.binaryPath, selection.version);
     return { version: checked.version, variant: selection.variant, binaryDir: checked.dir };
@@ -36,9 +38,10 @@ export async function resolveBinaries(
   const version = selection.version;
   if (version === undefined)
     throw new UsageError('a MongoDB version is required', 'pass --version, e.g. --version 8.0');
+  const variant = selection.variant;
   const context = {
     home,
-    variant: selection.variant,
+    variant,
     mirror: selection.mirror ?? process.env.MUP_MIRROR,
     onEvent: selection.onBinaryEvent,
     timeoutMs: binaries.timeoutFromEnv(),
@@ -59,6 +62,31 @@ export async function resolveBinaries(
   }
   const installed = await binaries.installRelease(context, version, { target: selection.target });
   return { version: installed.version, variant: selection.variant, binaryDir: installed.binDir };
+}
+
+/** `--simulator`: the cache's simulator package of the version; nothing is downloaded, no mirror is read. */
+async function simulatorBinaries(
+  selection: BinarySelection,
+  home: string,
+  options: { install: boolean },
+): Promise<SelectedBinaries> {
+  const binaries = await import('../binaries/index.js');
+  if (selection.binaryPath)
+    throw new UsageError('--simulator and --binary-path exclude each other', 'pass only one of them');
+  if (selection.target)
+    throw new UsageError(
+      '--simulator and --target exclude each other',
+      'the simulator runs wherever node runs',
+    );
+  const requested = selection.version ?? '8.0';
+  if (!options.install)
+    return {
+      version: binaries.simulatorVersion(requested),
+      variant: 'simulator',
+      binaryDir: binaries.simulatorBinDir(home, requested),
+    };
+  const installed = await binaries.installSimulator(home, requested);
+  return { version: installed.version, variant: 'simulator', binaryDir: installed.binDir };
 }
 
 /** For `mup mongo remove`: which clusters of this home run binaries from a package dir (`<dir>/bin`). */

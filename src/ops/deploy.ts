@@ -2,6 +2,8 @@
 // through the one operation path (operation.ts) — the lock is taken before anything is checked against the
 // store, so two deploys of one name never both proceed. Bad input exits 2 and changes nothing.
 import { z } from 'zod';
+import { engineLabel } from '../binaries/simulator.js';
+import { UsageError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
 import { pinPorts } from '../meta/migrations.js';
 import type { ClusterMeta, ClusterStore } from '../meta/store.js';
@@ -42,6 +44,8 @@ export interface DeployRequest extends BinarySelection {
 export interface DeployResult extends OperationOutcome {
   version: string;
   variant: string;
+  /** What runs: "MongoDB", "Percona Server for MongoDB" or "simulator (not MongoDB)". */
+  engine: string;
   kind: ResolvedTopology['kind'];
   uri: string;
   uris: { name: string; uri: string }[];
@@ -82,6 +86,12 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         ...(request.portBase === undefined ? {} : { portBase: request.portBase }),
       });
       const { spec, resolved } = loaded;
+      const remote = resolved.hosts.find((h) => !h.local);
+      if (request.variant === 'simulator' && remote)
+        throw new UsageError(
+          `--simulator runs on this machine only, and ${remote.host} is a remote host`,
+          'deploy the simulator to localhost, or deploy MongoDB (without --simulator) to remote hosts',
+        );
       checkHostsReachable(resolved.hosts);
       await checkSupervisorDirsFree(store, resolved, request.name);
       found.reusedData = await checkDataDirsFree(
@@ -134,6 +144,7 @@ export async function deployCluster(
     ...outcome,
     version: meta.version,
     variant: meta.variant,
+    engine: engineLabel(meta.variant),
     kind: resolved.kind,
     uri: primaryUri(resolved),
     uris: connectionUris(resolved),

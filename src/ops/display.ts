@@ -2,6 +2,7 @@
 // server's own answer to hello (role in its replica set). Every probe runs in parallel with a short timeout,
 // so a dead host or process never makes display slow.
 import type { Document } from 'mongodb';
+import { engineLabel } from '../binaries/simulator.js';
 import { ClusterStore } from '../meta/store.js';
 import { hello } from '../mongo/connect.js';
 import { primaryUri } from '../mongo/uri.js';
@@ -41,6 +42,8 @@ export interface DisplayResult {
   cluster: string;
   version: string;
   variant: string;
+  /** What runs: "MongoDB", "Percona Server for MongoDB" or "simulator (not MongoDB)". */
+  engine: string;
   kind: string;
   /** The live state (see LiveState). */
   status: LiveState;
@@ -190,6 +193,7 @@ export async function displayCluster(home: string, name: string): Promise<Displa
       cluster: meta.name,
       version: meta.version,
       variant: meta.variant,
+      engine: engineLabel(meta.variant),
       kind: meta.topology.kind,
       status: liveState(meta.topology.replicaSets, processes, supervisors),
       desiredStatus: meta.status,

@@ -1,6 +1,7 @@
 // `mup cluster list`: one row per cluster in the store, with its live state (probed in parallel, short
 // timeouts) and the last operation apart. A cluster whose meta cannot be read gets a row saying why; it never
 // hides the others.
+import { engineLabel } from '../binaries/simulator.js';
 import { ClusterStore } from '../meta/store.js';
 import { displayCluster } from './display.js';
 
@@ -14,6 +15,8 @@ export interface ClusterListEntry {
   lastOperation?: { opId: string; operation: string; status: string };
   version?: string;
   variant?: string;
+  /** What runs: "MongoDB", "Percona Server for MongoDB" or "simulator (not MongoDB)". */
+  engine?: string;
   kind?: string;
   hosts: string[];
   processes: number;
@@ -36,6 +39,7 @@ export async function listClusters(home: string): Promise<ClusterListEntry[]> {
         ...(view instanceof Error || !view.lastOperation ? {} : { lastOperation: view.lastOperation }),
         version: meta.version,
         variant: meta.variant,
+        engine: engineLabel(meta.variant),
         kind: meta.topology.kind,
         hosts: [...new Set(meta.topology.hosts.map((h) => h.host))],
         processes: meta.topology.instances.length,

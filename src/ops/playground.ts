@@ -4,6 +4,7 @@ import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { BinaryEventListener } from '../binaries/events.js';
+import { engineLabel } from '../binaries/simulator.js';
 import { UsageError } from '../errors.js';
 import { ClusterStore } from '../meta/store.js';
 import { primaryUri } from '../mongo/uri.js';
@@ -17,7 +18,7 @@ export type PlaygroundTopology = 'standalone' | 'replset' | 'sharded';
 export interface PlaygroundRequest {
   tag?: string | undefined;
   version?: string | undefined;
-  variant: 'mongodb' | 'percona';
+  variant: 'mongodb' | 'percona' | 'simulator';
   topology: PlaygroundTopology;
   /** Members per replica set (replset) or per shard (sharded). */
   nodes: number;
@@ -87,7 +88,13 @@ export async function startPlayground(
   if (await store.exists(name)) {
     const meta = await store.read(name);
     await applyOperation(startOperation, name, { selection: {} }, options);
-    return { cluster: name, uri: primaryUri(meta.topology), restarted: true };
+    return {
+      cluster: name,
+      uri: primaryUri(meta.topology),
+      variant: meta.variant,
+      engine: engineLabel(meta.variant),
+      restarted: true,
+    };
   }
   const deployDir = join(options.home, 'playground', name);
   const result = await deployCluster(

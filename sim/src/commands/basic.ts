@@ -156,7 +156,7 @@ function serverStatus(ctx: CommandContext): Document {
     uptimeMillis: Long.fromNumber(uptimeMs),
     uptimeEstimate: Long.fromNumber(Math.floor(uptimeMs / 1000)),
     localTime: new Date(),
-    asserts: { regular: 0, warning: 0, msg: 0, user: 0, rollovers: 0 },
+    asserts: node.counters.assertsSection(),
     connections: {
       current: new Int32(node.connections.current),
       available: new Int32(838_860 - node.connections.current),
@@ -178,7 +178,11 @@ function serverStatus(ctx: CommandContext): Document {
   };
   const repl = node.role.serverStatusRepl();
   if (repl && ctx.body.repl !== 0) reply.repl = repl;
+  reply.metrics = node.counters.metricsSection(repl !== undefined && node.program === 'mongod');
   if (node.program === 'mongod') {
+    reply.opcountersRepl = node.counters.opcountersReplSection();
+    if (repl) reply.electionMetrics = node.counters.electionMetricsSection();
+    reply.wiredTiger = { cache: wiredTigerCache(node) };
     reply.storageEngine = {
       name: 'wiredTiger',
       supportsCommittedReads: true,
@@ -191,6 +195,29 @@ function serverStatus(ctx: CommandContext): Document {
     };
   }
   return reply;
+}
+
+/**
+ * wiredTiger.cache sizes: the configured maximum (cacheSizeGB, else WiredTiger's default of the larger of
+ * 50% of (RAM - 1 GB) and 256 MB) and what the data takes, which here is all held in memory.
+ */
+function wiredTigerCache(node: SimNode): Document {
+  const configuredGb = asNumber(
+    (
+      ((node.options.parsed.storage as Document | undefined)?.wiredTiger as Document | undefined)
+        ?.engineConfig as Document | undefined
+    )?.cacheSizeGB,
+  );
+  const maximum =
+    configuredGb !== undefined
+      ? Math.floor(configuredGb * 1024 ** 3)
+      : Math.max(256 * 1024 ** 2, Math.floor(0.5 * (totalmem() - 1024 ** 3)));
+  const inCache = Math.min(node.storage?.diskSize() ?? 0, maximum);
+  return {
+    'maximum bytes configured': Long.fromNumber(maximum),
+    'bytes currently in the cache': Long.fromNumber(inCache),
+    'tracked dirty bytes in the cache': Long.fromNumber(0),
+  };
 }
 
 function hostInfo(): Document {

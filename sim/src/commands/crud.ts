@@ -130,6 +130,7 @@ function find(ctx: CommandContext): Document {
     single && limit > 0 ? limit : batchSize,
     single,
   );
+  ctx.node.counters.document.returned += batch.docs.length;
   return { cursor: { firstBatch: batch.docs, id: batch.id, ns: `${ctx.db}.${coll}` } };
 }
 
@@ -152,6 +153,7 @@ function getMore(ctx: CommandContext): Document {
   }
   ctx.node.opcounters.getmore++;
   const batch = ctx.node.cursors.next(id, intArg(ctx, 'batchSize'));
+  ctx.node.counters.document.returned += batch.docs.length;
   return { cursor: { nextBatch: batch.docs, id: batch.id, ns: cursor.ns } };
 }
 

@@ -140,10 +140,18 @@ export class CommandRegistry {
       }
       const reply = await (this.around ? this.around(ctx, spec.handler) : spec.handler(ctx));
       if (injected?.writeConcernError) reply.writeConcernError = injected.writeConcernError;
+      node.counters.noteCommand(this.metricsName(ctx.name), false);
       return this.success(node, reply);
     } catch (err) {
-      return this.failure(node, err);
+      const reply = this.failure(node, err);
+      node.counters.noteCommand(this.metricsName(ctx.name), true, reply.code as number);
+      return reply;
     }
+  }
+
+  /** metrics.commands keys: the command's name, or <UNKNOWN> for a name no command answers to. */
+  private metricsName(name: string): string {
+    return this.table.has(name) ? name : '<UNKNOWN>';
   }
 
   success(node: SimNode, reply: Document): Document {

@@ -99,6 +99,7 @@ export async function runElection(
   });
   try {
     role.logRepl('I', 21438, 'Starting an election', { reason }, 'ELECTION');
+    role.node.counters.noteElection(reason, false);
     const needed = topo.votesNeeded();
     if (!skipDryRun) {
       const dry = await requestVotes(role, true, topo.term);
@@ -126,6 +127,7 @@ export async function runElection(
     }
     const old = topo.state;
     topo.becomePrimary(Date.now());
+    role.node.counters.noteElection(reason, true);
     role.logRepl('I', 21450, 'Election succeeded, assuming primary role', { term }, 'ELECTION');
     role.stateChanged(old);
     decide();

@@ -223,6 +223,7 @@ export class OplogFetcher {
   private apply(docs: Document[], delaySecs: number): number {
     const role = this.role;
     const storage = role.node.requireStorage();
+    const started = Date.now();
     let n = 0;
     let group: Document[] = [];
     let groupOps: StorageOp[] = [];
@@ -244,9 +245,11 @@ export class OplogFetcher {
         flush();
         role.applyFetched([doc], (d) => opsForEntry(d, storage));
       }
+      role.node.counters.noteApplied(doc);
       n++;
     }
     flush();
+    role.node.counters.noteBatch(n, Date.now() - started);
     return n;
   }
 

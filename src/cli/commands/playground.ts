@@ -23,6 +23,12 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
         .default('mongodb' as const),
     )
     .addOption(
+      new Option(
+        '--simulator',
+        "run mup's mongod/mongos simulator (not MongoDB): nothing is downloaded",
+      ).conflicts(['variant', 'binaryPath', 'mirror', 'target']),
+    )
+    .addOption(
       new Option('--topology <kind>', 'cluster kind')
         .choices(['standalone', 'replset', 'sharded'] as const)
         .default('replset' as const),
@@ -47,7 +53,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
         {
           tag: options.tag,
           version: options.version,
-          variant: options.variant,
+          variant: options.simulator ? 'simulator' : options.variant,
           topology: options.topology,
           nodes: options.nodes,
           shards: options.shards,
@@ -64,7 +70,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
       );
       if (context.json) return writeJson({ schemaVersion: 1, ...result });
       writeNotice(
-        `${result.cluster} is running. Connect with: mup playground connect${options.tag ? ` --tag ${options.tag}` : ''}`,
+        `${result.cluster} is running${result.variant === 'simulator' ? ` on the ${result.engine}` : ''}. Connect with: mup playground connect${options.tag ? ` --tag ${options.tag}` : ''}`,
       );
       writeResult(result.uri);
     });

@@ -17,7 +17,7 @@ export function formatUptime(seconds: number | undefined): string {
 export function renderDisplay(view: DisplayResult): string {
   const header = [
     `Cluster: ${view.cluster}`,
-    `Version: ${view.version} (${view.variant})`,
+    `Version: ${view.version} (${view.variant === 'simulator' ? view.engine : view.variant})`,
     `Topology: ${view.kind}   Status: ${view.status}${view.lastOperation ? `   Last operation: ${view.lastOperation.operation} ${view.lastOperation.status}` : ''}`,
     `Supervisor: ${view.supervisors.map((s) => `${s.host} ${s.endpoint} ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}`,
     ...view.supervisors.flatMap((s) => (s.error ? [`  ${s.host}: ${s.error}`] : [])),

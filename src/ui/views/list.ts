@@ -13,7 +13,7 @@ export function renderClusterList(clusters: readonly ClusterListEntry[]): string
             c.name,
             c.status,
             c.lastOperation ? `${c.lastOperation.operation} ${c.lastOperation.status}` : '-',
-            c.version ?? '-',
+            c.variant === 'simulator' ? `${c.version} ${c.engine}` : (c.version ?? '-'),
             c.kind ?? '-',
             c.hosts.join(','),
             c.processes,

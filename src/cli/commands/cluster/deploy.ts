@@ -22,13 +22,19 @@ export function registerDeploy(cluster: Command): void {
         .choices(['mongodb', 'percona'] as const)
         .default('mongodb' as const),
     )
+    .addOption(
+      new Option(
+        '--simulator',
+        "run mup's mongod/mongos simulator (not MongoDB): nothing is downloaded",
+      ).conflicts(['variant', 'binaryPath', 'mirror', 'target']),
+    )
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
     .option('--target <target>', 'release-list target to download (default: detected for this host)')
     .addOption(dryRunOption())
     .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)
     .action(async (name, topologyFile, options, command) => {
-      requireVersion(options.version, options.binaryPath);
+      if (!options.simulator) requireVersion(options.version, options.binaryPath);
       const context = commandContext(command);
       const [{ deployCluster }, { readTopologyFile }, opOptions] = await Promise.all([
         import('../../../ops/deploy.js'),
@@ -41,7 +47,7 @@ export function registerDeploy(cluster: Command): void {
           topologyText: await readTopologyFile(topologyFile),
           topologyFile,
           version: options.version,
-          variant: options.variant,
+          variant: options.simulator ? 'simulator' : options.variant,
           binaryPath: options.binaryPath,
           mirror: options.mirror,
           target: options.target,
@@ -52,7 +58,7 @@ export function registerDeploy(cluster: Command): void {
       );
       if (context.json) return writeJson(result);
       if (result.dryRun) return writeResult(describePlan(result.plan));
-      writeNotice(`Cluster ${name} (${result.kind}, MongoDB ${result.version}) is running.`);
+      writeNotice(`Cluster ${name} (${result.kind}, ${result.engine} ${result.version}) is running.`);
       writeResult(result.uri);
     });
 }
