@@ -6,6 +6,7 @@ import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { type ClusterRuntime, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
+import { installBootStep, removeBootStep } from './steps/boot.js';
 import {
   prepareInstanceStep,
   removeInstanceStep,
@@ -149,6 +150,15 @@ export function buildDeployPlan(rt: ClusterRuntime): Plan {
     );
   }
   phases.push(desiredStatePhase(rt, hosts));
+  if (rt.meta.bootStart)
+    phases.push(
+      phase(
+        'boot',
+        'Start supervisord at boot',
+        true,
+        hosts.map((h) => installBootStep(rt, h)),
+      ),
+    );
   phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   return { operation: 'deploy', cluster: rt.meta.name, phases };
 }
@@ -438,6 +448,13 @@ export function buildDestroyPlan(rt: ClusterRuntime, keepData: boolean): Plan {
         'Remove process files',
         true,
         rt.instances.map((i) => removeInstanceStep(rt, i, keepData, removed)),
+      ),
+      // Whatever deploy registered (or an older entry of this cluster's supervisor.ini), before the ini goes.
+      phase(
+        'remove-boot',
+        'Remove boot entries',
+        true,
+        hosts.map((h) => removeBootStep(rt, h, removed)),
       ),
       // After the instances, so that the global deploy dir is empty when its removal is tried.
       phase(

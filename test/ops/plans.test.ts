@@ -67,6 +67,7 @@ async function runtimeFor(kind: keyof typeof TOPOLOGIES): Promise<ClusterRuntime
       configFile: `${h.supervisorDir}/supervisor.ini`,
     })),
     auth: false,
+    bootStart: true,
   };
   return new ClusterRuntime(meta, new ClusterStore('/nonexistent-home'), 'password');
 }
