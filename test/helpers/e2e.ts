@@ -90,7 +90,7 @@ export interface DisplayJson {
   kind: string;
   status: string;
   uri: string;
-  supervisors: { host: string; endpoint: string; state: string; pid?: number }[];
+  supervisors: { host: string; endpoint: string; state: string; pid?: number; boot?: string }[];
   processes: {
     id: string;
     role: string;
