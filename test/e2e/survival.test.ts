@@ -19,6 +19,7 @@ import {
   simPidsMatching,
   waitFor,
 } from '../helpers/e2e.js';
+import { portClosed, runMupKilledWhen } from '../helpers/interrupt.js';
 import { isAlive, supervisordPidsFor } from '../helpers/processes.js';
 import { describeFailures, lostWrites, startWriter } from '../helpers/writer.js';
 
@@ -191,6 +192,37 @@ test('replica set: kill -9 supervisord, then start hands the members back one at
   );
   const { uri } = await display(name);
   await survivesLostSupervisord(name, uri);
+});
+
+test('replica set: mup killed while a member is between its orphan and supervisord; resume finishes the hand-back', async () => {
+  const name = 'surv-rs';
+  const root = join(env.userHome, name);
+  const view = await killSupervisord(name);
+  const orphans = simPidsMatching(root);
+  assert.equal(orphans.length, 3);
+  const portOf = (step: string) => view.processes.find((p) => step === `adopt:${p.id}`)?.port;
+  let adopted = 0;
+  const run = await runMupKilledWhen(['cluster', 'start', name], {
+    home: env.home,
+    env: { HOME: env.userHome },
+    // The second member handed back: its orphan has stopped, supervisord has not started it yet.
+    armAfter: (event) => event.step.startsWith('adopt:') && event.state === 'running' && ++adopted === 2,
+    condition: async (armedBy) => portClosed(portOf(armedBy.step) ?? 0),
+    timeoutMs: 300_000,
+  });
+  assert.ok(run.killed, `mup was killed mid-hand-back (exit ${run.code})\n${run.stderr}`);
+  assert.ok(simPidsMatching(root).length <= 3, 'never two processes for one member');
+
+  const resume = await env.mup(['cluster', 'resume', name], { timeoutMs: 300_000 });
+  assert.equal(resume.code, 0, resume.stderr);
+  const after = await display(name);
+  const pids = simPidsMatching(root);
+  assert.equal(pids.length, 3, 'exactly one process per member');
+  assert.deepEqual(after.processes.map((p) => p.status).sort(), ['Up|P', 'Up|S', 'Up|S']);
+  for (const p of after.processes) {
+    assert.ok(p.pid !== undefined && pids.includes(p.pid), `${p.id} runs under supervisord`);
+    assert.ok(!orphans.includes(p.pid), `${p.id} was handed back`);
+  }
 });
 
 test('sharded: kill -9 supervisord, then start keeps a majority of every set and a mongos serving', async () => {
