@@ -17,10 +17,13 @@ export const startOperation = defineOperation({
     adopt: z.array(z.string()).optional(),
   }),
   validate: (meta, args) => checkSelection(meta, args),
-  gather: async (rt, args) => ({
-    ...(await gatherFacts(rt.instances)),
-    orphans: args.adopt ?? (await gatherOrphans(rt, selectInstances(rt.instances, args.selection))),
-  }),
+  gather: async (rt, args) => {
+    const orphans = args.adopt ?? (await gatherOrphans(rt, selectInstances(rt.instances, args.selection)));
+    // Who is primary matters only to the hand-back order, and only members found running are asked: a port
+    // a stranger took while the cluster was stopped is never spoken to.
+    const running = rt.instances.filter((i) => orphans.includes(i.id));
+    return { ...(await gatherFacts(running)), orphans };
+  },
   pin: (args, facts) => ({ ...args, adopt: [...facts.orphans] }),
   plan: (rt, args, facts) => buildStartPlan(rt, args.selection, facts),
 });
