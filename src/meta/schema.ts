@@ -93,6 +93,8 @@ export const metaSchemaV2 = z.object({
    * one. `cluster reload` applies the difference and drops it.
    */
   pending: z.object({ since: z.string(), applied: resolvedTopologySchema }).optional(),
+  /** Deploy registered each host's supervisord with the host's init (systemd unit or @reboot crontab entry). */
+  bootStart: z.boolean().optional(),
 });
 
 /** Version 1: the same without `spec`. */

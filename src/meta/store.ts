@@ -44,6 +44,8 @@ export interface ClusterMeta {
   playground?: boolean;
   /** Edited but not yet reloaded: `applied` is the topology the processes still run with. */
   pending?: PendingChanges;
+  /** Deploy registered each host's supervisord with the host's init (`--no-boot-start` opts out). */
+  bootStart?: boolean;
 }
 
 export interface PendingChanges {

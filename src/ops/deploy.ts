@@ -38,6 +38,11 @@ export interface DeployRequest extends BinarySelection {
   topologyFile: string;
   playground?: boolean;
   portBase?: number;
+  /**
+   * Register each host's supervisord with the host's init so that a reboot brings the members back
+   * (default: yes, but never for a playground).
+   */
+  bootStart?: boolean;
 }
 
 /** JSON shape of `mup cluster deploy --json` and `mup playground start --json` (schemaVersion 1). */
@@ -118,6 +123,7 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         supervisors: await allocateSupervisorEndpoints(resolved, used),
         auth: false,
         ...(request.playground ? { playground: true } : {}),
+        bootStart: request.bootStart ?? !request.playground,
       };
       found.meta = meta;
       return { meta, password: generateSupervisorCredentials().password };

@@ -7,6 +7,7 @@ import { ClusterStore } from '../meta/store.js';
 import { hello } from '../mongo/connect.js';
 import { primaryUri } from '../mongo/uri.js';
 import { listOperations } from '../plan/journal.js';
+import { bootStatus } from '../supervisor/boot.js';
 import { SupervisorCredentialsMismatchError } from '../supervisor/errors.js';
 import type { ProgramStatus } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
@@ -58,6 +59,11 @@ export interface DisplayResult {
     pid?: number;
     /** Why the state is `error` (e.g. the daemon refused mup's credentials). */
     error?: string;
+    /**
+     * What starts this supervisord when the host boots: `systemd <unit> (<is-enabled>)`, `crontab <line>`,
+     * `none`, or `unknown` when the host did not tell in time.
+     */
+    boot: string;
   }[];
   processes: DisplayRow[];
   uri: string;
@@ -126,7 +132,19 @@ export async function displayCluster(home: string, name: string): Promise<Displa
       { state: SupervisorState; pid?: number; programs: ProgramStatus[]; error?: string }
     >();
     const helloReplies = new Map<string, Document>();
+    const boot = new Map<string, string>();
     await Promise.all([
+      ...meta.supervisors.map(async (s) => {
+        try {
+          const found = await withTimeout(
+            bootStatus(rt.executor(s.host), { cluster: meta.name, iniPath: s.configFile }),
+            PROBE_TIMEOUT_MS,
+          );
+          boot.set(s.host, found.detail ? `${found.method} ${found.detail}` : found.method);
+        } catch {
+          boot.set(s.host, 'unknown');
+        }
+      }),
       ...hosts.map(async (host) => {
         try {
           const probe = await withTimeout(rt.daemon(host).probe(), PROBE_TIMEOUT_MS);
@@ -184,6 +202,7 @@ export async function displayCluster(home: string, name: string): Promise<Displa
         state: state?.state ?? ('unreachable' as const),
         ...(state?.pid === undefined ? {} : { pid: state.pid }),
         ...(state?.error === undefined ? {} : { error: state.error }),
+        boot: boot.get(s.host) ?? 'unknown',
       };
     });
     const processes = meta.topology.instances.map(row);

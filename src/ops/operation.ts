@@ -47,6 +47,11 @@ export interface OperationSpec<A extends Record<string, unknown>, F> {
   validate?(meta: ClusterMeta, args: A): void;
   /** Live facts the plan depends on (who is primary ...), read before building it. */
   gather?(rt: ClusterRuntime, args: A): Promise<F>;
+  /**
+   * Folds facts the plan's steps depend on into the journaled arguments, so that `cluster resume` rebuilds
+   * the same steps once running them changed those facts (start's unsupervised members).
+   */
+  pin?(args: A, facts: F): A;
   /** The plan, from the stored cluster, the arguments and the facts alone: no I/O. */
   plan(rt: ClusterRuntime, args: A, facts: F): Plan;
   /** After the plan succeeded (a first run or a resume), e.g. destroy forgets the cluster. */
@@ -96,9 +101,10 @@ export function defineOperation<A extends Record<string, unknown>, F = undefined
     prepare: async (rt, raw) => {
       const args = parse(raw);
       const facts = spec.gather ? await spec.gather(rt, args) : (undefined as F);
+      const pinned = spec.pin ? spec.pin(args, facts) : args;
       return {
-        args,
-        plan: spec.plan(rt, args, facts),
+        args: pinned,
+        plan: spec.plan(rt, pinned, facts),
         finish: async () => {
           await spec.finish?.(rt, args);
         },

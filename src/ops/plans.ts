@@ -6,6 +6,7 @@ import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { type ClusterRuntime, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
+import { installBootStep, removeBootStep } from './steps/boot.js';
 import {
   prepareInstanceStep,
   removeInstanceStep,
@@ -14,17 +15,28 @@ import {
 } from './steps/files.js';
 import { startInstanceStep, stopInstanceStep, stopMembersStep, stopsWholeGroup } from './steps/process.js';
 import { initiateReplicaSetStep, waitReplicaSetStep } from './steps/replica-set.js';
-import { restartMemberStep } from './steps/rolling.js';
+import { adoptMemberStep, restartMemberStep } from './steps/rolling.js';
 import { addShardStep, verifyShardsStep } from './steps/sharding.js';
 import { setStatusStep, settleStatusAfterStartStep } from './steps/status.js';
 import {
   ensureSupervisordStep,
+  recordDesiredStateStep,
   stopIdleSupervisordStep,
   writeSupervisorConfigStep,
 } from './steps/supervisord.js';
 
 function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
   return { name, title, parallel, steps };
+}
+
+/** autostart in each host's supervisor.ini follows what runs once the operation is through (see the step). */
+function desiredStatePhase(rt: ClusterRuntime, hosts: readonly string[]): Phase {
+  return phase(
+    'desired-state',
+    'Record which programs supervisord starts at boot',
+    true,
+    hosts.map((h) => recordDesiredStateStep(rt, h)),
+  );
 }
 
 function byRole(rt: ClusterRuntime, role: ResolvedInstance['role']): ResolvedInstance[] {
@@ -137,6 +149,16 @@ export function buildDeployPlan(rt: ClusterRuntime): Plan {
       ]),
     );
   }
+  phases.push(desiredStatePhase(rt, hosts));
+  if (rt.meta.bootStart)
+    phases.push(
+      phase(
+        'boot',
+        'Start supervisord at boot',
+        true,
+        hosts.map((h) => installBootStep(rt, h)),
+      ),
+    );
   phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   return { operation: 'deploy', cluster: rt.meta.name, phases };
 }
@@ -152,11 +174,31 @@ function ordered(
   return roles.flatMap((role) => instances.filter((i) => i.role === role));
 }
 
-/** `cluster start`: supervisord first (stopping orphans a killed daemon left), then processes in start order. */
-export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
+/** What `cluster start` found running before it began. */
+export interface StartFacts extends ClusterFacts {
+  /**
+   * Ids of the members whose process runs unsupervised (left by a killed supervisord): they are handed back
+   * to supervisord one at a time rather than all stopped together.
+   */
+  orphans: readonly string[];
+}
+
+/**
+ * `cluster start`: supervisord first, then processes in start order. Members a killed supervisord left
+ * running are handed back to the new daemon in rolling order (config servers, then the shards one member per
+ * set at a time, secondaries before the primary, then mongos keeping at least one serving) after whatever was
+ * down has started, so that every replica set keeps its majority and clients keep a router.
+ */
+export function buildStartPlan(
+  rt: ClusterRuntime,
+  selection: Selection,
+  facts: StartFacts = { primaries: new Set(), orphans: [] },
+): Plan {
   const chosen = selectInstances(rt.instances, selection);
   const partial = isPartial(selection);
   const hosts = hostsOf(chosen);
+  const orphans = chosen.filter((i) => facts.orphans.includes(i.id));
+  const handedBack = orphans.map((i) => i.id);
   const phases: Phase[] = [
     phase(
       'configure',
@@ -168,9 +210,30 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
       'supervisord',
       'Start supervisord',
       true,
-      hosts.map((h) => ensureSupervisordStep(rt, h, 'stop')),
+      hosts.map((h) => ensureSupervisordStep(rt, h, 'stop', handedBack)),
     ),
   ];
+  if (orphans.length > 0) {
+    const down = chosen.filter((i) => !handedBack.includes(i.id));
+    if (down.length > 0)
+      phases.push(
+        phase(
+          'start-down',
+          'Start the processes that are down, before any running one is handed back',
+          false,
+          ordered(down, ROLE_ORDER).map((i) => ({
+            ...startInstanceStep(rt, i),
+            id: `start-down:${i.id}`,
+          })),
+        ),
+      );
+    phases.push(
+      ...rollingPhases(rt, orphans, facts, (i) => adoptMemberStep(rt, i), {
+        serial: false,
+        label: { name: 'adopt', title: 'Hand back to supervisord' },
+      }),
+    );
+  }
   if (partial) {
     phases.push(
       phase(
@@ -179,10 +242,12 @@ export function buildStartPlan(rt: ClusterRuntime, selection: Selection): Plan {
         false,
         ordered(chosen, ROLE_ORDER).map((i) => startInstanceStep(rt, i)),
       ),
+      desiredStatePhase(rt, hosts),
     );
     phases.push(phase('finish', 'Finish', false, [settleStatusAfterStartStep(rt)]));
   } else {
     phases.push(...bringUpPhases(rt, { initiate: false }));
+    phases.push(desiredStatePhase(rt, hosts));
     phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   }
   return { operation: 'start', cluster: rt.meta.name, phases };
@@ -214,6 +279,8 @@ export function buildStopPlan(rt: ClusterRuntime, selection: Selection): Plan {
     ];
     if (steps.length > 0) phases.push(phase(`stop-${role}`, `Stop ${ROLE_TITLES[role]}`, true, steps));
   }
+  // While the daemons still answer: a partial stop keeps the others' autostart.
+  phases.push(desiredStatePhase(rt, hostsOf(chosen)));
   phases.push(
     phase(
       'supervisord',
@@ -292,9 +359,12 @@ export function rollingPhases(
   chosen: readonly ResolvedInstance[],
   facts: ClusterFacts,
   replace: (instance: ResolvedInstance) => Step,
-  options: { serial: boolean },
+  options: { serial: boolean; label?: { name: string; title: string } },
 ): Phase[] {
   const phases: Phase[] = [];
+  // Phase names and titles: `restart-rs0` / "Rolling restart of rs0" unless the caller names its own.
+  const label = options.label ?? { name: 'restart', title: 'Rolling restart' };
+  const titled = (restart: string, other: string) => (options.label ? `${label.title}: ${other}` : restart);
   const setSteps = (set: ResolvedReplicaSet) =>
     rollingOrder(
       chosen.filter((i) => i.replicaSet === set.name),
@@ -304,21 +374,36 @@ export function rollingPhases(
   const configSets = sets.filter((s) => s.purpose === 'config');
   const dataSets = sets.filter((s) => s.purpose !== 'config');
   const oneByOne = (set: ResolvedReplicaSet) =>
-    phase(`restart-${set.name}`, `Rolling restart of ${set.name}`, false, setSteps(set));
+    phase(
+      `${label.name}-${set.name}`,
+      titled(`Rolling restart of ${set.name}`, `${set.name}, one member at a time`),
+      false,
+      setSteps(set),
+    );
   phases.push(...configSets.map(oneByOne));
   if (options.serial || dataSets.length < 2) phases.push(...dataSets.map(oneByOne));
   else
     phases.push(
       phase(
-        'restart-shards',
-        `Rolling restart of ${dataSets.map((s) => s.name).join(', ')}: one member per set at a time, sets in parallel`,
+        `${label.name}-shards`,
+        titled(
+          `Rolling restart of ${dataSets.map((s) => s.name).join(', ')}: one member per set at a time, sets in parallel`,
+          `${dataSets.map((s) => s.name).join(', ')}, one member per set at a time, sets in parallel`,
+        ),
         'lanes',
         dataSets.flatMap(setSteps),
       ),
     );
   const standalone = chosen.filter((i) => i.role === 'mongod' && i.replicaSet === undefined);
   if (standalone.length > 0)
-    phases.push(phase('restart-standalone', 'Restart standalone mongod', false, standalone.map(replace)));
+    phases.push(
+      phase(
+        `${label.name}-standalone`,
+        titled('Restart standalone mongod', 'standalone mongod'),
+        false,
+        standalone.map(replace),
+      ),
+    );
   const routers = chosen.filter((i) => i.role === 'mongos');
   const all = rt.instances.filter((i) => i.role === 'mongos').length;
   // At most this many down at once, so that at least half of every mongos keeps serving (and one at least).
@@ -326,10 +411,15 @@ export function rollingPhases(
   if (routers.length > 0)
     phases.push(
       batch === 1
-        ? phase('restart-mongos', 'Restart mongos routers one at a time', false, routers.map(replace))
+        ? phase(
+            `${label.name}-mongos`,
+            titled('Restart mongos routers one at a time', 'mongos routers one at a time'),
+            false,
+            routers.map(replace),
+          )
         : phase(
-            'restart-mongos',
-            `Restart mongos routers, ${batch} at a time`,
+            `${label.name}-mongos`,
+            titled(`Restart mongos routers, ${batch} at a time`, `mongos routers, ${batch} at a time`),
             'lanes',
             routers.map((i, n) => ({ ...replace(i), lane: `mongos-${n % batch}` })),
           ),
@@ -358,6 +448,13 @@ export function buildDestroyPlan(rt: ClusterRuntime, keepData: boolean): Plan {
         'Remove process files',
         true,
         rt.instances.map((i) => removeInstanceStep(rt, i, keepData, removed)),
+      ),
+      // Whatever deploy registered (or an older entry of this cluster's supervisor.ini), before the ini goes.
+      phase(
+        'remove-boot',
+        'Remove boot entries',
+        true,
+        hosts.map((h) => removeBootStep(rt, h, removed)),
       ),
       // After the instances, so that the global deploy dir is empty when its removal is tried.
       phase(

@@ -18,6 +18,11 @@ export interface SupervisorProgram {
   outputFile: string;
   /** Seconds the process must stay up to count as started. */
   startsecs: number;
+  /**
+   * Started by supervisord itself when the daemon starts (a host's boot): the cluster's desired state. mup
+   * starts programs one by one itself otherwise; supervisord reads this only at its own start. Default false.
+   */
+  autostart?: boolean;
 }
 
 /** A `[group:<name>]` section: its programs are addressed as `<group>:<program>` and reloaded as one unit. */
@@ -128,6 +133,8 @@ export interface SupervisorIniForHost {
   instances: readonly ResolvedInstance[];
   startsecs?: number;
   groupBy?: GroupBy;
+  /** Program names written `autostart=true` (should run whenever the daemon starts); default none. */
+  autostart?: readonly string[];
 }
 
 export function supervisorIniSpecForHost(input: SupervisorIniForHost): SupervisorIniSpec {
@@ -138,7 +145,10 @@ export function supervisorIniSpecForHost(input: SupervisorIniForHost): Superviso
     username: input.username,
     password: input.password,
     minfds: input.minfds,
-    programs: input.instances.map((instance) => programForInstance(instance, input.startsecs)),
+    programs: input.instances.map((instance) => ({
+      ...programForInstance(instance, input.startsecs),
+      autostart: input.autostart?.includes(instance.programName) ?? false,
+    })),
     groups: groupsForInstances(input.instances, input.groupBy ?? 'none'),
   };
 }
@@ -210,7 +220,7 @@ function programSection(program: SupervisorProgram, logMaxBytes: string, logBack
     entries: [
       ['command', program.command.map(quoteArgument).join(' ')],
       ['directory', program.directory],
-      ['autostart', false],
+      ['autostart', program.autostart ?? false],
       // Restart only after a crash; a clean shutdown (exit 0, e.g. `shutdown` command) stays down.
       ['autorestart', 'unexpected'],
       ['exitcodes', '0'],
@@ -302,4 +312,46 @@ function validateSpec(spec: SupervisorIniSpec): void {
 
 function sha1Hex(text: string): string {
   return createHash('sha1').update(text, 'utf8').digest('hex');
+}
+
+/** `autostart` of each `[program:x]` in a supervisor.ini text (absent: supervisord's default, true). */
+export function programAutostart(text: string): Map<string, boolean> {
+  const values = new Map<string, boolean>();
+  let program: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const section = /^\[(.+)\]$/.exec(line)?.[1];
+    if (section !== undefined) {
+      program = section.startsWith('program:') ? section.slice('program:'.length) : undefined;
+      if (program !== undefined) values.set(program, true);
+      continue;
+    }
+    const value = /^autostart\s*=\s*(\S+)/i.exec(line)?.[1];
+    if (program !== undefined && value !== undefined) values.set(program, isTrue(value));
+  }
+  return values;
+}
+
+/** supervisord's boolean spelling (`datatypes.boolean`): true/yes/on/1, any case. */
+function isTrue(value: string): boolean {
+  return ['true', 'yes', 'on', '1'].includes(value.toLowerCase());
+}
+
+/** The text with `autostart` of the programs in `values` set as given (rendered files only: one line each). */
+export function withProgramAutostart(text: string, values: ReadonlyMap<string, boolean>): string {
+  let program: string | undefined;
+  return text
+    .split('\n')
+    .map((raw) => {
+      const line = raw.trim();
+      const section = /^\[(.+)\]$/.exec(line)?.[1];
+      if (section !== undefined) {
+        program = section.startsWith('program:') ? section.slice('program:'.length) : undefined;
+        return raw;
+      }
+      const wanted = program === undefined ? undefined : values.get(program);
+      if (wanted === undefined || !/^autostart\s*=/i.test(line)) return raw;
+      return `autostart=${wanted ? 'true' : 'false'}`;
+    })
+    .join('\n');
 }

@@ -3,6 +3,7 @@
 // addProcessGroup, start. Never supervisor.restart / SIGHUP: they stop every program.
 // The unit of change is supervisord's process group: a program outside any [group:] is its own group.
 import { MupError } from '../errors.js';
+import { withProgramAutostart } from '../render/supervisor-ini.js';
 import type { SupervisorDaemon } from './daemon.js';
 import { Fault, isFault, SupervisorFault } from './errors.js';
 import { isRunningState, type ProcessInfo } from './process-info.js';
@@ -59,7 +60,11 @@ export async function applySupervisorConfig(
   const previous = (await daemon.executor.exists(daemon.iniPath))
     ? (await daemon.executor.readFile(daemon.iniPath)).toString('utf8')
     : undefined;
-  await daemon.writeConfig(iniText);
+  // `autostart` records the desired state for the daemon's next start and is rewritten without a reload, so it
+  // may differ from what the daemon holds; supervisord counts such a program as changed, and replacing it
+  // would restart it. The reload therefore sees the daemon's own values; the desired ones are written after.
+  const held = new Map((await client.getAllConfigInfo()).map((c) => [c.name, c.autostart]));
+  await daemon.writeConfig(withProgramAutostart(iniText, held));
   let diff: Awaited<ReturnType<typeof client.reloadConfig>>;
   try {
     diff = await client.reloadConfig();
@@ -127,6 +132,7 @@ export async function applySupervisorConfig(
     }
     await options.afterReplace?.(group);
   }
+  await daemon.writeConfig(iniText);
   return {
     added: diff.added,
     changed: diff.changed,

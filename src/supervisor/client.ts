@@ -36,6 +36,13 @@ export interface ReloadResult {
   removed: string[];
 }
 
+/** The part of `getAllConfigInfo` mup reads: the config the daemon holds in memory, per program. */
+export interface ProgramConfigInfo {
+  name: string;
+  group: string;
+  autostart: boolean;
+}
+
 export interface TailResult {
   bytes: string;
   /** Offset to pass to the next tail call to continue from here. */
@@ -180,6 +187,19 @@ export class SupervisorClient {
     }
     const [added, changed, removed] = inner.map((list) => asStringList(list, this.url));
     return { added: added ?? [], changed: changed ?? [], removed: removed ?? [] };
+  }
+
+  /** The program settings the daemon runs with (read at its start or at the last add of the group). */
+  async getAllConfigInfo(options?: CallOptions): Promise<ProgramConfigInfo[]> {
+    const value = await this.call('supervisor.getAllConfigInfo', [], options);
+    if (!Array.isArray(value))
+      throw new SupervisorProtocolError(this.url, 'getAllConfigInfo is not an array');
+    return value.map((item) => {
+      const struct = asStruct(item, 'getAllConfigInfo');
+      if (typeof struct.autostart !== 'boolean')
+        throw new SupervisorProtocolError(this.url, 'getAllConfigInfo: autostart is not a boolean');
+      return { name: asString(struct.name), group: asString(struct.group), autostart: struct.autostart };
+    });
   }
 
   async addProcessGroup(name: string, options?: CallOptions): Promise<void> {

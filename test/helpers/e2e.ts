@@ -53,6 +53,8 @@ export async function e2eEnv(version = '7.0.14'): Promise<E2eEnv> {
       '--yes',
       '--port-base',
       String(portBase),
+      // The host's crontab (root's, here) is shared by every test: only the tests of boot start write it.
+      '--no-boot-start',
     ],
     mupJson: async <T>(args: readonly string[], options: { timeoutMs?: number } = {}) => {
       // display/status probe each process with a 1.5 s timeout: on a loaded machine a probe that times out
@@ -88,7 +90,7 @@ export interface DisplayJson {
   kind: string;
   status: string;
   uri: string;
-  supervisors: { host: string; endpoint: string; state: string; pid?: number }[];
+  supervisors: { host: string; endpoint: string; state: string; pid?: number; boot?: string }[];
   processes: {
     id: string;
     role: string;

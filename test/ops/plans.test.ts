@@ -67,6 +67,7 @@ async function runtimeFor(kind: keyof typeof TOPOLOGIES): Promise<ClusterRuntime
       configFile: `${h.supervisorDir}/supervisor.ini`,
     })),
     auth: false,
+    bootStart: true,
   };
   return new ClusterRuntime(meta, new ClusterStore('/nonexistent-home'), 'password');
 }
@@ -98,6 +99,9 @@ const OPERATIONS: Record<string, (rt: ClusterRuntime) => Plan> = {
   'restart-parallel': (rt) => buildRestartPlan(rt, {}, true, factsFor(rt)),
   'restart-serial': (rt) => buildRestartPlan(rt, {}, false, factsFor(rt), true),
   destroy: (rt) => buildDestroyPlan(rt, false),
+  // supervisord was killed and every process runs on unsupervised: handed back one member at a time.
+  'start-orphans': (rt) =>
+    buildStartPlan(rt, {}, { ...factsFor(rt), orphans: rt.instances.map((i) => i.id) }),
   'stop-mongos': (rt) => buildStopPlan(rt, { roles: ['mongos'] }),
   'start-mongos': (rt) => buildStartPlan(rt, { roles: ['mongos'] }),
 };
@@ -168,6 +172,35 @@ describe('ordering rules', () => {
     const mongos = outlinePlan(buildRestartPlan(wide, {}, false, factsFor(wide))).phases.at(-1);
     assert.equal(mongos?.parallel, 'lanes');
     assert.equal(new Set(mongos?.steps.map((s) => s.lane)).size, 2);
+  });
+
+  it('start hands unsupervised members back one at a time: down ones first, config before shards, primary last, mongos kept serving', async () => {
+    const rt = await runtimeFor('sharded');
+    // 27302 is down; every other process runs without its supervisord.
+    const orphans = rt.instances.filter((i) => i.port !== 27302).map((i) => i.id);
+    const outline = outlinePlan(buildStartPlan(rt, {}, { ...factsFor(rt), orphans }));
+    const names = outline.phases.map((p) => p.name);
+    const at = (name: string) => names.indexOf(name);
+    assert.deepEqual(
+      outline.phases.find((p) => p.name === 'start-down')?.steps.map((s) => s.id),
+      ['start-down:localhost:27302'],
+    );
+    assert.ok(at('supervisord') < at('start-down'));
+    assert.ok(at('start-down') < at('adopt-cfg') && at('adopt-cfg') < at('adopt-shards'));
+    assert.ok(at('adopt-shards') < at('adopt-mongos') && at('adopt-mongos') < at('start-config'));
+    const shards = outline.phases[at('adopt-shards')];
+    assert.equal(shards?.parallel, 'lanes');
+    // shard1's primary (27301, the first member) is the only one of shard1 handed back; shard2's primary last.
+    assert.deepEqual(
+      shards?.steps.map((s) => s.id),
+      ['adopt:localhost:27301', 'adopt:localhost:27402', 'adopt:localhost:27401'],
+    );
+    assert.equal(outline.phases[at('adopt-mongos')]?.parallel, false, 'two mongos: one at a time');
+    // Nothing unsupervised: the plan is the plain start.
+    assert.deepEqual(
+      outlinePlan(buildStartPlan(rt, {}, { ...factsFor(rt), orphans: [] })),
+      outlinePlan(buildStartPlan(rt, {})),
+    );
   });
 
   it('a partial stop of some members keeps their quiesce; stopping a whole set cuts it', async () => {

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   chooseMinfds,
+  programAutostart,
   renderSupervisorIni,
   SupervisorIniError,
   type SupervisorIniSpec,
   supervisorIniSpecForHost,
+  withProgramAutostart,
 } from '../../src/render/supervisor-ini.js';
 import { assertGoldenFile } from '../helpers/golden.js';
 import { instance, shardedInstances } from './supervisor-ini-fixtures.js';
@@ -107,6 +109,44 @@ describe('renderSupervisorIni', () => {
     assert.equal(program?.get('autorestart'), 'unexpected');
     assert.equal(program?.get('startsecs'), '5');
     assert.equal(program?.get('stdout_logfile'), '/srv/mongo-deploy/mongod-30001/log/mongod-30001.out');
+  });
+
+  it('writes autostart=true for the programs named as the desired state, and reads it back', () => {
+    const text = renderSupervisorIni(
+      supervisorIniSpecForHost({
+        ...base(),
+        instances: shardedInstances('/srv/mongo-deploy'),
+        autostart: ['mongod-30001', 'mongos-30010'],
+      }),
+    );
+    const sections = parse(text);
+    assert.equal(sections.get('program:mongod-30001')?.get('autostart'), 'true');
+    assert.equal(sections.get('program:mongos-30010')?.get('autostart'), 'true');
+    assert.equal(sections.get('program:config-30000')?.get('autostart'), 'false');
+    const read = programAutostart(text);
+    assert.equal(read.get('mongod-30001'), true);
+    assert.equal(read.get('config-30000'), false);
+    // Rewriting only autostart: every other byte stays.
+    const flipped = withProgramAutostart(text, new Map([['mongod-30001', false]]));
+    assert.equal(programAutostart(flipped).get('mongod-30001'), false);
+    assert.equal(programAutostart(flipped).get('mongos-30010'), true);
+    assert.equal(
+      flipped,
+      text.replace(/(\[program:mongod-30001\][^[]*?)autostart=true/, '$1autostart=false'),
+    );
+    // supervisord's spellings, and its default (true) when the key is absent.
+    assert.deepEqual(
+      [
+        ...programAutostart(
+          '[program:a]\nautostart = Yes\n[program:b]\nautostart=off\n[program:c]\ncommand=x\n',
+        ),
+      ],
+      [
+        ['a', true],
+        ['b', false],
+        ['c', true],
+      ],
+    );
   });
 
   it('escapes % and quotes arguments with blanks', () => {

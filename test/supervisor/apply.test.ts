@@ -68,6 +68,27 @@ describe('applySupervisorConfig', () => {
     assert.equal(await pidOf('a'), aPid);
   });
 
+  it('an autostart rewritten on disk since the daemon started restarts nothing, and stays as written', async (t) => {
+    const host = await makeTestHost(t, 'autostart');
+    const [a, b] = await simPrograms(join(host.root, 'deploy'), ['a', 'b'], freePort);
+    assert.ok(a && b);
+    await host.writeIni([a]);
+    await host.daemon.ensureRunning();
+    const control = await host.control();
+    const aPid = (await control.start(refOf(a))).pid;
+    host.trackPid(aPid);
+    // The desired state recorded for the next boot: the daemon itself still holds autostart=false.
+    await host.writeIni([{ ...a, autostart: true }]);
+    const wanted = await host.renderIni([{ ...a, autostart: true }, b]);
+    const result = await applySupervisorConfig(host.daemon, wanted);
+    assert.deepEqual(result.changed, [], 'a program differing only in autostart is not replaced');
+    assert.deepEqual(result.added, ['b']);
+    assert.equal((await control.info({ name: 'a' })).pid, aPid, 'a kept running');
+    assert.equal(await readFile(host.daemon.iniPath, 'utf8'), wanted, 'the desired autostart stays on disk');
+    assert.match(wanted, /\[program:a\][^[]*autostart=true/);
+    assert.match(wanted, /\[program:b\][^[]*autostart=false/);
+  });
+
   it('starts added programs when asked to', async (t) => {
     const host = await makeTestHost(t, 'addstart');
     const [a] = await simPrograms(join(host.root, 'deploy'), ['a'], freePort);

@@ -3,11 +3,12 @@
 // next one. Restart uses it as it is; upgrade, reload and edit-config pass their swap.
 import { moveAwayPrimary, waitForMemberReady } from '../../mongo/member.js';
 import type { Step, StepContext } from '../../plan/types.js';
-import { programRefFor } from '../../supervisor/instance-refs.js';
+import { orphanProbeFor, programRefFor } from '../../supervisor/instance-refs.js';
+import { findOrphans } from '../../supervisor/orphans.js';
 import { isRunningState } from '../../supervisor/process-info.js';
 import type { ResolvedInstance } from '../../topology/types.js';
 import { addressOf, type ClusterRuntime } from '../runtime.js';
-import { answersHello, startInstance } from './process.js';
+import { answersHello, isOwnProcess, startInstance, stopOrphanProcess } from './process.js';
 import { HEALTHY_TIMEOUT_MS } from './replica-set.js';
 
 /** Members of the instance's replica set other than itself that can become primary. */
@@ -38,20 +39,39 @@ export async function replaceMemberRolling(
   const ref = programRefFor(instance);
   const before = await programs.info(ref);
   if (isRunningState(before.state)) {
-    const peers = electablePeers(rt, instance);
-    if (instance.replicaSet && peers.length > 0 && (await answersHello(instance))) {
-      const elected = await moveAwayPrimary(addressOf(instance), peers.map(addressOf), HEALTHY_TIMEOUT_MS);
-      if (elected) context.log(`stepped down; ${elected} is primary`);
-    }
+    await movePrimaryAway(rt, instance, context);
     await programs.stop(ref);
   } else {
-    context.log(`was not running (${before.state}): starting it`);
+    // A process a killed supervisord left behind serves as this member although the daemon shows it STOPPED:
+    // it is taken out like a supervised one (primary role moved away, then SIGTERM by pid and wait until it
+    // has exited), so that the start below never makes a second process for the member.
+    const orphans = (await findOrphans(rt.executor(instance.host), [orphanProbeFor(instance)])).filter((o) =>
+      isOwnProcess(o, instance),
+    );
+    if (orphans.length > 0) {
+      await movePrimaryAway(rt, instance, context);
+      for (const orphan of orphans) await stopOrphanProcess(rt, instance, orphan.pid, {});
+      context.log(`stopped unsupervised pid ${orphans.map((o) => o.pid).join(', ')}`);
+    } else context.log(`was not running (${before.state}): starting it`);
   }
   await swap?.();
   context.log(await startInstance(rt, instance));
   if (instance.replicaSet)
     return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;
   return undefined;
+}
+
+/** A primary steps down and waits for another member to be elected, before it is taken out. */
+async function movePrimaryAway(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  context: StepContext,
+): Promise<void> {
+  const peers = electablePeers(rt, instance);
+  if (instance.replicaSet && peers.length > 0 && (await answersHello(instance))) {
+    const elected = await moveAwayPrimary(addressOf(instance), peers.map(addressOf), HEALTHY_TIMEOUT_MS);
+    if (elected) context.log(`stepped down; ${elected} is primary`);
+  }
 }
 
 /** One member of a rolling restart (secondaries first, the primary last; mongos one at a time). */
@@ -61,5 +81,27 @@ export function restartMemberStep(rt: ClusterRuntime, instance: ResolvedInstance
     title: `restart ${instance.programName} on ${instance.host}`,
     host: instance.host,
     run: (context) => replaceMemberRolling(rt, instance, context),
+  };
+}
+
+/**
+ * Hands one member a killed supervisord left running back to the new daemon, in rolling order: taken out
+ * cleanly (a primary after a stepDown) and started under supervisord, healthy and caught up before the next.
+ * A member an earlier, interrupted attempt already handed back is only waited for.
+ */
+export function adoptMemberStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  return {
+    id: `adopt:${instance.id}`,
+    title: `hand ${instance.programName} on ${instance.host} back to supervisord`,
+    host: instance.host,
+    run: async (context) => {
+      const programs = await rt.programs(instance.host);
+      const info = await programs.info(programRefFor(instance));
+      if (!isRunningState(info.state)) return replaceMemberRolling(rt, instance, context);
+      context.log(`already run by supervisord (pid ${info.pid})`);
+      if (instance.replicaSet)
+        return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;
+      return undefined;
+    },
   };
 }

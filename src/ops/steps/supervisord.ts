@@ -3,7 +3,11 @@
 import { randomInt } from 'node:crypto';
 import { MupError } from '../../errors.js';
 import type { Step, StepContext } from '../../plan/types.js';
-import { renderSupervisorIni, supervisorIniSpecForHost } from '../../render/supervisor-ini.js';
+import {
+  programAutostart,
+  renderSupervisorIni,
+  supervisorIniSpecForHost,
+} from '../../render/supervisor-ini.js';
 import { applySupervisorConfig } from '../../supervisor/apply.js';
 import {
   allocateSupervisorPort,
@@ -19,7 +23,16 @@ import { usedEndpoints } from '../endpoints.js';
 import { type ClusterRuntime, SUPERVISOR_USERNAME } from '../runtime.js';
 import { daemonRuns, instanceOfOrphan, isOwnProcess, stopOrphanProcess, stopsWholeGroup } from './process.js';
 
-export async function renderSupervisorIniForHost(rt: ClusterRuntime, host: string): Promise<string> {
+/**
+ * The host's supervisor.ini. `autostart` names the programs supervisord starts by itself when it starts (a
+ * host's boot); by default the file keeps the choice it holds (the desired state the last start or stop
+ * recorded), so that a rewrite for another reason never changes what comes back after a reboot.
+ */
+export async function renderSupervisorIniForHost(
+  rt: ClusterRuntime,
+  host: string,
+  autostart?: readonly string[],
+): Promise<string> {
   return renderSupervisorIni(
     supervisorIniSpecForHost({
       cluster: rt.meta.name,
@@ -29,17 +42,29 @@ export async function renderSupervisorIniForHost(rt: ClusterRuntime, host: strin
       password: rt.supervisorPassword,
       minfds: await minfdsForHost(rt.executor(host)),
       instances: rt.instancesOn(host),
+      autostart: autostart ?? (await autostartOnDisk(rt, host)),
     }),
   );
 }
 
+async function autostartOnDisk(rt: ClusterRuntime, host: string): Promise<string[]> {
+  const daemon = rt.daemon(host);
+  if (!(await daemon.executor.exists(daemon.iniPath))) return [];
+  const values = programAutostart((await daemon.executor.readFile(daemon.iniPath)).toString('utf8'));
+  return [...values].filter(([, on]) => on).map(([name]) => name);
+}
+
+/**
+ * Written before mup starts the daemon itself: no program starts on its own then (mup starts them in order,
+ * and a member still running unsupervised must not get a second process).
+ */
 export function writeSupervisorConfigStep(rt: ClusterRuntime, host: string): Step {
   return {
     id: `supervisor-config:${host}`,
     title: `write supervisor.ini on ${host}`,
     host,
     run: async () => {
-      await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host));
+      await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host, []));
       return undefined;
     },
   };
@@ -61,6 +86,27 @@ export function supervisorReloadStep(rt: ClusterRuntime, host: string): Step {
         },
       );
       return `added ${result.added.length}, changed ${result.changed.length}, removed ${result.removed.length}`;
+    },
+  };
+}
+
+/**
+ * Records the desired state on the host: `autostart=true` for the programs supervisord runs now, false for
+ * the others (all of them once the daemon is down), so that a daemon started at boot brings back exactly what
+ * should run. Only the file changes: supervisord reads autostart at its own start, and a reload would count
+ * every changed program as one to replace (restart).
+ */
+export function recordDesiredStateStep(rt: ClusterRuntime, host: string): Step {
+  return {
+    id: `autostart:${host}`,
+    title: `record on ${host} which programs start with supervisord`,
+    host,
+    run: async () => {
+      const running = (await daemonRuns(rt, host))
+        ? (await (await rt.programs(host)).status()).filter((p) => isRunningState(p.state)).map((p) => p.name)
+        : [];
+      await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host, running));
+      return running.length === 0 ? 'none' : running.join(', ');
     },
   };
 }
@@ -98,7 +144,7 @@ async function ensureDaemonRunning(
         reserved: await reservedPorts(rt),
       });
       await rt.moveSupervisorPort(host, port);
-      await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host));
+      await rt.daemon(host).writeConfig(await renderSupervisorIniForHost(rt, host, []));
       context.log(`${error.message}; moved the supervisor API to port ${port}`);
     }
   }
@@ -107,12 +153,15 @@ async function ensureDaemonRunning(
 /**
  * Makes sure the host's supervisord runs. Orphans (processes on this cluster's ports or data that
  * supervisord does not run, e.g. after the daemon was SIGKILLed) make a deploy fail; `start` stops them
- * cleanly (SIGTERM → mongod's clean shutdown) so that supervisord starts them again, never twice.
+ * cleanly (SIGTERM → mongod's clean shutdown) so that supervisord starts them again, never twice — except
+ * those in `handedBack` (instance ids): the plan hands those back one at a time after this step, so they keep
+ * serving here.
  */
 export function ensureSupervisordStep(
   rt: ClusterRuntime,
   host: string,
   orphanPolicy: 'fail' | 'stop' = 'fail',
+  handedBack: readonly string[] = [],
 ): Step {
   return {
     id: `supervisord:${host}`,
@@ -155,11 +204,17 @@ export function ensureSupervisordStep(
             hint: "stop those processes (they are not this cluster's mongod/mongos), then run the command again",
           },
         );
+      const later = owned.filter(({ instance }) => handedBack.includes(instance.id));
+      if (later.length > 0)
+        context.log(
+          `left serving, handed back one at a time next: ${later.map(({ orphan }) => `${orphan.program} (pid ${orphan.pid})`).join(', ')}`,
+        );
+      const now = owned.filter(({ instance }) => !handedBack.includes(instance.id));
       // They are stopped only to be started again under supervisord: when a whole set (or every mongos) is
       // among them there is no other member for clients to move to, so no quiesce period to wait out.
-      const orphaned = new Set(owned.map(({ instance }) => instance.id));
+      const orphaned = new Set(now.map(({ instance }) => instance.id));
       const results = await Promise.allSettled(
-        owned.map(async ({ orphan, instance }) => {
+        now.map(async ({ orphan, instance }) => {
           const wholeGroup = stopsWholeGroup(rt, instance, orphaned);
           await stopOrphanProcess(rt, instance, orphan.pid, { wholeGroup });
           context.log(`stopped orphaned ${orphan.program} (pid ${orphan.pid}); supervisord will start it`);

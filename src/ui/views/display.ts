@@ -21,6 +21,7 @@ export function renderDisplay(view: DisplayResult): string {
     `Topology: ${view.kind}   Status: ${view.status}${view.lastOperation ? `   Last operation: ${view.lastOperation.operation} ${view.lastOperation.status}` : ''}`,
     `Supervisor: ${view.supervisors.map((s) => `${s.host} ${s.endpoint} ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}`).join(', ')}`,
     ...view.supervisors.flatMap((s) => (s.error ? [`  ${s.host}: ${s.error}`] : [])),
+    `Boot start: ${view.supervisors.map((s) => `${s.host} ${s.boot}`).join(', ')}`,
     '',
   ];
   const table = renderTable(

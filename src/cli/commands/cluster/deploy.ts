@@ -33,6 +33,10 @@ export function registerDeploy(cluster: Command): void {
     .option('--target <target>', 'release-list target to download (default: detected for this host)')
     .addOption(dryRunOption())
     .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)
+    .option(
+      '--no-boot-start',
+      "do not register the cluster's supervisord with the hosts' init (systemd unit or @reboot crontab entry): after a host reboot its members stay down until `mup cluster start`",
+    )
     .action(async (name, topologyFile, options, command) => {
       if (!options.simulator) requireVersion(options.version, options.binaryPath);
       const context = commandContext(command);
@@ -53,6 +57,7 @@ export function registerDeploy(cluster: Command): void {
           target: options.target,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
           ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
+          bootStart: options.bootStart,
         },
         opOptions,
       );
