@@ -7,8 +7,8 @@ import { adminCommand, type ServerAddress } from './connect.js';
 
 export interface RemoveShardReply {
   state: 'started' | 'ongoing' | 'completed';
-  /** Chunks the balancer still has to move off the shard. */
-  chunks: number;
+  /** Chunks the balancer still has to move off the shard; unknown in the reply that starts draining. */
+  chunks: number | undefined;
   /** Databases whose primary shard it still is. */
   dbsToMove: string[];
 }
@@ -18,7 +18,7 @@ export async function removeShard(mongos: ServerAddress, shard: string): Promise
   const remaining = reply.remaining as Document | undefined;
   return {
     state: reply.state as RemoveShardReply['state'],
-    chunks: Number(remaining?.chunks ?? 0),
+    chunks: remaining === undefined ? undefined : Number(remaining.chunks ?? 0),
     dbsToMove: ((reply.dbsToMove as unknown[] | undefined) ?? []).map(String),
   };
 }

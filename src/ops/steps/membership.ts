@@ -192,7 +192,7 @@ export function drainShardStep(set: string, mongos: ResolvedInstance, to: string
       while (Date.now() < deadline) {
         const reply = await removeShard(router, set);
         if (reply.state === 'completed') return 'removed';
-        const line = `${reply.state}: ${reply.chunks} chunks left, databases to move: ${reply.dbsToMove.join(', ') || 'none'}`;
+        const line = `${reply.state}: ${reply.chunks ?? 'counting'} chunks left, databases to move: ${reply.dbsToMove.join(', ') || 'none'}`;
         if (line !== lastLine && (Date.now() - lastLog >= PROGRESS_EVERY_MS || reply.state === 'started')) {
           context.log(line);
           lastLog = Date.now();
