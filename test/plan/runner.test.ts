@@ -199,3 +199,24 @@ test('lanes: a lane runs in order, lanes run side by side; a failure starts noth
   assert.ok(log.indexOf('start a2') > log.indexOf('end a1'));
   assert.equal(log.includes('start b2'), false);
 });
+
+test('a finished step leaves no abort listener on the signal (a long phase must not pile them up)', async () => {
+  const { getEventListeners } = await import('node:events');
+  const log: string[] = [];
+  const controller = new AbortController();
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [
+      {
+        name: 'many',
+        title: 'many',
+        parallel: false,
+        steps: Array.from({ length: 15 }, (_, i) => recordingStep(`s${i}`, log)),
+      },
+    ],
+  };
+  await runPlan(plan, { concurrency: 2, signal: controller.signal });
+  assert.equal(log.length, 30);
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+});
