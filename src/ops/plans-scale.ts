@@ -76,6 +76,16 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
       added.filter((i) => i.role !== 'mongos').map((i) => startInstanceStep(trt, i)),
     ),
   ];
+  const standalone = added.filter((i) => i.role === 'mongod' && i.replicaSet === undefined);
+  if (standalone.length > 0)
+    phases.push(
+      phase(
+        'record-standalone',
+        'Record the new standalone mongods',
+        false,
+        standalone.map((i) => recordAddedStep(trt, target, [i.id], `record:${i.id}`, i.id)),
+      ),
+    );
   // Existing sets (the config server set first): join without a vote, sync, then promote one by one.
   const joining = target.topology.replicaSets.filter(
     (set) => !newSets.has(set.name) && added.some((i) => i.replicaSet === set.name),

@@ -161,6 +161,26 @@ describe('scale-out rules', () => {
     ]);
   });
 
+  it('a standalone mongod added to a standalone cluster is started and recorded', async () => {
+    const spec = validateTopology('mongod_servers:\n  - { host: localhost, port: 27017 }\n', 's.yaml');
+    const meta = await metaFor('replset');
+    const topology = await resolveTopology(spec, { isPortFree: async () => true, homeOf: () => '/home/u' });
+    const standalone: ClusterMeta = { ...meta, spec, topology };
+    const { parsed } = parseTopology('mongod_servers:\n  - { host: localhost, port: 27018 }\n', 'p.yaml');
+    assert.ok(parsed);
+    const target = await scaleOutTarget(standalone, parsed.spec);
+    const ids = outlinePlan(buildScaleOutPlan(runtime(standalone), target)).phases.flatMap((p) =>
+      p.steps.map((s) => s.id),
+    );
+    assert.deepEqual(ids, [
+      'prepare:localhost:27018',
+      'config:localhost:27018',
+      'supervisor-add:localhost',
+      'start:localhost:27018',
+      'record:localhost:27018',
+    ]);
+  });
+
   it('a resume rebuilds the same plan after meta recorded some of the new processes', async () => {
     for (const kind of ['replset', 'sharded'] as const) {
       const meta = await metaFor(kind);
