@@ -1,4 +1,4 @@
-// Benchmark 8 — scale-out: `mup cluster scale-out` of one member into a 3-member replica set holding about
+// Benchmark 9 — scale-out: `mup cluster scale-out` of one member into a 3-member replica set holding about
 // 100 MiB of documents. Timed: from the command's start until the new member answers hello as SECONDARY
 // (its initial sync done), and the whole command (it also waits until the member is caught up and gives it
 // its vote). Reference, same run: `cp -r` of a member's data dir (the bytes an initial sync has to move, as a
@@ -152,7 +152,7 @@ export async function benchScaleOut(mib: number, runs: number): Promise<Row[]> {
     const copyMed = median(copies);
     return [
       {
-        bench: '8 scale-out',
+        bench: '9 scale-out',
         metric: `new member SECONDARY (${size.toFixed(0)} MiB)`,
         value: secs(median(toSecondary)),
         baseline: `cp -r data dir ${secs(copyMed)}`,
@@ -160,7 +160,7 @@ export async function benchScaleOut(mib: number, runs: number): Promise<Row[]> {
         note: `from the command's start; runs: ${runsText(toSecondary)}; cp runs: ${runsText(copies)}`,
       },
       {
-        bench: '8 scale-out',
+        bench: '9 scale-out',
         metric: 'scale-out command',
         value: secs(median(command)),
         baseline: `cp -r data dir ${secs(copyMed)}`,
