@@ -15,7 +15,7 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_FIRST_BATCH = 101;
 
 /** Where a batch starting at `start` ends: at most `count` documents and 16 MiB (at least one document). */
-function batchEnd(docs: Document[], start: number, count: number): number {
+export function batchEnd(docs: Document[], start: number, count: number): number {
   const limit = Math.min(docs.length, start + count);
   let end = start;
   let bytes = 0;

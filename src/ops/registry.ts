@@ -6,6 +6,8 @@ import { editConfigOperation } from './edit-config.js';
 import type { Operation } from './operation.js';
 import { reloadOperation } from './reload.js';
 import { restartOperation } from './restart.js';
+import { scaleInOperation } from './scale-in.js';
+import { scaleOutOperation } from './scale-out.js';
 import { startOperation } from './start.js';
 import { stopOperation } from './stop.js';
 import { supervisorProgramOperation } from './supervisor-program.js';
@@ -24,5 +26,7 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     editConfigOperation,
     reloadOperation,
     upgradeOperation,
+    scaleOutOperation,
+    scaleInOperation,
   ].map((op) => [op.name, op]),
 );

@@ -14,14 +14,21 @@ export const SUPERVISOR_USERNAME = 'mup';
 export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
 
 export class ClusterRuntime {
-  private readonly executors = new Map<string, Executor>();
-  private readonly daemons = new Map<string, SupervisorDaemon>();
-
   constructor(
     readonly meta: ClusterMeta,
     readonly store: ClusterStore,
     readonly supervisorPassword: string,
+    private readonly executors = new Map<string, Executor>(),
+    private readonly daemons = new Map<string, SupervisorDaemon>(),
   ) {}
+
+  /**
+   * The same cluster seen through another meta (the topology a scale operation leads to), sharing this
+   * runtime's executors and daemon connections: closing this one closes both.
+   */
+  withMeta(meta: ClusterMeta): ClusterRuntime {
+    return new ClusterRuntime(meta, this.store, this.supervisorPassword, this.executors, this.daemons);
+  }
 
   /** For read-only commands: the stored cluster of this home, without the lock. */
   static async load(home: string, name: string): Promise<ClusterRuntime> {

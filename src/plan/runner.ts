@@ -96,12 +96,20 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<void
 }
 
 /** Resolves when the signal aborts (never when there is none); used to abandon a step in flight. */
-function whenAborted(signal: AbortSignal | undefined): Promise<typeof INTERRUPTED> {
-  return new Promise((resolve) => {
+/** Resolves when the signal aborts; `dispose` drops its listener once the step is over (one per step). */
+function whenAborted(signal: AbortSignal | undefined): {
+  promise: Promise<typeof INTERRUPTED>;
+  dispose: () => void;
+} {
+  let dispose = () => {};
+  const promise = new Promise<typeof INTERRUPTED>((resolve) => {
     if (!signal) return;
-    if (signal.aborted) resolve(INTERRUPTED);
-    else signal.addEventListener('abort', () => resolve(INTERRUPTED), { once: true });
+    if (signal.aborted) return resolve(INTERRUPTED);
+    const listener = () => resolve(INTERRUPTED);
+    signal.addEventListener('abort', listener, { once: true });
+    dispose = () => signal.removeEventListener('abort', listener);
   });
+  return { promise, dispose };
 }
 
 const SKIPPED: unique symbol = Symbol('skipped');
@@ -141,7 +149,7 @@ async function runPhase(
         return step.run(context);
       };
       const running = work();
-      const result = await Promise.race([running, aborted]);
+      const result = await Promise.race([running, aborted.promise]).finally(aborted.dispose);
       if (result === INTERRUPTED) {
         running.catch(() => undefined); // its late failure is no longer anyone's to report
         // Abandoned: whatever the step did so far is for resume to check; journal it as not done.

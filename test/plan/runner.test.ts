@@ -199,3 +199,36 @@ test('lanes: a lane runs in order, lanes run side by side; a failure starts noth
   assert.ok(log.indexOf('start a2') > log.indexOf('end a1'));
   assert.equal(log.includes('start b2'), false);
 });
+
+test('a finished step leaves no abort listener on the signal (a long phase must not pile them up)', async () => {
+  const log: string[] = [];
+  const controller = new AbortController();
+  // Counts the listeners the runner adds and removes on the signal.
+  let listening = 0;
+  const { signal } = controller;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((...args: Parameters<typeof add>) => {
+    listening++;
+    add(...args);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+    listening--;
+    remove(...args);
+  }) as typeof signal.removeEventListener;
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [
+      {
+        name: 'many',
+        title: 'many',
+        parallel: false,
+        steps: Array.from({ length: 15 }, (_, i) => recordingStep(`s${i}`, log)),
+      },
+    ],
+  };
+  await runPlan(plan, { concurrency: 2, signal });
+  assert.equal(log.length, 30);
+  assert.equal(listening, 0);
+});

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { type Document, Int32, Long, ObjectId } from 'bson';
 import type { CommandContext, CommandSpec } from '../commands/registry.js';
+import { batchEnd } from '../cursors.js';
 import { CommandError } from '../errors.js';
 import { fcvWriteOps, readFcv } from '../fcv.js';
 import {
@@ -617,8 +618,10 @@ async function findOplog(role: ReplSetRole, ctx: CommandContext): Promise<Docume
   const config = topo.config;
   const ns = `${OPLOG_DB}.${OPLOG_COLL}`;
   // Ordinary queries get a real cursor (getMore through the core); a tailing fetch re-queries instead.
+  // A tailing batch is cut at 16 MiB like any other (mongod's reply limit): 1000 large entries would make a
+  // reply no member could read, and replication from this member would stop.
   const cursor = tailing
-    ? { firstBatch: docs, id: Long.fromNumber(0), ns }
+    ? { firstBatch: docs.slice(0, batchEnd(docs, 0, docs.length)), id: Long.fromNumber(0), ns }
     : (() => {
         const single = b.singleBatch === true || rawLimit < 0;
         const batch = role.node.cursors.create(ns, docs, numberOf(b.batchSize) ?? undefined, single);

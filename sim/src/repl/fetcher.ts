@@ -155,7 +155,12 @@ export class OplogFetcher {
     const lc = opTimeFromBson(meta.lastOpCommitted);
     if (lc && topo.advanceCommitPointFromSource(lc, Date.now(), true)) role.commitPointAdvanced();
     if (topo.state === MemberState.STARTUP2 && role.initialSync) role.initialSync.appliedOps += applied;
-    if (topo.state === MemberState.STARTUP2 && raw.length < BATCH && applied === docs.length) {
+    // Caught up with the source: a short batch that reaches its newest entry (a batch is also short when
+    // 16 MiB of large entries cut it).
+    const visible = opTimeFromBson(meta.lastOpVisible);
+    const newest = raw.length > 0 ? parseEntry(raw[raw.length - 1] as Document) : null;
+    const reached = !visible || !newest || compareOpTime(newest.opTime, visible) >= 0;
+    if (topo.state === MemberState.STARTUP2 && raw.length < BATCH && reached && applied === docs.length) {
       role.initialSync?.finished();
       const old = topo.state;
       topo.setState(MemberState.SECONDARY);

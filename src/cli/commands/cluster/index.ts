@@ -10,6 +10,7 @@ import { registerList } from './list.js';
 import { registerReload } from './reload.js';
 import { registerRestart } from './restart.js';
 import { registerResume } from './resume.js';
+import { registerScaleIn, registerScaleOut } from './scale.js';
 import { registerShowConfig } from './show-config.js';
 import { registerStart } from './start.js';
 import { registerStop } from './stop.js';
@@ -34,6 +35,8 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerReload,
     registerUpgrade,
     registerSupervisor,
+    registerScaleOut,
+    registerScaleIn,
   ])
     register(cluster);
 }
