@@ -389,12 +389,32 @@ export class SshExecutor implements Executor {
     const temp = tempNameFor(remotePath);
     try {
       const { sftp, connection } = await this.sftpSession();
-      await this.tracked<void>(connection, (resolve, reject) =>
+      const stallMs = this.fileTimeoutMs;
+      await this.tracked<void>(connection, (resolve, reject) => {
+        // Keep-alives catch a dead link, not a transfer that stopped moving on a live one: without progress
+        // for the file timeout the connection is dropped (the next call makes a new one).
+        let stalled: NodeJS.Timeout | undefined;
+        const watch = () => {
+          clearTimeout(stalled);
+          stalled = setTimeout(
+            () =>
+              this.dropped(
+                connection,
+                new CommandTimeoutError(this.host, `upload of ${remotePath} (no progress)`, stallMs),
+              ),
+            stallMs,
+          );
+          // The connection's own handles keep the process up while the transfer runs; this timer need not.
+          stalled.unref();
+        };
+        watch();
         // Many requests in flight: one SFTP round trip per chunk would make throughput latency-bound.
-        sftp.fastPut(localPath, temp, { concurrency: 64, chunkSize: 32 * 1024 }, (error) =>
-          error === undefined || error === null ? resolve() : reject(this.sftpError(error, `upload ${temp}`)),
-        ),
-      );
+        sftp.fastPut(localPath, temp, { concurrency: 64, chunkSize: 32 * 1024, step: watch }, (error) => {
+          clearTimeout(stalled);
+          if (error === undefined || error === null) resolve();
+          else reject(this.sftpError(error, `upload ${temp}`));
+        });
+      });
       const arrived = await this.remoteSha256(temp);
       if (arrived !== sha256) throw new UploadVerificationError(this.host, remotePath, sha256, arrived);
       const mode = options.mode ?? 0o644;

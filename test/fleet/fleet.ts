@@ -64,6 +64,8 @@ const BRIDGE_PREFIX = 'mupfl';
 const ALIAS_PREFIX = 'mup-test-fleet';
 const USER = 'deploy';
 const SETUP_TIMEOUT_MS = 20_000;
+/** Bound of each synchronous `ip` call (it blocks the event loop, so every test timer, while it runs). */
+const SYNC_TIMEOUT_MS = 10_000;
 
 /** True when this machine can build a fleet (Linux, root, the tools present). */
 export function fleetSupported(): { ok: true } | { ok: false; reason: string } {
@@ -72,7 +74,7 @@ export function fleetSupported(): { ok: true } | { ok: false; reason: string } {
     return { ok: false, reason: 'the test fleet needs root (namespaces, bridge)' };
   for (const tool of ['/usr/sbin/sshd', 'ip', 'unshare', 'setpriv', 'nsenter', 'ssh-keygen']) {
     try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     } catch {
       return { ok: false, reason: `${tool} is not installed (apt-get install openssh-server iproute2)` };
     }
@@ -146,7 +148,8 @@ export async function destroyFleet(fleet: Fleet): Promise<void> {
       problems.push(`link ${host.link} still exists`);
   }
   try {
-    if (linkExists(fleet.bridge)) execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'pipe' });
+    if (linkExists(fleet.bridge))
+      execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'pipe', timeout: SYNC_TIMEOUT_MS });
   } catch (error) {
     problems.push(`could not delete bridge ${fleet.bridge}: ${String(error)}`);
   }
@@ -238,7 +241,7 @@ process.once('exit', () => {
       killQuietly(host.initPid);
     }
     try {
-      execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'ignore' });
+      execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     } catch {
       // already gone
     }
@@ -381,13 +384,27 @@ function claimBridge(dir: string): { bridge: string; slot: number } {
     const slot = ((start + i) % 200) + 1;
     const bridge = `${BRIDGE_PREFIX}${slot}`;
     try {
-      execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge'], { stdio: 'pipe' });
+      execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge'], {
+        stdio: 'pipe',
+        timeout: SYNC_TIMEOUT_MS,
+      });
     } catch {
       continue;
     }
-    execFileSync('ip', ['link', 'set', bridge, 'alias', `${ALIAS_PREFIX} ${process.pid} ${dir}`]);
-    execFileSync('ip', ['addr', 'add', `198.18.${slot}.1/24`, 'dev', bridge]);
-    execFileSync('ip', ['link', 'set', bridge, 'up']);
+    try {
+      const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe', timeout: SYNC_TIMEOUT_MS });
+      ip('link', 'set', bridge, 'alias', `${ALIAS_PREFIX} ${process.pid} ${dir}`);
+      ip('addr', 'add', `198.18.${slot}.1/24`, 'dev', bridge);
+      ip('link', 'set', bridge, 'up');
+    } catch (error) {
+      // A bridge without its alias would never be swept: remove it now.
+      try {
+        execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
+      } catch {
+        // reported below
+      }
+      throw new Error(`could not set up fleet bridge ${bridge}: ${String(error)}`);
+    }
     return { bridge, slot };
   }
   throw new Error('no free fleet bridge name');
@@ -397,7 +414,12 @@ function claimBridge(dir: string): { bridge: string; slot: number } {
 function sweepAbandonedFleets(): void {
   let links: Array<{ ifname: string; ifalias?: string }>;
   try {
-    links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }));
+    links = JSON.parse(
+      execFileSync('ip', ['-j', 'link', 'show', 'type', 'bridge'], {
+        encoding: 'utf8',
+        timeout: SYNC_TIMEOUT_MS,
+      }),
+    );
   } catch {
     return;
   }
@@ -405,7 +427,7 @@ function sweepAbandonedFleets(): void {
     const [tag, pid, dir] = (link.ifalias ?? '').split(' ');
     if (tag !== ALIAS_PREFIX || pid === undefined || pidExists(Number(pid))) continue;
     try {
-      execFileSync('ip', ['link', 'del', link.ifname], { stdio: 'ignore' });
+      execFileSync('ip', ['link', 'del', link.ifname], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     } catch {
       // taken by another sweeper
     }
@@ -431,7 +453,10 @@ function publicKeyOf(line: string): string {
 
 function netNamespace(pid: string): string | undefined {
   try {
-    return execFileSync('readlink', [`/proc/${pid}/ns/net`], { encoding: 'utf8' }).trim();
+    return execFileSync('readlink', [`/proc/${pid}/ns/net`], {
+      encoding: 'utf8',
+      timeout: SYNC_TIMEOUT_MS,
+    }).trim();
   } catch {
     return undefined;
   }
@@ -448,7 +473,7 @@ function firstChild(pid: number): number | undefined {
 
 function linkExists(name: string): boolean {
   try {
-    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     return true;
   } catch {
     return false;
@@ -471,8 +496,9 @@ function pidExists(pid: number): boolean {
   }
 }
 
+/** SIGKILL to a pid, or to a process group when negative. */
 function killQuietly(pid: number): void {
-  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (!Number.isInteger(pid) || pid === 0) return;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
@@ -482,19 +508,34 @@ function killQuietly(pid: number): void {
 
 function sh(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a timeout kills the commands the shell started too; and the promise
+    // settles at the timeout whatever they do (a grandchild holding the pipes open must not hold us up).
+    const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
+    let settled = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       err += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), SETUP_TIMEOUT_MS);
-    child.on('error', reject);
+    const timer = setTimeout(() => {
+      settled = true;
+      if (child.pid !== undefined) killQuietly(-child.pid);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(new Error(`${script}: did not finish within ${SETUP_TIMEOUT_MS} ms`));
+    }, SETUP_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      if (!settled) reject(error);
+      settled = true;
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       if (code === 0) resolve(out);
       else reject(new Error(`${script}: exit ${code}: ${err.trim()}`));
     });
