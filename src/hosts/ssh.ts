@@ -107,6 +107,8 @@ export class SshExecutor implements Executor {
   private connecting: Promise<Connection> | undefined;
   private home: string | undefined;
   private readonly forwards = new Set<ForwardedPort>();
+  /** Fails the login in progress at once (set while one is). */
+  private abortLogin: (() => void) | undefined;
 
   constructor(options: SshExecutorOptions) {
     this.options = options;
@@ -323,6 +325,8 @@ export class SshExecutor implements Executor {
       '    except OSError:',
       '        continue',
       '    try:',
+      // As mongod (and Node's listen) do: a port whose last connections linger in TIME_WAIT is free.
+      '        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
       '        if family == socket.AF_INET6:',
       '            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)',
       '        s.bind((address, port))',
@@ -497,6 +501,9 @@ export class SshExecutor implements Executor {
     const connecting = this.connecting;
     this.connecting = undefined;
     if (connecting === undefined) return;
+    // A login still in progress (a host that does not answer) is abandoned now, not at its connect timeout:
+    // closing must never keep a command waiting on a host it no longer needs.
+    this.abortLogin?.();
     const connection = await connecting.catch(() => undefined);
     if (connection === undefined || connection.closed) return;
     await new Promise<void>((resolve) => {
@@ -549,9 +556,12 @@ export class SshExecutor implements Executor {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        if (this.abortLogin === abort) this.abortLogin = undefined;
         client.destroy();
         reject(error);
       };
+      const abort = () => fail(new HostUnreachableError(this.host, this.port, 'connection closed by mup'));
+      this.abortLogin = abort;
       // ssh2's readyTimeout covers the handshake; this bounds everything up to `ready`, authentication included.
       const timer = setTimeout(
         () => fail(new HostUnreachableError(this.host, this.port, `no answer within ${connectTimeoutMs} ms`)),
@@ -570,6 +580,7 @@ export class SshExecutor implements Executor {
         ready = true;
         settled = true;
         clearTimeout(timer);
+        if (this.abortLogin === abort) this.abortLogin = undefined;
         resolve(connection);
       });
       client.on('error', (error: Error & { level?: string; code?: string }) => {

@@ -27,6 +27,7 @@ import {
   checkPortsFree,
   checkSupervisorDirsFree,
   checkSupervisordPresent,
+  hostOf,
 } from './preflight.js';
 
 export interface DeployRequest extends BinarySelection {
@@ -82,12 +83,12 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         ...(request.portBase === undefined ? {} : { portBase: request.portBase }),
       });
       const { spec, resolved } = loaded;
-      checkHostsReachable(resolved.hosts);
+      await checkHostsReachable(resolved.hosts);
       await checkSupervisorDirsFree(store, resolved, request.name);
       found.reusedData = await checkDataDirsFree(
         resolved.instances,
         { cluster: request.name, home: options.home },
-        (host) => executorFor({ host, local: true }),
+        (host) => executorFor(hostOf(resolved, host)),
       );
       const binaries = given ?? (await resolveBinaries(request, options.home, { install: !options.dryRun }));
       throwIfAny(request.topologyFile, loaded, findServerOptionIssues(loaded, binaries.version));

@@ -9,6 +9,7 @@ import type { ServerAddress } from '../mongo/connect.js';
 import { SupervisorDaemon } from '../supervisor/daemon.js';
 import type { ProgramControl } from '../supervisor/programs.js';
 import type { ResolvedHost, ResolvedInstance } from '../topology/types.js';
+import { type PackedBinaries, packBinaries, shipBinaries } from './ship.js';
 
 export const SUPERVISOR_USERNAME = 'mup';
 export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
@@ -16,6 +17,8 @@ export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
 export class ClusterRuntime {
   private readonly executors = new Map<string, Executor>();
   private readonly daemons = new Map<string, SupervisorDaemon>();
+  private packed: Promise<PackedBinaries> | undefined;
+  private readonly shipped = new Map<string, Promise<string>>();
 
   constructor(
     readonly meta: ClusterMeta,
@@ -59,6 +62,30 @@ export class ClusterRuntime {
       this.executors.set(hostName, executor);
     }
     return executor;
+  }
+
+  /**
+   * The cluster's bin dir as seen on a host: the stored one locally; on a remote host the shipped copy (packed
+   * and uploaded once per run and host, whichever step asks first).
+   */
+  binaryDirOn(hostName: string): Promise<string> {
+    const host = this.host(hostName);
+    if (host.local) return Promise.resolve(this.meta.binaryDir);
+    let shipped = this.shipped.get(hostName);
+    if (shipped === undefined) {
+      this.packed ??= packBinaries(this.store.home, this.meta.binaryDir);
+      const packed = this.packed;
+      shipped = packed.then((p) => shipBinaries(this.executor(hostName), p, host.supervisorDir));
+      // A failed shipment (a lost link) is tried again by the next step that needs it, e.g. on resume.
+      shipped.catch(() => {
+        if (this.shipped.get(hostName) === shipped) this.shipped.delete(hostName);
+      });
+      packed.catch(() => {
+        if (this.packed === packed) this.packed = undefined;
+      });
+      this.shipped.set(hostName, shipped);
+    }
+    return shipped;
   }
 
   endpoint(hostName: string): SupervisorEndpoint {
