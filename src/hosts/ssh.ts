@@ -107,6 +107,8 @@ export class SshExecutor implements Executor {
   private connecting: Promise<Connection> | undefined;
   private home: string | undefined;
   private readonly forwards = new Set<ForwardedPort>();
+  /** Set by shutdown(): no new connection is made. */
+  private finished = false;
   /** Fails the login in progress at once (set while one is). */
   private abortLogin: (() => void) | undefined;
 
@@ -517,7 +519,20 @@ export class SshExecutor implements Executor {
     });
   }
 
+  /**
+   * Closes for good: what is still running in the background (a probe that outlived its caller's timeout)
+   * fails at once instead of opening a new connection that would keep the process up until its timeout.
+   */
+  async shutdown(): Promise<void> {
+    this.finished = true;
+    await this.close();
+  }
+
   private connection(): Promise<Connection> {
+    if (this.finished)
+      return Promise.reject(
+        new HostUnreachableError(this.host, this.port, 'the connection was closed by mup'),
+      );
     if (this.connecting === undefined) {
       const attempt = this.open();
       this.connecting = attempt;

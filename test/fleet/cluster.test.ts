@@ -190,6 +190,22 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
     );
   });
 
+  it('exec runs a command on every host (or the selected ones), output grouped per host', STEP, async () => {
+    const all = await control.mup(['cluster', 'exec', NAME, '--json', '--', 'uname -n; id -un']);
+    assert.equal(all.code, 0, all.stderr);
+    const result = JSON.parse(all.stdout) as { hosts: { host: string; exitCode: number; stdout: string }[] };
+    assert.deepEqual(
+      result.hosts.map((h) => [h.host, h.exitCode, h.stdout]),
+      fleet.hosts.map((host) => [host.address, 0, `${host.name}\n${fleet.user}\n`]),
+    );
+    const two = fleet.hosts[1] as FleetHost;
+    const one = await control.mup(['cluster', 'exec', NAME, '-N', `${two.address}:27017`, '--', 'false']);
+    assert.equal(one.code, 1, one.stderr);
+    assert.equal(one.stdout, `── ${two.address} (exit 1)\n`);
+    const nothing = await control.mup(['cluster', 'exec', NAME, '-N', 'nowhere:1', '--', 'true']);
+    assert.equal(nothing.code, 2, nothing.stderr);
+  });
+
   it(
     'refuses a host whose key is unknown, and one whose key changed, before changing anything',
     STEP,
@@ -255,7 +271,10 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
       const files = await runOnHost(host, 'find /srv/mongodb -mindepth 1');
       assert.equal(files.stdout, '', `left on ${host.name}: ${files.stdout}`);
       // Only the host's sshd (its PID 1) and the ps of this check.
-      const processes = await runOnHost(host, 'ps -e -o comm= | grep -v -x -e sshd -e ps -e sh || true');
+      const processes = await runOnHost(
+        host,
+        'ps -e -o comm= | grep -v -x -e sshd -e ps -e sh -e grep || true',
+      );
       assert.equal(processes.stdout, '', `running on ${host.name}: ${processes.stdout}`);
     }
   });

@@ -3,8 +3,8 @@
 // - network: a veth pair, one end on a private bridge in the root namespace (the fleet's own /24 inside
 //   198.18.0.0/15, the RFC 2544 benchmarking range), the other end `eth0` inside the host;
 // - UTS: its own hostname;
-// - mount: private /srv, /home, /tmp and /run, and /etc/passwd, group, shadow with a login user added
-//   (bind mounts visible only inside the host, so nothing on this machine is changed);
+// - mount: private /srv, /home, /tmp and /run, and an overlay on /etc whose passwd, group and shadow have a
+//   login user added (mounts visible only inside the host, so nothing on this machine is changed);
 // - PID: Debian's OpenSSH sshd is PID 1, so killing it ends every process started on the host.
 // The hosts share the root file system otherwise, so supervisord and python3 are the machine's own.
 //
@@ -143,9 +143,15 @@ export async function destroyFleet(fleet: Fleet): Promise<void> {
       problems.push(`host ${host.name} (pid ${host.initPid}) did not exit`);
   }
   // The veth pairs disappear with the hosts' network namespaces.
+  // On a loaded machine the kernel may free a dead namespace late (and with it the pair): after a while the
+  // pair is deleted from this side instead, which ends it at once.
   for (const host of fleet.hosts) {
-    if (!(await waitUntil(() => !linkExists(host.link), 10_000)))
-      problems.push(`link ${host.link} still exists`);
+    if (await waitUntil(() => !linkExists(host.link), 10_000)) continue;
+    try {
+      execFileSync('ip', ['link', 'del', host.link], { stdio: 'pipe', timeout: SYNC_TIMEOUT_MS });
+    } catch (error) {
+      if (linkExists(host.link)) problems.push(`link ${host.link} could not be deleted: ${String(error)}`);
+    }
   }
   try {
     if (linkExists(fleet.bridge))
@@ -306,7 +312,14 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
     'mount -t tmpfs -o mode=755 tmpfs /run',
     'mkdir -p /run/sshd /run/fleet-host',
     `mount --bind ${join(root, 'sshd')} /run/fleet-host`,
-    ...['passwd', 'group', 'shadow'].map((file) => `mount --bind ${join(root, 'etc', file)} /etc/${file}`),
+    // The account files through an overlay on /etc, not bind mounts on the files: a tool replacing
+    // /etc/passwd on this machine (useradd renames a new file over it) detaches a file bind mount in every
+    // namespace, and the login user would vanish from the host mid-test.
+    'mkdir -p /run/fleet-etc/upper /run/fleet-etc/work',
+    ...['passwd', 'group', 'shadow'].map(
+      (file) => `cp -p ${join(root, 'etc', file)} /run/fleet-etc/upper/${file}`,
+    ),
+    'mount -t overlay fleet-etc -o lowerdir=/etc,upperdir=/run/fleet-etc/upper,workdir=/run/fleet-etc/work /etc',
     ...['srv', 'home', 'tmp'].map((dir) => `mount --bind ${join(root, dir)} /${dir}`),
     'exec /usr/sbin/sshd -D -e -f /run/fleet-host/sshd_config </dev/null',
   ].join('\n');
