@@ -54,7 +54,7 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
       userHome,
       binDir,
       mup: (args, options = {}) =>
-        runMup([...args, '-i', fleet.identityFile], {
+        runMup(['-i', fleet.identityFile, ...args], {
           home,
           // No agent: the fleet's key is the one offered.
           env: { HOME: userHome, SSH_AUTH_SOCK: '' },
