@@ -17,7 +17,7 @@ export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
 export class ClusterRuntime {
   private readonly executors = new Map<string, Executor>();
   private readonly daemons = new Map<string, SupervisorDaemon>();
-  private packed: Promise<PackedBinaries> | undefined;
+  private readonly packed = new Map<string, Promise<PackedBinaries>>();
   private readonly shipped = new Map<string, Promise<string>>();
 
   constructor(
@@ -65,25 +65,31 @@ export class ClusterRuntime {
   }
 
   /**
-   * The cluster's bin dir as seen on a host: the stored one locally; on a remote host the shipped copy (packed
-   * and uploaded once per run and host, whichever step asks first).
+   * A bin dir of the control machine (default: the cluster's) as seen on a host: the dir itself locally; on a
+   * remote host the shipped copy (packed and uploaded once per run, dir and host, whichever step asks first).
    */
-  binaryDirOn(hostName: string): Promise<string> {
+  binaryDirOn(hostName: string, binaryDir = this.meta.binaryDir): Promise<string> {
     const host = this.host(hostName);
-    if (host.local) return Promise.resolve(this.meta.binaryDir);
-    let shipped = this.shipped.get(hostName);
+    if (host.local) return Promise.resolve(binaryDir);
+    const key = `${hostName}\0${binaryDir}`;
+    let shipped = this.shipped.get(key);
     if (shipped === undefined) {
-      this.packed ??= packBinaries(this.store.home, this.meta.binaryDir);
-      const packed = this.packed;
-      shipped = packed.then((p) => shipBinaries(this.executor(hostName), p, host.supervisorDir));
+      let packed = this.packed.get(binaryDir);
+      if (packed === undefined) {
+        const packing = packBinaries(this.store.home, binaryDir);
+        packing.catch(() => {
+          if (this.packed.get(binaryDir) === packing) this.packed.delete(binaryDir);
+        });
+        this.packed.set(binaryDir, packing);
+        packed = packing;
+      }
+      const shipping = packed.then((p) => shipBinaries(this.executor(hostName), p, host.supervisorDir));
       // A failed shipment (a lost link) is tried again by the next step that needs it, e.g. on resume.
-      shipped.catch(() => {
-        if (this.shipped.get(hostName) === shipped) this.shipped.delete(hostName);
+      shipping.catch(() => {
+        if (this.shipped.get(key) === shipping) this.shipped.delete(key);
       });
-      packed.catch(() => {
-        if (this.packed === packed) this.packed = undefined;
-      });
-      this.shipped.set(hostName, shipped);
+      this.shipped.set(key, shipping);
+      shipped = shipping;
     }
     return shipped;
   }
