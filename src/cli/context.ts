@@ -1,6 +1,7 @@
 // What every command action needs: the global flags and mup's home, resolved once.
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../errors.js';
+import { configureHosts } from '../hosts/connect.js';
 import { mupHomeProblem, resolveMupHome } from '../meta/home.js';
 
 export interface CommandContext {
@@ -18,6 +19,8 @@ interface GlobalFlags {
   yes?: boolean;
   home?: string;
   concurrency?: number;
+  identityFile?: string;
+  acceptNewHostKeys?: boolean;
 }
 
 /** Reads the global flags wherever they were written on the command line (before or after the subcommand). */
@@ -32,6 +35,12 @@ export function commandContext(
     const given = flags.home === undefined ? `$MUP_HOME (${home})` : `--home ${JSON.stringify(flags.home)}`;
     throw new UsageError(`${given} ${problem}`, 'give mup a home dir it can create and own, e.g. ~/.mup');
   }
+  // Remote hosts of this command: reached with these keys and trust rules; the connections close when it ends.
+  configureHosts({
+    mupHome: home,
+    ...(flags.identityFile === undefined ? {} : { identityFile: flags.identityFile }),
+    acceptNewHostKeys: flags.acceptNewHostKeys ?? false,
+  });
   return {
     json: flags.json ?? false,
     debug: flags.debug ?? false,

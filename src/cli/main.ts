@@ -4,6 +4,7 @@
 // so `mup --help` and `mup --version` stay fast.
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
+import { closeHosts } from '../hosts/connect.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster/index.js';
 import { registerMirrorCommand } from './commands/mirror.js';
@@ -20,6 +21,8 @@ export type GlobalOptions = {
   yes: boolean;
   home?: string | undefined;
   concurrency: number;
+  identityFile?: string | undefined;
+  acceptNewHostKeys: boolean;
 };
 
 export function buildProgram(): Command<[], GlobalOptions> {
@@ -33,6 +36,12 @@ export function buildProgram(): Command<[], GlobalOptions> {
     .option('-y, --yes', 'do not ask for confirmation', false)
     .option('--home <dir>', 'mup home directory (default $MUP_HOME, else ~/.mup)')
     .option('--concurrency <n>', 'parallel host and process operations', integerOption(1, 256), 5)
+    .option('-i, --identity-file <file>', 'SSH private key for remote hosts (after ssh-agent)')
+    .option(
+      '--accept-new-host-keys',
+      'trust remote hosts whose SSH key is not known yet (recorded in $MUP_HOME/known_hosts)',
+      false,
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerPlaygroundCommands(program);
@@ -53,8 +62,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[]);
+    await closeHosts();
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (error) {
+    await closeHosts().catch(() => undefined);
     // A usage error may come before commander read --json: the raw arguments say it too.
     const options = program.opts();
     return reportError(error, {

@@ -77,6 +77,8 @@ export interface Executor {
    * its sha256 computed on the host. Skipped when the host already has the same content at that path.
    */
   upload(localPath: string, remotePath: string, options?: UploadOptions): Promise<UploadResult>;
+  /** Opens the connection now (remote hosts: host key, login); a no-op for local hosts. */
+  connect?(): Promise<void>;
   /** Release the connection and tunnels (remote hosts); the executor connects again if used afterwards. */
   close(): Promise<void>;
 }

@@ -65,11 +65,16 @@ export class ExecutorPool {
     return executor;
   }
 
-  /** Closes every connection (in parallel); the pool can be used again afterwards. */
+  /**
+   * Closes every connection (in parallel); the pool can be used again afterwards (with new executors). The
+   * executors handed out so far stay closed: work still running on them in the background fails at once.
+   */
   async closeAll(): Promise<void> {
     const executors = [...this.executors.values()];
     this.executors.clear();
-    await Promise.allSettled(executors.map((executor) => executor.close()));
+    await Promise.allSettled(
+      executors.map((executor) => (executor instanceof SshExecutor ? executor.shutdown() : executor.close())),
+    );
   }
 
   private sshOptions(host: string, port: number, user: string): SshExecutorOptions {

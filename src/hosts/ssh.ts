@@ -107,6 +107,10 @@ export class SshExecutor implements Executor {
   private connecting: Promise<Connection> | undefined;
   private home: string | undefined;
   private readonly forwards = new Set<ForwardedPort>();
+  /** Set by shutdown(): no new connection is made. */
+  private finished = false;
+  /** Fails the login in progress at once (set while one is). */
+  private abortLogin: (() => void) | undefined;
 
   constructor(options: SshExecutorOptions) {
     this.options = options;
@@ -323,6 +327,8 @@ export class SshExecutor implements Executor {
       '    except OSError:',
       '        continue',
       '    try:',
+      // As mongod (and Node's listen) do: a port whose last connections linger in TIME_WAIT is free.
+      '        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
       '        if family == socket.AF_INET6:',
       '            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)',
       '        s.bind((address, port))',
@@ -389,12 +395,32 @@ export class SshExecutor implements Executor {
     const temp = tempNameFor(remotePath);
     try {
       const { sftp, connection } = await this.sftpSession();
-      await this.tracked<void>(connection, (resolve, reject) =>
+      const stallMs = this.fileTimeoutMs;
+      await this.tracked<void>(connection, (resolve, reject) => {
+        // Keep-alives catch a dead link, not a transfer that stopped moving on a live one: without progress
+        // for the file timeout the connection is dropped (the next call makes a new one).
+        let stalled: NodeJS.Timeout | undefined;
+        const watch = () => {
+          clearTimeout(stalled);
+          stalled = setTimeout(
+            () =>
+              this.dropped(
+                connection,
+                new CommandTimeoutError(this.host, `upload of ${remotePath} (no progress)`, stallMs),
+              ),
+            stallMs,
+          );
+          // The connection's own handles keep the process up while the transfer runs; this timer need not.
+          stalled.unref();
+        };
+        watch();
         // Many requests in flight: one SFTP round trip per chunk would make throughput latency-bound.
-        sftp.fastPut(localPath, temp, { concurrency: 64, chunkSize: 32 * 1024 }, (error) =>
-          error === undefined || error === null ? resolve() : reject(this.sftpError(error, `upload ${temp}`)),
-        ),
-      );
+        sftp.fastPut(localPath, temp, { concurrency: 64, chunkSize: 32 * 1024, step: watch }, (error) => {
+          clearTimeout(stalled);
+          if (error === undefined || error === null) resolve();
+          else reject(this.sftpError(error, `upload ${temp}`));
+        });
+      });
       const arrived = await this.remoteSha256(temp);
       if (arrived !== sha256) throw new UploadVerificationError(this.host, remotePath, sha256, arrived);
       const mode = options.mode ?? 0o644;
@@ -477,6 +503,9 @@ export class SshExecutor implements Executor {
     const connecting = this.connecting;
     this.connecting = undefined;
     if (connecting === undefined) return;
+    // A login still in progress (a host that does not answer) is abandoned now, not at its connect timeout:
+    // closing must never keep a command waiting on a host it no longer needs.
+    this.abortLogin?.();
     const connection = await connecting.catch(() => undefined);
     if (connection === undefined || connection.closed) return;
     await new Promise<void>((resolve) => {
@@ -490,7 +519,20 @@ export class SshExecutor implements Executor {
     });
   }
 
+  /**
+   * Closes for good: what is still running in the background (a probe that outlived its caller's timeout)
+   * fails at once instead of opening a new connection that would keep the process up until its timeout.
+   */
+  async shutdown(): Promise<void> {
+    this.finished = true;
+    await this.close();
+  }
+
   private connection(): Promise<Connection> {
+    if (this.finished)
+      return Promise.reject(
+        new HostUnreachableError(this.host, this.port, 'the connection was closed by mup'),
+      );
     if (this.connecting === undefined) {
       const attempt = this.open();
       this.connecting = attempt;
@@ -529,9 +571,12 @@ export class SshExecutor implements Executor {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        if (this.abortLogin === abort) this.abortLogin = undefined;
         client.destroy();
         reject(error);
       };
+      const abort = () => fail(new HostUnreachableError(this.host, this.port, 'connection closed by mup'));
+      this.abortLogin = abort;
       // ssh2's readyTimeout covers the handshake; this bounds everything up to `ready`, authentication included.
       const timer = setTimeout(
         () => fail(new HostUnreachableError(this.host, this.port, `no answer within ${connectTimeoutMs} ms`)),
@@ -550,6 +595,7 @@ export class SshExecutor implements Executor {
         ready = true;
         settled = true;
         clearTimeout(timer);
+        if (this.abortLogin === abort) this.abortLogin = undefined;
         resolve(connection);
       });
       client.on('error', (error: Error & { level?: string; code?: string }) => {

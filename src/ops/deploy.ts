@@ -29,6 +29,7 @@ import {
   checkPortsFree,
   checkSupervisorDirsFree,
   checkSupervisordPresent,
+  hostOf,
 } from './preflight.js';
 
 export interface DeployRequest extends BinarySelection {
@@ -97,12 +98,12 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
           `--simulator runs on this machine only, and ${remote.host} is a remote host`,
           'deploy the simulator to localhost, or deploy MongoDB (without --simulator) to remote hosts',
         );
-      checkHostsReachable(resolved.hosts);
+      await checkHostsReachable(resolved.hosts);
       await checkSupervisorDirsFree(store, resolved, request.name);
       found.reusedData = await checkDataDirsFree(
         resolved.instances,
         { cluster: request.name, home: options.home },
-        (host) => executorFor({ host, local: true }),
+        (host) => executorFor(hostOf(resolved, host)),
       );
       const binaries = given ?? (await resolveBinaries(request, options.home, { install: !options.dryRun }));
       throwIfAny(request.topologyFile, loaded, findServerOptionIssues(loaded, binaries.version));

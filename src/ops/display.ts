@@ -13,8 +13,11 @@ import type { ProgramStatus } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { addressOf, ClusterRuntime } from './runtime.js';
 
-// A dead local process refuses at once; this bounds only a hung or overloaded one (or, later, a lost host).
+// A dead local process refuses at once; this bounds only a hung or overloaded one (or a lost host).
 const PROBE_TIMEOUT_MS = 3000;
+// A remote host's SSH login (key exchange, authentication) comes first, on its own bound: a host that does not
+// answer costs this much, never more, and a loaded machine's slow login does not look like a lost host.
+const LOGIN_TIMEOUT_MS = 5000;
 
 /** Status column values. */
 export type ProcessStatus =
@@ -147,6 +150,8 @@ export async function displayCluster(home: string, name: string): Promise<Displa
       }),
       ...hosts.map(async (host) => {
         try {
+          const executor = rt.executor(host);
+          if (executor.connect !== undefined) await withTimeout(executor.connect(), LOGIN_TIMEOUT_MS);
           const probe = await withTimeout(rt.daemon(host).probe(), PROBE_TIMEOUT_MS);
           if (probe.kind !== 'running') {
             perHost.set(host, { state: probe.kind === 'down' ? 'down' : 'unreachable', programs: [] });

@@ -1,17 +1,72 @@
 // Checks that a new cluster (or new processes) fit on their hosts before anything is written: hosts
 // reachable, supervisord present, ports free, supervisor and data dirs not another cluster's. Deploy runs
 // them (also for --dry-run); scale-out will run them for the processes it adds. Everything here only reads.
-import { UsageError } from '../errors.js';
-import { executorFor, RemoteHostsNotSupportedError } from '../hosts/connect.js';
+import { ExitCode, MupError, UsageError } from '../errors.js';
+import { executorFor } from '../hosts/connect.js';
 import type { ClusterStore, SupervisorEndpoint } from '../meta/store.js';
 import { allocateSupervisorPort } from '../supervisor/daemon.js';
 import { locateSupervisord } from '../supervisor/locate.js';
 import type { UsedEndpoint } from '../topology/rules.js';
 import type { ResolvedHost, ResolvedTopology } from '../topology/types.js';
 
-export function checkHostsReachable(hosts: readonly ResolvedHost[]): void {
-  const remote = hosts.filter((h) => !h.local).map((h) => h.host);
-  if (remote.length > 0) throw new RemoteHostsNotSupportedError(remote);
+/** Hosts that failed a preflight check: each one's reason, all found before anything changed (exit 2). */
+export class HostsNotReadyError extends MupError {
+  readonly hosts: string[];
+  constructor(problems: ReadonlyArray<{ host: string; error: unknown }>) {
+    const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+    const hints = [
+      ...new Set(problems.map((p) => (p.error instanceof MupError ? p.error.hint : undefined))),
+    ].filter((hint): hint is string => hint !== undefined);
+    super(
+      problems.length === 1
+        ? `${problems[0]?.host}: ${message(problems[0]?.error)}`
+        : `${problems.length} hosts are not ready:\n${problems.map((p) => `  ${p.host}: ${message(p.error)}`).join('\n')}`,
+      { exitCode: ExitCode.usage, ...(hints.length === 0 ? {} : { hint: hints.join('; ') }) },
+    );
+    this.hosts = problems.map((p) => p.host);
+  }
+}
+
+/** Runs `check` on every host at once; refuses (exit 2) naming every host that failed. */
+async function onEveryHost(
+  hosts: readonly ResolvedHost[],
+  check: (host: ResolvedHost) => Promise<void>,
+): Promise<void> {
+  const results = await Promise.allSettled(hosts.map(check));
+  const problems = results.flatMap((result, i) =>
+    result.status === 'rejected' ? [{ host: hosts[i]?.host ?? '?', error: result.reason as unknown }] : [],
+  );
+  // One host with a prerequisite missing (exit 2 already): its own error, as precise as it is.
+  const [only] = problems;
+  if (problems.length === 1 && only?.error instanceof MupError && only.error.exitCode === ExitCode.usage)
+    throw only.error;
+  if (problems.length > 0) throw new HostsNotReadyError(problems);
+}
+
+/**
+ * Every remote host answers over SSH with a trusted host key and accepts the login, and has the python3 that
+ * supervisord and mup's probes need. Local hosts need nothing here.
+ */
+export async function checkHostsReachable(hosts: readonly ResolvedHost[]): Promise<void> {
+  await onEveryHost(
+    hosts.filter((h) => !h.local),
+    async (host) => {
+      const probe = await executorFor(host).run('/bin/sh', ['-c', 'command -v python3'], {
+        timeoutMs: 30_000,
+      });
+      if (probe.exitCode !== 0)
+        throw new MupError(`python3 was not found on ${host.host}`, {
+          hint: `install python3 and supervisor on ${host.host} (e.g. apt-get install supervisor)`,
+        });
+    },
+  );
+}
+
+/** The topology's entry for the host of an instance (login user and SSH port included). */
+export function hostOf(topology: ResolvedTopology, name: string): ResolvedHost {
+  const host = topology.hosts.find((h) => h.host === name);
+  if (host === undefined) throw new MupError(`host ${name} is not in the topology's host list`);
+  return host;
 }
 
 const SUPERVISOR_DIR_HINT =
@@ -51,10 +106,12 @@ export async function checkSupervisorDirsFree(
 }
 
 export async function checkPortsFree(topology: ResolvedTopology): Promise<void> {
-  const busy: string[] = [];
-  for (const instance of topology.instances) {
-    if (!(await executorFor(instance).isPortFree(instance.port))) busy.push(instance.id);
-  }
+  const free = await Promise.all(
+    topology.instances.map((instance) =>
+      executorFor(hostOf(topology, instance.host)).isPortFree(instance.port),
+    ),
+  );
+  const busy = topology.instances.filter((_, i) => !free[i]).map((instance) => instance.id);
   if (busy.length > 0) {
     throw new UsageError(
       `port${busy.length > 1 ? 's' : ''} already in use: ${busy.join(', ')}`,
@@ -65,7 +122,9 @@ export async function checkPortsFree(topology: ResolvedTopology): Promise<void> 
 
 /** supervisord must be installed on every host; the error names the host and how to install it. */
 export async function checkSupervisordPresent(hosts: readonly ResolvedHost[]): Promise<void> {
-  for (const host of hosts) await locateSupervisord(executorFor(host));
+  await onEveryHost(hosts, async (host) => {
+    await locateSupervisord(executorFor(host));
+  });
 }
 
 /** A free supervisor API port per host, never one of `used` nor one of this cluster's own ports. */

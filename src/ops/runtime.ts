@@ -9,11 +9,15 @@ import type { ServerAddress } from '../mongo/connect.js';
 import { SupervisorDaemon } from '../supervisor/daemon.js';
 import type { ProgramControl } from '../supervisor/programs.js';
 import type { ResolvedHost, ResolvedInstance } from '../topology/types.js';
+import { type PackedBinaries, packBinaries, shipBinaries } from './ship.js';
 
 export const SUPERVISOR_USERNAME = 'mup';
 export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
 
 export class ClusterRuntime {
+  private readonly packed = new Map<string, Promise<PackedBinaries>>();
+  private readonly shipped = new Map<string, Promise<string>>();
+
   constructor(
     readonly meta: ClusterMeta,
     readonly store: ClusterStore,
@@ -66,6 +70,36 @@ export class ClusterRuntime {
       this.executors.set(hostName, executor);
     }
     return executor;
+  }
+
+  /**
+   * A bin dir of the control machine (default: the cluster's) as seen on a host: the dir itself locally; on a
+   * remote host the shipped copy (packed and uploaded once per run, dir and host, whichever step asks first).
+   */
+  binaryDirOn(hostName: string, binaryDir = this.meta.binaryDir): Promise<string> {
+    const host = this.host(hostName);
+    if (host.local) return Promise.resolve(binaryDir);
+    const key = `${hostName}\0${binaryDir}`;
+    let shipped = this.shipped.get(key);
+    if (shipped === undefined) {
+      let packed = this.packed.get(binaryDir);
+      if (packed === undefined) {
+        const packing = packBinaries(this.store.home, binaryDir);
+        packing.catch(() => {
+          if (this.packed.get(binaryDir) === packing) this.packed.delete(binaryDir);
+        });
+        this.packed.set(binaryDir, packing);
+        packed = packing;
+      }
+      const shipping = packed.then((p) => shipBinaries(this.executor(hostName), p, host.supervisorDir));
+      // A failed shipment (a lost link) is tried again by the next step that needs it, e.g. on resume.
+      shipping.catch(() => {
+        if (this.shipped.get(key) === shipping) this.shipped.delete(key);
+      });
+      this.shipped.set(key, shipping);
+      shipped = shipping;
+    }
+    return shipped;
   }
 
   endpoint(hostName: string): SupervisorEndpoint {

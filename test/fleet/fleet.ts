@@ -3,8 +3,8 @@
 // - network: a veth pair, one end on a private bridge in the root namespace (the fleet's own /24 inside
 //   198.18.0.0/15, the RFC 2544 benchmarking range), the other end `eth0` inside the host;
 // - UTS: its own hostname;
-// - mount: private /srv, /home, /tmp and /run, and /etc/passwd, group, shadow with a login user added
-//   (bind mounts visible only inside the host, so nothing on this machine is changed);
+// - mount: private /srv, /home, /tmp and /run, and an overlay on /etc whose passwd, group and shadow have a
+//   login user added (mounts visible only inside the host, so nothing on this machine is changed);
 // - PID: Debian's OpenSSH sshd is PID 1, so killing it ends every process started on the host.
 // The hosts share the root file system otherwise, so supervisord and python3 are the machine's own.
 //
@@ -64,6 +64,8 @@ const BRIDGE_PREFIX = 'mupfl';
 const ALIAS_PREFIX = 'mup-test-fleet';
 const USER = 'deploy';
 const SETUP_TIMEOUT_MS = 20_000;
+/** Bound of each synchronous `ip` call (it blocks the event loop, so every test timer, while it runs). */
+const SYNC_TIMEOUT_MS = 10_000;
 
 /** True when this machine can build a fleet (Linux, root, the tools present). */
 export function fleetSupported(): { ok: true } | { ok: false; reason: string } {
@@ -72,7 +74,7 @@ export function fleetSupported(): { ok: true } | { ok: false; reason: string } {
     return { ok: false, reason: 'the test fleet needs root (namespaces, bridge)' };
   for (const tool of ['/usr/sbin/sshd', 'ip', 'unshare', 'setpriv', 'nsenter', 'ssh-keygen']) {
     try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     } catch {
       return { ok: false, reason: `${tool} is not installed (apt-get install openssh-server iproute2)` };
     }
@@ -141,12 +143,19 @@ export async function destroyFleet(fleet: Fleet): Promise<void> {
       problems.push(`host ${host.name} (pid ${host.initPid}) did not exit`);
   }
   // The veth pairs disappear with the hosts' network namespaces.
+  // On a loaded machine the kernel may free a dead namespace late (and with it the pair): after a while the
+  // pair is deleted from this side instead, which ends it at once.
   for (const host of fleet.hosts) {
-    if (!(await waitUntil(() => !linkExists(host.link), 10_000)))
-      problems.push(`link ${host.link} still exists`);
+    if (await waitUntil(() => !linkExists(host.link), 10_000)) continue;
+    try {
+      execFileSync('ip', ['link', 'del', host.link], { stdio: 'pipe', timeout: SYNC_TIMEOUT_MS });
+    } catch (error) {
+      if (linkExists(host.link)) problems.push(`link ${host.link} could not be deleted: ${String(error)}`);
+    }
   }
   try {
-    if (linkExists(fleet.bridge)) execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'pipe' });
+    if (linkExists(fleet.bridge))
+      execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'pipe', timeout: SYNC_TIMEOUT_MS });
   } catch (error) {
     problems.push(`could not delete bridge ${fleet.bridge}: ${String(error)}`);
   }
@@ -238,7 +247,7 @@ process.once('exit', () => {
       killQuietly(host.initPid);
     }
     try {
-      execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'ignore' });
+      execFileSync('ip', ['link', 'del', fleet.bridge], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     } catch {
       // already gone
     }
@@ -303,7 +312,14 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
     'mount -t tmpfs -o mode=755 tmpfs /run',
     'mkdir -p /run/sshd /run/fleet-host',
     `mount --bind ${join(root, 'sshd')} /run/fleet-host`,
-    ...['passwd', 'group', 'shadow'].map((file) => `mount --bind ${join(root, 'etc', file)} /etc/${file}`),
+    // The account files through an overlay on /etc, not bind mounts on the files: a tool replacing
+    // /etc/passwd on this machine (useradd renames a new file over it) detaches a file bind mount in every
+    // namespace, and the login user would vanish from the host mid-test.
+    'mkdir -p /run/fleet-etc/upper /run/fleet-etc/work',
+    ...['passwd', 'group', 'shadow'].map(
+      (file) => `cp -p ${join(root, 'etc', file)} /run/fleet-etc/upper/${file}`,
+    ),
+    'mount -t overlay fleet-etc -o lowerdir=/etc,upperdir=/run/fleet-etc/upper,workdir=/run/fleet-etc/work /etc',
     ...['srv', 'home', 'tmp'].map((dir) => `mount --bind ${join(root, dir)} /${dir}`),
     'exec /usr/sbin/sshd -D -e -f /run/fleet-host/sshd_config </dev/null',
   ].join('\n');
@@ -381,13 +397,27 @@ function claimBridge(dir: string): { bridge: string; slot: number } {
     const slot = ((start + i) % 200) + 1;
     const bridge = `${BRIDGE_PREFIX}${slot}`;
     try {
-      execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge'], { stdio: 'pipe' });
+      execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge'], {
+        stdio: 'pipe',
+        timeout: SYNC_TIMEOUT_MS,
+      });
     } catch {
       continue;
     }
-    execFileSync('ip', ['link', 'set', bridge, 'alias', `${ALIAS_PREFIX} ${process.pid} ${dir}`]);
-    execFileSync('ip', ['addr', 'add', `198.18.${slot}.1/24`, 'dev', bridge]);
-    execFileSync('ip', ['link', 'set', bridge, 'up']);
+    try {
+      const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe', timeout: SYNC_TIMEOUT_MS });
+      ip('link', 'set', bridge, 'alias', `${ALIAS_PREFIX} ${process.pid} ${dir}`);
+      ip('addr', 'add', `198.18.${slot}.1/24`, 'dev', bridge);
+      ip('link', 'set', bridge, 'up');
+    } catch (error) {
+      // A bridge without its alias would never be swept: remove it now.
+      try {
+        execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
+      } catch {
+        // reported below
+      }
+      throw new Error(`could not set up fleet bridge ${bridge}: ${String(error)}`);
+    }
     return { bridge, slot };
   }
   throw new Error('no free fleet bridge name');
@@ -397,7 +427,12 @@ function claimBridge(dir: string): { bridge: string; slot: number } {
 function sweepAbandonedFleets(): void {
   let links: Array<{ ifname: string; ifalias?: string }>;
   try {
-    links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }));
+    links = JSON.parse(
+      execFileSync('ip', ['-j', 'link', 'show', 'type', 'bridge'], {
+        encoding: 'utf8',
+        timeout: SYNC_TIMEOUT_MS,
+      }),
+    );
   } catch {
     return;
   }
@@ -405,7 +440,7 @@ function sweepAbandonedFleets(): void {
     const [tag, pid, dir] = (link.ifalias ?? '').split(' ');
     if (tag !== ALIAS_PREFIX || pid === undefined || pidExists(Number(pid))) continue;
     try {
-      execFileSync('ip', ['link', 'del', link.ifname], { stdio: 'ignore' });
+      execFileSync('ip', ['link', 'del', link.ifname], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     } catch {
       // taken by another sweeper
     }
@@ -431,7 +466,10 @@ function publicKeyOf(line: string): string {
 
 function netNamespace(pid: string): string | undefined {
   try {
-    return execFileSync('readlink', [`/proc/${pid}/ns/net`], { encoding: 'utf8' }).trim();
+    return execFileSync('readlink', [`/proc/${pid}/ns/net`], {
+      encoding: 'utf8',
+      timeout: SYNC_TIMEOUT_MS,
+    }).trim();
   } catch {
     return undefined;
   }
@@ -448,7 +486,7 @@ function firstChild(pid: number): number | undefined {
 
 function linkExists(name: string): boolean {
   try {
-    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
     return true;
   } catch {
     return false;
@@ -471,8 +509,9 @@ function pidExists(pid: number): boolean {
   }
 }
 
+/** SIGKILL to a pid, or to a process group when negative. */
 function killQuietly(pid: number): void {
-  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (!Number.isInteger(pid) || pid === 0) return;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
@@ -482,19 +521,34 @@ function killQuietly(pid: number): void {
 
 function sh(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a timeout kills the commands the shell started too; and the promise
+    // settles at the timeout whatever they do (a grandchild holding the pipes open must not hold us up).
+    const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
+    let settled = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       err += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), SETUP_TIMEOUT_MS);
-    child.on('error', reject);
+    const timer = setTimeout(() => {
+      settled = true;
+      if (child.pid !== undefined) killQuietly(-child.pid);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(new Error(`${script}: did not finish within ${SETUP_TIMEOUT_MS} ms`));
+    }, SETUP_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      if (!settled) reject(error);
+      settled = true;
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       if (code === 0) resolve(out);
       else reject(new Error(`${script}: exit ${code}: ${err.trim()}`));
     });

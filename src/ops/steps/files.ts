@@ -9,6 +9,7 @@ import { renderInstanceConfig } from '../../render/instance-config.js';
 import type { ResolvedInstance } from '../../topology/types.js';
 import { OWNER_FILE, ownerFileContent } from '../data-dirs.js';
 import type { ClusterRuntime } from '../runtime.js';
+import { packagesDirOn } from '../ship.js';
 
 export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   return {
@@ -26,10 +27,12 @@ export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstan
           ownerFileContent({ cluster: rt.meta.name, home: rt.store.home, instance: instance.id }),
           0o640,
         );
-      // Locally the deploy dir's bin links to the version's binaries, so an upgrade is a link change.
-      const linked = await executor.run('ln', ['-sfn', rt.meta.binaryDir, instance.binDir]);
+      // The deploy dir's bin links to the version's binaries (locally the cache, remotely the copy shipped
+      // to the host), so an upgrade is a link change.
+      const binaries = await rt.binaryDirOn(instance.host);
+      const linked = await executor.run('ln', ['-sfn', binaries, instance.binDir]);
       if (linked.exitCode !== 0)
-        throw new MupError(`cannot link ${instance.binDir} → ${rt.meta.binaryDir}: ${linked.stderr.trim()}`);
+        throw new MupError(`cannot link ${instance.binDir} → ${binaries}: ${linked.stderr.trim()}`);
       return undefined;
     },
   };
@@ -136,6 +139,8 @@ export function removeSupervisorStep(rt: ClusterRuntime, host: string, removed: 
       const executor = rt.executor(host);
       const dir = rt.host(host).supervisorDir;
       await removePath(executor, dir, removed);
+      // Binaries shipped to a remote host (a local host uses the control machine's cache: nothing there).
+      if (!rt.host(host).local) await removePath(executor, packagesDirOn(dir), removed);
       // The global deploy dir, once nothing of any cluster is left in it.
       await executor.run('rmdir', [dirname(dir)]);
       return undefined;

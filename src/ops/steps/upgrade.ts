@@ -129,9 +129,11 @@ export function upgradeMemberStep(rt: ClusterRuntime, instance: ResolvedInstance
     run: (context) =>
       replaceMemberRolling(rt, instance, context, async () => {
         const executor = rt.executor(instance.host);
-        const linked = await executor.run('ln', ['-sfn', hop.binaryDir, instance.binDir]);
+        // Remote hosts get the new version's binaries shipped beside the old ones first.
+        const binaries = await rt.binaryDirOn(instance.host, hop.binaryDir);
+        const linked = await executor.run('ln', ['-sfn', binaries, instance.binDir]);
         if (linked.exitCode !== 0)
-          throw new MupError(`cannot link ${instance.binDir} → ${hop.binaryDir}: ${linked.stderr.trim()}`);
+          throw new MupError(`cannot link ${instance.binDir} → ${binaries}: ${linked.stderr.trim()}`);
         const config = renderInstanceConfig(instance, rt.meta.topology, {
           clusterName: rt.meta.name,
           version: hop.version,

@@ -6,6 +6,7 @@ import { registerDeploy } from './deploy.js';
 import { registerDestroy } from './destroy.js';
 import { registerDisplay } from './display.js';
 import { registerEditConfig } from './edit-config.js';
+import { registerExec } from './exec.js';
 import { registerList } from './list.js';
 import { registerReload } from './reload.js';
 import { registerRestart } from './restart.js';
@@ -37,6 +38,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerSupervisor,
     registerScaleOut,
     registerScaleIn,
+    registerExec,
   ])
     register(cluster);
 }
