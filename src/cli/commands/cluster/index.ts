@@ -8,6 +8,7 @@ import { registerDisplay } from './display.js';
 import { registerEditConfig } from './edit-config.js';
 import { registerList } from './list.js';
 import { registerReload } from './reload.js';
+import { registerLogs } from './logs.js';
 import { registerRestart } from './restart.js';
 import { registerResume } from './resume.js';
 import { registerShowConfig } from './show-config.js';
@@ -33,6 +34,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerEditConfig,
     registerReload,
     registerUpgrade,
+    registerLogs,
     registerSupervisor,
   ])
     register(cluster);
