@@ -6,6 +6,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ExitCode, MupError } from '../errors.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster/index.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerMirrorCommand } from './commands/mirror.js';
 import { registerBinaryCommands } from './commands/mongo.js';
 import { registerPlaygroundCommands } from './commands/playground.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerTemplateCommand(program);
   registerBinaryCommands(program);
   registerMirrorCommand(program);
+  registerCompletionCommand(program);
   return program as Command<[], GlobalOptions>;
 }
 
@@ -51,6 +53,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
   const program = buildProgram();
+  if (args[0] === '__complete') {
+    // Asked by the completion scripts on every TAB: candidates one per line, never an error.
+    const { completeWords } = await import('./completion.js');
+    const words = await completeWords(args.slice(1), program as never).catch(() => []);
+    if (words.length > 0) process.stdout.write(`${words.join('\n')}\n`);
+    return ExitCode.ok;
+  }
   try {
     await program.parseAsync(argv as string[]);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
