@@ -35,6 +35,8 @@ export function buildProgram(): Command<[], GlobalOptions> {
     .option('--home <dir>', 'mup home directory (default $MUP_HOME, else ~/.mup)')
     .option('--concurrency <n>', 'parallel host and process operations', integerOption(1, 256), 5)
     .showHelpAfterError('(run with --help for usage)')
+    // Subcommands inherit this: their help lists --json, --yes, --home, ... which they all accept.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   registerPlaygroundCommands(program);
   registerClusterCommands(program);
@@ -53,6 +55,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
   const program = buildProgram();
+  const early = await checkCommandPath(program, args);
+  if (early !== undefined) return early;
   if (args[0] === '__complete') {
     // Asked by the completion scripts on every TAB: candidates one per line, never an error.
     const { completeWords } = await import('./completion.js');
@@ -72,6 +76,34 @@ export async function main(argv: readonly string[]): Promise<number> {
       debug: options.debug === true || args.includes('--debug'),
     });
   }
+}
+
+/**
+ * Before commander parses: a bare command group (`mup`, `mup cluster`) prints its help on stdout and exits 0,
+ * and a verb that is planned but not in this build says so (exit 2) instead of "unknown command".
+ */
+async function checkCommandPath(
+  program: Command<[], GlobalOptions>,
+  args: readonly string[],
+): Promise<number | undefined> {
+  if (args[0] === '__complete') return undefined;
+  const { walkCommandPath, plannedVerbMessage } = await import('./commands-info.js');
+  const walk = walkCommandPath(program as never, args);
+  if (walk.kind === 'group') {
+    walk.command.outputHelp();
+    return ExitCode.ok;
+  }
+  if (walk.kind === 'unknown') {
+    const planned = plannedVerbMessage(walk.path, walk.word, program as never);
+    if (planned !== undefined) {
+      const options = program.opts();
+      return reportError(planned, {
+        json: args.includes('--json'),
+        debug: options.debug === true || args.includes('--debug'),
+      });
+    }
+  }
+  return undefined;
 }
 
 function reportError(error: unknown, options: Partial<GlobalOptions>): number {
