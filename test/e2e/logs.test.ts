@@ -1,4 +1,4 @@
-// `mup cluster logs` against a deployed standalone: MongoDB's log by -N, raw and pretty, followed until
+// `mup cluster logs` (and display's -N/-R filters) against a deployed standalone: MongoDB's log by -N, raw and pretty, followed until
 // Ctrl-C, and supervisord's log read from its file after the daemon stopped.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -60,6 +60,23 @@ test('the last lines of the MongoDB log: raw JSON lines in a pipe, one short lin
   assert.equal(prettyLines.length, 5);
   for (const line of prettyLines)
     assert.match(line, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (F|E|W|I|D\d) +[A-Z_-]+ /);
+});
+
+test('display -N/-R filters the rows; a selection naming nothing is refused with exit 2', async () => {
+  const one = await env.mup(['cluster', 'display', NAME, '-N', `mongod-${PORT_BASE}`, '--json']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.deepEqual(
+    (JSON.parse(one.stdout) as { processes: { id: string }[] }).processes.map((p) => p.id),
+    [`localhost:${PORT_BASE}`],
+  );
+  const text = await env.mup(['cluster', 'display', NAME, '-R', 'mongod']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`^localhost:${PORT_BASE}\\s`, 'm'));
+  const unknown = await env.mup(['cluster', 'display', NAME, '-N', 'localhost:1']);
+  assert.equal(unknown.code, 2);
+  const role = await env.mup(['cluster', 'display', NAME, '-R', 'mongos']);
+  assert.equal(role.code, 2);
+  assert.match(role.stderr, /no mongos processes/);
 });
 
 test('refusals: an unknown -N and a bad --format exit 2, an unknown cluster exits 2', async () => {

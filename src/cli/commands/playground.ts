@@ -115,8 +115,11 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
       ]);
       const view = await displayCluster(context.home, playgroundName(options.tag));
       if (context.json) return writeJson(view);
-      const { renderDisplay } = await import('../../ui/views/display.js');
-      writeResult(renderDisplay(view));
+      const [{ renderDisplay }, { colorsFor }] = await Promise.all([
+        import('../../ui/views/display.js'),
+        import('../../ui/colors.js'),
+      ]);
+      writeResult(renderDisplay(view, { colors: colorsFor(Boolean(process.stdout.isTTY)) }));
     });
 
   playground
