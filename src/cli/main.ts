@@ -7,6 +7,7 @@ import { ExitCode, MupError } from '../errors.js';
 import { closeHosts } from '../hosts/connect.js';
 import { writeError } from '../ui/output.js';
 import { registerClusterCommands } from './commands/cluster/index.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerMirrorCommand } from './commands/mirror.js';
 import { registerBinaryCommands } from './commands/mongo.js';
 import { registerPlaygroundCommands } from './commands/playground.js';
@@ -43,6 +44,8 @@ export function buildProgram(): Command<[], GlobalOptions> {
       false,
     )
     .showHelpAfterError('(run with --help for usage)')
+    // Subcommands inherit this: their help lists --json, --yes, --home, ... which they all accept.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   registerPlaygroundCommands(program);
   registerClusterCommands(program);
@@ -50,6 +53,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerTemplateCommand(program);
   registerBinaryCommands(program);
   registerMirrorCommand(program);
+  registerCompletionCommand(program);
   return program as Command<[], GlobalOptions>;
 }
 
@@ -60,6 +64,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
   const program = buildProgram();
+  const early = await checkCommandPath(program, args);
+  if (early !== undefined) return early;
+  if (args[0] === '__complete') {
+    // Asked by the completion scripts on every TAB: candidates one per line, never an error.
+    const { completeWords } = await import('./completion.js');
+    const words = await completeWords(args.slice(1), program as never).catch(() => []);
+    if (words.length > 0) process.stdout.write(`${words.join('\n')}\n`);
+    return ExitCode.ok;
+  }
   try {
     await program.parseAsync(argv as string[]);
     await closeHosts();
@@ -74,6 +87,34 @@ export async function main(argv: readonly string[]): Promise<number> {
       debug: options.debug === true || args.includes('--debug'),
     });
   }
+}
+
+/**
+ * Before commander parses: a bare command group (`mup`, `mup cluster`) prints its help on stdout and exits 0,
+ * and a verb that is planned but not in this build says so (exit 2) instead of "unknown command".
+ */
+async function checkCommandPath(
+  program: Command<[], GlobalOptions>,
+  args: readonly string[],
+): Promise<number | undefined> {
+  if (args[0] === '__complete') return undefined;
+  const { walkCommandPath, plannedVerbMessage } = await import('./commands-info.js');
+  const walk = walkCommandPath(program as never, args);
+  if (walk.kind === 'group') {
+    walk.command.outputHelp();
+    return ExitCode.ok;
+  }
+  if (walk.kind === 'unknown') {
+    const planned = plannedVerbMessage(walk.path, walk.word, program as never);
+    if (planned !== undefined) {
+      const options = program.opts();
+      return reportError(planned, {
+        json: args.includes('--json'),
+        debug: options.debug === true || args.includes('--debug'),
+      });
+    }
+  }
+  return undefined;
 }
 
 function reportError(error: unknown, options: Partial<GlobalOptions>): number {

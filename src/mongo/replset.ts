@@ -118,7 +118,7 @@ export async function waitForHealthyReplicaSet(
     throw new MupError(
       `replica set ${setName} did not become healthy within ${Math.round(timeoutMs / 1000)}s (last seen: ${lastSeen})`,
       {
-        hint: "check the members' logs with `mup cluster supervisor logs <cluster> <program>`",
+        hint: "check the members' logs with `mup cluster logs <cluster> -N <host:port>`",
       },
     );
   }

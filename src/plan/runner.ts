@@ -41,7 +41,11 @@ export class StepFailedError extends MupError {
     const where = step.host ? ` on ${step.host}` : '';
     const causeHint = cause instanceof MupError ? cause.hint : undefined;
     const resumeHint = resumable ? `fix the cause, then run: mup cluster resume ${cluster}` : undefined;
-    const hint = [causeHint, resumeHint].filter((h) => h !== undefined).join('\n') || undefined;
+    // A process failure (supervisor ProgramError) names its program: its whole MongoDB log is one command away.
+    const program = (cause as { program?: unknown } | null)?.program;
+    const logsHint =
+      typeof program === 'string' ? `its MongoDB log: mup cluster logs ${cluster} -N ${program}` : undefined;
+    const hint = [causeHint, logsHint, resumeHint].filter((h) => h !== undefined).join('\n') || undefined;
     super(`step '${step.title}'${where} failed: ${reason}`, {
       exitCode: resumable ? ExitCode.resumable : ExitCode.failed,
       cause,

@@ -156,6 +156,23 @@ mongos_servers:
 `,
 };
 
-export function topologyTemplate(kind: TemplateKind, options: { full?: boolean } = {}): string {
-  return options.full ? full[kind] : minimal[kind];
+/** The cluster name a template is written for when none is given. */
+export const TEMPLATE_DEFAULT_NAME = 'my-cluster';
+
+/**
+ * A template for one cluster: its deploy dir is `mongo-deploy/<name>`, so templates made for two clusters
+ * never share a supervisor dir or data dirs (mup refuses a deploy that would).
+ */
+export function topologyTemplate(
+  kind: TemplateKind,
+  options: { full?: boolean; name?: string } = {},
+): string {
+  const name = options.name ?? TEMPLATE_DEFAULT_NAME;
+  const text = options.full ? full[kind] : minimal[kind];
+  return text
+    .replace('deploy: mup cluster deploy NAME FILE', `deploy: mup cluster deploy ${name} FILE`)
+    .replace(
+      /^( {2}deploy_dir: mongo-deploy)( *)/m,
+      (_, key: string, pad: string) => `${key}/${name}${pad.slice(name.length + 1) || ' '}`,
+    );
 }

@@ -645,3 +645,17 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
     assert.match(run.stderr, /is not a valid topology \(3 errors\)/);
   });
 });
+
+describe('template --name', () => {
+  test('each cluster gets its own deploy dir; a bad name is refused', async () => {
+    const prod = await runMup(['template', '--name', 'prod']);
+    const dev = await runMup(['template', '--name', 'dev', '--full']);
+    assert.match(prod.stdout, /^ {2}deploy_dir: mongo-deploy\/prod /m);
+    assert.match(prod.stdout, /deploy: mup cluster deploy prod FILE/);
+    assert.match(dev.stdout, /^ {2}deploy_dir: mongo-deploy\/dev /m);
+    assert.match((await runMup(['template'])).stdout, /^ {2}deploy_dir: mongo-deploy\/my-cluster /m);
+    const bad = await runMup(['template', '--name', '../x']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /invalid cluster name/);
+  });
+});

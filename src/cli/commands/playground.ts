@@ -1,7 +1,7 @@
 // `mup playground ...`: wiring only.
 import { type Command, Option } from '@commander-js/extra-typings';
 import { createDownloadRenderer } from '../../ui/download-progress.js';
-import { writeJson, writeNotice, writeResult } from '../../ui/output.js';
+import { writeJson, writeNotice, writeResult, writeWarning } from '../../ui/output.js';
 import { operationOptions, printOutcome } from '../action.js';
 import { commandContext } from '../context.js';
 import { parsePort, parsePositiveInt } from '../options.js';
@@ -10,8 +10,9 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
   const playground = program
     .command('playground')
     .description('a local cluster in one command (kept until destroyed)');
-  const tagOption = () =>
-    new Option('--tag <name>', 'run several playgrounds side by side: playground-<name>');
+  // `start --tag` names a new playground; the other verbs pick one.
+  const tagOption = (text = 'which playground: playground-<name> (default: the untagged one)') =>
+    new Option('--tag <name>', text);
 
   playground
     .command('start')
@@ -39,11 +40,19 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .option('--mongos <n>', 'mongos routers (sharded)', parsePositiveInt, 1)
     .option('--arbiter', 'add an arbiter to each replica set', false)
     .option('--port <port>', 'first port to allocate from', parsePort, 30000)
-    .addOption(tagOption())
+    .addOption(tagOption('name it playground-<name>, to run several playgrounds side by side'))
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
     .option('--target <target>', 'release-list target to download (default: detected for this host)')
-    .action(async (options, command) => {
+    .argument(
+      '[mongod-options...]',
+      'after `--`: mongod options for every member, e.g. -- --wiredTigerCacheSizeGB 1 --setParameter notablescan=true',
+    )
+    .addHelpText(
+      'after',
+      '\nOn an existing playground, start starts it as it is; options asking for another shape are refused.\nMembers get 0.5 s of quiesce on shutdown (5.0+), so restarts take seconds; -- --setParameter shutdownTimeoutMillisForSignaledShutdown=N overrides it.',
+    )
+    .action(async (mongodArgs, options, command) => {
       const context = commandContext(command);
       const [{ startPlayground }, opOptions] = await Promise.all([
         import('../../ops/playground.js'),
@@ -65,10 +74,29 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
           mirror: options.mirror,
           target: options.target,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
+          mongodArgs,
+          given: new Set(
+            (
+              [
+                'topology',
+                'version',
+                'variant',
+                'nodes',
+                'shards',
+                'configServers',
+                'mongos',
+                'arbiter',
+              ] as const
+            ).filter((key) => command.getOptionValueSource(key) === 'cli'),
+          ),
         },
         opOptions,
       );
       if (context.json) return writeJson({ schemaVersion: 1, ...result });
+      if (result.movedPorts)
+        writeWarning(
+          `ports ${portList(result.movedPorts.requested)} were not all free: ${result.cluster} uses ${portList(result.movedPorts.used)}`,
+        );
       writeNotice(
         `${result.cluster} is running${result.variant === 'simulator' ? ` on the ${result.engine}` : ''}. Connect with: mup playground connect${options.tag ? ` --tag ${options.tag}` : ''}`,
       );
@@ -87,8 +115,11 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
       ]);
       const view = await displayCluster(context.home, playgroundName(options.tag));
       if (context.json) return writeJson(view);
-      const { renderDisplay } = await import('../../ui/views/display.js');
-      writeResult(renderDisplay(view));
+      const [{ renderDisplay }, { colorsFor }] = await Promise.all([
+        import('../../ui/views/display.js'),
+        import('../../ui/colors.js'),
+      ]);
+      writeResult(renderDisplay(view, { colors: colorsFor(Boolean(process.stdout.isTTY)) }));
     });
 
   playground
@@ -147,4 +178,13 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
       if (context.json) return writeJson(result);
       writeNotice(`Destroyed ${name}.`);
     });
+}
+
+/** `30000–30002` for a run of ports, else a comma list. */
+function portList(ports: readonly number[]): string {
+  const first = ports[0];
+  const last = ports[ports.length - 1];
+  if (first !== undefined && last !== undefined && ports.every((p, i) => p === first + i))
+    return ports.length === 1 ? String(first) : `${first}–${last}`;
+  return ports.join(', ');
 }

@@ -14,8 +14,15 @@ export function registerTemplateCommand(program: Command<[], Record<string, unkn
       new Option('--kind <kind>', 'kind of cluster').choices(TEMPLATE_KINDS).default('replset' as const),
     )
     .option('--full', 'show every option, on remote hosts', false)
-    .action((options, command) => {
-      const text = topologyTemplate(options.kind, { full: options.full });
+    .option(
+      '--name <cluster>',
+      'the cluster it is for: its deploy_dir is mongo-deploy/<cluster>, apart from other clusters',
+      'my-cluster',
+    )
+    .action(async (options, command) => {
+      const { checkClusterName } = await import('../../meta/store.js');
+      checkClusterName(options.name);
+      const text = topologyTemplate(options.kind, { full: options.full, name: options.name });
       if (commandContext(command).json)
         writeJson({ schemaVersion: 1, kind: options.kind, full: options.full, text });
       else writeResult(text);

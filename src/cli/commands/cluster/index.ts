@@ -8,6 +8,7 @@ import { registerDisplay } from './display.js';
 import { registerEditConfig } from './edit-config.js';
 import { registerExec } from './exec.js';
 import { registerList } from './list.js';
+import { registerLogs } from './logs.js';
 import { registerReload } from './reload.js';
 import { registerRestart } from './restart.js';
 import { registerResume } from './resume.js';
@@ -35,6 +36,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerEditConfig,
     registerReload,
     registerUpgrade,
+    registerLogs,
     registerSupervisor,
     registerScaleOut,
     registerScaleIn,
