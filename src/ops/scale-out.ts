@@ -111,7 +111,9 @@ export async function scaleOutCluster(
     ...(request.portBase === undefined ? {} : { portBase: request.portBase }),
   });
   const { added } = checked.target;
-  checkHostsReachable(checked.target.topology.hosts.filter((h) => added.some((i) => i.host === h.host)));
+  await checkHostsReachable(
+    checked.target.topology.hosts.filter((h) => added.some((i) => i.host === h.host)),
+  );
   await checkPortsFree({ ...checked.target.topology, instances: added });
   await checkDataDirsFree(added, { cluster: request.name, home: options.home }, (host) =>
     executorFor({ host, local: true }),
