@@ -17,7 +17,8 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
+import { repoRoot } from '../helpers/cli.js';
 
 export interface FleetHost {
   /** Hostname inside the host (`uname -n`). */
@@ -299,6 +300,11 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
     await chown(path, fleet.uid, fleet.uid);
   await chmod(join(home, '.ssh'), 0o700);
   await chmod(join(root, 'tmp'), 0o1777);
+  // The simulator's wrappers run this checkout's dist/: a checkout under /tmp would be hidden by the host's
+  // private /tmp, so it is bound at the same path inside it.
+  const checkout = relative('/tmp', repoRoot);
+  const checkoutInTmp = !checkout.startsWith('..') && !isAbsolute(checkout);
+  if (checkoutInTmp) await mkdir(join(root, 'tmp', checkout), { recursive: true });
 
   // Inside the new namespaces: wait until the veth is moved in, then configure and become sshd.
   const init = [
@@ -320,6 +326,7 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
       (file) => `cp -p ${join(root, 'etc', file)} /run/fleet-etc/upper/${file}`,
     ),
     'mount -t overlay fleet-etc -o lowerdir=/etc,upperdir=/run/fleet-etc/upper,workdir=/run/fleet-etc/work /etc',
+    ...(checkoutInTmp ? [`mount --bind ${repoRoot} ${join(root, 'tmp', checkout)}`] : []),
     ...['srv', 'home', 'tmp'].map((dir) => `mount --bind ${join(root, dir)} /${dir}`),
     'exec /usr/sbin/sshd -D -e -f /run/fleet-host/sshd_config </dev/null',
   ].join('\n');

@@ -153,7 +153,8 @@ export async function startSim(
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  const waitExit = async (timeoutMs = 15_000) => {
+  // A bound on a clean exit, generous for a loaded machine; tests about shutdown timing pass their own.
+  const waitExit = async (timeoutMs = 60_000) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
