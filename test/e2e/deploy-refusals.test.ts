@@ -482,7 +482,9 @@ test('--dry-run prints the plan (text) and changes nothing', async () => {
     '2. Render configuration files (in parallel)',
     '3. Start supervisord',
     '4. Start mongod processes',
-    '5. Finish',
+    '5. Record which programs supervisord starts at boot',
+    '6. Start supervisord at boot',
+    '7. Finish',
   ]);
   assert.ok(
     lines.some((l) => /^ {5}- start mongod-\d+ on localhost$/.test(l)),
@@ -525,7 +527,7 @@ test('--dry-run --json prints the plan as JSON with allocated ports and changes 
   assert.equal(result.plan.operation, 'deploy');
   assert.deepEqual(
     result.plan.phases.map((p) => p.name),
-    ['prepare', 'configure', 'supervisord', 'start-mongod', 'finish'],
+    ['prepare', 'configure', 'supervisord', 'start-mongod', 'desired-state', 'boot', 'finish'],
   );
   assert.deepEqual(
     result.plan.phases.flatMap((p) => p.steps.map((s) => s.id)),
@@ -535,6 +537,8 @@ test('--dry-run --json prints the plan as JSON with allocated ports and changes 
       'supervisor-config:localhost',
       'supervisord:localhost',
       `start:localhost:${port}`,
+      'autostart:localhost',
+      'boot:localhost',
       'status:running',
     ],
   );

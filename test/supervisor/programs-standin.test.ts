@@ -11,10 +11,15 @@ import { freePort, makeTestHost, refOf, standIn, standInProgram, waitFor } from 
 describe('program start failures', () => {
   it('a process exiting during startup fails start with its own output and the MongoDB log', async (t) => {
     const host = await makeTestHost(t, 'badstart');
-    const bad = standInProgram(host.root, 'mongod-bad', await freePort(), [
-      '--fail',
-      'Unrecognized option: storage.bogus',
-    ]);
+    // startsecs well above a loaded machine's node start-up: the exit must come inside it to count as a
+    // failed start (after it, supervisord would already have called the process RUNNING).
+    const bad = {
+      ...standInProgram(host.root, 'mongod-bad', await freePort(), [
+        '--fail',
+        'Unrecognized option: storage.bogus',
+      ]),
+      startsecs: 15,
+    };
     await host.writeIni([bad]);
     await host.daemon.ensureRunning();
     const logFile = join(host.root, 'mongod.log');

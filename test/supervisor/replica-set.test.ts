@@ -44,8 +44,9 @@ describe('replica set of simulated mongods under supervisord', () => {
       assert.equal(info.state, 'RUNNING');
       host.trackPid(info.pid);
     }
+    // RUNNING means up for startsecs, not listening yet: on a loaded machine the port may open later.
     for (const member of members) {
-      const reply = await hello(member.instance.port);
+      const reply = await waitFor('hello', () => hello(member.instance.port).catch(() => undefined));
       assert.equal(reply.ok, 1);
     }
   });
