@@ -326,8 +326,12 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
       (file) => `cp -p ${join(root, 'etc', file)} /run/fleet-etc/upper/${file}`,
     ),
     'mount -t overlay fleet-etc -o lowerdir=/etc,upperdir=/run/fleet-etc/upper,workdir=/run/fleet-etc/work /etc',
-    ...(checkoutInTmp ? [`mount --bind ${repoRoot} ${join(root, 'tmp', checkout)}`] : []),
+    // Kept aside under /run before /tmp is covered, then put back at its own path.
+    ...(checkoutInTmp
+      ? ['mkdir -p /run/fleet-checkout', `mount --bind ${repoRoot} /run/fleet-checkout`]
+      : []),
     ...['srv', 'home', 'tmp'].map((dir) => `mount --bind ${join(root, dir)} /${dir}`),
+    ...(checkoutInTmp ? [`mount --bind /run/fleet-checkout ${repoRoot}`] : []),
     'exec /usr/sbin/sshd -D -e -f /run/fleet-host/sshd_config </dev/null',
   ].join('\n');
   const log = openSync(join(fleet.dir, `${name}.log`), 'a');
