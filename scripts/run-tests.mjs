@@ -124,6 +124,13 @@ function summaryCounts(output) {
   return { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped') };
 }
 
+/** The reporter's "failing tests" block (or the output's last lines when there is none), at most 120 lines. */
+function failureDetails(output) {
+  const at = output.lastIndexOf('✖ failing tests:');
+  const lines = (at >= 0 ? output.slice(at) : output).trimEnd().split('\n');
+  return (at >= 0 ? lines.slice(0, 120) : lines.slice(-120)).join('\n');
+}
+
 /** Process groups of the files running now, killed if this runner is interrupted. */
 const running = new Set();
 for (const signal of ['SIGINT', 'SIGTERM'])
@@ -210,7 +217,7 @@ function runFile(file) {
       const status = timedOut ? `TIMED OUT after ${limit} ms` : ok ? 'ok' : `FAILED (exit ${code ?? signal})`;
       const where = isolate ? ' (private system dirs)' : '';
       process.stdout.write(`\n━━ ${file}${where} ━━ ${status}, ${(ms / 1000).toFixed(1)} s\n${output}`);
-      resolveRun({ file, kind: kindOf(file), ms, ok, timedOut, ...counts });
+      resolveRun({ file, kind: kindOf(file), ms, ok, timedOut, output, ...counts });
     });
   });
 }
@@ -310,5 +317,7 @@ if (leaks.length > 0) {
     }
   }
 }
+// A long run's log is often read from its tail only: each failure's details are repeated last.
+for (const r of failed) console.log(`\n━━ why ${r.file} failed ━━\n${failureDetails(r.output)}`);
 if (failed.length > 0) console.log(`\nfailed files:\n${failed.map((r) => `  ${r.file}`).join('\n')}`);
 process.exit(failed.length > 0 || leaks.length > 0 ? 1 : 0);
