@@ -446,10 +446,13 @@ async function startServer(
     { port: node.port, ssl: tls ? 'on' : 'off' },
     `waiting for connections on port ${node.port}`,
   );
-  signalForkParent();
+  // The shutdown handlers go in before the early ones come out: a process with no SIGTERM listener left,
+  // even for an instant, gets the default action (killed by the signal) — a client that saw the line
+  // above and stopped the server at once would see it die instead of exit 0.
+  installShutdown(node, server, lock);
   process.off('SIGTERM', earlyTerm);
   process.off('SIGINT', earlyInt);
-  installShutdown(node, server, lock);
+  signalForkParent();
   const crashAfter = crashAfterMs();
   if (crashAfter > 0) setTimeout(() => process.kill(process.pid, 'SIGKILL'), crashAfter).unref();
   return undefined;

@@ -202,17 +202,26 @@ describe('simulated mongod process behaviour', () => {
     const dbPath = join(root, 'race-db');
     await mkdir(dbPath, { recursive: true });
     const ports = [await freePort(), await freePort(), await freePort()];
-    const results = await Promise.all(
-      ports.map((port) =>
-        runToExit(join(bin7, 'mongod'), ['--dbpath', dbPath, '--port', String(port)], 4000).catch(
-          () => 'still running',
-        ),
-      ),
+    const children = ports.map((port) =>
+      spawn(join(bin7, 'mongod'), ['--dbpath', dbPath, '--port', String(port)], { stdio: 'ignore' }),
     );
-    assert.equal(results.filter((r) => r === 'still running').length, 1, 'one server keeps running');
-    assert.equal(results.filter((r) => typeof r === 'object' && r.code === 100).length, 2);
-    // The survivor was SIGKILLed by runToExit's time limit: its pid stays in the lock file.
-    assert.match(await readFile(join(dbPath, 'mongod.lock'), 'utf8'), /^\d+\n$/);
+    const exits: (number | null)[] = [];
+    for (const child of children) child.on('exit', (code) => exits.push(code));
+    try {
+      // Bounded by count, not by speed: the two losers exit as soon as they find the lock taken, however
+      // slow the machine; the winner never does on its own.
+      await waitFor(async () => exits.length >= 2, 60_000);
+      assert.deepEqual(exits, [100, 100], 'the two others exit 100');
+      const survivor = children.find((c) => c.exitCode === null && c.signalCode === null);
+      assert.ok(survivor?.pid !== undefined, 'one server keeps running');
+      survivor.kill('SIGKILL');
+      await waitFor(async () => exits.length === 3, 60_000);
+      // A SIGKILLed server leaves its pid in the lock file.
+      assert.equal(await readFile(join(dbPath, 'mongod.lock'), 'utf8'), `${survivor.pid}\n`);
+    } finally {
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('a port in use exits 48 with "Error setting up listener"', async () => {
