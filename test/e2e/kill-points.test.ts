@@ -19,7 +19,7 @@ import {
   simPidsMatching,
   waitFor,
 } from '../helpers/e2e.js';
-import { runMupAndKill } from '../helpers/interrupt.js';
+import { runMupAndKill, runMupKilledWhen } from '../helpers/interrupt.js';
 import { supervisordPidsFor } from '../helpers/processes.js';
 import { assertWriterAvailability, lostWrites, startWriter, type WriterReport } from '../helpers/writer.js';
 
@@ -177,11 +177,11 @@ test('deploy killed with the members spawned but not answering yet: resume keeps
   const ports = [base, base + 1, base + 2];
   const members = () => simPidsMatching(`${env.userHome}/${name}/`);
   // The simulator's slow-start knob: 5 s from spawn to listening, a window wide enough to kill mup in.
-  const run = await runMupAndKill(await deployArgs(env, name, base), {
+  const run = await runMupKilledWhen(await deployArgs(env, name, base), {
     home: env.home,
     env: { HOME: env.userHome, MONGOD_SIM_STARTUP_DELAY_MS: '5000' },
-    killAfter: () => false,
-    killWhen: () => members().length > 0,
+    armAfter: () => true,
+    condition: async () => members().length > 0,
   });
   assert.equal(run.killed, true, `mup was not killed at a spawned member\n${run.stderr}`);
   const closed = await Promise.all(ports.map(refuses));

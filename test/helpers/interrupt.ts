@@ -1,6 +1,6 @@
 // Runs the built mup CLI with --json and follows its progress events (JSON lines on stderr), so a test can
 // SIGKILL mup right after a chosen step, as a crash or an operator's kill -9 would.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { mupBin, repoRoot } from './cli.js';
 
@@ -28,11 +28,6 @@ export interface InterruptOptions {
   env?: Record<string, string>;
   /** The event after which mup is SIGKILLed. */
   killAfter: (event: StepEvent) => boolean;
-  /**
-   * An observed state at which mup is SIGKILLed, polled every 25 ms from the first step event on (a state
-   * inside a step: a process spawned but not answering yet...). It sees the step events so far.
-   */
-  killWhen?: (steps: readonly StepEvent[]) => boolean;
   timeoutMs?: number;
 }
 
@@ -45,19 +40,39 @@ function parseStepEvent(line: string): StepEvent | undefined {
   }
 }
 
-export async function runMupAndKill(
+interface FollowedMup {
+  readonly child: ChildProcess;
+  readonly steps: StepEvent[];
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit once mup has ended and its pipes are closed. */
+  readonly closed: Promise<[number | null, NodeJS.Signals | null]>;
+  exited(): boolean;
+}
+
+/**
+ * Starts `mup --json ARGS` and hands each step event (a JSON line on stderr) to `onStep` as it comes, after
+ * recording it in `steps`; `onStep` returning false stops the recording (the events after a kill).
+ */
+function followMup(
   args: readonly string[],
-  options: InterruptOptions,
-): Promise<InterruptedRun> {
+  options: { home: string; env?: Record<string, string> },
+  onStep: (event: StepEvent) => boolean,
+): FollowedMup {
   const child = spawn(process.execPath, [mupBin, '--json', ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', MUP_HOME: options.home, ...options.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const steps: StepEvent[] = [];
+  let stdout = '';
   let stderr = '';
   let pending = '';
-  let killed = false;
+  let recording = true;
+  let exited = false;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
     pending += chunk;
@@ -65,35 +80,52 @@ export async function runMupAndKill(
     pending = lines.pop() ?? '';
     for (const line of lines) {
       const event = parseStepEvent(line);
-      if (!event || killed) continue;
+      if (!event || !recording) continue;
       steps.push(event);
-      if (options.killAfter(event)) {
-        killed = child.kill('SIGKILL');
-      }
+      recording = onStep(event);
     }
   });
-  const { killWhen } = options;
-  const poller =
-    killWhen &&
-    setInterval(() => {
-      if (!killed && steps.length > 0 && killWhen(steps)) killed = child.kill('SIGKILL');
-    }, 25);
-  const timeoutMs = options.timeoutMs ?? 180_000;
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (poller) clearInterval(poller);
-      child.kill('SIGKILL');
-      reject(
-        new Error(`mup ${args.join(' ')} did not reach the kill point within ${timeoutMs} ms\n${stderr}`),
-      );
-    }, timeoutMs);
-    child.on('close', (exitCode, exitSignal) => {
-      clearTimeout(timer);
-      if (poller) clearInterval(poller);
-      resolve([exitCode, exitSignal]);
+  const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('close', (code, signal) => {
+      exited = true;
+      resolve([code, signal]);
     });
   });
-  return { killed, code, signal, steps, stderr };
+  return { child, steps, stdout: () => stdout, stderr: () => stderr, closed, exited: () => exited };
+}
+
+/** mup's exit, or — past `timeoutMs` — mup SIGKILLed and an error saying what it never reached. */
+async function endOf(
+  run: FollowedMup,
+  args: readonly string[],
+  timeoutMs: number,
+  never: string,
+): Promise<[number | null, NodeJS.Signals | null]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      run.child.kill('SIGKILL');
+      reject(new Error(`mup ${args.join(' ')} ${never} within ${timeoutMs} ms\n${run.stderr()}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([run.closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runMupAndKill(
+  args: readonly string[],
+  options: InterruptOptions,
+): Promise<InterruptedRun> {
+  let killed = false;
+  const run = followMup(args, options, (event) => {
+    if (options.killAfter(event)) killed = run.child.kill('SIGKILL');
+    return !killed;
+  });
+  const [code, signal] = await endOf(run, args, options.timeoutMs ?? 180_000, 'did not reach the kill point');
+  return { killed, code, signal, steps: run.steps, stderr: run.stderr() };
 }
 
 export interface PausedRun {
@@ -117,50 +149,21 @@ export async function runMupPausing(
     timeoutMs?: number;
   },
 ): Promise<PausedRun> {
-  const child = spawn(process.execPath, [mupBin, '--json', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, NO_COLOR: '1', MUP_HOME: options.home, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const steps: StepEvent[] = [];
-  let stdout = '';
-  let stderr = '';
-  let pending = '';
   let paused: Promise<void> | undefined;
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const event = parseStepEvent(line);
-      if (!event) continue;
-      steps.push(event);
-      if (paused === undefined && options.pauseAfter(event)) {
-        child.kill('SIGSTOP');
-        paused = options.whilePaused().finally(() => child.kill('SIGCONT'));
-        // Rethrown after mup exits; handled here so it is never an unhandled rejection meanwhile.
-        paused.catch(() => undefined);
-      }
+  const run = followMup(args, options, (event) => {
+    if (paused === undefined && options.pauseAfter(event)) {
+      run.child.kill('SIGSTOP');
+      paused = options.whilePaused().finally(() => run.child.kill('SIGCONT'));
+      // Rethrown after mup exits; handled here so it is never an unhandled rejection meanwhile.
+      paused.catch(() => undefined);
     }
+    return true;
   });
-  const timeoutMs = options.timeoutMs ?? 180_000;
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mup ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
-  if (paused === undefined) throw new Error(`mup ${args.join(' ')} never reached the pause point\n${stderr}`);
+  const [code] = await endOf(run, args, options.timeoutMs ?? 180_000, 'did not finish');
+  if (paused === undefined)
+    throw new Error(`mup ${args.join(' ')} never reached the pause point\n${run.stderr()}`);
   await paused;
-  return { code, steps, stdout, stderr };
+  return { code, steps: run.steps, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 export interface KillWhenOptions {
@@ -181,52 +184,31 @@ export async function runMupKilledWhen(
   args: readonly string[],
   options: KillWhenOptions,
 ): Promise<InterruptedRun> {
-  const child = spawn(process.execPath, [mupBin, '--json', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, NO_COLOR: '1', MUP_HOME: options.home, ...options.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const steps: StepEvent[] = [];
-  let stderr = '';
-  let pending = '';
   let killed = false;
-  let exited = false;
   let armed: StepEvent | undefined;
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const event = parseStepEvent(line);
-      if (!event || killed) continue;
-      steps.push(event);
-      if (armed === undefined && options.armAfter(event)) armed = event;
-    }
+  const run = followMup(args, options, (event) => {
+    if (armed === undefined && options.armAfter(event)) armed = event;
+    return !killed;
   });
   const timeoutMs = options.timeoutMs ?? 180_000;
   const deadline = Date.now() + timeoutMs;
-  const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.on('close', (exitCode, exitSignal) => {
-      exited = true;
-      resolve([exitCode, exitSignal]);
-    });
-  });
   // Bounded by the deadline and by mup's own exit.
-  while (!exited && !killed && Date.now() < deadline) {
-    if (armed !== undefined && (await options.condition(armed).catch(() => false)) && !exited) {
-      killed = child.kill('SIGKILL');
+  while (!run.exited() && Date.now() < deadline) {
+    if (armed !== undefined && (await options.condition(armed).catch(() => false)) && !run.exited()) {
+      killed = run.child.kill('SIGKILL');
       break;
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  if (!exited && !killed) {
-    child.kill('SIGKILL');
-    await closed;
-    throw new Error(`mup ${args.join(' ')} did not reach the kill state within ${timeoutMs} ms\n${stderr}`);
+  if (!run.exited() && !killed) {
+    run.child.kill('SIGKILL');
+    await run.closed;
+    throw new Error(
+      `mup ${args.join(' ')} did not reach the kill state within ${timeoutMs} ms\n${run.stderr()}`,
+    );
   }
-  const [code, signal] = await closed;
-  return { killed, code, signal, steps, stderr };
+  const [code, signal] = await run.closed;
+  return { killed, code, signal, steps: run.steps, stderr: run.stderr() };
 }
 
 /** True when nothing accepts connections on 127.0.0.1:`port` (the connection is refused). */
