@@ -1,6 +1,7 @@
 // `mup cluster ...`: one file per verb beside this one; each loads its operation lazily.
 import type { Command } from '@commander-js/extra-typings';
 import { registerAudit } from './audit.js';
+import { registerCheck } from './check.js';
 import { registerConnect } from './connect.js';
 import { registerDeploy } from './deploy.js';
 import { registerDestroy } from './destroy.js';
@@ -41,6 +42,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerScaleOut,
     registerScaleIn,
     registerExec,
+    registerCheck,
   ])
     register(cluster);
 }
