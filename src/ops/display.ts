@@ -4,7 +4,7 @@
 import type { Document } from 'mongodb';
 import { engineLabel } from '../binaries/simulator.js';
 import { ClusterStore } from '../meta/store.js';
-import { hello } from '../mongo/connect.js';
+import { checkReachable, hello } from '../mongo/connect.js';
 import { primaryUri } from '../mongo/uri.js';
 import { listOperations } from '../plan/journal.js';
 import { bootStatus } from '../supervisor/boot.js';
@@ -15,9 +15,13 @@ import { addressOf, ClusterRuntime } from './runtime.js';
 
 // A dead local process refuses at once; this bounds only a hung or overloaded one (or a lost host).
 const PROBE_TIMEOUT_MS = 3000;
-// A remote host's SSH login (key exchange, authentication) comes first, on its own bound: a host that does not
-// answer costs this much, never more, and a loaded machine's slow login does not look like a lost host.
+// A remote host's SSH login (key exchange, authentication) comes first, on its own bound: a loaded machine's
+// slow login does not look like a lost host.
 const LOGIN_TIMEOUT_MS = 5000;
+// Before that, a TCP connection to the host's SSH port: it opens in one round trip on a host that is up (the
+// kernel answers, however loaded the host), so a host that does not open it within this is shown unreachable
+// at once, and nothing else is asked of it (no login, no hello to its members, no boot probe).
+const HOST_ANSWER_TIMEOUT_MS = 1500;
 
 /** Status column values. */
 export type ProcessStatus =
@@ -136,8 +140,25 @@ export async function displayCluster(home: string, name: string): Promise<Displa
     >();
     const helloReplies = new Map<string, Document>();
     const boot = new Map<string, string>();
+    // Remote hosts answer on their SSH port or count as unreachable, in parallel and within the bound.
+    const answers = new Map(
+      meta.topology.hosts
+        .filter((h) => !h.local)
+        .map((h) => [
+          h.host,
+          checkReachable({ host: h.host, port: h.sshPort }, HOST_ANSWER_TIMEOUT_MS).then(
+            () => true,
+            () => false,
+          ),
+        ]),
+    );
+    const answering = (host: string) => answers.get(host) ?? Promise.resolve(true);
     await Promise.all([
       ...meta.supervisors.map(async (s) => {
+        if (!(await answering(s.host))) {
+          boot.set(s.host, 'unknown');
+          return;
+        }
         try {
           const found = await withTimeout(
             bootStatus(rt.executor(s.host), { cluster: meta.name, iniPath: s.configFile }),
@@ -149,6 +170,10 @@ export async function displayCluster(home: string, name: string): Promise<Displa
         }
       }),
       ...hosts.map(async (host) => {
+        if (!(await answering(host))) {
+          perHost.set(host, { state: 'unreachable', programs: [] });
+          return;
+        }
         try {
           const executor = rt.executor(host);
           if (executor.connect !== undefined) await withTimeout(executor.connect(), LOGIN_TIMEOUT_MS);
@@ -166,6 +191,7 @@ export async function displayCluster(home: string, name: string): Promise<Displa
         }
       }),
       ...meta.topology.instances.map(async (instance) => {
+        if (!(await answering(instance.host))) return;
         try {
           helloReplies.set(
             instance.id,
