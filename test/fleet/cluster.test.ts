@@ -4,14 +4,14 @@
 // cluster, a rolling restart under a majority writer, display with one host cut off, host keys refused,
 // destroy leaving nothing on any host, and a deploy with one host cut off midway, resumed once it is back.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CheckResult } from '../../src/ops/check.js';
 import type { DisplayResult } from '../../src/ops/display.js';
-import { type MupRun, mupBin, runMup, tempDir } from '../helpers/cli.js';
+import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
 import type { DisplayJson } from '../helpers/e2e.js';
+import { type PausedRun, runMupPausing } from '../helpers/interrupt.js';
 import { simBinaryDir } from '../helpers/sim.js';
 import { describeFailures, lostWrites, startWriter } from '../helpers/writer.js';
 import {
@@ -321,35 +321,38 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
       const cut = fleet.hosts[1] as FleetHost;
       const file = join(control.home, 'cut.yaml');
       await writeFile(file, replicaSetTopology(fleet.hosts, `/srv/mongodb/${CUT}`));
-      // The link goes down once the cut host's config file is written: the steps after it on that host
-      // (supervisor.ini, supervisord, its member's start) meet a dead connection.
+      // mup is paused once the cut host's config file is written, and the link goes down meanwhile: the steps
+      // after it on that host (supervisor.ini, supervisord, its member's start) meet a dead connection.
       const trigger = `config:${cut.address}:27017`;
-      let cutDone: Promise<void> | undefined;
-      const deploy = await runWatching(
-        control,
-        [
-          'cluster',
-          'deploy',
-          CUT,
-          file,
-          '--version',
-          VERSION,
-          '--binary-path',
-          control.binDir,
-          '--yes',
-          '--json',
-        ],
-        (event) => {
-          if (cutDone === undefined && event.step === trigger && event.state === 'done')
-            cutDone = cutLink(cut);
-        },
-      );
+      let deploy: PausedRun;
       try {
-        assert.ok(cutDone !== undefined, `step ${trigger} never finished:\n${deploy.stderr}`);
-        await cutDone;
+        deploy = await runMupPausing(
+          [
+            '-i',
+            control.identityFile,
+            'cluster',
+            'deploy',
+            CUT,
+            file,
+            '--version',
+            VERSION,
+            '--binary-path',
+            control.binDir,
+            '--yes',
+          ],
+          {
+            home: control.home,
+            env: { HOME: control.userHome, SSH_AUTH_SOCK: '' },
+            pauseAfter: (event) => event.step === trigger && event.state === 'done',
+            whilePaused: () => cutLink(cut),
+            timeoutMs: 240_000,
+          },
+        );
         assert.equal(deploy.code, 4, deploy.stderr + deploy.stdout);
         assert.match(deploy.stdout + deploy.stderr, new RegExp(cut.address.replaceAll('.', '\\.')));
         assert.match(deploy.stdout + deploy.stderr, /mup cluster resume/);
+        const failed = deploy.steps.filter((event) => event.state === 'failed').map((event) => event.step);
+        assert.ok(failed.length > 0 && failed.every((step) => step.includes(cut.address)), failed.join(', '));
       } finally {
         await restoreLink(cut);
       }
@@ -367,55 +370,6 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
     },
   );
 });
-
-interface StepEvent {
-  event?: string;
-  step?: string;
-  state?: string;
-}
-
-/** Runs the CLI, handing each JSON progress event on stderr to `onEvent` as it arrives. */
-function runWatching(
-  control: Control,
-  args: readonly string[],
-  onEvent: (event: StepEvent) => void,
-  timeoutMs = 240_000,
-): Promise<MupRun> {
-  const child = spawn(process.execPath, [mupBin, '-i', control.identityFile, ...args], {
-    env: { ...process.env, NO_COLOR: '1', MUP_HOME: control.home, HOME: control.userHome, SSH_AUTH_SOCK: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.startsWith('{')) continue;
-      try {
-        onEvent(JSON.parse(line) as StepEvent);
-      } catch {
-        // not an event line
-      }
-    }
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mup ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
 
 function replicaSetTopology(
   hosts: readonly FleetHost[],
