@@ -186,18 +186,12 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
     assert.equal(after.processes.filter((p) => p.status === 'Up|P').length, 1);
   });
 
-  it('display shows a cut-off host as unreachable within ~2 s, the others live', STEP, async () => {
+  it('display shows a cut-off host as unreachable, the others live', STEP, async () => {
     const cut = fleet.hosts[2] as FleetHost;
-    const allUp = Date.now();
-    await display();
-    const allUpMs = Date.now() - allUp;
     await cutLink(cut);
     let view: Awaited<ReturnType<typeof display>>;
-    let cutMs: number;
     try {
-      const started = Date.now();
       view = await display();
-      cutMs = Date.now() - started;
     } finally {
       await restoreLink(cut);
     }
@@ -219,11 +213,8 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
       assert.equal(row?.supervisorState, 'RUNNING');
       assert.ok((row?.pid ?? 0) > 0);
     }
-    // The cut host costs one bounded TCP probe (1.5 s), not a login timeout; a generous margin for a loaded machine.
-    assert.ok(
-      cutMs < allUpMs + 4_000,
-      `display took ${cutMs} ms with a host cut off, ${allUpMs} ms with all up`,
-    );
+    // How long the cut host costs (one bounded TCP probe, not a login timeout) is measured in
+    // bench/fleet.ts, side by side with all hosts up: never a wall-clock gate here.
   });
 
   it('exec runs a command on every host (or the selected ones), output grouped per host', STEP, async () => {
