@@ -4,7 +4,7 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API loaded first.
 import 'reflect-metadata';
 import { createPrivateKey, X509Certificate as NodeCertificate, randomBytes, webcrypto } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -140,6 +140,8 @@ export async function ensureClusterTls(
   const now = options.now ?? new Date();
   const paths = clusterTlsPaths(secretsDir);
   await mkdir(join(paths.dir, 'hosts'), { recursive: true, mode: 0o700 });
+  // mkdir leaves existing directories as they are: a secrets dir made looser by hand is closed again.
+  for (const dir of [secretsDir, paths.dir, join(paths.dir, 'hosts')]) await chmod(dir, 0o700);
 
   const existing = await loadAuthority(paths, now);
   let authority: CertificateAuthority;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -102,6 +102,17 @@ describe('cluster TLS material', () => {
     assert.equal(await mode(paths.caKeyFile), 0o600);
     assert.equal(await mode(paths.dir), 0o700);
     assert.equal(await mode(join(paths.dir, 'hosts')), 0o700);
+    assert.equal(await mode(secrets), 0o700);
+  });
+
+  it('directories made looser by hand are closed again (0700)', async () => {
+    const secrets = await tempDir();
+    await ensureClusterTls(secrets, 'prod', hosts({ h1: ['h1'] }));
+    const paths = clusterTlsPaths(secrets);
+    for (const dir of [secrets, paths.dir]) await chmod(dir, 0o755);
+    await ensureClusterTls(secrets, 'prod', hosts({ h1: ['h1'] }));
+    assert.equal(await mode(secrets), 0o700);
+    assert.equal(await mode(paths.dir), 0o700);
   });
 
   it('the certificates work in a real TLS handshake both ways (server name check, client certificate)', async () => {
