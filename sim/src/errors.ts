@@ -6,6 +6,7 @@ import { usesNewReplCodeNames, type VersionInfo } from './version.js';
 export const ErrorCode = {
   InternalError: 1,
   BadValue: 2,
+  InvalidLength: 16,
   NoSuchKey: 4,
   UserNotFound: 11,
   Unauthorized: 13,

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import type { Document } from 'bson';
 import { AccessControl } from './auth/access.js';
+import { OperationTable } from './commands/operations.js';
 import { CommandRegistry } from './commands/registry.js';
 import { CursorManager } from './cursors.js';
 import { CommandError, ErrorCode } from './errors.js';
@@ -54,6 +55,8 @@ export class SimNode {
   readonly tls: TlsMaterial | undefined;
   readonly commands = new CommandRegistry();
   readonly cursors = new CursorManager();
+  /** Operations in progress (currentOp, killOp) and time per namespace (top). */
+  readonly operations = new OperationTable();
   readonly topology = new TopologyVersion();
   readonly startedAt = Date.now();
   readonly connections: ConnectionCounters = { current: 0, totalCreated: 0 };

@@ -17,7 +17,7 @@ import { registerCoreCommands } from './commands/index.js';
 import { ExitCode } from './errors.js';
 import { fcvWriteOps, readFcv, startupFcvProblem } from './fcv.js';
 import { readKeyFile } from './keyfile.js';
-import { crashAfterMs, FORK_CHILD_ENV, startupDelayMs } from './knobs.js';
+import { crashAfterMs, FORK_CHILD_ENV, startupDelayMs, syncCompaction } from './knobs.js';
 import { Logger } from './log.js';
 import { SimNode } from './node.js';
 import { OptionsError, parseOptions, type ServerOptions } from './options.js';
@@ -322,7 +322,7 @@ async function startServer(
       lock.release();
       exitWith(log, ExitCode.uncaught);
     }
-    storage = Storage.open(options.dbPath);
+    storage = Storage.open(options.dbPath, { syncCompaction: syncCompaction() });
     const problem = startupFcvProblem(readFcv(storage), version);
     if (problem) {
       log.write({

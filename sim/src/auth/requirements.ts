@@ -66,6 +66,9 @@ const CLUSTER_ACTION: Record<string, string> = {
   logRotate: 'logRotate',
   shutdown: 'shutdown',
   currentOp: 'inprog',
+  killOp: 'killop',
+  top: 'top',
+  replSetResizeOplog: 'replSetResizeOplog',
   killAllSessions: 'killAnySession',
   getFreeMonitoringStatus: 'checkFreeMonitoringStatus',
   replSetInitiate: 'replSetConfigure',
@@ -103,6 +106,7 @@ const NS_ACTION: Record<string, readonly string[]> = {
   deleteIndexes: ['dropIndex'],
   collStats: ['collStats'],
   collMod: ['collMod'],
+  validate: ['validate'],
   killCursors: ['killCursors'],
 };
 
@@ -111,6 +115,8 @@ const DB_ACTION: Record<string, string> = {
   dbstats: 'dbStats',
   listCollections: 'listCollections',
   dropDatabase: 'dropDatabase',
+  dbHash: 'dbHash',
+  dbhash: 'dbHash',
 };
 
 const ns = (ctx: CommandContext, coll: unknown): Resource =>

@@ -168,6 +168,17 @@ export function eventsFor(entry: OplogEntry, ctx: EventContext): Document[] {
         // A collection stream ends with the collection: invalidate follows the drop.
         return ctx.scope.kind === 'collection' ? [drop, { ...head('invalidate') }] : [drop];
       }
+      if (typeof o.renameCollection === 'string' && typeof o.to === 'string') {
+        const from = splitNs(o.renameCollection);
+        const to = splitNs(o.to);
+        const seesFrom = watches(ctx.scope, from.db, from.coll);
+        // A collection stream sees the rename of its own collection only; wider streams see either side.
+        const seesTo = ctx.scope.kind !== 'collection' && watches(ctx.scope, to.db, to.coll);
+        if (!seesFrom && !seesTo) return [];
+        const rename = { ...head('rename'), ns: from, to };
+        // A stream on the renamed collection ends with it, as after a drop (manual: "Change Events", rename).
+        return ctx.scope.kind === 'collection' && seesFrom ? [rename, { ...head('invalidate') }] : [rename];
+      }
       if (o.dropDatabase !== undefined) {
         if (ctx.scope.kind === 'cluster' ? INTERNAL_DBS.has(db) : ctx.scope.db !== db) return [];
         if (ctx.scope.kind === 'collection') {

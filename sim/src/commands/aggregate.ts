@@ -7,8 +7,10 @@ import { CommandError, ErrorCode } from '../errors.js';
 import { compileFilter } from '../query/match.js';
 import { getPath, isPlainDocument, setPath } from '../query/paths.js';
 import { compileProjection, compileSort } from '../query/project.js';
+import { currentOpStage } from './admin.js';
 import { storageStats } from './collections.js';
 import { checkNamespace } from './common.js';
+import { runExplain } from './explain.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
 import { viewDocuments } from './views.js';
 
@@ -197,6 +199,11 @@ function aggregate(ctx: CommandContext): Document {
       "The 'cursor' option is required, except for aggregate with the explain argument",
     );
   }
+  if (ctx.body.explain === true && typeof target === 'string') {
+    // {aggregate, pipeline, explain: true}: the queryPlanner verbosity of the explain command.
+    const { explain: _e, cursor: _c, ...inner } = ctx.body;
+    return runExplain(ctx, inner, 'queryPlanner');
+  }
   let input: Document[] = [];
   let ns: string;
   if (typeof target === 'string') {
@@ -225,7 +232,9 @@ function aggregate(ctx: CommandContext): Document {
     const first = pipeline[0];
     if (isPlainDocument(first)) {
       const stage = Object.keys(first)[0];
-      if (stage === '$currentOp' || stage === '$listLocalSessions') return cursorReply(ctx, ns, []);
+      if (stage === '$currentOp')
+        return cursorReply(ctx, ns, currentOpStage(ctx, first.$currentOp, pipeline.slice(1)));
+      if (stage === '$listLocalSessions') return cursorReply(ctx, ns, []);
       throw new CommandError(
         ErrorCode.InvalidNamespace,
         `{aggregate: 1} is not valid for '${stage}'; a collection is required.`,

@@ -17,6 +17,7 @@ import {
   isIndexed,
 } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
+import { checkValidatorSpec } from './validation.js';
 import { viewInfos } from './views.js';
 
 function dataSize(c: Collection): number {
@@ -37,6 +38,15 @@ async function create(ctx: CommandContext): Promise<Document> {
     if (k.startsWith('$') || ['lsid', 'writeConcern', 'txnNumber', 'comment', 'maxTimeMS'].includes(k))
       continue;
     options[k] = v;
+  }
+  if (options.validator !== undefined) {
+    if (!isPlainDocument(options.validator)) {
+      throw new CommandError(
+        ErrorCode.TypeMismatch,
+        "BSON field 'create.validator' is the wrong type, expected type 'object'",
+      );
+    }
+    checkValidatorSpec(options.validator);
   }
   const result = ctx.node.commit([{ op: 'createCollection', db: ctx.db, coll, options }]);
   return finishWrite(ctx, result, {});

@@ -187,6 +187,7 @@ export function writeErrorDoc(index: number, err: CommandError): Document {
     index: new Int32(index),
     code: new Int32(err.code),
     ...(err.extra.keyPattern ? { keyPattern: err.extra.keyPattern, keyValue: err.extra.keyValue } : {}),
+    ...(err.extra.errInfo ? { errInfo: err.extra.errInfo } : {}),
     errmsg: err.message,
   };
 }

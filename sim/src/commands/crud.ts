@@ -23,6 +23,7 @@ import {
 } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
 import { retryableWrite } from './retryable.js';
+import { checkDocumentValidation } from './validation.js';
 import { viewDocuments } from './views.js';
 
 function withId(doc: Document): Document {
@@ -55,6 +56,7 @@ async function insert(ctx: CommandContext): Promise<Document> {
       if (!isPlainDocument(docs[i]))
         throw new CommandError(ErrorCode.TypeMismatch, 'document must be an object');
       const doc = withId(docs[i] as Document);
+      checkDocumentValidation(ctx, existing, doc);
       const dup = findDuplicate(existing, doc, pending);
       if (dup) throw duplicateKeyError(`${ctx.db}.${coll}`, dup);
       pending.push(doc);
@@ -214,6 +216,7 @@ function runUpdate(
       ? applyOperators(seed, update, true, arrays)
       : applyReplacement(undefined, { ...(seed._id !== undefined ? { _id: seed._id } : {}), ...update });
     const doc = withId(built);
+    checkDocumentValidation(ctx, existing, doc);
     const dup = findDuplicate(existing, doc, []);
     if (dup) throw duplicateKeyError(ns, dup);
     const result = ctx.node.commit([...createIfMissing(ctx, coll), { op: 'insert', db: ctx.db, coll, doc }]);
@@ -226,6 +229,7 @@ function runUpdate(
     const next = operators ? applyOperators(old, update, false, arrays) : applyReplacement(old, update);
     if (!first) first = { before: old, after: next };
     if (JSON.stringify(next) === JSON.stringify(old) && sameTypes(next, old)) continue;
+    checkDocumentValidation(ctx, existing, next, old);
     const dup = findDuplicate(existing, next, [], old._id);
     if (dup) throw duplicateKeyError(ns, dup);
     ops.push({ op: 'replace', db: ctx.db, coll, doc: next, ...(operators ? {} : { replacement: true }) });

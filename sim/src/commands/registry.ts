@@ -138,7 +138,16 @@ export class CommandRegistry {
           },
         );
       }
-      const reply = await (this.around ? this.around(ctx, spec.handler) : spec.handler(ctx));
+      const op = node.operations.begin(ctx);
+      let reply: Document;
+      try {
+        const running = Promise.resolve(this.around ? this.around(ctx, spec.handler) : spec.handler(ctx));
+        // A killed operation answers at once; whatever its handler does afterwards is not awaited.
+        running.catch(() => {});
+        reply = await Promise.race([running, op.killed]);
+      } finally {
+        node.operations.end(op);
+      }
       if (injected?.writeConcernError) reply.writeConcernError = injected.writeConcernError;
       node.counters.noteCommand(this.metricsName(ctx.name), false);
       return this.success(node, reply);

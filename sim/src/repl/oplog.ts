@@ -57,6 +57,27 @@ export function entryFor(
     case 'dropIndex':
       body = { op: 'c', ns: `${op.db}.$cmd`, o: { dropIndexes: op.coll, index: op.name } };
       break;
+    case 'renameCollection':
+      // mongod's entry: {renameCollection: "<from ns>", to: "<to ns>", stayTemp, dropTarget}; a rename across
+      // databases carries the copy's new UUID in o2 (mongod logs the copy's own create and inserts instead).
+      body = {
+        op: 'c',
+        ns: `${op.db}.$cmd`,
+        o: {
+          renameCollection: nsOf(op.db, op.coll),
+          to: nsOf(op.toDb, op.toColl),
+          stayTemp: false,
+          dropTarget: op.dropTarget,
+        },
+        ...(op.uuid ? { o2: { uuid: op.uuid } } : {}),
+      };
+      break;
+    case 'collMod': {
+      const o: Document = { collMod: op.coll, ...(op.options ?? {}) };
+      if (op.index) o.index = { ...op.index };
+      body = { op: 'c', ns: `${op.db}.$cmd`, o };
+      break;
+    }
   }
   const ui = op.op === 'createCollection' ? op.uuid : uuid;
   const doc: Document = { op: body.op, ns: body.ns };
@@ -139,6 +160,47 @@ export function opsForEntry(entry: Document, storage: Storage): StorageOp[] {
           ? []
           : [{ op: 'createCollection', db, coll: target }];
         return [...pre, { op: 'createIndex', db, coll: target, spec }];
+      }
+      if (typeof o.renameCollection === 'string' && typeof o.to === 'string') {
+        const from = splitNs(o.renameCollection);
+        const to = splitNs(o.to);
+        if (!storage.getCollection(from.db, from.coll)) return [];
+        const uuid = (entry.o2 as Document | undefined)?.uuid;
+        return [
+          {
+            op: 'renameCollection',
+            db: from.db,
+            coll: from.coll,
+            toDb: to.db,
+            toColl: to.coll,
+            dropTarget: o.dropTarget === true || o.dropTarget instanceof UUID,
+            ...(uuid instanceof UUID ? { uuid } : {}),
+          },
+        ];
+      }
+      if (typeof o.collMod === 'string') {
+        if (!storage.getCollection(db, o.collMod)) return [];
+        const { collMod: target, index, ...options } = o;
+        const mod = index as Document | undefined;
+        return [
+          {
+            op: 'collMod',
+            db,
+            coll: target as string,
+            ...(Object.keys(options).length > 0 ? { options } : {}),
+            ...(mod && typeof mod.name === 'string'
+              ? {
+                  index: {
+                    name: mod.name,
+                    ...(typeof mod.hidden === 'boolean' ? { hidden: mod.hidden } : {}),
+                    ...(mod.expireAfterSeconds !== undefined
+                      ? { expireAfterSeconds: Number(mod.expireAfterSeconds) }
+                      : {}),
+                  },
+                }
+              : {}),
+          },
+        ];
       }
       if (typeof o.dropIndexes === 'string' && typeof o.index === 'string') {
         return storage.getCollection(db, o.dropIndexes)

@@ -8,13 +8,16 @@ import {
   existsSync,
   fsyncSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { BSON, type Document, type Timestamp, UUID } from 'bson';
 import { cloneValue, idKey } from '../bsonvalues.js';
 
@@ -22,6 +25,11 @@ const DESERIALIZE = { promoteValues: false, promoteLongs: false } as const;
 
 export const JOURNAL_FILE = 'sim-journal.bson';
 export const SNAPSHOT_FILE = 'sim-snapshot.bson';
+/** A sealed journal segment: the active journal renamed aside when a compaction starts (replayed in order). */
+const SEGMENT = /^sim-journal\.(\d+)\.bson$/;
+export const segmentFile = (gen: number): string => `sim-journal.${gen}.bson`;
+const SNAPSHOT_TMP = `${SNAPSHOT_FILE}.tmp`;
+const REMAINDER_TMP = 'sim-journal.remainder.tmp';
 
 /** One change to the data. Updates are recorded as full post-images so replay is idempotent. */
 export type StorageOp =
@@ -33,7 +41,29 @@ export type StorageOp =
   | { op: 'replace'; db: string; coll: string; doc: Document; replacement?: boolean }
   | { op: 'delete'; db: string; coll: string; id: unknown }
   | { op: 'createIndex'; db: string; coll: string; spec: Document }
-  | { op: 'dropIndex'; db: string; coll: string; name: string };
+  | { op: 'dropIndex'; db: string; coll: string; name: string }
+  /**
+   * renameCollection: the collection moves with its documents and indexes (dropping an existing target when
+   * `dropTarget`); across databases it gets `uuid`, a new UUID, as mongod gives the copy a new one.
+   */
+  | {
+      op: 'renameCollection';
+      db: string;
+      coll: string;
+      toDb: string;
+      toColl: string;
+      dropTarget: boolean;
+      uuid?: UUID;
+    }
+  /** collMod: collection options set (validator, validationLevel, ...) and one index's options changed. */
+  | { op: 'collMod'; db: string; coll: string; options?: Document; index?: IndexMod };
+
+/** The index options collMod changes (`index: {name | keyPattern, hidden, expireAfterSeconds}`). */
+export interface IndexMod {
+  readonly name: string;
+  readonly hidden?: boolean;
+  readonly expireAfterSeconds?: number;
+}
 
 export interface CommitMeta {
   /** Oplog timestamp of the batch (replica sets); records without one are never rolled back. */
@@ -55,6 +85,14 @@ export class Collection {
     this.options = options;
     this.uuid = uuid;
     this.indexes = name.startsWith('system.') && db !== 'admin' ? [] : [idIndexSpec()];
+  }
+
+  /** The same documents and indexes under another namespace (renameCollection). */
+  renamed(db: string, name: string, uuid: UUID): Collection {
+    const c = new Collection(db, name, this.options, uuid);
+    c.indexes = this.indexes;
+    for (const [k, d] of this.docs) c.docs.set(k, d);
+    return c;
   }
 
   get ns(): string {
@@ -83,7 +121,7 @@ function storedKey(db: string, coll: string, doc: Document): string {
   return db === 'local' && coll === 'oplog.rs' ? `ts:${String(doc.ts)}` : idKey(doc._id);
 }
 
-type Catalog = Map<string, Map<string, Collection>>;
+export type Catalog = Map<string, Map<string, Collection>>;
 
 /** Thrown when a journal record cannot be applied (a bug in the caller, never user input). */
 export class StorageError extends Error {
@@ -93,7 +131,7 @@ export class StorageError extends Error {
   }
 }
 
-function applyOp(catalog: Catalog, op: StorageOp): void {
+export function applyOp(catalog: Catalog, op: StorageOp): void {
   const dbMap = (db: string): Map<string, Collection> => {
     let m = catalog.get(db);
     if (!m) {
@@ -137,6 +175,36 @@ function applyOp(catalog: Catalog, op: StorageOp): void {
       c.indexes = c.indexes.filter((i) => i.name !== op.name);
       return;
     }
+    case 'renameCollection': {
+      const source = catalog.get(op.db)?.get(op.coll);
+      // Replayed after the fact (idempotent): the source is gone and the target already holds it.
+      if (!source) return;
+      if (catalog.get(op.toDb)?.has(op.toColl)) {
+        if (!op.dropTarget) throw new StorageError(`target ${op.toDb}.${op.toColl} exists`);
+        catalog.get(op.toDb)?.delete(op.toColl);
+      }
+      catalog.get(op.db)?.delete(op.coll);
+      if (catalog.get(op.db)?.size === 0) catalog.delete(op.db);
+      dbMap(op.toDb).set(op.toColl, source.renamed(op.toDb, op.toColl, op.uuid ?? source.uuid));
+      return;
+    }
+    case 'collMod': {
+      const c = coll(op.db, op.coll);
+      if (op.options) c.options = { ...c.options, ...op.options };
+      const mod = op.index;
+      if (mod) {
+        c.indexes = c.indexes.map((i) => {
+          if (i.name !== mod.name) return i;
+          const next: Document = { ...i };
+          if (mod.expireAfterSeconds !== undefined) next.expireAfterSeconds = mod.expireAfterSeconds;
+          // mongod removes the field when an index is unhidden rather than storing hidden: false.
+          if (mod.hidden === true) next.hidden = true;
+          else if (mod.hidden === false) delete next.hidden;
+          return next;
+        });
+      }
+      return;
+    }
   }
 }
 
@@ -160,13 +228,21 @@ function checkBatch(catalog: Catalog, ops: StorageOp[]): void {
         for (const key of exists.keys()) if (key.startsWith(`${op.db}.`)) exists.set(key, false);
         for (const coll of catalog.get(op.db)?.keys() ?? []) exists.set(`${op.db}.${coll}`, false);
         break;
+      case 'renameCollection':
+        if (!has(op.db, op.coll)) throw new StorageError(`no collection ${op.db}.${op.coll}`);
+        if (has(op.toDb, op.toColl) && !op.dropTarget) {
+          throw new StorageError(`target ${op.toDb}.${op.toColl} exists`);
+        }
+        exists.set(`${op.db}.${op.coll}`, false);
+        exists.set(`${op.toDb}.${op.toColl}`, true);
+        break;
       default:
         if (!has(op.db, op.coll)) throw new StorageError(`no collection ${op.db}.${op.coll}`);
     }
   }
 }
 
-interface JournalRecord {
+export interface JournalRecord {
   ts?: Timestamp;
   ops: StorageOp[];
 }
@@ -193,14 +269,14 @@ function readStream(buf: Buffer): { docs: Document[]; ends: number[]; goodLength
  * A journal record is a header document {h: 1, n, ts?} followed by its n ops, each its own BSON
  * document: one batch may exceed the 16 MB a single BSON document can hold (a 48 MB insert message).
  */
-function encodeRecord(rec: JournalRecord): Buffer {
+export function encodeRecord(rec: JournalRecord): Buffer {
   const header: Document = { h: 1, n: rec.ops.length };
   if (rec.ts) header.ts = rec.ts;
   return Buffer.concat([BSON.serialize(header), ...rec.ops.map((op) => BSON.serialize(op))]);
 }
 
 /** Complete records, and the byte length they cover (a torn last record is left out). */
-function decodeRecords(buf: Buffer): { records: JournalRecord[]; goodLength: number } {
+export function decodeRecords(buf: Buffer): { records: JournalRecord[]; goodLength: number } {
   const { docs, ends } = readStream(buf);
   const records: JournalRecord[] = [];
   let goodLength = 0;
@@ -218,7 +294,7 @@ function decodeRecords(buf: Buffer): { records: JournalRecord[]; goodLength: num
   return { records, goodLength };
 }
 
-function loadSnapshot(path: string, catalog: Catalog): void {
+export function loadSnapshot(path: string, catalog: Catalog): void {
   if (!existsSync(path)) return;
   let current: Collection | undefined;
   for (const rec of readStream(readFileSync(path)).docs) {
@@ -255,32 +331,165 @@ function writeEngineMarkers(dbPath: string): void {
   }
 }
 
+/** Writes a snapshot of `catalog` to `path` (fsync'd): one header per collection, then its documents. */
+function writeSnapshotFile(path: string, catalog: Catalog): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const colls of catalog.values()) {
+      for (const c of colls.values()) {
+        writeSync(
+          fd,
+          BSON.serialize({
+            t: 'coll',
+            db: c.db,
+            coll: c.name,
+            options: c.options,
+            indexes: c.indexes,
+            uuid: c.uuid,
+          }),
+        );
+        for (const doc of c.docs.values()) writeSync(fd, BSON.serialize({ t: 'doc', doc }));
+      }
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeRecordsFile(path: string, records: JournalRecord[]): number {
+  const bytes = Buffer.concat(records.map(encodeRecord));
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes.length;
+}
+
+function readRecords(path: string): JournalRecord[] {
+  return existsSync(path) ? decodeRecords(readFileSync(path)).records : [];
+}
+
+/** A stable point as plain numbers, so it crosses to the compaction worker. */
+export interface StablePoint {
+  readonly t: number;
+  readonly i: number;
+}
+
+function stableRecord(rec: JournalRecord, stable: StablePoint | null): boolean {
+  if (stable === null || !rec.ts) return true;
+  const t = rec.ts.getHighBitsUnsigned();
+  const i = rec.ts.getLowBitsUnsigned();
+  return t < stable.t || (t === stable.t && i <= stable.i);
+}
+
+export interface FoldResult {
+  /** A new snapshot was written to the snapshot's .tmp file. */
+  readonly folded: boolean;
+  /** Bytes of the records kept (past the stable point), written to the remainder .tmp file. */
+  readonly remainderBytes: number;
+}
+
 /**
- * Journal bytes beyond which a compaction is first attempted after a write. A compaction rewrites the whole
- * snapshot synchronously (every document and oplog entry so far), so the next one waits until the journal has
- * grown by as much as the snapshot: constant work per journal byte, instead of a pause every 8 MiB that grows
- * with the data.
+ * The compaction itself, from files only: the snapshot plus the stable prefix of the sealed segments `gens`
+ * (in order) become a new snapshot (.tmp), and the records past the stable point a remainder segment (.tmp).
+ * It reads nothing the writer changes (sealed segments are immutable), so it runs in a worker thread while
+ * writes go on; Storage renames the results into place.
+ */
+export function foldSegments(
+  dbPath: string,
+  gens: readonly number[],
+  stable: StablePoint | null,
+): FoldResult {
+  const records = gens.flatMap((g) => readRecords(join(dbPath, segmentFile(g))));
+  let cut = 0;
+  while (cut < records.length && stableRecord(records[cut] as JournalRecord, stable)) cut++;
+  if (cut === 0) return { folded: false, remainderBytes: 0 };
+  const scratch: Catalog = new Map();
+  loadSnapshot(join(dbPath, SNAPSHOT_FILE), scratch);
+  for (const rec of records.slice(0, cut)) for (const op of rec.ops) applyOp(scratch, op);
+  writeSnapshotFile(join(dbPath, SNAPSHOT_TMP), scratch);
+  const rest = records.slice(cut);
+  const remainderBytes = rest.length > 0 ? writeRecordsFile(join(dbPath, REMAINDER_TMP), rest) : 0;
+  return { folded: true, remainderBytes };
+}
+
+/**
+ * Active-journal bytes beyond which a compaction starts. Each compaction rewrites the whole snapshot (in a
+ * worker thread, off the write path), so the next one waits until the journal has grown by as much as the
+ * snapshot: constant work per journal byte however large the data grows.
  */
 const COMPACT_THRESHOLD = 8 * 1024 * 1024;
+
+/** The compaction worker's entry point, beside this module (.ts when run from source through tsx, .js once built). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './fold-worker.ts' : './fold-worker.js', import.meta.url);
+/** A worker thread does not inherit tsx's loader: from source, a small bootstrap registers it first. */
+function startWorker(workerData: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData });
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+export interface StorageOptions {
+  /** Fold the journal inside the write that crosses the threshold (the old behaviour, for comparison). */
+  readonly syncCompaction?: boolean;
+}
+
+interface RunningFold {
+  readonly worker: Worker;
+  readonly gens: readonly number[];
+  readonly done: Promise<void>;
+  cancelled: boolean;
+}
 
 export class Storage {
   readonly dbPath: string;
   private catalog: Catalog = new Map();
   private journalFd: number;
+  /** Bytes of the active journal (sim-journal.bson). */
   private journalSize = 0;
-  /** Journal size at which the next compaction is attempted. */
+  /** Sealed journal segments not yet folded into the snapshot, oldest first (replayed before the active one). */
+  private segments: number[] = [];
+  private nextGen = 1;
+  /** Active-journal size at which the next compaction starts. */
   private compactAt = COMPACT_THRESHOLD;
   /** Records after this timestamp are kept in the journal (rollback may still need them). */
   private stable: Timestamp | 'all' = 'all';
+  private running: RunningFold | undefined;
+  /** Compactions finished by a worker since open (diagnostics and tests). */
+  backgroundCompactions = 0;
   /** Number of records replayed from the journal at open (diagnostics). */
   readonly replayedRecords: number;
 
-  private constructor(dbPath: string) {
+  /** Compaction in the write path instead of a worker thread (MONGOD_SIM_SYNC_COMPACTION, benchmarks). */
+  private readonly syncCompaction: boolean;
+
+  private constructor(dbPath: string, options: StorageOptions) {
     this.dbPath = dbPath;
+    this.syncCompaction = options.syncCompaction === true;
     writeEngineMarkers(dbPath);
+    // Results of a compaction that never finished are left over from a crash: the inputs are intact.
+    for (const tmp of [SNAPSHOT_TMP, REMAINDER_TMP])
+      if (existsSync(join(dbPath, tmp))) unlinkSync(join(dbPath, tmp));
     loadSnapshot(join(dbPath, SNAPSHOT_FILE), this.catalog);
-    const journalPath = join(dbPath, JOURNAL_FILE);
+    this.segments = readdirSync(dbPath)
+      .map((f) => SEGMENT.exec(f)?.[1])
+      .filter((g): g is string => g !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    this.nextGen = (this.segments[this.segments.length - 1] ?? 0) + 1;
     let replayed = 0;
+    for (const gen of this.segments) {
+      for (const rec of readRecords(join(dbPath, segmentFile(gen)))) {
+        for (const op of rec.ops) applyOp(this.catalog, op);
+        replayed++;
+      }
+    }
+    const journalPath = join(dbPath, JOURNAL_FILE);
     if (existsSync(journalPath)) {
       const buf = readFileSync(journalPath);
       const { records, goodLength } = decodeRecords(buf);
@@ -297,8 +506,8 @@ export class Storage {
   }
 
   /** Opens (creating if needed) the store in an existing dbPath. */
-  static open(dbPath: string): Storage {
-    return new Storage(dbPath);
+  static open(dbPath: string, options: StorageOptions = {}): Storage {
+    return new Storage(dbPath, options);
   }
 
   /** True when the dbPath held no data of ours before this process (a brand-new data directory). */
@@ -309,6 +518,8 @@ export class Storage {
   /**
    * Applies a batch atomically: one journal record, fsync'd, then the in-memory state.
    * Synchronous on purpose: a check-then-write in a command handler cannot interleave with another.
+   * The only compaction work on this path is starting one (sealing the journal: a rename); the fold itself
+   * runs in a worker thread, so a write never waits for the data to be rewritten.
    */
   apply(ops: StorageOp[], meta: CommitMeta = {}): void {
     if (ops.length === 0) return;
@@ -324,7 +535,10 @@ export class Storage {
     fsyncSync(this.journalFd);
     this.journalSize += bytes.length;
     for (const op of stored) applyOp(this.catalog, op);
-    if (this.journalSize > this.compactAt) this.compact();
+    if (this.journalSize > this.compactAt && !this.running) {
+      if (this.syncCompaction) this.compact();
+      else this.startCompaction();
+    }
   }
 
   getCollection(db: string, coll: string): Collection | undefined {
@@ -347,82 +561,154 @@ export class Storage {
     this.stable = ts;
   }
 
-  private isStable(rec: JournalRecord): boolean {
-    if (this.stable === 'all' || !rec.ts) return true;
-    return rec.ts.compare(this.stable) <= 0;
+  private stablePoint(): StablePoint | null {
+    return this.stable === 'all'
+      ? null
+      : { t: this.stable.getHighBitsUnsigned(), i: this.stable.getLowBitsUnsigned() };
   }
 
+  /** Every journal record not in the snapshot, in order: sealed segments, then the active journal. */
   private readJournal(): JournalRecord[] {
-    const path = join(this.dbPath, JOURNAL_FILE);
-    if (!existsSync(path)) return [];
-    return decodeRecords(readFileSync(path)).records;
+    return [
+      ...this.segments.flatMap((g) => readRecords(join(this.dbPath, segmentFile(g)))),
+      ...readRecords(join(this.dbPath, JOURNAL_FILE)),
+    ];
   }
 
+  /** Replaces every segment and the active journal with `records` (rollback). */
   private rewriteJournal(records: JournalRecord[]): void {
     const path = join(this.dbPath, JOURNAL_FILE);
     const tmp = `${path}.tmp`;
-    const bytes = Buffer.concat(records.map(encodeRecord));
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-    closeSync(fd);
+    const size = writeRecordsFile(tmp, records);
     closeSync(this.journalFd);
     renameSync(tmp, path);
+    for (const g of this.segments) unlinkSync(join(this.dbPath, segmentFile(g)));
+    this.segments = [];
     this.journalFd = openSync(path, 'a');
-    this.journalSize = bytes.length;
+    this.journalSize = size;
   }
 
-  private writeSnapshot(catalog: Catalog): void {
-    const path = join(this.dbPath, SNAPSHOT_FILE);
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    for (const colls of catalog.values()) {
-      for (const c of colls.values()) {
-        writeSync(
-          fd,
-          BSON.serialize({
-            t: 'coll',
-            db: c.db,
-            coll: c.name,
-            options: c.options,
-            indexes: c.indexes,
-            uuid: c.uuid,
-          }),
-        );
-        for (const doc of c.docs.values()) writeSync(fd, BSON.serialize({ t: 'doc', doc }));
-      }
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
+  /** Renames the active journal aside as the newest sealed segment and opens a new, empty one. */
+  private sealJournal(): void {
+    if (this.journalSize === 0) return;
+    const gen = this.nextGen++;
+    closeSync(this.journalFd);
+    renameSync(join(this.dbPath, JOURNAL_FILE), join(this.dbPath, segmentFile(gen)));
+    this.journalFd = openSync(join(this.dbPath, JOURNAL_FILE), 'a');
+    this.journalSize = 0;
+    this.segments.push(gen);
   }
 
-  /** Folds the stable prefix of the journal into the snapshot. Crash-safe: snapshot first, then journal. */
-  compact(): void {
-    const records = this.readJournal();
-    let cut = 0;
-    while (cut < records.length && this.isStable(records[cut] as JournalRecord)) cut++;
-    // Whatever happens below, the next attempt waits for the journal to grow by a snapshot's worth (an attempt
-    // that cannot fold anything yet must not re-read the journal on every write).
-    const scheduleNext = () => {
-      this.compactAt = this.journalSize + Math.max(COMPACT_THRESHOLD, this.snapshotSize());
-    };
-    if (cut === 0) {
-      scheduleNext();
+  /**
+   * Puts a fold's results in place. Crash-safe: the snapshot first (a crash then replays the folded segments
+   * again, which the idempotent ops allow), then the remainder replaces the newest folded segment, then the
+   * older folded segments go.
+   */
+  private installFold(gens: readonly number[], result: FoldResult): void {
+    if (!result.folded) return;
+    renameSync(join(this.dbPath, SNAPSHOT_TMP), join(this.dbPath, SNAPSHOT_FILE));
+    const newest = gens[gens.length - 1] as number;
+    if (result.remainderBytes > 0)
+      renameSync(join(this.dbPath, REMAINDER_TMP), join(this.dbPath, segmentFile(newest)));
+    else unlinkSync(join(this.dbPath, segmentFile(newest)));
+    for (const g of gens.slice(0, -1)) unlinkSync(join(this.dbPath, segmentFile(g)));
+    const kept = result.remainderBytes > 0 ? [newest] : [];
+    this.segments = [...kept, ...this.segments.filter((g) => !gens.includes(g))];
+  }
+
+  /** The next compaction waits for the active journal to grow by a snapshot's worth (see COMPACT_THRESHOLD). */
+  private scheduleNext(): void {
+    this.compactAt = this.journalSize + Math.max(COMPACT_THRESHOLD, this.snapshotSize());
+  }
+
+  /** Seals the journal and folds the sealed segments into the snapshot in a worker thread. */
+  private startCompaction(): void {
+    this.sealJournal();
+    const gens = [...this.segments];
+    if (gens.length === 0) {
+      this.scheduleNext();
       return;
     }
-    if (cut === records.length) {
-      this.writeSnapshot(this.catalog);
-    } else {
-      const scratch: Catalog = new Map();
-      loadSnapshot(join(this.dbPath, SNAPSHOT_FILE), scratch);
-      for (const rec of records.slice(0, cut)) for (const op of rec.ops) applyOp(scratch, op);
-      this.writeSnapshot(scratch);
+    const worker = startWorker({ dbPath: this.dbPath, gens, stable: this.stablePoint() });
+    // The worker must not keep a process that is otherwise done alive.
+    worker.unref();
+    const run: RunningFold = {
+      worker,
+      gens,
+      cancelled: false,
+      done: new Promise<void>((resolve) => {
+        let finished = false;
+        const finish = (result: FoldResult | undefined) => {
+          // 'message' is followed by 'exit': only the first counts.
+          if (finished) return;
+          finished = true;
+          if (this.running === run) this.running = undefined;
+          if (!run.cancelled && result) {
+            this.installFold(gens, result);
+            this.backgroundCompactions++;
+          }
+          this.scheduleNext();
+          resolve();
+        };
+        worker.once('message', (m: FoldResult) => finish(m));
+        // A failed fold changes nothing: its inputs stay, and the next compaction takes them again.
+        worker.once('error', () => finish(undefined));
+        worker.once('exit', () => finish(undefined));
+      }),
+    };
+    this.running = run;
+  }
+
+  /** Resolves when no compaction is running (tests and benchmarks wait on it). */
+  async compactionIdle(): Promise<void> {
+    while (this.running) await this.running.done;
+  }
+
+  /** Whether a compaction is running in the background now. */
+  get compacting(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Stops a running fold and discards what it wrote (rollback and close take the files over). */
+  private cancelCompaction(): void {
+    const run = this.running;
+    if (!run) return;
+    run.cancelled = true;
+    this.running = undefined;
+    void run.worker.terminate();
+    for (const tmp of [SNAPSHOT_TMP, REMAINDER_TMP]) {
+      try {
+        unlinkSync(join(this.dbPath, tmp));
+      } catch {
+        // not written yet
+      }
     }
-    // Replaying already-folded records is harmless (idempotent ops), so a crash between the two
-    // renames leaves a consistent store.
-    this.rewriteJournal(records.slice(cut));
-    scheduleNext();
+  }
+
+  /**
+   * Folds the stable prefix of every journal record into the snapshot now, in this thread (at close, and
+   * when a caller needs it done before going on).
+   */
+  compact(): void {
+    this.cancelCompaction();
+    this.sealJournal();
+    const gens = [...this.segments];
+    if (gens.length > 0) {
+      const stable = this.stablePoint();
+      const allStable =
+        stable === null ||
+        gens.every((g) =>
+          readRecords(join(this.dbPath, segmentFile(g))).every((r) => stableRecord(r, stable)),
+        );
+      if (allStable) {
+        // Everything is stable: the in-memory state is the new snapshot.
+        writeSnapshotFile(join(this.dbPath, SNAPSHOT_TMP), this.catalog);
+        this.installFold(gens, { folded: true, remainderBytes: 0 });
+      } else {
+        this.installFold(gens, foldSegments(this.dbPath, gens, stable));
+      }
+    }
+    this.scheduleNext();
   }
 
   /** Bytes of the snapshot file (0 before the first compaction). */
@@ -434,6 +720,18 @@ export class Storage {
     }
   }
 
+  private segmentsSize(): number {
+    let n = 0;
+    for (const g of this.segments) {
+      try {
+        n += statSync(join(this.dbPath, segmentFile(g))).size;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return n;
+  }
+
   /**
    * Rolls the data back to `ts`: drops every journal record stamped after it and rebuilds the state.
    * Fails if the point is older than the stable snapshot (mongod would need a resync then).
@@ -442,6 +740,7 @@ export class Storage {
     if (this.stable !== 'all' && ts.compare(this.stable) < 0) {
       throw new StorageError('cannot recover to a timestamp before the stable snapshot');
     }
+    this.cancelCompaction();
     const kept = this.readJournal().filter((r) => !r.ts || r.ts.compare(ts) <= 0);
     const catalog: Catalog = new Map();
     loadSnapshot(join(this.dbPath, SNAPSHOT_FILE), catalog);
@@ -452,7 +751,7 @@ export class Storage {
 
   /** Approximate on-disk size (dbStats/listDatabases sizeOnDisk). */
   diskSize(): number {
-    return this.journalSize + this.snapshotSize();
+    return this.journalSize + this.segmentsSize() + this.snapshotSize();
   }
 
   close(): void {

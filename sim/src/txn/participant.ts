@@ -187,8 +187,9 @@ export class TransactionParticipant {
           id,
           current: storage.getCollection(op.db, op.coll)?.findById(id),
         });
-      } else if (op.op === 'dropCollection') {
+      } else if (op.op === 'dropCollection' || op.op === 'renameCollection') {
         dropped.push(nsOf(op.db, op.coll));
+        if (op.op === 'renameCollection') dropped.push(nsOf(op.toDb, op.toColl));
       } else if (op.op === 'dropDatabase') {
         for (const c of storage.collections(op.db)) dropped.push(c.ns);
       }

@@ -123,6 +123,7 @@ export class WireServer {
     };
     const uuid = new UUID();
     this.sockets.add(socket);
+    node.operations.connections.add(conn);
     node.connections.current++;
     node.connections.totalCreated++;
     const count = node.connections.current;
@@ -157,6 +158,7 @@ export class WireServer {
     socket.on('close', () => {
       abort.abort();
       this.sockets.delete(socket);
+      node.operations.connections.delete(conn);
       node.connections.current--;
       const left = node.connections.current;
       node.log.info(
