@@ -10,6 +10,7 @@ import { writeNotice } from '../ui/output.js';
 import { createProgressView } from '../ui/progress.js';
 import { confirm, confirmTyped, requireTerminal } from '../ui/prompt.js';
 import { describePlan } from '../ui/views/plan.js';
+import { auditCommandLine } from './command-line.js';
 import { type CommandContext, commandContext } from './context.js';
 
 export interface VerbOptions {
@@ -27,6 +28,7 @@ export async function operationOptions(
     yes: context.yes,
     concurrency: context.concurrency,
     dryRun: verb.dryRun ?? false,
+    commandLine: auditCommandLine(process.argv.slice(2)),
     progress: await createProgressView({ json: context.json }),
     confirm: async (outline) => {
       // Refuse before printing a plan nobody can approve.

@@ -29,6 +29,8 @@ export interface OperationOptions {
   confirm?: (outline: PlanOutline) => Promise<boolean>;
   /** Asks the user to type the cluster name (destroy). Called only when `yes` is false. */
   confirmTyped?: (cluster: string) => Promise<boolean>;
+  /** The command line journaled for `mup cluster audit`, secrets already masked. */
+  commandLine?: string;
   /** Aborted on SIGINT/SIGTERM: the run stops, journals the step in flight and exits 130. */
   signal?: AbortSignal;
 }
@@ -267,6 +269,7 @@ export async function applyOperation(
       operation: op.name,
       cluster,
       args: prepared.args,
+      ...(options.commandLine === undefined ? {} : { commandLine: options.commandLine }),
       startedAt: new Date().toISOString(),
       pid: process.pid,
       plan: outlinePlan(prepared.plan),

@@ -14,6 +14,8 @@ export interface OperationHeader {
   cluster: string;
   /** Everything needed to rebuild the same plan on resume (the command's arguments). */
   args: Record<string, unknown>;
+  /** The command line as typed, secrets masked (`mup cluster restart prod -R mongos`); absent in older journals. */
+  commandLine?: string;
   startedAt: string;
   pid: number;
   plan: PlanOutline;
@@ -45,6 +47,8 @@ export interface OperationSummary {
   opId: string;
   operation: string;
   cluster: string;
+  /** The command line that started it, secrets masked; absent in older journals. */
+  commandLine?: string;
   startedAt: string;
   endedAt?: string;
   status: OperationStatus;
@@ -137,6 +141,7 @@ export async function readOperation(path: string): Promise<OperationRecord> {
     opId: header.opId,
     operation: header.operation,
     cluster: header.cluster,
+    ...(header.commandLine === undefined ? {} : { commandLine: header.commandLine }),
     startedAt: header.startedAt,
     status,
     ...(end ? { endedAt: end.at } : {}),

@@ -81,6 +81,24 @@ test('every mutating verb prints its plan with --dry-run and changes nothing', a
   assert.equal(existsSync(join(env.home, 'storage', 'clusters', NAME, 'lock')), false);
 });
 
+test('audit shows the command line that started each operation', async () => {
+  const run = await env.mup(['cluster', 'start', NAME, '--concurrency', '2', '-N', `localhost:${PORT_BASE}`]);
+  assert.equal(run.code, 0, run.stderr);
+  const audit = await env.mupJson<{ operations: { opId: string; commandLine?: string }[] }>([
+    'cluster',
+    'audit',
+    NAME,
+  ]);
+  const last = audit.operations.at(-1);
+  const typed = `mup cluster start pipe --concurrency 2 -N localhost:${PORT_BASE}`;
+  assert.equal(last?.commandLine, typed);
+  const list = await env.mup(['cluster', 'audit', NAME]);
+  assert.match(list.stdout, /Command\n/);
+  assert.ok(list.stdout.includes(typed), list.stdout);
+  const one = await env.mup(['cluster', 'audit', NAME, last?.opId ?? '']);
+  assert.ok(one.stdout.split('\n').includes(`command: ${typed}`), one.stdout);
+});
+
 test('a node selection that names nothing is refused with exit 2 before anything is touched', async () => {
   const before = { journals: await journals(), pids: await pids() };
   const cases: [string[], RegExp][] = [

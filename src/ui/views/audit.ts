@@ -12,17 +12,27 @@ export function formatDuration(from: string | undefined, to: string | undefined)
   return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
 
+/** What started an operation: its command line, or for journals older than that its verb and cluster. */
+export function commandOf(o: OperationSummary): string {
+  return o.commandLine ?? `(${o.operation} ${o.cluster})`;
+}
+
+/** `2026-12-03 10:00:00`: the UTC start to the second, short enough to leave room for the command line. */
+function shortTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
+}
+
 export function renderOperations(operations: readonly OperationSummary[]): string {
   if (operations.length === 0) return 'no operations';
+  // The command names the cluster and the verb, so those columns give way to it.
   return renderTable(
-    ['ID', 'Cluster', 'Operation', 'Status', 'Started', 'Duration'],
+    ['ID', 'Status', 'Started (UTC)', 'Duration', 'Command'],
     operations.map((o) => [
       o.opId,
-      o.cluster,
-      o.operation,
       o.status,
-      o.startedAt,
+      shortTime(o.startedAt),
       formatDuration(o.startedAt, o.endedAt),
+      commandOf(o),
     ]),
   );
 }
@@ -31,6 +41,7 @@ export function renderOperation(op: OperationRecord): string {
   const { summary } = op;
   const lines = [
     `${summary.opId}  ${summary.operation}  ${summary.status}  started ${summary.startedAt}  took ${formatDuration(summary.startedAt, summary.endedAt)}`,
+    `command: ${commandOf(summary)}`,
   ];
   const args = op.header.args;
   if (Object.keys(args).length > 0) lines.push(`arguments: ${JSON.stringify(args)}`);
