@@ -9,6 +9,7 @@ export const destroyOperation = defineOperation({
   args: z.object({ keepData: z.boolean().default(false) }),
   confirm: 'typed',
   plan: (rt, args) => buildDestroyPlan(rt, args.keepData),
+  target: () => undefined,
   finish: async (rt) => {
     await rt.store.remove(rt.meta.name);
   },

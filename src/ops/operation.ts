@@ -12,7 +12,8 @@ import type { ProgressView } from '../plan/events.js';
 import { Journal, listOperations, newOperationId, type OperationRecord } from '../plan/journal.js';
 import { acquireClusterLock, type ClusterLock } from '../plan/lock.js';
 import { runPlan } from '../plan/runner.js';
-import { outlinePlan, type Plan, type PlanOutline } from '../plan/types.js';
+import { outlinePlan, type Plan, type PlanOutline, type PlanTarget } from '../plan/types.js';
+import { planTarget } from './plan-target.js';
 import { ClusterRuntime, SUPERVISOR_PASSWORD_SECRET } from './runtime.js';
 
 export interface OperationOptions {
@@ -56,6 +57,11 @@ export interface OperationSpec<A extends Record<string, unknown>, F> {
   pin?(args: A, facts: F): A;
   /** The plan, from the stored cluster, the arguments and the facts alone: no I/O. */
   plan(rt: ClusterRuntime, args: A, facts: F): Plan;
+  /**
+   * The cluster as the plan leaves it, shown with the plan (default: the stored cluster, or the one deploy
+   * builds); `undefined` when nothing is left (destroy).
+   */
+  target?(rt: ClusterRuntime, args: A, facts: F): PlanTarget | undefined;
   /** After the plan succeeded (a first run or a resume), e.g. destroy forgets the cluster. */
   finish?(rt: ClusterRuntime, args: A): Promise<void>;
 }
@@ -104,9 +110,11 @@ export function defineOperation<A extends Record<string, unknown>, F = undefined
       const args = parse(raw);
       const facts = spec.gather ? await spec.gather(rt, args) : (undefined as F);
       const pinned = spec.pin ? spec.pin(args, facts) : args;
+      const plan = spec.plan(rt, pinned, facts);
+      const target = spec.target ? spec.target(rt, pinned, facts) : planTarget(rt.meta, rt.meta.topology);
       return {
         args: pinned,
-        plan: spec.plan(rt, pinned, facts),
+        plan: target === undefined ? plan : { ...plan, target },
         finish: async () => {
           await spec.finish?.(rt, args);
         },

@@ -16,6 +16,7 @@ import {
   type OperationOptions,
   type OperationOutcome,
 } from './operation.js';
+import { planTarget, withoutInstances } from './plan-target.js';
 import { buildScaleInPlan } from './plans-scale.js';
 import { addressOf } from './runtime.js';
 
@@ -139,6 +140,8 @@ export const scaleInOperation = defineOperation({
   gather: async (rt, a) => checkLiveMajority(rt.meta, a),
   plan: (rt, a) =>
     buildScaleInPlan(rt, { instances: a.instances, wholeShards: a.wholeShards, keepData: a.keepData }),
+  target: (rt, a) =>
+    planTarget(rt.meta, withoutInstances(rt.meta.topology, new Set(a.instances.map((i) => i.id)))),
 });
 
 export interface ScaleInRequest {

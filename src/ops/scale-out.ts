@@ -18,6 +18,7 @@ import {
   type OperationOptions,
   type OperationOutcome,
 } from './operation.js';
+import { planTarget } from './plan-target.js';
 import { buildScaleOutPlan } from './plans-scale.js';
 import { checkHostsReachable, checkPortsFree } from './preflight.js';
 import { addressOf } from './runtime.js';
@@ -80,6 +81,7 @@ export const scaleOutOperation = defineOperation({
   validate: (meta, a) => checkMerged(meta, a.part, a.partFile),
   gather: (rt, a) => gatherTarget(rt.meta, a.part),
   plan: (rt, _a, target) => buildScaleOutPlan(rt, target),
+  target: (rt, _a, target) => planTarget(rt.meta, target.topology),
 });
 
 export interface ScaleOutRequest {

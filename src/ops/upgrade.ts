@@ -13,6 +13,7 @@ import { parseMongoVersion, VERSION_FAMILIES } from '../render/mongo-version.js'
 import { resolveBinaries } from './binaries.js';
 import { gatherFacts } from './facts.js';
 import { defineOperation } from './operation.js';
+import { planTarget } from './plan-target.js';
 import { buildUpgradePlan } from './plans-upgrade.js';
 import { addressOf } from './runtime.js';
 import type { UpgradeHop } from './steps/upgrade.js';
@@ -50,6 +51,8 @@ export const upgradeOperation = defineOperation({
   validate: (meta) => refusePending(meta),
   gather: (rt) => gatherFacts(rt.instances),
   plan: (rt, args, facts) => buildUpgradePlan(rt, args, facts),
+  target: (rt, args) =>
+    planTarget({ ...rt.meta, version: args.hops.at(-1)?.version ?? rt.meta.version }, rt.meta.topology),
 });
 
 export interface UpgradeRequest {

@@ -38,14 +38,27 @@ export interface Plan {
   operation: string;
   cluster: string;
   phases: Phase[];
+  /** The cluster as the plan leaves it; absent when nothing is left (destroy). */
+  target?: PlanTarget;
   /** What the steps gathered while running, added to the operation's JSON result (e.g. destroy's removed files). */
   report?: () => Record<string, unknown>;
+}
+
+/** The cluster a plan leaves behind: what runs, on which ports, and how a client reaches it. */
+export interface PlanTarget {
+  kind: 'standalone' | 'replset' | 'sharded';
+  /** "MongoDB", "Percona Server for MongoDB" or the simulator's label. */
+  engine: string;
+  version: string;
+  processes: { id: string; role: string; replicaSet?: string; host: string; port: number }[];
+  uri: string;
 }
 
 /** What `--dry-run --json` prints and the journal's first line stores: the plan without code. */
 export interface PlanOutline {
   operation: string;
   cluster: string;
+  target?: PlanTarget;
   phases: {
     name: string;
     title: string;
@@ -58,6 +71,7 @@ export function outlinePlan(plan: Plan): PlanOutline {
   return {
     operation: plan.operation,
     cluster: plan.cluster,
+    ...(plan.target === undefined ? {} : { target: plan.target }),
     phases: plan.phases.map((phase) => ({
       name: phase.name,
       title: phase.title,

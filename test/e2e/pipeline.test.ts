@@ -68,7 +68,19 @@ test('every mutating verb prints its plan with --dry-run and changes nothing', a
   for (const args of verbs) {
     const text = await env.mup([...args, '--dry-run']);
     assert.equal(text.code, 0, `${args.join(' ')}: ${text.stderr}`);
-    assert.match(text.stdout, /^Plan: \S+ pipe\n {2}1\. /, args.join(' '));
+    assert.match(text.stdout, /^Plan: \S+ pipe\n/, args.join(' '));
+    assert.match(text.stdout, /\n {2}1\. /, args.join(' '));
+    // The cluster as the plan leaves it; destroy leaves none.
+    const uri = `URI: mongodb://localhost:${PORT_BASE},localhost:${PORT_BASE + 1},localhost:${PORT_BASE + 2}/?replicaSet=rs0`;
+    if (args[1] === 'destroy') assert.doesNotMatch(text.stdout, /URI:/);
+    else {
+      assert.ok(text.stdout.split('\n').includes(`  ${uri}`), `${args.join(' ')}:\n${text.stdout}`);
+      assert.match(text.stdout, /\n {2}Cluster: replset, MongoDB 7\.0\.14, 3 processes\n/);
+      assert.match(
+        text.stdout,
+        new RegExp(`replica set rs0: localhost:${PORT_BASE}, ${PORT_BASE + 1}, ${PORT_BASE + 2}\n`),
+      );
+    }
     const json = await env.mupJson<{ dryRun: boolean; plan: { phases: { steps: { id: string }[] }[] } }>([
       ...args,
       '--dry-run',
@@ -79,6 +91,31 @@ test('every mutating verb prints its plan with --dry-run and changes nothing', a
   assert.deepEqual(await journals(), before.journals, 'no operation journaled');
   assert.deepEqual(await pids(), before.pids, 'no process touched');
   assert.equal(existsSync(join(env.home, 'storage', 'clusters', NAME, 'lock')), false);
+});
+
+test('the text plan of a deploy shows the version, the ports and the URI of the cluster to be', async () => {
+  const dryTopology = join(env.userHome, 'rs-dry.yaml');
+  await writeFile(
+    dryTopology,
+    (await readFile(topology, 'utf8')).replace(
+      /^ {2}deploy_dir: .*$/m,
+      `  deploy_dir: ${join(env.userHome, 'pipe-dry')}`,
+    ),
+  );
+  const args = [...env.deployArgs('pipe-dry', dryTopology, PORT_BASE + 50), '--dry-run'];
+  const text = await env.mup(args);
+  assert.equal(text.code, 0, text.stderr);
+  const json = await env.mupJson<{ uri: string; version: string; instances: { port: number }[] }>(args);
+  const ports = json.instances.map((i) => i.port);
+  assert.equal(ports.length, 3);
+  assert.match(text.stdout, /^Plan: deploy pipe-dry\n {2}Cluster: replset, MongoDB 7\.0\.14, 3 processes\n/);
+  assert.ok(text.stdout.includes(`replica set rs0: localhost:${ports.join(', ')}\n`), text.stdout);
+  assert.ok(text.stdout.includes(`\n  URI: ${json.uri}\n`), text.stdout);
+  assert.equal(
+    existsSync(join(env.home, 'storage', 'clusters', 'pipe-dry')),
+    false,
+    'a dry run stores nothing',
+  );
 });
 
 test('audit shows the command line that started each operation', async () => {
