@@ -143,7 +143,18 @@ async function runPhase(
       return;
     }
     const lines: string[] = [];
-    const context: StepContext = { log: (line) => lines.push(line) };
+    const context: StepContext = {
+      log: (line) => lines.push(line),
+      waiting: (what, until) => {
+        const { type: _, ...where } = base;
+        options.onEvent?.({
+          type: 'step-wait',
+          ...where,
+          what,
+          ...(until === undefined ? {} : { until: new Date(until).toISOString() }),
+        });
+      },
+    };
     await emit({ ...base, state: 'running' });
     const aborted = whenAborted(options.signal);
     try {

@@ -5,6 +5,11 @@
 export interface StepContext {
   /** Adds a line to the step's output (kept in the journal, shown in audit). */
   log(line: string): void;
+  /**
+   * Says what the step waits for now ("a primary of rs0", "quiesce"), so that progress never looks hung;
+   * `until` (epoch ms) is when the wait is expected to end, shown as a countdown. Not journaled.
+   */
+  waiting(what: string, until?: number): void;
 }
 
 export interface Step {
@@ -101,4 +106,14 @@ export type PlanEvent =
       state: StepState;
       output?: string;
       error?: string;
+    }
+  | {
+      /** A running step's current wait (StepContext.waiting); `until` is an ISO time. */
+      type: 'step-wait';
+      phase: string;
+      step: string;
+      title: string;
+      host?: string;
+      what: string;
+      until?: string;
     };

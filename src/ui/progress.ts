@@ -1,9 +1,11 @@
-// Renders plan events on stderr: a line per phase and per finished step (✔ done, – skipped, ✖ failed) with
-// its duration, or, in --json mode, one JSON object per event so scripts can follow progress.
+// Renders plan events on stderr: a line per phase, per step started (▹) and finished (✔ done, – skipped,
+// ✖ failed, with its duration) and per wait a step begins (once, never ticking: a log, not a screen), or, in
+// --json mode, one JSON object per event so scripts can follow progress.
 
 import type { ProgressView } from '../plan/events.js';
 import type { PlanEvent } from '../plan/types.js';
 import { stderrColors } from './colors.js';
+import { waitLine } from './step-status.js';
 import { createTaskList } from './task-list.js';
 
 function eventPrinter(options: { json: boolean }): (event: PlanEvent) => void {
@@ -19,9 +21,20 @@ function eventPrinter(options: { json: boolean }): (event: PlanEvent) => void {
         return;
       case 'phase-end':
         return;
+      case 'step-wait': {
+        const now = Date.now();
+        const until = event.until === undefined ? undefined : Date.parse(event.until);
+        write(
+          pc.dim(
+            `      ${waitLine({ what: event.what, since: now, ...(until === undefined ? {} : { until }) })}`,
+          ),
+        );
+        return;
+      }
       case 'step': {
         if (event.state === 'running') {
           startedAt.set(event.step, Date.now());
+          write(`  ${pc.dim('▹')} ${event.title}`);
           return;
         }
         const began = startedAt.get(event.step);
@@ -43,11 +56,13 @@ function lastLine(text: string | undefined): string | undefined {
 }
 
 /**
- * Progress of a plan: JSON lines in --json mode, a live task list on a terminal, plain lines otherwise.
+ * Progress of a plan: JSON lines in --json mode, a live task list on a terminal that has a width, plain lines
+ * otherwise.
  * Always on stderr.
  */
 export async function createProgressView(options: { json: boolean }): Promise<ProgressView> {
-  if (!options.json && process.stderr.isTTY) return createTaskList();
+  // A terminal that reports no width (some ptys) would get the live list one character per line.
+  if (!options.json && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0) return createTaskList();
   const print = eventPrinter(options);
   return { start: () => {}, event: print, end: async () => {} };
 }

@@ -1,7 +1,19 @@
 // The task list on a terminal: one line per phase with a spinner, its steps beneath, each marked done,
 // skipped or failed as plan events arrive. listr2 draws it (on stderr, so stdout stays for results); the
-// plan runner stays the one that runs the steps — each listr task just waits for its step's event.
+// plan runner stays the one that runs the steps — each listr task just waits for its step's event. Once a
+// second every running step's title shows its elapsed time or what it waits for (step-status.ts), so no
+// spinner turns for long without saying why.
 import type { ProgressView } from '../plan/events.js';
+import { runningStatus, type StepWait } from './step-status.js';
+
+const TICK_MS = 1000;
+
+interface Running {
+  title: string;
+  startedAt: number;
+  wait?: StepWait;
+  task?: { title: string };
+}
 
 interface Pending {
   resolve(skipMessage?: string): void;
@@ -13,6 +25,12 @@ export async function createTaskList(): Promise<ProgressView> {
   const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   const pending = new Map<string, Pending>();
   let running: Promise<unknown> | undefined;
+  const live = new Map<string, Running>();
+  let ticker: NodeJS.Timeout | undefined;
+  const showStatus = (entry: Running, now = Date.now()) => {
+    const status = runningStatus(now, entry.startedAt, entry.wait);
+    if (entry.task) entry.task.title = status === '' ? entry.title : `${entry.title} — ${status}`;
+  };
 
   const waitFor = (stepId: string) =>
     new Promise<string | undefined>((resolve, reject) => {
@@ -44,8 +62,16 @@ export async function createTaskList(): Promise<ProgressView> {
               const done = outcomes.get(step.id) ?? Promise.resolve('not run');
               return {
                 title: step.title,
-                task: async (_c: unknown, stepTask: { skip: (message: string) => void }) => {
+                task: async (_c: unknown, stepTask: { skip: (message: string) => void; title: string }) => {
+                  const entry = live.get(step.id);
+                  if (entry) {
+                    entry.task = stepTask;
+                    showStatus(entry);
+                  }
+                  const began = entry?.startedAt ?? Date.now();
                   const skipped = await done;
+                  live.delete(step.id);
+                  stepTask.title = `${step.title} (${((Date.now() - began) / 1000).toFixed(1)}s)`;
                   if (skipped !== undefined) stepTask.skip(`${step.title} (${skipped})`);
                 },
               };
@@ -61,9 +87,29 @@ export async function createTaskList(): Promise<ProgressView> {
         },
       });
       running = list.run().catch(() => undefined);
+      ticker = setInterval(() => {
+        for (const entry of live.values()) showStatus(entry);
+      }, TICK_MS);
+      ticker.unref();
     },
     event(event) {
+      if (event.type === 'step-wait') {
+        const entry = live.get(event.step);
+        if (!entry) return;
+        const now = Date.now();
+        entry.wait = {
+          what: event.what,
+          since: now,
+          ...(event.until === undefined ? {} : { until: Date.parse(event.until) }),
+        };
+        showStatus(entry, now);
+        return;
+      }
       if (event.type !== 'step') return;
+      if (event.state === 'running') {
+        live.set(event.step, { title: event.title, startedAt: Date.now() });
+        return;
+      }
       if (event.state === 'done') settle(event.step, (p) => p.resolve());
       else if (event.state === 'skipped')
         settle(event.step, (p) => p.resolve(event.output?.split('\n').at(-1) ?? 'skipped'));
@@ -71,6 +117,7 @@ export async function createTaskList(): Promise<ProgressView> {
         settle(event.step, (p) => p.reject(new Error(event.error ?? 'failed')));
     },
     async end() {
+      if (ticker) clearInterval(ticker);
       for (const id of pending.keys()) settle(id, (p) => p.resolve('not run'));
       await running;
     },

@@ -232,3 +232,56 @@ test('a finished step leaves no abort listener on the signal (a long phase must 
   assert.equal(log.length, 30);
   assert.equal(listening, 0);
 });
+
+test('a step’s waits reach the progress view between its running and done events, and stay out of the journal', async () => {
+  const dir = await tempDir('mup-runner-wait-');
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [
+      {
+        name: 'one',
+        title: 'one',
+        parallel: false,
+        steps: [
+          {
+            id: 'a',
+            title: 'step a',
+            host: 'localhost',
+            run: async (context) => {
+              context.waiting('a primary of rs0');
+              context.waiting('mongod-1 quiesce', Date.parse('2026-12-03T10:00:15.000Z'));
+              return 'ok';
+            },
+          },
+        ],
+      },
+    ],
+  };
+  const journal = await Journal.create(dir, {
+    opId: newOperationId(),
+    operation: 'test',
+    cluster: 'c1',
+    args: {},
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
+    plan: outlinePlan(plan),
+  });
+  const events: PlanEvent[] = [];
+  await runPlan(plan, { concurrency: 1, journal, onEvent: (e) => events.push(e) });
+  await journal.close();
+  const seen = events
+    .filter((e) => e.type !== 'phase-start' && e.type !== 'phase-end')
+    .map((e) => (e.type === 'step' ? e.state : `${e.type} ${e.step} ${e.what} ${e.until ?? '-'}`));
+  assert.deepEqual(seen, [
+    'running',
+    'step-wait a a primary of rs0 -',
+    'step-wait a mongod-1 quiesce 2026-12-03T10:00:15.000Z',
+    'done',
+  ]);
+  const [op] = await listOperations(dir);
+  assert.deepEqual(
+    op?.steps.map((s) => s.state),
+    ['running', 'done'],
+  );
+});

@@ -4,7 +4,7 @@
 import { MupError } from '../../errors.js';
 import { hello, pollUntil } from '../../mongo/connect.js';
 import { limitSignaledShutdown } from '../../mongo/member.js';
-import type { Step } from '../../plan/types.js';
+import type { Step, StepContext } from '../../plan/types.js';
 import { isAtLeast, parseMongoVersion } from '../../render/mongo-version.js';
 import { Fault, isFault, ProgramError } from '../../supervisor/errors.js';
 import { orphanProbeFor, programRefFor } from '../../supervisor/instance-refs.js';
@@ -114,6 +114,42 @@ export function startInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance
  */
 const WHOLE_GROUP_SHUTDOWN_MS = 500;
 
+/** MongoDB's default of shutdownTimeoutMillisForSignaledShutdown and its mongos twin (5.0+). */
+const DEFAULT_SIGNALED_SHUTDOWN_MS = 15_000;
+
+/**
+ * How long the instance is expected to stay in quiesce mode once stopped: 0 before 5.0, for a standalone
+ * mongod and an arbiter; WHOLE_GROUP_SHUTDOWN_MS when its whole group stops; else its configured setting.
+ */
+export function expectedQuiesceMs(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  wholeGroup: boolean,
+): number {
+  if (!isAtLeast(parseMongoVersion(rt.meta.version), '5.0.0') || instance.member?.arbiterOnly) return 0;
+  if (instance.role !== 'mongos' && instance.replicaSet === undefined) return 0;
+  if (wholeGroup) return WHOLE_GROUP_SHUTDOWN_MS;
+  const parameter =
+    instance.role === 'mongos'
+      ? 'mongosShutdownTimeoutMillisForSignaledShutdown'
+      : 'shutdownTimeoutMillisForSignaledShutdown';
+  const setParameter = instance.serverConfig.setParameter as Record<string, unknown> | undefined;
+  const configured = Number(setParameter?.[parameter]);
+  return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_SIGNALED_SHUTDOWN_MS;
+}
+
+/** Tells the progress view how long the stop will take (the quiesce period) before asking for it. */
+export function announceStop(
+  context: StepContext,
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  wholeGroup = false,
+): void {
+  const quiesce = expectedQuiesceMs(rt, instance, wholeGroup);
+  if (quiesce >= 1000) context.waiting(`${instance.programName} quiesce`, Date.now() + quiesce);
+  else context.waiting(`${instance.programName} to exit`);
+}
+
 export interface StopOptions {
   /** Every member of the instance's replica set (or every mongos) is stopping with it. */
   wholeGroup?: boolean;
@@ -128,13 +164,14 @@ export function stopInstanceStep(
     id: `stop:${instance.id}`,
     title: `stop ${instance.programName} on ${instance.host}`,
     host: instance.host,
-    run: async () => {
+    run: async (context) => {
       // A stopped cluster's supervisord is down (stop ends it once idle; its port may even serve another
       // program by now), so there is nothing to ask it; a process a killed daemon left behind still holds
       // the port or data and is stopped by pid, cleanly.
       if (!(await daemonRuns(rt, instance.host))) return stopOrphansOf(rt, instance, options);
       const restore = options.wholeGroup ? await shortenQuiesce(rt, instance) : undefined;
       const programs = await rt.programs(instance.host);
+      announceStop(context, rt, instance, options.wholeGroup);
       const info = await programs.stop(programRefFor(instance)).catch(async (error: unknown) => {
         await restore?.();
         throw error;

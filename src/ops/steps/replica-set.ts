@@ -62,7 +62,8 @@ export function waitReplicaSetStep(rt: ClusterRuntime, set: ResolvedReplicaSet):
   return {
     id: `healthy:${set.name}`,
     title: `wait until ${set.name} has a primary and every member is healthy`,
-    run: async () => {
+    run: async (context) => {
+      context.waiting(`a primary of ${set.name} and every member healthy`);
       const members = memberSpecs(rt, set);
       const stepUp = preferredPrimary(members);
       const { primary } = await waitForHealthyReplicaSet(set.name, members, HEALTHY_TIMEOUT_MS, {

@@ -8,7 +8,7 @@ import { findOrphans } from '../../supervisor/orphans.js';
 import { isRunningState } from '../../supervisor/process-info.js';
 import type { ResolvedInstance } from '../../topology/types.js';
 import { addressOf, type ClusterRuntime } from '../runtime.js';
-import { answersHello, isOwnProcess, startInstance, stopOrphanProcess } from './process.js';
+import { announceStop, answersHello, isOwnProcess, startInstance, stopOrphanProcess } from './process.js';
 import { HEALTHY_TIMEOUT_MS } from './replica-set.js';
 
 /** Members of the instance's replica set other than itself that can become primary. */
@@ -40,6 +40,7 @@ export async function replaceMemberRolling(
   const before = await programs.info(ref);
   if (isRunningState(before.state)) {
     await movePrimaryAway(rt, instance, context);
+    announceStop(context, rt, instance);
     await programs.stop(ref);
   } else {
     // A process a killed supervisord left behind serves as this member although the daemon shows it STOPPED:
@@ -55,9 +56,12 @@ export async function replaceMemberRolling(
     } else context.log(`was not running (${before.state}): starting it`);
   }
   await swap?.();
+  context.waiting(`${instance.programName} to start`);
   context.log(await startInstance(rt, instance));
-  if (instance.replicaSet)
+  if (instance.replicaSet) {
+    context.waiting(`${instance.programName} to be a healthy member of ${instance.replicaSet}, caught up`);
     return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;
+  }
   return undefined;
 }
 
@@ -69,6 +73,7 @@ async function movePrimaryAway(
 ): Promise<void> {
   const peers = electablePeers(rt, instance);
   if (instance.replicaSet && peers.length > 0 && (await answersHello(instance))) {
+    context.waiting(`${instance.programName} to hand its primary role over, if it has it`);
     const elected = await moveAwayPrimary(addressOf(instance), peers.map(addressOf), HEALTHY_TIMEOUT_MS);
     if (elected) context.log(`stepped down; ${elected} is primary`);
   }
