@@ -13,6 +13,8 @@ export interface LifecycleVerb {
   /** Extra flags of the verb, passed into the operation's arguments. */
   extend?: (command: Command<[string], Record<string, unknown>>) => void;
   args?: (flags: Record<string, unknown>) => Record<string, unknown>;
+  /** The result lists each selected process's status and pid before and after (`changes`). */
+  reportsChanges?: boolean;
 }
 
 export function registerLifecycleVerb(cluster: Command, spec: LifecycleVerb): void {
@@ -30,8 +32,28 @@ export function registerLifecycleVerb(cluster: Command, spec: LifecycleVerb): vo
       spec.operation(),
       operationOptions(context, { dryRun: options.dryRun === true }),
     ]);
-    const args = { selection: await selectionFrom(options), ...(spec.args?.(options) ?? {}) };
+    const selection = await selectionFrom(options);
+    const args = { selection, ...(spec.args?.(options) ?? {}) };
+    if (!spec.reportsChanges || opOptions.dryRun)
+      return printOutcome(
+        context,
+        await applyOperation(operation, name, args, opOptions),
+        `${spec.done} ${name}.`,
+      );
+    const { processChanges, snapshotProcesses } = await import('../../../ops/process-changes.js');
+    const before = await snapshotProcesses(context.home, name, selection);
     const outcome = await applyOperation(operation, name, args, opOptions);
-    await printOutcome(context, outcome, `${spec.done} ${name}.`);
+    const after = before && (await snapshotProcesses(context.home, name, selection));
+    const changes = before && after ? processChanges(before, after) : undefined;
+    await printOutcome(context, { ...outcome, ...(changes ? { changes } : {}) }, `${spec.done} ${name}.`);
+    if (!context.json && changes) {
+      const { writeNotice } = await import('../../../ui/output.js');
+      for (const c of changes.filter((change) => change.changed))
+        writeNotice(`  ${c.program}  ${describeState(c.before)} → ${describeState(c.after)}`);
+    }
   });
+}
+
+function describeState(state: { status: string; pid?: number }): string {
+  return state.pid === undefined ? state.status : `${state.status} (pid ${state.pid})`;
 }

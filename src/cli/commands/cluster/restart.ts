@@ -8,6 +8,7 @@ export function registerRestart(cluster: Command): void {
     description:
       'rolling restart: secondaries first, then the stepped-down primary; config servers, shards, mongos',
     done: 'Restarted',
+    reportsChanges: true,
     operation: async () => (await import('../../../ops/restart.js')).restartOperation,
     extend: (command) => {
       command

@@ -7,6 +7,7 @@ export function registerStart(cluster: Command): void {
     verb: 'start',
     description: 'start the cluster (config servers, shards, mongos) and wait until healthy',
     done: 'Started',
+    reportsChanges: true,
     operation: async () => (await import('../../../ops/start.js')).startOperation,
   });
 }

@@ -7,6 +7,7 @@ export function registerStop(cluster: Command): void {
     verb: 'stop',
     description: 'stop the cluster cleanly in reverse order; data is kept',
     done: 'Stopped',
+    reportsChanges: true,
     operation: async () => (await import('../../../ops/stop.js')).stopOperation,
   });
 }
