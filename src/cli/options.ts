@@ -22,13 +22,17 @@ export function parsePositiveInt(value: string): number {
 export const dryRunOption = () => new Option('--dry-run', 'print the plan and change nothing').default(false);
 
 /** -R / -N on lifecycle commands. */
-export function withSelection<T extends Command<[string], Record<string, unknown>>>(command: T): T {
-  command
-    .option(
-      '-R, --role <roles...>',
-      'only processes of these roles (mongod, config, mongos); comma-separated',
-    )
-    .option('-N, --node <nodes...>', 'only these processes (host:port or program name); comma-separated');
+/** -R/-N help for verbs that act on processes; a verb that acts on hosts (exec) says so instead. */
+const PROCESS_SELECTION = {
+  role: 'only processes of these roles (mongod, config, mongos); comma-separated',
+  node: 'only these processes (host:port or program name); comma-separated',
+};
+
+export function withSelection<T extends Command<[string], Record<string, unknown>>>(
+  command: T,
+  help: { role: string; node: string } = PROCESS_SELECTION,
+): T {
+  command.option('-R, --role <roles...>', help.role).option('-N, --node <nodes...>', help.node);
   return command;
 }
 
@@ -53,11 +57,11 @@ export const variantOption = () =>
     .choices(['mongodb', 'percona'] as const)
     .default('mongodb' as const);
 
-export const mirrorOption = () =>
-  new Option(
-    '--mirror <url-or-dir>',
-    'offline mirror: base URL or directory with full.json and archives',
-  ).env('MUP_MIRROR');
+/** What --mirror is wherever binaries are downloaded (commander adds `(env: MUP_MIRROR)` where it reads it). */
+export const MIRROR_HELP = 'offline mirror: base URL or directory with full.json and archives';
+
+export const mirrorOption = (help = MIRROR_HELP) =>
+  new Option('--mirror <url-or-dir>', help).env('MUP_MIRROR');
 
 /** The binaries context of a command: home, variant, mirror, progress rendering, request timeout. */
 export async function binaryContext(

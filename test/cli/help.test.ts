@@ -91,3 +91,105 @@ test('a planned verb that is registered is no longer "planned"', () => {
     word: 'reload',
   });
 });
+
+/** Every leaf verb; each group's help is checked to list them, so a renamed verb cannot drop out unnoticed. */
+const VERBS: Record<string, string[]> = {
+  playground: ['start', 'status', 'connect', 'stop', 'destroy'],
+  cluster: [
+    'deploy',
+    'start',
+    'stop',
+    'restart',
+    'display',
+    'list',
+    'destroy',
+    'connect',
+    'resume',
+    'audit',
+    'show-config',
+    'edit-config',
+    'reload',
+    'upgrade',
+    'logs',
+    'scale-out',
+    'scale-in',
+    'exec',
+  ],
+  'cluster supervisor': ['status', 'reload', 'logs', 'start', 'stop', 'restart'],
+  topology: ['validate'],
+  mongo: ['list', 'install', 'remove'],
+  '': ['template', 'mirror', 'completion'],
+};
+
+/** `--flag <arg>` → its help text, from the "Options:" section (commander wraps long texts over lines). */
+function optionTexts(help: string): Map<string, string> {
+  const section = help.split('\nOptions:\n')[1]?.split('\n\n')[0] ?? '';
+  const texts = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of section.split('\n')) {
+    const entry = /^ {2}(-\S.*?)(?: {2,}(.*))?$/.exec(line);
+    if (entry?.[1]) {
+      current = entry[1].trim();
+      texts.set(current, entry[2]?.trim() ?? '');
+    } else if (current) texts.set(current, `${texts.get(current)} ${line.trim()}`.trim());
+  }
+  texts.delete('-h, --help');
+  return texts;
+}
+
+async function helpOf(words: string[]): Promise<string> {
+  const run = await runMup([...words, '--help']);
+  assert.equal(run.code, 0, `${words.join(' ')} --help: ${run.stderr}`);
+  return run.stdout;
+}
+
+test('every verb: its group lists it, and no two of its options share a help text', async () => {
+  for (const [group, verbs] of Object.entries(VERBS)) {
+    const prefix = group === '' ? [] : group.split(' ');
+    const listed = (await helpOf(prefix)).split('\nCommands:\n')[1] ?? '';
+    const names = [...listed.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]);
+    for (const verb of verbs) assert.ok(names.includes(verb), `${group} lists ${verb}`);
+    for (const verb of verbs) {
+      const texts = optionTexts(await helpOf([...prefix, verb]));
+      const seen = new Map<string, string>();
+      for (const [flag, text] of texts) {
+        assert.notEqual(text, '', `${group} ${verb} ${flag} has a help text`);
+        assert.equal(
+          seen.get(text),
+          undefined,
+          `${group} ${verb}: ${flag} and ${seen.get(text)} say "${text}"`,
+        );
+        seen.set(text, flag);
+      }
+    }
+  }
+});
+
+test('help texts that were copied where they do not fit are gone', async () => {
+  // exec runs once per host: -R/-N pick hosts, not processes.
+  const exec = optionTexts(await helpOf(['cluster', 'exec']));
+  assert.match(exec.get('-R, --role <roles...>') ?? '', /^only the hosts running processes of these roles/);
+  assert.match(exec.get('-N, --node <nodes...>') ?? '', /^only the hosts of these processes/);
+  const stop = optionTexts(await helpOf(['cluster', 'stop']));
+  assert.match(stop.get('-N, --node <nodes...>') ?? '', /^only these processes/);
+  // `mup mirror --mirror` is where to copy from, not "an offline mirror" to use.
+  const mirror = optionTexts(await helpOf(['mirror']));
+  assert.match(mirror.get('--mirror <url-or-dir>') ?? '', /^copy from this mirror/);
+  // Everywhere binaries are downloaded, --mirror says the same thing.
+  for (const words of [
+    ['cluster', 'deploy'],
+    ['playground', 'start'],
+    ['cluster', 'upgrade'],
+    ['mongo', 'install'],
+  ]) {
+    const text = optionTexts(await helpOf(words)).get('--mirror <url-or-dir>') ?? '';
+    assert.match(
+      text,
+      /^offline mirror: base URL or directory with full\.json and archives/,
+      words.join(' '),
+    );
+    assert.match(text, /MUP_MIRROR/, words.join(' '));
+  }
+  const supervisorLogs = optionTexts(await helpOf(['cluster', 'supervisor', 'logs']));
+  assert.match(supervisorLogs.get('--lines <n>') ?? '', /^how many lines of the end/);
+});

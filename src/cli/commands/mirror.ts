@@ -19,7 +19,7 @@ export function registerMirrorCommand(program: Command<[], Record<string, unknow
     .option('--all-targets', 'copy every target of the architecture', false)
     .option('--arch <arch>', 'architecture (x86_64, arm64); default: this machine')
     .addOption(variantOption())
-    .addOption(mirrorOption())
+    .addOption(mirrorOption('copy from this mirror (base URL or directory) instead of the vendor’s host'))
     .addHelpText('after', '\nExample: mup mirror ./mirror --version 7.0 8.0.4 --target ubuntu2204 rhel93')
     .action(async (dir, options, command) => {
       const context = commandContext(command);

@@ -4,7 +4,7 @@ import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult, writeWarning } from '../../ui/output.js';
 import { operationOptions, printOutcome } from '../action.js';
 import { commandContext } from '../context.js';
-import { parsePort, parsePositiveInt } from '../options.js';
+import { MIRROR_HELP, parsePort, parsePositiveInt } from '../options.js';
 
 export function registerPlaygroundCommands(program: Command<[], Record<string, unknown>>): void {
   const playground = program
@@ -42,7 +42,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .option('--port <port>', 'first port to allocate from', parsePort, 30000)
     .addOption(tagOption('name it playground-<name>, to run several playgrounds side by side'))
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
-    .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
+    .option('--mirror <url-or-dir>', `${MIRROR_HELP} (default $MUP_MIRROR)`)
     .option('--target <target>', 'release-list target to download (default: detected for this host)')
     .argument(
       '[mongod-options...]',

@@ -5,7 +5,7 @@ import { writeJson, writeNotice, writeResult } from '../../../ui/output.js';
 import { describePlan } from '../../../ui/views/plan.js';
 import { operationOptions } from '../../action.js';
 import { commandContext } from '../../context.js';
-import { dryRunOption, parsePort, requireVersion } from '../../options.js';
+import { dryRunOption, MIRROR_HELP, parsePort, requireVersion } from '../../options.js';
 
 export function registerDeploy(cluster: Command): void {
   cluster
@@ -29,7 +29,7 @@ export function registerDeploy(cluster: Command): void {
       ).conflicts(['variant', 'binaryPath', 'mirror', 'target']),
     )
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
-    .option('--mirror <url-or-dir>', 'release mirror (default $MUP_MIRROR)')
+    .option('--mirror <url-or-dir>', `${MIRROR_HELP} (default $MUP_MIRROR)`)
     .option('--target <target>', 'release-list target to download (default: detected for this host)')
     .addOption(dryRunOption())
     .option('--port-base <port>', 'first port tried for `port: 0` entries (default 30000)', parsePort)

@@ -12,7 +12,11 @@ export function registerExec(cluster: Command): void {
     .description('run a command on the cluster hosts, output grouped per host (one argument: a shell line)')
     .argument('<name>', 'cluster name')
     .argument('<command...>', 'the command, after --');
-  withSelection(command as unknown as Command<[string], Record<string, unknown>>);
+  // The command runs once per host: the selection picks the hosts that run the named processes.
+  withSelection(command as unknown as Command<[string], Record<string, unknown>>, {
+    role: 'only the hosts running processes of these roles (mongod, config, mongos); comma-separated',
+    node: 'only the hosts of these processes (host:port or program name); comma-separated',
+  });
   command.action(async (name, words, flags, action) => {
     const context = commandContext(action);
     const { execOnCluster, renderExec } = await import('../../../ops/exec.js');

@@ -61,7 +61,7 @@ export function registerSupervisor(cluster: Command): void {
     .description("supervisord's log, or one program's captured output")
     .argument('<name>', 'cluster name')
     .argument('[program]', 'program name, e.g. mongod-30001')
-    .option('--lines <n>', 'how many lines', parsePositiveInt, 100)
+    .option('--lines <n>', 'how many lines of the end of the log or output', parsePositiveInt, 100)
     .option('-f, --follow', 'keep printing new output until interrupted', false)
     .action(async (name, program, options, command) => {
       const context = commandContext(command);
