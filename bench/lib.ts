@@ -165,6 +165,8 @@ export interface BenchEnv {
   home: string;
   userHome: string;
   binDir: string;
+  /** The environment the CLI runs in (MUP_HOME, HOME), for running another build of it. */
+  env: NodeJS.ProcessEnv;
   /** Runs the built CLI in this environment; rejects unless it exits 0. */
   mup(args: readonly string[], timeoutMs?: number): Promise<ExecResult>;
   /** Runs the CLI with --json and parses stdout. */
@@ -193,6 +195,7 @@ export async function benchEnv(prefix: string): Promise<BenchEnv> {
     home,
     userHome,
     binDir,
+    env,
     mup,
     mupJson: async <T>(args: readonly string[], timeoutMs?: number) =>
       JSON.parse((await mup([...args, '--json'], timeoutMs)).stdout) as T,

@@ -4,8 +4,9 @@
 import type { Document } from 'mongodb';
 import { engineLabel } from '../binaries/simulator.js';
 import { ClusterStore } from '../meta/store.js';
-import { checkReachable, hello } from '../mongo/connect.js';
+import { checkReachable } from '../mongo/connect.js';
 import { primaryUri } from '../mongo/uri.js';
+import { wireHello } from '../mongo/wire-hello.js';
 import { listOperations } from '../plan/journal.js';
 import { bootStatus } from '../supervisor/boot.js';
 import { SupervisorCredentialsMismatchError } from '../supervisor/errors.js';
@@ -177,12 +178,12 @@ export async function displayCluster(home: string, name: string): Promise<Displa
         try {
           const executor = rt.executor(host);
           if (executor.connect !== undefined) await withTimeout(executor.connect(), LOGIN_TIMEOUT_MS);
-          const probe = await withTimeout(rt.daemon(host).probe(), PROBE_TIMEOUT_MS);
+          // One API request gives the daemon's identity, pid and every program (probe() and status() in one).
+          const { probe, programs } = await withTimeout(rt.daemon(host).snapshot(), PROBE_TIMEOUT_MS);
           if (probe.kind !== 'running') {
             perHost.set(host, { state: probe.kind === 'down' ? 'down' : 'unreachable', programs: [] });
             return;
           }
-          const programs = await withTimeout((await rt.programs(host)).status(), PROBE_TIMEOUT_MS);
           perHost.set(host, { state: 'running', pid: probe.pid, programs });
         } catch (error) {
           if (error instanceof SupervisorCredentialsMismatchError)
@@ -193,13 +194,7 @@ export async function displayCluster(home: string, name: string): Promise<Displa
       ...meta.topology.instances.map(async (instance) => {
         if (!(await answering(instance.host))) return;
         try {
-          helloReplies.set(
-            instance.id,
-            await withTimeout(
-              hello(addressOf(instance), { timeoutMs: PROBE_TIMEOUT_MS }),
-              PROBE_TIMEOUT_MS + 200,
-            ),
-          );
+          helloReplies.set(instance.id, await wireHello(addressOf(instance), PROBE_TIMEOUT_MS));
         } catch {
           // down or unreachable: the row says so
         }

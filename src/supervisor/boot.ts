@@ -85,22 +85,31 @@ export async function removeBootEntry(
   return removed;
 }
 
+// One command answers what bootStatus needs (over SSH each command is a round trip): the first line is
+// `systemd` followed by `systemctl is-enabled`'s answer, or `crontab` followed by the user's crontab, or `none`.
+const BOOT_STATUS_SCRIPT = [
+  'if [ -e "$1" ]; then echo systemd; systemctl is-enabled "$2" 2>/dev/null; exit 0; fi',
+  'if command -v crontab >/dev/null 2>&1; then echo crontab; crontab -l 2>/dev/null; exit 0; fi',
+  'echo none',
+].join('\n');
+
 export async function bootStatus(
   executor: Executor,
   spec: Pick<BootSpec, 'cluster' | 'iniPath'>,
 ): Promise<BootStatus> {
-  const unit = systemdUnitPath(spec.cluster);
-  if (await executor.exists(unit)) {
-    const enabled = await executor.run('systemctl', ['is-enabled', systemdUnitName(spec.cluster)], {
-      timeoutMs: TIMEOUT_MS,
-    });
-    return {
-      method: 'systemd',
-      detail: `${systemdUnitName(spec.cluster)} (${enabled.stdout.trim() || 'unknown'})`,
-    };
-  }
-  if (await hasCrontab(executor)) {
-    const entry = crontabEntryOf(await readCrontab(executor), spec);
+  const unitName = systemdUnitName(spec.cluster);
+  const found = await executor.run(
+    '/bin/sh',
+    ['-c', BOOT_STATUS_SCRIPT, 'mup-boot-status', systemdUnitPath(spec.cluster), unitName],
+    { timeoutMs: TIMEOUT_MS },
+  );
+  const [kind, ...rest] = found.stdout.split('\n');
+  if (found.exitCode !== 0 || kind === undefined)
+    throw new BootEntryFailedError(executor.host, 'read the boot entry', found.stderr);
+  if (kind === 'systemd')
+    return { method: 'systemd', detail: `${unitName} (${rest.join('\n').trim() || 'unknown'})` };
+  if (kind === 'crontab') {
+    const entry = crontabEntryOf(rest.join('\n'), spec);
     if (entry !== undefined) return { method: 'crontab', detail: entry };
   }
   return { method: 'none' };

@@ -51,6 +51,17 @@ export interface TailResult {
   overflow: boolean;
 }
 
+/**
+ * One request's view of a daemon (display's): who it is, its pid, every program and the tail of its log.
+ * `undefined` marks a part the daemon answered with a fault.
+ */
+export interface DaemonOverview {
+  identification: string | undefined;
+  pid: number | undefined;
+  infos: ProcessInfo[] | SupervisorFault;
+  log: string | undefined;
+}
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class SupervisorClient {
@@ -239,6 +250,42 @@ export class SupervisorClient {
   /** Stops every program (one group at a time) and exits; returns at once. */
   async shutdown(options?: CallOptions): Promise<void> {
     await this.call('supervisor.shutdown', [], options);
+  }
+
+  /**
+   * getIdentification, getPID, getAllProcessInfo and readLog(-logBytes, 0) in one request: over an SSH tunnel
+   * each request opens a channel, so one instead of four saves as many round trips.
+   */
+  async overview(logBytes: number, options?: CallOptions): Promise<DaemonOverview> {
+    const [identification, pid, infos, log] = await this.multicall(
+      [
+        { method: 'supervisor.getIdentification', params: [] },
+        { method: 'supervisor.getPID', params: [] },
+        { method: 'supervisor.getAllProcessInfo', params: [] },
+        { method: 'supervisor.readLog', params: [-logBytes, 0] },
+      ],
+      options,
+    );
+    const value = (result: MulticallResult | undefined) => (result?.ok ? result.value : undefined);
+    const text = (result: MulticallResult | undefined) => {
+      const found = value(result);
+      return typeof found === 'string' ? found : undefined;
+    };
+    const pidValue = value(pid);
+    let programs: ProcessInfo[] | SupervisorFault;
+    if (infos !== undefined && !infos.ok) programs = infos.fault;
+    else {
+      const list = value(infos);
+      if (!Array.isArray(list))
+        throw new SupervisorProtocolError(this.url, 'getAllProcessInfo is not an array');
+      programs = list.map((item) => toProcessInfo(asStruct(item, 'getAllProcessInfo')));
+    }
+    return {
+      identification: text(identification),
+      pid: typeof pidValue === 'number' ? pidValue : undefined,
+      infos: programs,
+      log: text(log),
+    };
   }
 
   /**

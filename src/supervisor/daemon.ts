@@ -9,13 +9,14 @@ import {
   supervisorIdentifier,
   supervisorIniPath,
 } from '../render/supervisor-ini.js';
-import { SupervisorClient } from './client.js';
+import { type DaemonOverview, SupervisorClient } from './client.js';
 import {
   Fault,
   isFault,
   SupervisorAuthError,
   SupervisorCredentialsMismatchError,
   SupervisordStartError,
+  SupervisorFault,
   SupervisorPortTakenError,
   SupervisorProtocolError,
   SupervisorUnreachableError,
@@ -24,7 +25,7 @@ import { locateSupervisord } from './locate.js';
 import { findOrphans, type Orphan, type OrphanProbe, waitForPidExit } from './orphans.js';
 import { describeOwner, findPortOwner } from './port-owner.js';
 import { isRunningState } from './process-info.js';
-import { ProgramControl } from './programs.js';
+import { ProgramControl, type ProgramStatus, programStatuses, STATUS_LOG_BYTES } from './programs.js';
 
 export const SUPERVISOR_BASE_PORT = 9001;
 
@@ -151,6 +152,26 @@ export class SupervisorDaemon {
   }
 
   /** Who answers on the cluster's API port. */
+  /**
+   * probe() and every program's status in one API request when the daemon is ours and answers (display's
+   * case); anything else (down, a foreign owner, refused credentials, stopping) is classified by probe().
+   */
+  async snapshot(): Promise<{ probe: DaemonProbe; programs: ProgramStatus[] }> {
+    let overview: DaemonOverview;
+    try {
+      overview = await (await this.client()).overview(STATUS_LOG_BYTES, { timeoutMs: 3000 });
+    } catch {
+      return { probe: await this.probe(), programs: [] };
+    }
+    if (overview.identification !== this.identifier || overview.pid === undefined)
+      return { probe: await this.probe(), programs: [] };
+    if (overview.infos instanceof SupervisorFault) throw overview.infos;
+    return {
+      probe: { kind: 'running', pid: overview.pid },
+      programs: programStatuses(overview.infos, overview.log ?? ''),
+    };
+  }
+
   async probe(): Promise<DaemonProbe> {
     const client = await this.client();
     try {

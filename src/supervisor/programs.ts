@@ -7,6 +7,26 @@ import { findOrphans } from './orphans.js';
 import { isRunningState, type ProcessInfo } from './process-info.js';
 import { countUnexpectedExits, logMentions, restartCount } from './restarts.js';
 
+/** How much of the daemon log's end `status` reads for crash exits. */
+export const STATUS_LOG_BYTES = 1024 * 1024;
+
+/** Each program's info with its restart count from the daemon log (see ProgramControl.status). */
+export function programStatuses(
+  infos: readonly ProcessInfo[],
+  log: string,
+  previous: readonly ProgramStatus[] = [],
+): ProgramStatus[] {
+  const before = new Map(previous.map((status) => [status.fullName, status]));
+  return infos.map((info) => ({
+    ...info,
+    restarts: restartCount(
+      logMentions(log, info.name) ? countUnexpectedExits(log, info.name) : undefined,
+      before.get(info.fullName),
+      info,
+    ),
+  }));
+}
+
 /** How to address one program and where its evidence lies. */
 export interface ProgramRef {
   /** Program name, e.g. `mongod-30001`. */
@@ -117,17 +137,9 @@ export class ProgramControl {
     const [infos, log] = await Promise.all([
       this.client.getAllProcessInfo(),
       // The daemon log is the only record of crash exits (a respawn resets exitstatus).
-      this.client.readLog(-1024 * 1024, 0).catch(() => ''),
+      this.client.readLog(-STATUS_LOG_BYTES, 0).catch(() => ''),
     ]);
-    const before = new Map(previous.map((status) => [status.fullName, status]));
-    return infos.map((info) => ({
-      ...info,
-      restarts: restartCount(
-        logMentions(log, info.name) ? countUnexpectedExits(log, info.name) : undefined,
-        before.get(info.fullName),
-        info,
-      ),
-    }));
+    return programStatuses(infos, log, previous);
   }
 
   private async refuseOrphan(ref: ProgramRef): Promise<void> {

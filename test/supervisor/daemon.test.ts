@@ -138,6 +138,10 @@ describe('SupervisorDaemon', () => {
     t.after(() => impostor.close());
     await assert.rejects(impostor.ensureRunning(), /in use by supervisord "mup-other"/);
     await assert.rejects(impostor.shutdown(), SupervisorPortTakenError);
+    // display's one-request view gives probe()'s verdict for a daemon that is not ours, and no programs.
+    const seen = await impostor.snapshot();
+    assert.equal(seen.probe.kind, 'foreign');
+    assert.deepEqual(seen.programs, []);
   });
 
   it('shuts down cleanly: programs stopped, daemon gone; a second shutdown is a no-op', async (t) => {
@@ -156,6 +160,26 @@ describe('SupervisorDaemon', () => {
     for (const child of pids) assert.equal(await host.executor.isPidAlive(child), false);
     assert.deepEqual(await host.daemon.probe(), { kind: 'down' });
     await host.daemon.shutdown();
+  });
+
+  it('snapshot: identity, pid and program status in one request; down once the daemon is gone', async (t) => {
+    const host = await makeTestHost(t, 'snap');
+    const programs = await simPrograms(join(host.root, 'deploy'), ['a', 'b'], freePort);
+    await host.writeIni(programs);
+    const { pid } = await host.daemon.ensureRunning();
+    const control = await host.control();
+    const started = await control.start({ name: 'a', startsecs: 1 });
+    const snap = await host.daemon.snapshot();
+    assert.deepEqual(snap.probe, { kind: 'running', pid });
+    const rows = (list: { name: string; state: string; pid: number; restarts: number }[]) =>
+      list.map((p) => [p.name, p.state, p.pid, p.restarts]).sort();
+    assert.deepEqual(rows(snap.programs), rows(await control.status()));
+    assert.deepEqual(rows(snap.programs), [
+      ['a', 'RUNNING', started.pid, 0],
+      ['b', 'STOPPED', 0, 0],
+    ]);
+    await host.daemon.shutdown();
+    assert.deepEqual(await host.daemon.snapshot(), { probe: { kind: 'down' }, programs: [] });
   });
 
   it('reports a daemon that cannot start with its own message', async (t) => {
