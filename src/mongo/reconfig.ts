@@ -122,3 +122,85 @@ export async function syncView(address: ServerAddress): Promise<SyncView> {
     progress: `${mib(sync.approxTotalBytesCopied)} of ${mib(sync.approxTotalDataSize)} copied${databases}`,
   };
 }
+
+/** The member options a reconfig may change in place (arbiterOnly and buildIndexes cannot change). */
+export interface ChangeableMemberOptions {
+  priority: number;
+  votes: number;
+  hidden: boolean;
+  secondaryDelaySecs: number;
+  tags: Record<string, string>;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * Sets the options on a member document of a live config; true when something differed. The delay field is
+ * `secondaryDelaySecs` from 5.0 and `slaveDelay` before (replSetGetConfig shows the version's own name).
+ */
+export function setMemberOptions(member: Document, options: ChangeableMemberOptions, major: number): boolean {
+  const delayField = major >= 5 ? 'secondaryDelaySecs' : 'slaveDelay';
+  const wanted: Document = {
+    priority: options.priority,
+    votes: options.votes,
+    hidden: options.hidden,
+    [delayField]: options.secondaryDelaySecs,
+    tags: options.tags,
+  };
+  // What the server shows for a field it was never given: its default.
+  const defaults: Document = { priority: 1, votes: 1, hidden: false, [delayField]: 0, tags: {} };
+  let changed = false;
+  for (const [key, value] of Object.entries(wanted)) {
+    if (same(member[key] ?? defaults[key], value)) continue;
+    member[key] = value;
+    changed = true;
+  }
+  return changed;
+}
+
+/** MongoDB's defaults of the replica-set settings (repl_set_config.idl), for a setting taken out of the spec. */
+const SETTING_DEFAULTS: Record<string, unknown> = {
+  chainingAllowed: true,
+  heartbeatIntervalMillis: 2000,
+  heartbeatTimeoutSecs: 10,
+  electionTimeoutMillis: 10_000,
+  catchUpTimeoutMillis: -1,
+  catchUpTakeoverDelayMillis: 30_000,
+  getLastErrorModes: {},
+  getLastErrorDefaults: { w: 1, wtimeout: 0 },
+};
+
+/** `writeConcernMajorityJournalDefault` sits beside `settings` in the config document, not inside it. */
+export const TOP_LEVEL_SETTINGS = ['writeConcernMajorityJournalDefault'] as const;
+
+/**
+ * Brings a live config's settings from `from` to `to` (the spec's `replica_set_settings` of the set); a
+ * setting taken out of the spec returns to MongoDB's default. True when something differed.
+ */
+export function setReplicaSetSettings(
+  config: Document,
+  from: Record<string, unknown>,
+  to: Record<string, unknown>,
+): boolean {
+  const settings: Document = (config.settings as Document | undefined) ?? {};
+  let changed = false;
+  for (const key of new Set([...Object.keys(from), ...Object.keys(to)])) {
+    const topLevel = (TOP_LEVEL_SETTINGS as readonly string[]).includes(key);
+    const target = topLevel ? config : settings;
+    const value = key in to ? to[key] : topLevel ? true : SETTING_DEFAULTS[key];
+    if (value === undefined) {
+      if (key in target) {
+        delete target[key];
+        changed = true;
+      }
+      continue;
+    }
+    if (same(target[key], value)) continue;
+    target[key] = value;
+    changed = true;
+  }
+  config.settings = settings;
+  return changed;
+}

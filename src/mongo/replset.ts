@@ -17,6 +17,8 @@ export function buildReplicaSetConfig(
   options: { configsvr: boolean; version: string },
 ): Document {
   const major = Number(options.version.split('.')[0]);
+  // writeConcernMajorityJournalDefault is a field of the config document itself, beside `settings`.
+  const { writeConcernMajorityJournalDefault, ...inner } = settings;
   return {
     _id: name,
     // Servers default a missing version to 1; sending it keeps the document explicit.
@@ -36,7 +38,8 @@ export function buildReplicaSetConfig(
       if (Object.keys(o.tags).length > 0) doc.tags = o.tags;
       return doc;
     }),
-    ...(Object.keys(settings).length > 0 ? { settings } : {}),
+    ...(writeConcernMajorityJournalDefault === undefined ? {} : { writeConcernMajorityJournalDefault }),
+    ...(Object.keys(inner).length > 0 ? { settings: inner } : {}),
   };
 }
 

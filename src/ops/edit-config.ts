@@ -12,6 +12,7 @@ import { type ClusterMeta, ClusterStore, type PendingChanges } from '../meta/sto
 import { renderInstanceConfig } from '../render/instance-config.js';
 import { renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
 import { checkTopology } from '../render/topology-check.js';
+import { endpoint } from '../topology/hosts.js';
 import type { IssuePath, TopologyIssue } from '../topology/issues.js';
 import { throwIfAny } from '../topology/load.js';
 import { type TopologySpec, topologySchema } from '../topology/schema.js';
@@ -19,6 +20,7 @@ import { listServers, type ServerEntry } from '../topology/servers.js';
 import type { ResolvedInstance, ResolvedTopology } from '../topology/types.js';
 import { usedEndpoints } from './endpoints.js';
 import { defineOperation } from './operation.js';
+import { describeReconfig, planReconfigs, ReconfigRefusal } from './plans-reconfig.js';
 import { SUPERVISOR_USERNAME } from './runtime.js';
 
 /** One rendered file the edit changes, as a unified diff. */
@@ -37,12 +39,16 @@ export interface EditPreview {
   /** False when the edited spec equals the stored one. */
   specChanged: boolean;
   files: ConfigFileDiff[];
+  /** The replica-set reconfigs `cluster reload` will make (member options, settings), in order. */
+  reconfigs: string[];
 }
 
 const HEADER = [
   '# Stored topology of cluster %NAME%. Save and quit to apply with `mup cluster reload %NAME%`;',
-  '# an unchanged file changes nothing. Server configs and their setParameter values can change here;',
-  '# hosts, ports, replica sets, directories and the list of processes cannot (use scale-out/scale-in).',
+  '# an unchanged file changes nothing. Server configs and their setParameter values, member options',
+  '# (priority, votes, hidden, secondary_delay_secs, tags) and replica_set_settings can change here;',
+  '# hosts, ports, replica sets, directories, arbiter_only, build_indexes and the list of processes cannot',
+  '# (use scale-out/scale-in).',
 ];
 
 /** The text the editor opens: the stored spec as YAML under a comment saying what may change. */
@@ -106,12 +112,17 @@ function immutableIssues(
           path,
           message: `${dir} cannot change in place (${was[dir] ?? 'none'} → ${now[dir] ?? 'none'}; the data and files stay where they are)`,
         });
-    if (!isDeepStrictEqual(plain(now.member), plain(was.member)))
-      issues.push({
-        path,
-        message:
-          'member options (priority, votes, hidden, arbiter_only, tags, ...) cannot change by edit-config yet: they need a replica-set reconfig, which reload does not do',
-      });
+    // What MongoDB cannot change by reconfig (repl_set_config_checks.cpp): the member is removed and re-added.
+    const fixed = [
+      ['arbiter_only', 'arbiterOnly'],
+      ['build_indexes', 'buildIndexes'],
+    ] as const;
+    for (const [key, field] of fixed)
+      if (now.member && was.member && now.member[field] !== was.member[field])
+        issues.push({
+          path: key in server.spec ? [...path, key] : path,
+          message: `${key} cannot change in place (was ${was.member[field]}): MongoDB needs the member removed and added again (scale-in, then scale-out)`,
+        });
   });
   const removed = oldServers.filter((s) => !newServers.some((n) => key(n) === key(s)));
   for (const server of removed)
@@ -126,14 +137,6 @@ function immutableIssues(
     issues.push({
       path: ['global'],
       message: 'the SSH user, SSH port and global deploy_dir of the hosts cannot change in place',
-      atKey: true,
-    });
-  const settings = (t: ResolvedTopology) => plain(t.replicaSets.map((s) => [s.name, s.settings]));
-  if (!isDeepStrictEqual(settings(before.topology), settings(resolved)))
-    issues.push({
-      path: after.replica_set_settings === undefined ? [] : ['replica_set_settings'],
-      message:
-        'replica_set_settings cannot change by edit-config yet: they need a replica-set reconfig, which reload does not do',
       atKey: true,
     });
   return issues;
@@ -215,19 +218,49 @@ export async function previewEdit(
     isPortFree: async () => true,
   });
   throwIfAny(file, loaded, immutableIssues(meta, loaded.spec, loaded.resolved));
-  // Only server configs change: every other resolved field (allocated-port marks included) stays as stored.
+  // Server configs, member options and replica-set settings change: every other resolved field (allocated-port
+  // marks included) stays as stored.
   const topology: ResolvedTopology = {
     ...meta.topology,
-    instances: meta.topology.instances.map((instance, n) => ({
-      ...instance,
-      serverConfig: loaded.resolved.instances[n]?.serverConfig ?? instance.serverConfig,
+    instances: meta.topology.instances.map((instance, n) => {
+      const edited = loaded.resolved.instances[n];
+      return {
+        ...instance,
+        serverConfig: edited?.serverConfig ?? instance.serverConfig,
+        ...(instance.member && edited?.member ? { member: edited.member } : {}),
+      };
+    }),
+    replicaSets: meta.topology.replicaSets.map((set) => ({
+      ...set,
+      settings: loaded.resolved.replicaSets.find((s) => s.name === set.name)?.settings ?? set.settings,
     })),
   };
+  // The reconfigs reload will make, from what runs now: refused here already when no safe order exists.
+  let reconfigs: string[];
+  try {
+    reconfigs = planReconfigs(
+      meta.pending?.applied ?? meta.topology,
+      topology,
+      new Set(topology.instances.map((i) => i.id)),
+    ).map((r) => `${r.set}: ${describeReconfig(r)}`);
+  } catch (error) {
+    if (!(error instanceof ReconfigRefusal)) throw error;
+    const server = listServers(loaded.spec).find((e) => endpoint(e.host, e.port) === error.member);
+    throwIfAny(file, loaded, [
+      {
+        path: server ? [server.section, server.index] : ['replica_set_settings'],
+        message: `${error.message} (${error.hint ?? 'replica-set reconfig'})`,
+        atKey: server === undefined,
+      },
+    ]);
+    throw error;
+  }
   return {
     spec: loaded.spec,
     topology,
     specChanged: !isDeepStrictEqual(plain(loaded.spec), plain(meta.spec)),
     files: renderedDiffs(meta, meta.topology, topology),
+    reconfigs,
   };
 }
 
@@ -292,6 +325,7 @@ export const editConfigOperation = defineOperation({
     ],
     report: () => ({
       files: preview.files,
+      reconfigs: preview.reconfigs,
       pendingReload: pendingAfter(rt.meta, preview.topology, '') !== undefined,
     }),
   }),

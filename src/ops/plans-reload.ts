@@ -10,9 +10,10 @@ import { parseMongoVersion } from '../render/mongo-version.js';
 import { renderSupervisorIni, supervisorIniSpecForHost } from '../render/supervisor-ini.js';
 import type { ResolvedInstance, ResolvedTopology } from '../topology/types.js';
 import { type ClusterFacts, rollingPhases } from './plans.js';
+import { describeReconfig, planReconfigs } from './plans-reconfig.js';
 import { type ClusterRuntime, SUPERVISOR_USERNAME } from './runtime.js';
 import { type Selection, selectInstances } from './selection.js';
-import { recordAppliedStep, reloadMemberStep, setParametersStep } from './steps/reload.js';
+import { reconfigStep, recordAppliedStep, reloadMemberStep, setParametersStep } from './steps/reload.js';
 import { supervisorReloadStep } from './steps/supervisord.js';
 
 export interface ReloadDecision {
@@ -40,6 +41,13 @@ function iniShape(rt: ClusterRuntime, topology: ResolvedTopology, host: string):
       instances: topology.instances.filter((i) => i.host === host),
     }),
   );
+}
+
+/** One replSetReconfig the reload makes: its step and what it changes. */
+export interface ReconfigDecision {
+  set: string;
+  step: string;
+  changes: string;
 }
 
 export function buildReloadPlan(
@@ -96,11 +104,32 @@ export function buildReloadPlan(
       serial,
     }),
   );
-  phases.push({ name: 'finish', title: 'Finish', parallel: false, steps: [recordAppliedStep(rt, chosen)] });
+  // Member options and replica_set_settings: replSetReconfig, no restart; after the restarts, so that their
+  // rolling order is the one planned from the current primary.
+  const reconfigs = planReconfigs(applied, rt.meta.topology, new Set(chosen.map((i) => i.id)));
+  const reconfigDecisions: ReconfigDecision[] = [];
+  for (const set of [...new Set(reconfigs.map((r) => r.set))]) {
+    const steps = reconfigs.filter((r) => r.set === set);
+    phases.push({
+      name: `reconfig-${set}`,
+      title: `Reconfigure ${set} (replSetReconfig, no restart; one voting change at a time)`,
+      parallel: false,
+      steps: steps.map((r) => reconfigStep(rt, r)),
+    });
+    for (const r of steps)
+      reconfigDecisions.push({ set, step: `reconfig:${set}:${r.n}`, changes: describeReconfig(r) });
+  }
+  const settled = [...new Set(reconfigs.filter((r) => r.settings).map((r) => r.set))];
+  phases.push({
+    name: 'finish',
+    title: 'Finish',
+    parallel: false,
+    steps: [recordAppliedStep(rt, chosen, settled)],
+  });
   return {
     operation: 'reload',
     cluster: rt.meta.name,
     phases,
-    report: () => ({ processes: decisions }),
+    report: () => ({ processes: decisions, reconfigs: reconfigDecisions }),
   };
 }

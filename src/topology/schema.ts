@@ -96,6 +96,8 @@ export const replicaSetSettingsSchema = z.strictObject({
       fsync: z.boolean().optional(),
     })
     .optional(),
+  // A field of the config document beside `settings`; mup places it there (mongo/replset.ts).
+  writeConcernMajorityJournalDefault: z.boolean().optional(),
   // Accepted by the schema only so that rules.ts can say why it is refused.
   replicaSetId: z.unknown().optional(),
 });

@@ -146,10 +146,14 @@ describe('edit-config refusals', () => {
     );
   });
 
-  test('a member option change is refused (reload does not reconfigure)', async () => {
+  test('arbiter_only and build_indexes changes are refused: MongoDB needs the member re-added', async () => {
     await refused(
-      `sed -i -e '0,/replica_set: rs$/s//replica_set: rs\\n    priority: 5/'`,
-      /mongod_servers\.0: member options .* cannot change by edit-config yet/,
+      `sed -i -e '0,/replica_set: rs$/s//replica_set: rs\\n    priority: 0\\n    build_indexes: false/'`,
+      /mongod_servers\.0\.build_indexes: build_indexes cannot change in place \(was true\).*scale-in, then scale-out/,
+    );
+    await refused(
+      `sed -i -e '0,/replica_set: rs$/s//replica_set: rs\\n    arbiter_only: true/'`,
+      /mongod_servers\.0\.arbiter_only: arbiter_only cannot change in place/,
     );
   });
 });

@@ -4,13 +4,20 @@
 // `mup cluster resume` without restarting that member again. No acknowledged write is lost.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
 import type { Document } from 'mongodb';
 import { parse } from 'yaml';
 import { type MupRun, runMup } from '../helpers/cli.js';
-import { type DisplayJson, destroyCluster, type E2eEnv, e2eEnv, e2ePortBase } from '../helpers/e2e.js';
+import {
+  type DisplayJson,
+  destroyCluster,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+  waitFor,
+} from '../helpers/e2e.js';
 import { runMupAndKill } from '../helpers/interrupt.js';
 import {
   assertWriterAvailability,
@@ -206,4 +213,146 @@ test('an option read at startup restarts members one by one; a reload killed mid
     await writer.stop();
   }
   assert.equal(pending(), undefined);
+});
+
+/** An editor that puts `options` under the member on `port` and appends `tail` to the file. */
+async function memberEditor(name: string, options: Map<number, string[]>, tail: string[]): Promise<string> {
+  const script = [...options]
+    .map(([port, lines]) => `-e 's/^\\( *\\)port: ${port}$/&${lines.map((l) => `\\n\\1${l}`).join('')}/'`)
+    .join(' ');
+  const path = join(env.home, `${name}.sh`);
+  await writeFile(
+    path,
+    ['#!/bin/sh', `sed -i ${script} "$1"`, ...tail.map((l) => `echo '${l}' >> "$1"`), ''].join('\n'),
+  );
+  await chmod(path, 0o755);
+  return path;
+}
+
+function editWith(editor: string): Promise<MupRun> {
+  return runMup(['cluster', 'edit-config', NAME, '--yes'], {
+    home: env.home,
+    env: { HOME: env.userHome, EDITOR: editor, VISUAL: '' },
+  });
+}
+
+async function liveConfig(port: number): Promise<Document> {
+  return (await adminOn(port, { replSetGetConfig: 1 })).config as Document;
+}
+
+test('member options and replica_set_settings: replSetReconfig without restart, primary stepped down first; a kill between two reconfigs is resumed', async (t) => {
+  // On a loaded machine a display probe can time out: wait for a settled view of the set.
+  const view = await waitFor(
+    'one primary and two secondaries',
+    async () => {
+      const seen = await members();
+      const statuses = seen.map((p) => p.status).sort();
+      return statuses.join() === 'Up|P,Up|S,Up|S' ? seen : undefined;
+    },
+    60_000,
+  );
+  const primary = view.find((p) => p.status === 'Up|P');
+  const [first, second] = view.filter((p) => p.status === 'Up|S');
+  assert.ok(primary && first && second, JSON.stringify(view));
+  const meta = readFileSync(join(env.home, 'storage', 'clusters', NAME, 'meta.yaml'), 'utf8');
+
+  // What MongoDB cannot change in place, and a set left without an electable member: refused, nothing stored.
+  const buildIndexes = await editWith(
+    await memberEditor('bi', new Map([[second.port, ['priority: 0', 'build_indexes: false']]]), []),
+  );
+  assert.equal(buildIndexes.code, 2, buildIndexes.stderr);
+  assert.match(
+    buildIndexes.stderr,
+    /mongod_servers\.\d\.build_indexes: build_indexes cannot change in place/,
+  );
+  const noElectable = await editWith(
+    await memberEditor('none', new Map(view.map((p) => [p.port, ['priority: 0']] as [number, string[]])), []),
+  );
+  assert.equal(noElectable.code, 2, noElectable.stderr);
+  assert.match(noElectable.stderr, /no member that can become primary/);
+  assert.equal(readFileSync(join(env.home, 'storage', 'clusters', NAME, 'meta.yaml'), 'utf8'), meta);
+
+  const edit = await editWith(
+    await memberEditor(
+      'options',
+      new Map([
+        [primary.port, ['priority: 0']],
+        [first.port, ['votes: 0', 'priority: 0']],
+        [second.port, ['priority: 2', 'tags: { dc: west }']],
+      ]),
+      [
+        'replica_set_settings:',
+        '  rs: { electionTimeoutMillis: 5000, chainingAllowed: false, writeConcernMajorityJournalDefault: false }',
+      ],
+    ),
+  );
+  assert.equal(edit.code, 0, edit.stderr);
+  assert.match(edit.stdout, /Replica-set reconfigs `mup cluster reload` will make/);
+
+  const dry = await env.mupJson<ReloadJson & { reconfigs: { step: string; changes: string }[] }>([
+    'cluster',
+    'reload',
+    NAME,
+    '--dry-run',
+  ]);
+  assert.deepEqual(
+    dry.plan.phases.map((p) => p.name),
+    ['reconfig-rs', 'finish'],
+    'no restart, no setParameter',
+  );
+  assert.deepEqual(
+    dry.reconfigs.map((r) => r.step),
+    ['reconfig:rs:1', 'reconfig:rs:2'],
+  );
+  assert.match(dry.reconfigs[0]?.changes ?? '', new RegExp(`${primary.id} priority 1→0`));
+  assert.match(dry.reconfigs[0]?.changes ?? '', /settings .*electionTimeoutMillis default→5000/);
+  assert.equal(dry.reconfigs[1]?.changes, `${first.id} priority 1→0, votes 1→0`, 'the voting change alone');
+  const versionBefore = Number((await liveConfig(primary.port)).version);
+
+  const pids = new Map(view.map((p) => [p.id, p.pid]));
+  const writer = await startWriter(uri);
+  try {
+    await writer.waitForWrites(20);
+    const run = await runMupAndKill(['cluster', 'reload', NAME, '--yes'], {
+      home: env.home,
+      env: { HOME: env.userHome, MUP_FAILPOINT: 'reconfig:rs:2:before-run' },
+      killAfter: () => false,
+      timeoutMs: 180_000,
+    });
+    assert.equal(run.signal, 'SIGKILL', `reload was not killed between the reconfigs\n${run.stderr}`);
+    const atKill = await liveConfig(second.port);
+    const byHost = (config: Document, id: string) =>
+      (config.members as Document[]).find((m) => m.host === id) as Document;
+    assert.equal(byHost(atKill, primary.id).priority, 0, 'the first reconfig is in');
+    assert.equal(byHost(atKill, first.id).votes, 1, 'the second is not');
+    assert.ok(pending(), 'still pending at the kill');
+
+    const resume = await env.mup(['cluster', 'resume', NAME], { timeoutMs: 180_000 });
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.match(resume.stderr, /reconfig:rs:1|done by an earlier attempt|replSetReconfig rs/);
+    await finishWriter(t, writer);
+  } finally {
+    await writer.stop();
+  }
+
+  const config = await liveConfig(second.port);
+  const member = (id: string) => (config.members as Document[]).find((m) => m.host === id) as Document;
+  assert.equal(Number(config.version), versionBefore + 2, 'two reconfigs, none repeated');
+  assert.equal(member(primary.id).priority, 0);
+  assert.equal(member(first.id).votes, 0);
+  assert.equal(member(first.id).priority, 0);
+  assert.equal(member(second.id).priority, 2);
+  assert.deepEqual(member(second.id).tags, { dc: 'west' });
+  assert.equal((config.settings as Document).electionTimeoutMillis, 5000);
+  assert.equal((config.settings as Document).chainingAllowed, false);
+  assert.equal(config.writeConcernMajorityJournalDefault, false);
+  const afterReload = await members();
+  for (const p of afterReload) assert.equal(p.pid, pids.get(p.id), `${p.id} was not restarted`);
+  assert.equal(pending(), undefined, 'nothing left to reload');
+  // Priority 2 makes the second secondary the primary (a priority takeover), as MongoDB does.
+  await waitFor(
+    `${second.id} primary`,
+    async () => ((await members()).find((p) => p.id === second.id)?.status === 'Up|P' ? true : undefined),
+    60_000,
+  );
 });

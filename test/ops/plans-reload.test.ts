@@ -9,7 +9,7 @@ import { ClusterRuntime } from '../../src/ops/runtime.js';
 import { outlinePlan } from '../../src/plan/types.js';
 import { validateTopology } from '../../src/topology/load.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
-import type { ResolvedTopology } from '../../src/topology/types.js';
+import type { MemberOptions, ResolvedTopology } from '../../src/topology/types.js';
 
 const TOPOLOGY = `global: { deploy_dir: /srv/sh }
 config_servers:
@@ -41,7 +41,28 @@ function edited(topology: ResolvedTopology): ResolvedTopology {
   };
 }
 
-async function runtime(pending: boolean): Promise<ClusterRuntime> {
+/** The edit of member options and settings: shard2 loses a voter, gains one, and changes its settings. */
+function reconfigured(topology: ResolvedTopology): ResolvedTopology {
+  const members: Record<string, Partial<MemberOptions>> = {
+    'localhost:27401': { priority: 5 },
+    'localhost:27402': { votes: 0, priority: 0 },
+    'localhost:27403': { tags: { dc: 'east' } },
+  };
+  return {
+    ...topology,
+    instances: topology.instances.map((i) =>
+      i.member && members[i.id] ? { ...i, member: { ...i.member, ...members[i.id] } } : i,
+    ),
+    replicaSets: topology.replicaSets.map((s) =>
+      s.name === 'shard2' ? { ...s, settings: { electionTimeoutMillis: 5000 } } : s,
+    ),
+  };
+}
+
+async function runtime(
+  pending: boolean,
+  edit: (t: ResolvedTopology) => ResolvedTopology = edited,
+): Promise<ClusterRuntime> {
   const spec = validateTopology(TOPOLOGY, 'sharded.yaml');
   const applied = await resolveTopology(spec, { isPortFree: async () => true, homeOf: () => '/home/u' });
   const meta: ClusterMeta = {
@@ -54,7 +75,7 @@ async function runtime(pending: boolean): Promise<ClusterRuntime> {
     updatedAt: '2026-12-01T00:00:00.000Z',
     binaryDir: '/opt/mongodb/bin',
     spec,
-    topology: pending ? edited(applied) : applied,
+    topology: pending ? edit(applied) : applied,
     supervisors: [{ host: 'localhost', httpPort: 9001, configFile: '/srv/sh/supervisor/supervisor.ini' }],
     auth: false,
     ...(pending ? { pending: { since: '2026-12-01T00:00:00.000Z', applied } } : {}),
@@ -108,5 +129,32 @@ describe('reload plan', () => {
 
   it('has nothing to do without pending changes', async () => {
     assert.deepEqual(stepIds(await runtime(false)), [['finish', 'record-applied:sh']]);
+  });
+
+  it('member options and settings: replSetReconfig steps after the restarts, one voting change each', async () => {
+    const rt = await runtime(true, reconfigured);
+    assert.deepEqual(stepIds(rt), [
+      ['reconfig-shard2', 'reconfig:shard2:1', 'reconfig:shard2:2'],
+      ['finish', 'record-applied:sh'],
+    ]);
+    const plan = buildReloadPlan(rt, {}, facts, false);
+    const report = plan.report?.() as { reconfigs: { step: string; changes: string }[] };
+    assert.deepEqual(report.reconfigs, [
+      {
+        set: 'shard2',
+        step: 'reconfig:shard2:1',
+        changes:
+          'localhost:27401 priority 1→5; localhost:27403 tags {}→{"dc":"east"}; settings electionTimeoutMillis default→5000',
+      },
+      { set: 'shard2', step: 'reconfig:shard2:2', changes: 'localhost:27402 priority 1→0, votes 1→0' },
+    ]);
+    assert.deepEqual(
+      stepIds(rt, { nodes: ['localhost:27402'] }),
+      [
+        ['reconfig-shard2', 'reconfig:shard2:1'],
+        ['finish', 'record-applied:sh'],
+      ],
+      'a partial selection changes only its members, and no settings',
+    );
   });
 });

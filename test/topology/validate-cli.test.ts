@@ -243,7 +243,7 @@ describe('bad topologies are refused with exit 2 and a positioned message', () =
   test('unknown key in replica_set_settings', async () => {
     await expectRejected(
       `replica_set_settings:\n  rs0:\n    electionTimeout: 5000\nmongod_servers:\n${members(1)}\n`,
-      'topology.yaml:3:5  replica_set_settings.rs0.electionTimeout: unknown key (allowed: chainingAllowed, heartbeatIntervalMillis, heartbeatTimeoutSecs, electionTimeoutMillis, catchUpTimeoutMillis, catchUpTakeoverDelayMillis, getLastErrorModes, getLastErrorDefaults)',
+      'topology.yaml:3:5  replica_set_settings.rs0.electionTimeout: unknown key (allowed: chainingAllowed, heartbeatIntervalMillis, heartbeatTimeoutSecs, electionTimeoutMillis, catchUpTimeoutMillis, catchUpTakeoverDelayMillis, getLastErrorModes, getLastErrorDefaults, writeConcernMajorityJournalDefault)',
     );
   });
 

@@ -62,7 +62,7 @@ export function registerEditConfig(cluster: Command): void {
           });
         return output.writeNotice(`No changes to ${name}.`);
       }
-      if (!context.json) output.writeResult(view.describeConfigDiffs(preview.files));
+      if (!context.json) output.writeResult(view.describeConfigDiffs(preview.files, preview.reconfigs));
       const outcome = await applyOperation(
         editConfigOperation,
         name,
