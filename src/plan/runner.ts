@@ -154,6 +154,8 @@ async function runPhase(
           ...(until === undefined ? {} : { until: new Date(until).toISOString() }),
         });
       },
+      // Shown, never journaled: not awaited, and only while the step is still running.
+      progress: (line) => void emit({ ...base, type: 'step-progress', progress: line }),
     };
     await emit({ ...base, state: 'running' });
     const aborted = whenAborted(options.signal);

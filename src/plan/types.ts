@@ -10,6 +10,11 @@ export interface StepContext {
    * `until` (epoch ms) is when the wait is expected to end, shown as a countdown. Not journaled.
    */
   waiting(what: string, until?: number): void;
+  /**
+   * Shows how far a long step is, live, while it runs (a draining shard's chunks left): each line replaces
+   * the previous one on a terminal. Not journaled — what must survive goes through `log`.
+   */
+  progress(line: string): void;
 }
 
 export interface Step {
@@ -116,4 +121,5 @@ export type PlanEvent =
       host?: string;
       what: string;
       until?: string;
-    };
+    }
+  | { type: 'step-progress'; phase: string; step: string; title: string; host?: string; progress: string };

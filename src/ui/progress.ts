@@ -31,6 +31,9 @@ function eventPrinter(options: { json: boolean }): (event: PlanEvent) => void {
         );
         return;
       }
+      case 'step-progress':
+        write(pc.dim(`    … ${event.title}: ${event.progress}`));
+        return;
       case 'step': {
         if (event.state === 'running') {
           startedAt.set(event.step, Date.now());

@@ -93,6 +93,15 @@ export async function createTaskList(): Promise<ProgressView> {
       ticker.unref();
     },
     event(event) {
+      if (event.type === 'step-progress') {
+        // A long step's progress (chunks left, bytes copied) shows in its title like a wait.
+        const entry = live.get(event.step);
+        if (!entry) return;
+        const now = Date.now();
+        entry.wait = { what: event.progress, since: now };
+        showStatus(entry, now);
+        return;
+      }
       if (event.type === 'step-wait') {
         const entry = live.get(event.step);
         if (!entry) return;

@@ -312,16 +312,32 @@ test('sharded: a shard added by scale-out takes data, and scale-in drains it awa
       .collection<{ _id: number }>('plain')
       .insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i })));
     await admin.command({ split: 'app.items', middle: { _id: 250 } });
+    await admin.command({ split: 'app.items', middle: { _id: 375 } });
+    await admin.command({ moveChunk: 'app.items', find: { _id: 300 }, to: 'sh2' });
     await admin.command({ moveChunk: 'app.items', find: { _id: 400 }, to: 'sh2' });
     await admin.command({ movePrimary: 'other', to: 'sh2' });
     const onSh2 = await client.db('config').collection('chunks').countDocuments({ shard: 'sh2' });
-    assert.equal(onSh2, 1, 'a chunk lives on the new shard');
+    assert.equal(onSh2, 2, 'two chunks live on the new shard');
 
+    // Killed while draining, once the live progress has shown chunks left; resume finishes the drain.
     const sh2 = out.added.filter((a) => a.replicaSet === 'sh2').map((a) => a.id);
-    const run = await env.mup(['cluster', 'scale-in', SH, '-N', sh2.join(','), '--yes'], {
+    const killed = await runMupAndKill(['cluster', 'scale-in', SH, '-N', sh2.join(','), '--yes'], {
+      home: env.home,
+      env: { HOME: env.userHome },
+      killAfter: (e) =>
+        e.step === 'remove-shard:sh2' &&
+        e.state === 'progress' &&
+        /^ongoing: [12] chunks left, databases to move: other$/.test(e.progress ?? ''),
       timeoutMs: 300_000,
     });
+    assert.ok(killed.killed, `scale-in was killed while draining\n${killed.stderr}`);
+    const draining = ((await admin.command({ listShards: 1 })).shards as Document[]).find(
+      (s) => s._id === 'sh2',
+    );
+    assert.equal(draining?.draining, true, 'the shard is left draining');
+    const run = await env.mup(['cluster', 'resume', SH], { timeoutMs: 300_000 });
     assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /… removeShard sh2 .*: ongoing: \d+ chunks left, databases to move: other/);
     assert.match(run.stderr, /movePrimary other → sh1/);
     assert.deepEqual(
       ((await admin.command({ listShards: 1 })).shards as Document[]).map((s) => s._id),

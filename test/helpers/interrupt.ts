@@ -8,9 +8,11 @@ export interface StepEvent {
   event: 'step';
   phase: string;
   step: string;
-  state: 'running' | 'done' | 'skipped' | 'failed';
+  /** `progress`: a live progress line of a running step (`step-progress` events). */
+  state: 'running' | 'done' | 'skipped' | 'failed' | 'progress';
   output?: string;
   error?: string;
+  progress?: string;
 }
 
 export interface InterruptedRun {
@@ -34,6 +36,8 @@ export interface InterruptOptions {
 function parseStepEvent(line: string): StepEvent | undefined {
   try {
     const parsed = JSON.parse(line) as { event?: unknown };
+    if (parsed.event === 'step-progress')
+      return { ...(parsed as StepEvent), event: 'step', state: 'progress' };
     return parsed.event === 'step' ? (parsed as StepEvent) : undefined;
   } catch {
     return undefined;

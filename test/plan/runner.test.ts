@@ -270,9 +270,13 @@ test('a step’s waits reach the progress view between its running and done even
   const events: PlanEvent[] = [];
   await runPlan(plan, { concurrency: 1, journal, onEvent: (e) => events.push(e) });
   await journal.close();
-  const seen = events
-    .filter((e) => e.type !== 'phase-start' && e.type !== 'phase-end')
-    .map((e) => (e.type === 'step' ? e.state : `${e.type} ${e.step} ${e.what} ${e.until ?? '-'}`));
+  const seen = events.flatMap((e) =>
+    e.type === 'step'
+      ? [e.state]
+      : e.type === 'step-wait'
+        ? [`${e.type} ${e.step} ${e.what} ${e.until ?? '-'}`]
+        : [],
+  );
   assert.deepEqual(seen, [
     'running',
     'step-wait a a primary of rs0 -',
@@ -283,5 +287,55 @@ test('a step’s waits reach the progress view between its running and done even
   assert.deepEqual(
     op?.steps.map((s) => s.state),
     ['running', 'done'],
+  );
+});
+
+test('progress lines reach the view while the step runs, and stay out of the journal', async () => {
+  const dir = await tempDir('mup-runner-progress-');
+  const seenDuring: string[] = [];
+  const events: PlanEvent[] = [];
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [
+      {
+        name: 'drain',
+        title: 'drain',
+        parallel: false,
+        steps: [
+          {
+            id: 'remove-shard:s2',
+            title: 'drain s2',
+            run: async (context) => {
+              context.progress('ongoing: 2 chunks left');
+              context.progress('ongoing: 1 chunks left');
+              // The view has them before the step ends.
+              seenDuring.push(...events.flatMap((e) => (e.type === 'step-progress' ? [e.progress] : [])));
+              context.log('drained');
+              return 'removed';
+            },
+          },
+        ],
+      },
+    ],
+  };
+  const opId = newOperationId();
+  const journal = await Journal.create(dir, {
+    opId,
+    operation: 'test',
+    cluster: 'c1',
+    args: {},
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
+    plan: outlinePlan(plan),
+  });
+  await runPlan(plan, { concurrency: 1, journal, onEvent: (e) => events.push(e) });
+  await journal.close();
+  assert.deepEqual(seenDuring, ['ongoing: 2 chunks left', 'ongoing: 1 chunks left']);
+  const record = await readOperation(join(dir, `${opId}.jsonl`));
+  assert.deepEqual(
+    record.steps.map((s) => `${s.state}:${s.output ?? ''}`),
+    ['running:', 'done:drained\nremoved'],
+    'only the logged lines are journaled',
   );
 });

@@ -92,6 +92,7 @@ export function initialSyncStep(instance: ResolvedInstance): Step {
         async () => {
           const view = await syncView(address);
           const line = `${view.state}${view.progress ? `: ${view.progress}` : ''}`;
+          if (line !== last) context.progress(line);
           if (line !== last && Date.now() - lastLog >= PROGRESS_EVERY_MS) {
             context.log(line);
             lastLog = Date.now();
@@ -188,11 +189,14 @@ export function drainShardStep(set: string, mongos: ResolvedInstance, to: string
     run: async (context) => {
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;
       let lastLine = '';
+      let lastShown = '';
       let lastLog = 0;
       while (Date.now() < deadline) {
         const reply = await removeShard(router, set);
         if (reply.state === 'completed') return 'removed';
         const line = `${reply.state}: ${reply.chunks ?? 'counting'} chunks left, databases to move: ${reply.dbsToMove.join(', ') || 'none'}`;
+        if (line !== lastShown) context.progress(line);
+        lastShown = line;
         if (line !== lastLine && (Date.now() - lastLog >= PROGRESS_EVERY_MS || reply.state === 'started')) {
           context.log(line);
           lastLog = Date.now();
