@@ -112,7 +112,13 @@ test('start leaves alone a stranger that took a member port while the cluster wa
   const port = (await display()).processes[1]?.port;
   assert.ok(port);
   const { createServer } = await import('node:net');
-  const stranger = createServer();
+  // A stranger that accepts connections and never answers; the connections mup opened are dropped before
+  // close (an accepted socket nobody reads holds server.close back without keeping the event loop alive).
+  const accepted = new Set<import('node:net').Socket>();
+  const stranger = createServer((socket) => {
+    accepted.add(socket);
+    socket.on('error', () => undefined).on('close', () => accepted.delete(socket));
+  });
   await new Promise<void>((resolve) => stranger.listen(port, 'localhost', resolve));
   try {
     const start = await env.mup(['cluster', 'start', NAME], { timeoutMs: 120_000 });
@@ -120,6 +126,7 @@ test('start leaves alone a stranger that took a member port while the cluster wa
     assert.match(start.stderr, new RegExp(`port ${port} by pid ${process.pid}`));
     assert.ok(stranger.listening, 'the stranger was not stopped');
   } finally {
+    for (const socket of accepted) socket.destroy();
     await new Promise((resolve) => stranger.close(resolve));
   }
   const resume = await env.mup(['cluster', 'resume', NAME], { timeoutMs: 120_000 });
