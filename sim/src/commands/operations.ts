@@ -167,16 +167,7 @@ export class OperationTable {
   describe(op: Operation, host: string): Document {
     const conn = op.ctx.conn;
     const micros = Number((process.hrtime.bigint() - op.startedAt) / 1000n);
-    const doc: Document = {
-      type: 'op',
-      host,
-      desc: `conn${conn.id}`,
-      connectionId: new Int32(conn.id),
-      client: conn.remote,
-    };
-    if (conn.clientMetadata) doc.clientMetadata = conn.clientMetadata;
-    doc.active = true;
-    doc.currentOpTime = new Date().toISOString();
+    const doc = connectionDocument(conn, host, true);
     doc.threaded = true;
     doc.opid = new Int32(op.opid);
     if (op.ctx.body.lsid !== undefined) doc.lsid = op.ctx.body.lsid;
@@ -198,16 +189,21 @@ export class OperationTable {
 
   /** currentOp's document for an idle connection ($all / idleConnections). */
   describeIdle(conn: ConnectionState, host: string): Document {
-    const doc: Document = {
-      type: 'op',
-      host,
-      desc: `conn${conn.id}`,
-      connectionId: new Int32(conn.id),
-      client: conn.remote,
-    };
-    if (conn.clientMetadata) doc.clientMetadata = conn.clientMetadata;
-    doc.active = false;
-    doc.currentOpTime = new Date().toISOString();
-    return doc;
+    return connectionDocument(conn, host, false);
   }
+}
+
+/** The fields currentOp gives every connection, busy or idle, in mongod's order. */
+function connectionDocument(conn: ConnectionState, host: string, active: boolean): Document {
+  const doc: Document = {
+    type: 'op',
+    host,
+    desc: `conn${conn.id}`,
+    connectionId: new Int32(conn.id),
+    client: conn.remote,
+  };
+  if (conn.clientMetadata) doc.clientMetadata = conn.clientMetadata;
+  doc.active = active;
+  doc.currentOpTime = new Date().toISOString();
+  return doc;
 }
