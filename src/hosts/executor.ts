@@ -45,6 +45,13 @@ export interface UploadResult {
   skipped: boolean;
 }
 
+/** What a path itself is, never following a final symbolic link (lstat). */
+export interface PathStat {
+  kind: 'dir' | 'file' | 'symlink' | 'other';
+  /** Owner's user id. */
+  uid: number;
+}
+
 export interface Executor {
   /** The host name as written in the topology. */
   readonly host: string;
@@ -57,6 +64,8 @@ export interface Executor {
   /** Last `maxBytes` of a file, or undefined when it does not exist. */
   tailFile(path: string, maxBytes: number): Promise<string | undefined>;
   exists(path: string): Promise<boolean>;
+  /** The path itself (a symbolic link is reported as one, not followed); undefined when nothing is there. */
+  lstat(path: string): Promise<PathStat | undefined>;
   mkdir(path: string, mode?: number): Promise<void>;
   /** Remove a file or directory tree; no error when it does not exist. */
   remove(path: string): Promise<void>;

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { constants, homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -11,6 +11,7 @@ import { CommandTimeoutError, UploadVerificationError } from './errors.js';
 import type {
   Executor,
   ForwardedPort,
+  PathStat,
   RunOptions,
   RunResult,
   UploadOptions,
@@ -109,6 +110,16 @@ export class LocalExecutor implements Executor {
     }
   }
 
+  async lstat(path: string): Promise<PathStat | undefined> {
+    try {
+      const found = await lstat(path);
+      return { kind: kindOfStat(found), uid: found.uid };
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+      throw error;
+    }
+  }
+
   async mkdir(path: string, mode?: number): Promise<void> {
     await mkdir(path, mode === undefined ? { recursive: true } : { recursive: true, mode });
   }
@@ -171,6 +182,12 @@ export class LocalExecutor implements Executor {
   }
 
   async close(): Promise<void> {}
+}
+
+function kindOfStat(found: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }) {
+  if (found.isSymbolicLink()) return 'symlink' as const;
+  if (found.isDirectory()) return 'dir' as const;
+  return found.isFile() ? ('file' as const) : ('other' as const);
 }
 
 async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: number }> {

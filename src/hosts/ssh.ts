@@ -30,6 +30,7 @@ import {
 import type {
   Executor,
   ForwardedPort,
+  PathStat,
   RunOptions,
   RunResult,
   UploadOptions,
@@ -277,6 +278,22 @@ export class SshExecutor implements Executor {
       return true;
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return false;
+      throw error;
+    }
+  }
+
+  async lstat(path: string): Promise<PathStat | undefined> {
+    try {
+      const attrs = await this.sftpCall<{ mode: number; uid: number }>(`lstat ${path}`, (sftp, done) =>
+        sftp.lstat(path, done),
+      );
+      // The file-type bits of st_mode (S_IFMT), as the host reports them.
+      const type = attrs.mode & 0o170000;
+      const kind =
+        type === 0o120000 ? 'symlink' : type === 0o040000 ? 'dir' : type === 0o100000 ? 'file' : 'other';
+      return { kind, uid: attrs.uid };
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
       throw error;
     }
   }

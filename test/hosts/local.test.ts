@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -180,5 +180,20 @@ describe('LocalExecutor.upload', () => {
     );
     assert.deepEqual(await readdir(join(dir, 'hosts', 'pkg')), ['archive.tgz']);
     await executor.close();
+  });
+});
+
+describe('LocalExecutor.lstat', () => {
+  it('reports a link as a link, never what it points at, and nothing for a missing path', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'file'), 'x');
+    await symlink(join(dir, 'file'), join(dir, 'link'));
+    await symlink(join(dir, 'gone'), join(dir, 'dangling'));
+    assert.deepEqual(await executor.lstat(dir), { kind: 'dir', uid: (await stat(dir)).uid });
+    assert.equal((await executor.lstat(join(dir, 'file')))?.kind, 'file');
+    assert.equal((await executor.lstat(join(dir, 'link')))?.kind, 'symlink');
+    assert.equal((await executor.lstat(join(dir, 'dangling')))?.kind, 'symlink');
+    assert.equal(await executor.lstat(join(dir, 'missing')), undefined);
+    assert.equal(await executor.lstat(join(dir, 'file', 'below')), undefined);
   });
 });

@@ -71,24 +71,88 @@ function checkRemovable(path: string): void {
   if (!isDeep(path)) throw new MupError(`refusing to remove ${path}: not a deep absolute path`);
 }
 
-async function removePath(executor: Executor, path: string, removed: string[]): Promise<void> {
-  checkRemovable(path);
-  if (await executor.exists(path)) {
-    await executor.remove(path);
-    removed.push(`${executor.host}:${path}`);
+function isWithin(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/** `anchor`, then each path below it down to `path` (both included); just `path` when it is not beneath. */
+function chainFrom(anchor: string, path: string): string[] {
+  if (!isWithin(path, anchor)) return [path];
+  const chain = [anchor];
+  for (const part of path
+    .slice(anchor.length)
+    .split('/')
+    .filter((p) => p !== '')) {
+    chain.push(`${chain[chain.length - 1]}/${part}`);
+  }
+  return chain;
+}
+
+/**
+ * Destroy removes only what mup created and never follows a symbolic link: a dir it made may have been
+ * replaced by a link since (by whoever can write its parent), and following it would delete an unrelated
+ * directory's files. Each removal walks down from an anchor, a dir mup created, with lstat: a link on the
+ * way is unlinked itself (unless it leads to data kept by --keep-data) and nothing beneath it is touched.
+ */
+class ConfinedRemoval {
+  constructor(
+    private readonly executor: Executor,
+    private readonly removed: string[],
+    private readonly log: (message: string) => void,
+    /** Paths that must survive (kept data dirs): a link leading to one stays. */
+    private readonly kept: readonly string[] = [],
+  ) {}
+
+  /**
+   * Removes `path` (a file, a dir tree or a link) found by walking down from `anchor`; `linkExpected` when
+   * mup made `path` a link itself (the deploy dir's bin), so unlinking it is no news.
+   */
+  async remove(path: string, anchor: string, linkExpected = false): Promise<void> {
+    checkRemovable(path);
+    const chain = chainFrom(anchor, path);
+    for (const [index, current] of chain.entries()) {
+      const found = await this.executor.lstat(current);
+      if (found === undefined) return;
+      if (found.kind === 'symlink') {
+        await this.unlink(current, linkExpected && current === path);
+        return;
+      }
+      const last = index === chain.length - 1;
+      if (!last && found.kind !== 'dir') return;
+      if (last) {
+        await this.executor.remove(current);
+        this.removed.push(`${this.executor.host}:${current}`);
+      }
+    }
+  }
+
+  /** rmdir `dir` when it is a real, empty directory reached without a link. */
+  async removeIfEmpty(dir: string, anchor: string): Promise<boolean> {
+    for (const current of chainFrom(anchor, dir)) {
+      if ((await this.executor.lstat(current))?.kind !== 'dir') return false;
+    }
+    return (await this.executor.run('rmdir', [dir])).exitCode === 0;
+  }
+
+  private async unlink(link: string, expected: boolean): Promise<void> {
+    checkRemovable(link);
+    if (this.kept.some((path) => isWithin(path, link))) {
+      this.log(`${link} is a symbolic link leading to kept data: left as it is`);
+      return;
+    }
+    // rm on a link removes the link, never what it points at.
+    await this.executor.remove(link);
+    this.removed.push(`${this.executor.host}:${link}`);
+    if (!expected) this.log(`${link} was a symbolic link: removed the link only, nothing it points at`);
   }
 }
 
-/** rmdir each dir from `path` upwards while empty, stopping at `stopAt` (exclusive). */
-async function removeEmptyParents(executor: Executor, path: string, stopAt: string): Promise<void> {
-  let dir = path;
-  while (dir.startsWith(`${stopAt}/`) || dir === path) {
-    const result = await executor.run('rmdir', [dir]);
-    if (result.exitCode !== 0) return;
-    const parent = dirname(dir);
-    if (parent === dir) return;
-    dir = parent;
-  }
+/** The outermost of the instance's own dirs that holds `path`: removals walk down from it. */
+function anchorOf(instance: ResolvedInstance, path: string): string {
+  const own = [instance.deployDir, instance.dataDir, instance.logDir, instance.configDir].filter(
+    (dir): dir is string => dir !== undefined && isWithin(path, dir),
+  );
+  return own.sort((a, b) => a.length - b.length)[0] ?? path;
 }
 
 export function removeInstanceStep(
@@ -101,30 +165,37 @@ export function removeInstanceStep(
     id: `remove:${instance.id}`,
     title: `remove files of ${instance.programName} on ${instance.host}${keepData && instance.dataDir ? ' (keeping data)' : ''}`,
     host: instance.host,
-    run: async () => {
+    run: async (context) => {
       const executor = rt.executor(instance.host);
-      const paths = [
-        instance.configFile,
-        instance.logFile,
-        instance.outputFile,
-        instance.pidFile,
-        instance.binDir,
-      ];
-      for (const path of paths) await removePath(executor, path, removed);
+      const kept = keepData && instance.dataDir !== undefined ? [instance.dataDir] : [];
+      const removal = new ConfinedRemoval(executor, removed, (m) => context.log(m), kept);
+      const remove = (path: string) => removal.remove(path, anchorOf(instance, path));
+      for (const path of [instance.configFile, instance.logFile, instance.outputFile, instance.pidFile]) {
+        await remove(path);
+      }
+      await removal.remove(instance.binDir, anchorOf(instance, instance.binDir), true);
       // Rotated captures: <program>.out.1, .2 ...
-      for (let i = 1; i <= 10; i++) await removePath(executor, `${instance.outputFile}.${i}`, removed);
-      if (instance.dataDir && !keepData) await removePath(executor, instance.dataDir, removed);
+      for (let i = 1; i <= 10; i++) await remove(`${instance.outputFile}.${i}`);
+      if (instance.dataDir && !keepData) await remove(instance.dataDir);
       for (const dir of [instance.configDir, instance.logDir, instance.deployDir]) {
-        await executor.run('rmdir', [dir]);
+        await removal.removeIfEmpty(dir, anchorOf(instance, dir));
       }
       // An absolute global data/log/config dir holds one `<role>-<port>` subdir per instance; like the global
       // deploy dir, it goes once the last instance's subdir is gone (rmdir fails while anything is left).
       for (const dir of [instance.dataDir, instance.logDir, instance.configDir]) {
         if (dir === undefined || basename(dir) !== instance.programName) continue;
         const parent = dirname(dir);
-        if (parent !== instance.deployDir && isDeep(parent)) await executor.run('rmdir', [parent]);
+        if (parent !== instance.deployDir && isDeep(parent)) await removal.removeIfEmpty(parent, parent);
       }
-      await removeEmptyParents(executor, instance.deployDir, dirname(rt.host(instance.host).supervisorDir));
+      // The deploy dir's empty parents up to the global deploy dir (which the supervisor step removes).
+      const stopAt = dirname(rt.host(instance.host).supervisorDir);
+      for (
+        let dir = dirname(instance.deployDir);
+        isWithin(dir, stopAt) && dir !== stopAt;
+        dir = dirname(dir)
+      ) {
+        if (!(await removal.removeIfEmpty(dir, dir))) break;
+      }
       return undefined;
     },
   };
@@ -135,14 +206,14 @@ export function removeSupervisorStep(rt: ClusterRuntime, host: string, removed: 
     id: `remove-supervisor:${host}`,
     title: `remove supervisord files on ${host}`,
     host,
-    run: async () => {
-      const executor = rt.executor(host);
+    run: async (context) => {
       const dir = rt.host(host).supervisorDir;
-      await removePath(executor, dir, removed);
+      const removal = new ConfinedRemoval(rt.executor(host), removed, (m) => context.log(m));
+      await removal.remove(dir, dirname(dir));
       // Binaries shipped to a remote host (a local host uses the control machine's cache: nothing there).
-      if (!rt.host(host).local) await removePath(executor, packagesDirOn(dir), removed);
+      if (!rt.host(host).local) await removal.remove(packagesDirOn(dir), dirname(dir));
       // The global deploy dir, once nothing of any cluster is left in it.
-      await executor.run('rmdir', [dirname(dir)]);
+      await removal.removeIfEmpty(dirname(dir), dirname(dir));
       return undefined;
     },
   };
