@@ -1,5 +1,5 @@
 // The Executor for the machine mup runs on: child processes, the file system and loopback port probes.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -231,6 +231,19 @@ function canBind(port: number, host: string): Promise<boolean> {
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal === null ? 0 : (constants.signals[signal] ?? 0);
+}
+
+/** The user id of `user` on this machine (through `id`, so every account source counts), or undefined. */
+export function localUidOf(user: string): number | undefined {
+  try {
+    const uid = Number.parseInt(
+      execFileSync('id', ['-u', '--', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+      10,
+    );
+    return Number.isInteger(uid) ? uid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function isErrno(error: unknown, code: string): boolean {

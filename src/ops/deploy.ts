@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { engineLabel } from '../binaries/simulator.js';
 import { UsageError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
+import { localUidOf } from '../hosts/local.js';
 import { pinPorts } from '../meta/migrations.js';
 import type { ClusterMeta, ClusterStore } from '../meta/store.js';
 import { connectionUris, primaryUri } from '../mongo/uri.js';
@@ -27,6 +28,7 @@ import {
   allocateSupervisorEndpoints,
   checkHostsReachable,
   checkPortsFree,
+  checkRunAsUsers,
   checkSupervisorDirsFree,
   checkSupervisordPresent,
   hostOf,
@@ -44,6 +46,8 @@ export interface DeployRequest extends BinarySelection {
    * (default: yes, but never for a playground).
    */
   bootStart?: boolean;
+  /** `--allow-root`: mongod and mongos may run as root. */
+  allowRoot?: boolean;
 }
 
 /** JSON shape of `mup cluster deploy --json` and `mup playground start --json` (schemaVersion 1). */
@@ -87,6 +91,7 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         : undefined;
       const loaded = await checkTopology(request.topologyText, request.topologyFile, {
         version: given?.version ?? versionForChecks(request.version),
+        uidOf: localUidOf,
         usedEndpoints: used,
         isPortFree: (port) => local.isPortFree(port),
         ...(request.portBase === undefined ? {} : { portBase: request.portBase }),
@@ -105,6 +110,8 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         { cluster: request.name, home: options.home },
         (host) => executorFor(hostOf(resolved, host)),
       );
+      // Who the processes run as: before any download, after every check of the input itself.
+      await checkRunAsUsers(resolved.hosts, { allowRoot: request.allowRoot === true });
       const binaries = given ?? (await resolveBinaries(request, options.home, { install: !options.dryRun }));
       throwIfAny(request.topologyFile, loaded, findServerOptionIssues(loaded, binaries.version));
       await checkPortsFree(resolved);

@@ -37,6 +37,8 @@ export interface PlaygroundRequest {
   mongodArgs?: readonly string[] | undefined;
   /** The options the user wrote (the rest are defaults): only these must match an existing playground. */
   given?: ReadonlySet<PlaygroundOption> | undefined;
+  /** `--allow-root`: a playground started by root runs its processes as root (refused otherwise). */
+  allowRoot?: boolean;
 }
 
 /** Options that shape a playground: `start` on an existing one with other values refuses. */
@@ -170,6 +172,7 @@ export async function startPlayground(
       onBinaryEvent: request.onBinaryEvent,
       playground: true,
       portBase: request.port,
+      allowRoot: request.allowRoot === true,
     },
     // The playground is the user's own throw-away cluster: no confirmation.
     { ...options, yes: true },

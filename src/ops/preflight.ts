@@ -3,6 +3,7 @@
 // them (also for --dry-run); scale-out will run them for the processes it adds. Everything here only reads.
 import { ExitCode, MupError, UsageError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
+import type { Executor } from '../hosts/executor.js';
 import type { ClusterStore, SupervisorEndpoint } from '../meta/store.js';
 import { allocateSupervisorPort } from '../supervisor/daemon.js';
 import { locateSupervisord } from '../supervisor/locate.js';
@@ -101,6 +102,48 @@ export async function checkSupervisorDirsFree(
       throw new UsageError(
         `${ini} on ${host.host} already exists: another cluster (of another MUP_HOME?) runs its supervisord there`,
         `${SUPERVISOR_DIR_HINT}; if no supervisord runs from ${host.supervisorDir}, remove that dir`,
+      );
+  }
+}
+
+export interface RunAsOptions {
+  /** `--allow-root`: the processes may run as root. */
+  allowRoot: boolean;
+  /** The user id mup runs as (default: this process's). */
+  uid?: number;
+}
+
+/** The user id of `user` on the host, or undefined when the host has no such user. */
+export async function uidOn(executor: Executor, user: string): Promise<number | undefined> {
+  const found = await executor.run('id', ['-u', '--', user]);
+  const uid = Number.parseInt(found.stdout.trim(), 10);
+  return found.exitCode === 0 && Number.isInteger(uid) ? uid : undefined;
+}
+
+/**
+ * Each host's processes run as its `user` (supervisord `user=`): that user must exist, mup must be able to
+ * start processes as it (only root can switch to another user), and it must not be root unless
+ * `--allow-root` says so — a mongod running as root turns any flaw in it, or anyone who reaches it, into
+ * root on the machine. Everything here only reads.
+ */
+export async function checkRunAsUsers(hosts: readonly ResolvedHost[], options: RunAsOptions): Promise<void> {
+  const self = options.uid ?? process.getuid?.();
+  for (const host of hosts.filter((h) => h.local)) {
+    const uid = await uidOn(executorFor(host), host.user);
+    if (uid === undefined)
+      throw new UsageError(
+        `global.user ${host.user}: no such user on ${host.host}`,
+        `create the user (useradd --system ${host.user}) or set global.user to an existing unprivileged user`,
+      );
+    if (self !== undefined && self !== 0 && uid !== self)
+      throw new UsageError(
+        `the processes cannot run as ${host.user} (global.user): mup runs as uid ${self}, and only root can start processes as another user`,
+        `run mup as ${host.user}, or as root (it then starts every process as ${host.user}), or remove global.user to run them as yourself`,
+      );
+    if (uid === 0 && !options.allowRoot)
+      throw new UsageError(
+        `mup would run mongod and mongos as root on ${host.host}${host.user === 'root' ? '' : ` (global.user ${host.user})`}: any flaw in them, or anyone who reaches them, would act as root on the machine`,
+        'set global.user to an unprivileged user (mup makes it the owner of the dirs and supervisord starts each process as it), run mup as that user, or pass --allow-root to run them as root anyway',
       );
   }
 }

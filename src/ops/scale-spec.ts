@@ -3,11 +3,12 @@
 // one arbiter, ...). Problems are reported against the part file with its lines and columns. The merged
 // topology keeps every existing instance exactly as stored; only the part's entries are resolved anew.
 import { MupError, UsageError } from '../errors.js';
+import { localUidOf } from '../hosts/local.js';
 import type { ClusterMeta } from '../meta/store.js';
 import { findServerOptionIssues } from '../render/topology-check.js';
 import { endpoint } from '../topology/hosts.js';
 import { formatPath, type IssuePath, TopologyError, type TopologyIssue } from '../topology/issues.js';
-import { localPathKind, throwIfAny } from '../topology/load.js';
+import { defaultTrustedOwners, inspectLocalPath, localRealPath, throwIfAny } from '../topology/load.js';
 import { type ParsedTopology, parseTopology, positionIssues } from '../topology/parse.js';
 import { checkDirPlacement } from '../topology/path-rules.js';
 import { resolveTopology } from '../topology/resolve.js';
@@ -201,7 +202,13 @@ export async function checkScaleOutPart(
     usedEndpoints: options.usedEndpoints,
     ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
   });
-  const placement = checkDirPlacement(merged, resolved, { kindOfPath: localPathKind });
+  // The same checks as deploy's: existing dirs are real dirs owned by mup's user, root or the process user.
+  const placement = checkDirPlacement(merged, resolved, {
+    inspectPath: inspectLocalPath,
+    realPathOf: localRealPath,
+    trustedOwners: defaultTrustedOwners(),
+    uidOf: localUidOf,
+  });
   const serverOptions = findServerOptionIssues({ ...parsed, spec: merged, resolved }, meta.version);
   throwIfAny(file, parsed, positioned([...placement, ...serverOptions], offsets, parsed));
 

@@ -1,6 +1,7 @@
 // `mup topology validate`: every check `cluster deploy` runs that needs no remote host (same function, same
 // messages and positions), then the topology fully resolved. Nothing is changed on any host.
 import { executorFor } from '../hosts/connect.js';
+import { localUidOf } from '../hosts/local.js';
 import { checkTopology, DEFAULT_CHECK_VERSION } from '../render/topology-check.js';
 import type { ResolvedTopology } from '../topology/types.js';
 
@@ -14,6 +15,7 @@ export async function validateTopologyFile(
     version: options.version ?? DEFAULT_CHECK_VERSION,
     isPortFree: (port) => probe.isPortFree(port),
     portBase: options.portBase,
+    uidOf: localUidOf,
   });
   return resolved;
 }

@@ -23,6 +23,8 @@ export interface SupervisorProgram {
    * starts programs one by one itself otherwise; supervisord reads this only at its own start. Default false.
    */
   autostart?: boolean;
+  /** The user supervisord starts the process as (`user=`); supervisord itself needs to be root to switch. */
+  user?: string;
 }
 
 /** A `[group:<name>]` section: its programs are addressed as `<group>:<program>` and reloaded as one unit. */
@@ -87,9 +89,11 @@ export function chooseMinfds(hardLimit: number | 'unlimited'): number {
 export function programForInstance(
   instance: ResolvedInstance,
   startsecs = DEFAULT_STARTSECS,
+  user?: string,
 ): SupervisorProgram {
   const binary = instance.role === 'mongos' ? 'mongos' : 'mongod';
   return {
+    ...(user === undefined ? {} : { user }),
     name: instance.programName,
     // The binary itself, never --fork: supervisord must be the parent to restart it and to signal it.
     command: [join(instance.binDir, binary), '--config', instance.configFile],
@@ -135,6 +139,8 @@ export interface SupervisorIniForHost {
   groupBy?: GroupBy;
   /** Program names written `autostart=true` (should run whenever the daemon starts); default none. */
   autostart?: readonly string[];
+  /** The user the host's processes run as (`ResolvedHost.user`). */
+  user?: string;
 }
 
 export function supervisorIniSpecForHost(input: SupervisorIniForHost): SupervisorIniSpec {
@@ -146,7 +152,7 @@ export function supervisorIniSpecForHost(input: SupervisorIniForHost): Superviso
     password: input.password,
     minfds: input.minfds,
     programs: input.instances.map((instance) => ({
-      ...programForInstance(instance, input.startsecs),
+      ...programForInstance(instance, input.startsecs, input.user),
       autostart: input.autostart?.includes(instance.programName) ?? false,
     })),
     groups: groupsForInstances(input.instances, input.groupBy ?? 'none'),
@@ -220,6 +226,7 @@ function programSection(program: SupervisorProgram, logMaxBytes: string, logBack
     entries: [
       ['command', program.command.map(quoteArgument).join(' ')],
       ['directory', program.directory],
+      ...(program.user === undefined ? [] : [['user', program.user] as const]),
       ['autostart', program.autostart ?? false],
       // Restart only after a crash; a clean shutdown (exit 0, e.g. `shutdown` command) stays down.
       ['autorestart', 'unexpected'],
@@ -270,6 +277,8 @@ function quoteArgument(argument: string): string {
 }
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
+/** POSIX portable user names: a value supervisord reads as one word. */
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 function validateSpec(spec: SupervisorIniSpec): void {
   if (!NAME.test(spec.cluster))
@@ -291,6 +300,8 @@ function validateSpec(spec: SupervisorIniSpec): void {
     programs.add(program.name);
     if (program.command.length === 0)
       throw new SupervisorIniError(`program "${program.name}" has no command`);
+    if (program.user !== undefined && !USER.test(program.user))
+      throw new SupervisorIniError(`program "${program.name}" has an invalid user "${program.user}"`);
     if (!Number.isInteger(program.startsecs) || program.startsecs < 0) {
       throw new SupervisorIniError(`program "${program.name}" has an invalid startsecs`);
     }

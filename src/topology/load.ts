@@ -1,11 +1,11 @@
 // The one entry point for a topology file: parse, check every rule, report all problems at once
 // (TopologyError, exit 2), then resolve and check where the resolved dirs land. Nothing is changed on any host.
-import { statSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { type PositionedIssue, TopologyError, type TopologyIssue } from './issues.js';
 import { type ParsedTopology, parseTopology, positionIssues } from './parse.js';
-import { checkDirPlacement, type DirPlacementOptions } from './path-rules.js';
+import { checkDirPlacement, type DirPlacementOptions, type PathFacts } from './path-rules.js';
 import { type ResolveOptions, resolveTopology } from './resolve.js';
 import { checkRules, type UsedEndpoint } from './rules.js';
 import type { TopologySpec } from './schema.js';
@@ -44,15 +44,32 @@ export async function readTopologyFile(path: string): Promise<string> {
   }
 }
 
-/** What is at a local path, for the "a file where a dir goes" check. */
-export function localPathKind(path: string): 'dir' | 'other' | 'missing' {
+/** What is at a local path itself, for the dir placement checks (a symbolic link is not followed). */
+export function inspectLocalPath(path: string): PathFacts {
   try {
-    return statSync(path).isDirectory() ? 'dir' : 'other';
+    const found = lstatSync(path);
+    const kind = found.isSymbolicLink() ? 'link' : found.isDirectory() ? 'dir' : 'other';
+    return { kind, uid: found.uid, mode: found.mode & 0o7777 };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // ENOTDIR: a parent is a file, which the walk from the root reports at that parent.
-    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'other';
+    return { kind: code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'other' };
   }
+}
+
+/** The real path of an existing local path; the path itself when it cannot be resolved (checked as written). */
+export function localRealPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** The user ids trusted to own a cluster's existing dirs by default: the user running mup, and root. */
+export function defaultTrustedOwners(): number[] {
+  const uid = process.getuid?.();
+  return uid === undefined ? [] : [...new Set([uid, 0])];
 }
 
 export interface LoadedTopology extends ParsedTopology {
@@ -68,7 +85,9 @@ export async function loadTopology(
   const parsed = checkTopologyText(text, file, options);
   const resolved = await resolveTopology(parsed.spec, options);
   const placement = checkDirPlacement(parsed.spec, resolved, {
-    kindOfPath: options.kindOfPath ?? localPathKind,
+    inspectPath: options.inspectPath ?? inspectLocalPath,
+    realPathOf: options.realPathOf ?? localRealPath,
+    trustedOwners: options.trustedOwners ?? defaultTrustedOwners(),
   });
   throwIfAny(file, parsed, placement);
   return { ...parsed, resolved };

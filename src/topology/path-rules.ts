@@ -140,12 +140,31 @@ function sourceOf(spec: TopologySpec, server: ServerEntry, key: DirKey): IssuePa
   return pathOf(server);
 }
 
+/** What is at a local path itself (lstat: a final symbolic link is not followed). */
+export interface PathFacts {
+  kind: 'dir' | 'link' | 'other' | 'missing';
+  /** Owner's user id (when it exists). */
+  uid?: number;
+  /** Permission bits, st_mode & 0o7777 (when it exists). */
+  mode?: number;
+}
+
 export interface DirPlacementOptions {
   /**
-   * What exists at an absolute path on the instance's host: a dir, something else, or nothing. Only asked
-   * for local hosts; a path whose existing part is a file cannot become a dir.
+   * What exists at an absolute path on the instance's host. Only asked for local hosts: a path whose existing
+   * part is a file cannot become a dir, and an existing dir of the cluster must be a real dir the deploy
+   * user owns.
    */
-  kindOfPath?: (path: string) => 'dir' | 'other' | 'missing';
+  inspectPath?: (path: string) => PathFacts;
+  /** The real path of an existing path (symbolic links resolved). */
+  realPathOf?: (path: string) => string;
+  /**
+   * User ids that may own an existing dir of the cluster: the user running mup, root and the user its
+   * processes run as. Without it ownership is not checked.
+   */
+  trustedOwners?: readonly number[];
+  /** The user id of a user on the local machine (undefined when unknown): the user processes run as may own its dirs. */
+  uidOf?: (user: string) => number | undefined;
 }
 
 /**
@@ -172,9 +191,34 @@ export function checkDirPlacement(
   const supervisorDirs = topology.hosts.map((h) => ({ machine: machineOf(h), dir: h.supervisorDir }));
   const globalDeploy: IssuePath = spec.global?.deploy_dir === undefined ? [] : ['global', 'deploy_dir'];
 
+  // Every dir of the cluster on a local machine, and the global deploy dir holding its supervisor dir:
+  // beneath these, an existing path must be a real dir the deploy user owns.
+  const localZone = [
+    ...topology.hosts.filter((h) => h.local).map((h) => posix.dirname(h.supervisorDir)),
+    ...topology.instances
+      .filter((i) => i.local)
+      .flatMap((i) => INSTANCE_DIRS.map(({ field }) => i[field]))
+      .filter((dir): dir is string => dir !== undefined),
+  ];
+  const zoneOf = (instance: ResolvedInstance) => (instance.local ? localZone : []);
+  // The user the processes run as owns the dirs mup made for them (kept data, a redeploy): trusted too.
+  const runAs = topology.hosts.find((h) => h.local)?.user;
+  const runAsUid = runAs === undefined ? undefined : options.uidOf?.(runAs);
+  const checks: DirPlacementOptions = {
+    ...options,
+    ...(options.trustedOwners === undefined
+      ? {}
+      : { trustedOwners: [...options.trustedOwners, ...(runAsUid === undefined ? [] : [runAsUid])] }),
+  };
   for (const host of topology.hosts) {
     const problem = placementProblem(host.supervisorDir);
-    if (problem !== undefined) report(globalDeploy, `the supervisor dir ${problem}`);
+    if (problem !== undefined) {
+      report(globalDeploy, `the supervisor dir ${problem}`);
+      continue;
+    }
+    if (!host.local || !options.inspectPath) continue;
+    const existing = existingPathProblem(host.supervisorDir, localZone, checks);
+    if (existing !== undefined) report(globalDeploy, `the supervisor dir ${existing}`);
   }
   topology.instances.forEach((instance, index) => {
     const server = servers[index];
@@ -204,14 +248,9 @@ export function checkDirPlacement(
         );
         continue;
       }
-      if (instance.local && options.kindOfPath) {
-        const blocker = firstNonDir(dir, options.kindOfPath);
-        if (blocker !== undefined) {
-          report(
-            source,
-            `${key} of ${instance.programName} needs ${blocker} to be a directory, but it is a file (not a directory)`,
-          );
-        }
+      if (instance.local && options.inspectPath) {
+        const problem = existingPathProblem(dir, zoneOf(instance), checks);
+        if (problem !== undefined) report(source, `${key} of ${instance.programName} ${problem}`);
       }
     }
   });
@@ -236,20 +275,52 @@ function nestedIn(
   return undefined;
 }
 
-/** The first existing prefix of `dir` (itself included) that is not a directory. */
-function firstNonDir(
+/**
+ * Why the existing part of `dir` cannot hold the cluster's files: a file where a dir goes; within `zone`
+ * (the cluster's own dirs) a symbolic link, a dir owned by an untrusted user or one anyone may rename
+ * entries of; above the zone a symbolic link is the machine's own layout (/home on another disk), but where
+ * it leads must still pass the placement rules. Undefined when the path is fine.
+ */
+function existingPathProblem(
   dir: string,
-  kindOfPath: (path: string) => 'dir' | 'other' | 'missing',
+  zone: readonly string[],
+  options: DirPlacementOptions,
 ): string | undefined {
-  let current = '/';
-  for (const part of posix
+  const inspect = options.inspectPath;
+  if (inspect === undefined) return undefined;
+  const parts = posix
     .normalize(dir)
     .split('/')
-    .filter((p) => p !== '')) {
+    .filter((p) => p !== '');
+  let current = '/';
+  let throughLink = false;
+  let deepestExisting = '/';
+  for (const part of parts) {
     current = posix.join(current, part);
-    const kind = kindOfPath(current);
-    if (kind === 'missing') return undefined;
-    if (kind === 'other') return current;
+    const facts = inspect(current);
+    if (facts.kind === 'missing') break;
+    deepestExisting = current;
+    const inZone = zone.some((z) => isWithin(current, z));
+    if (facts.kind === 'other')
+      return `needs ${current} to be a directory, but it is a file (not a directory)`;
+    if (facts.kind === 'link') {
+      if (inZone)
+        return `needs ${current} to be a real directory, but it is a symbolic link; mup never writes through a link in its own dirs: name the directory it points to (symbolic link)`;
+      throughLink = true;
+      continue;
+    }
+    if (!inZone) continue;
+    const trusted = options.trustedOwners;
+    if (trusted !== undefined && facts.uid !== undefined && !trusted.includes(facts.uid))
+      return `needs ${current} to be owned by the deploy user, but its owner is uid ${facts.uid}; another user could swap what mup writes there: chown it or name another dir (dir owner)`;
+    if (facts.mode !== undefined && (facts.mode & 0o002) !== 0 && (facts.mode & 0o1000) === 0)
+      return `needs ${current} not to be writable by every user (mode ${facts.mode.toString(8)}): anyone could swap what mup writes there; chmod o-w it (dir owner)`;
+  }
+  if (throughLink && options.realPathOf) {
+    const real = posix.join(options.realPathOf(deepestExisting), posix.relative(deepestExisting, dir));
+    const problem = placementProblem(real);
+    if (problem !== undefined)
+      return `goes through a symbolic link: ${dir} ${problem.replace(/\(path confinement\)$/, '(path escape)')}`;
   }
   return undefined;
 }

@@ -24,7 +24,7 @@ export interface ResolveOptions {
   portBase?: number;
   /** The login user's home on a host (default: os.homedir() locally, /home/<user> or /root remotely). */
   homeOf?: (login: HostLogin) => string;
-  /** The user running mup: the login user on local hosts and the default SSH user. */
+  /** The user running mup: the default user processes run as, and the default SSH user. */
   currentUser?: string;
   /** Endpoints of other clusters: their local ports are never allocated. */
   usedEndpoints?: readonly UsedEndpoint[];
@@ -52,7 +52,9 @@ export async function resolveTopology(
   const hostOf = (entry: ServerEntry) => {
     let host = hosts.get(entry.host);
     if (!host) {
-      const user = entry.local ? currentUser : (global.user ?? currentUser);
+      // The user the host's processes run as (and the SSH login on remote hosts); mup checks before any change
+      // that it can start them as that user (ops/preflight.ts).
+      const user = global.user ?? currentUser;
       const home = homeOf({ host: entry.host, user, local: entry.local });
       const globalDeployDir = resolveDeployBase(global.deploy_dir ?? DEFAULT_DIRS.deploy_dir, home);
       host = {

@@ -53,7 +53,7 @@ mongos_servers:
 };
 
 const FULL_GLOBAL = `global:
-  user: mongodb            # SSH login user on remote hosts (default: your user); local hosts use your user
+  user: mongodb            # processes run as this user (and SSH login on remote hosts); default: you
   ssh_port: 22
   deploy_dir: mongo-deploy # relative → under the login user's home on each host; absolute → as is
   data_dir: data           # relative → under each instance's deploy dir; absolute → <data_dir>/<role>-<port>

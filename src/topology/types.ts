@@ -72,7 +72,10 @@ export interface ResolvedReplicaSet {
 export interface ResolvedHost {
   host: string;
   local: boolean;
-  /** SSH login user (remote hosts); the current user for local hosts. */
+  /**
+   * The user the host's mongod/mongos run as (supervisord `user=`, and the owner of their dirs): `global.user`,
+   * else the user who deployed. Also the SSH login user on remote hosts.
+   */
   user: string;
   sshPort: number;
   /** `<global deploy_dir>/supervisor` on this host: supervisor.ini, supervisord.log, supervisord.pid. */

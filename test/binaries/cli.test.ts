@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { makeFakeReleases } from '../../sim/src/releases.js';
 import { checkBinaryPath } from '../../src/binaries/binary-path.js';
 import { mupBin, runMup, tempDir } from '../helpers/cli.js';
+import { ALLOW_ROOT } from '../helpers/e2e.js';
 import { type ReleaseServer, startReleaseServer } from './helpers/release-server.js';
 
 const run = promisify(execFile);
@@ -253,13 +254,25 @@ test('cluster deploy and playground start take --target; the hint names the comm
       'ubuntu2204',
       '--dry-run',
       '--json',
+      ...ALLOW_ROOT,
     ],
     { home, env },
   );
   assert.equal(planned.code, 0, planned.stderr);
   assert.equal((JSON.parse(planned.stdout) as { version: string }).version, '7.0.14');
   const noFit = await runMup(
-    ['cluster', 'deploy', 'tgt', topology, '--version', '7.0', '--target', 'rhel90', '--dry-run'],
+    [
+      'cluster',
+      'deploy',
+      'tgt',
+      topology,
+      '--version',
+      '7.0',
+      '--target',
+      'rhel90',
+      '--dry-run',
+      ...ALLOW_ROOT,
+    ],
     { home, env },
   );
   assert.equal(noFit.code, 2, noFit.stderr);

@@ -17,6 +17,7 @@ import {
   TOPOLOGY_MUTATIONS,
 } from '../fixtures/bad-inputs/cases.js';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
+import { ALLOW_ROOT } from '../helpers/e2e.js';
 import { simBinaryDir } from '../helpers/sim.js';
 
 let home: string;
@@ -202,7 +203,16 @@ describe('bad topologies', () => {
       const file = join(files, `deploy-${index}.yaml`);
       await writeFile(file, mutate('replset', c.set));
       const before = await snapshot(false);
-      const run = await mup(['cluster', 'deploy', `real${index}`, file, '--binary-path', binDir, '--yes']);
+      const run = await mup([
+        'cluster',
+        'deploy',
+        `real${index}`,
+        file,
+        '--binary-path',
+        binDir,
+        '--yes',
+        ...ALLOW_ROOT,
+      ]);
       assert.equal(run.code, 2, `${c.name}: expected exit 2, got ${run.code}\n${run.stderr}`);
       // A real deploy takes the cluster lock (storage/clusters/<name>/lock) before it checks anything and
       // removes it when it refuses: no file is left or changed, only the parent dirs' mtimes move.

@@ -10,6 +10,7 @@ import { MongoClient } from 'mongodb';
 import { makeFakeReleases } from '../../sim/src/releases.js';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
 import {
+  ALLOW_ROOT,
   type DisplayJson,
   destroyCluster,
   type E2eEnv,
@@ -59,6 +60,7 @@ function deploy(name: string, topology: string, extra: string[] = []): Promise<M
     '--binary-path',
     env.binDir,
     '--yes',
+    ...ALLOW_ROOT,
     ...(extra.includes('--port-base') ? [] : ['--port-base', ALLOCATE_FROM]),
     ...extra,
   ]);
@@ -330,6 +332,7 @@ test('--version may be left out only with --binary-path, whose binaries then giv
     '--binary-path',
     env.binDir,
     '--dry-run',
+    ...ALLOW_ROOT,
   ]);
   assert.equal(planned.version, env.version);
   await assertNothingLeft('nover2', 'nover2');
@@ -400,7 +403,18 @@ test('a version not in the cache with an empty mirror is refused, nothing downlo
   // An empty local mirror: nothing may leave this machine.
   const mirror = await tempDir('mup-e2e-empty-mirror-');
   const run = await runMup(
-    ['cluster', 'deploy', 'nover', topology, '--version', '7.0.14', '--yes', '--port-base', ALLOCATE_FROM],
+    [
+      'cluster',
+      'deploy',
+      'nover',
+      topology,
+      '--version',
+      '7.0.14',
+      '--yes',
+      '--port-base',
+      ALLOCATE_FROM,
+      ...ALLOW_ROOT,
+    ],
     {
       home: env.home,
       env: { HOME: env.userHome, MUP_MIRROR: mirror },
@@ -437,6 +451,7 @@ test('a version missing from the mirror is refused (exit 2) naming the nearest o
       '--yes',
       '--port-base',
       ALLOCATE_FROM,
+      ...ALLOW_ROOT,
     ],
     { home: env.home, env: { HOME: env.userHome, MUP_MIRROR: mirror } },
   );

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import {
+  ALLOW_ROOT,
   type DisplayJson,
   destroyAllClusters,
   type E2eEnv,
@@ -297,7 +298,7 @@ test('destroy killed after a member was removed, before that was journaled: resu
 test('playground start killed after replSetInitiate was sent: resume gives a healthy playground', async () => {
   const env = await freshEnv();
   const run = await runMupAndKill(
-    ['playground', 'start', '--binary-path', env.binDir, '--port', String(PORT_BASE + 150)],
+    ['playground', 'start', '--binary-path', env.binDir, '--port', String(PORT_BASE + 150), ...ALLOW_ROOT],
     {
       home: env.home,
       env: { HOME: env.userHome, MUP_FAILPOINT: 'initiate:*:after-run' },

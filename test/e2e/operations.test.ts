@@ -13,6 +13,7 @@ import { freePort } from '../../sim/test/helpers/ports.js';
 import { type ReleaseServer, startReleaseServer } from '../binaries/helpers/release-server.js';
 import { tempDir } from '../helpers/cli.js';
 import {
+  ALLOW_ROOT,
   type DisplayJson,
   destroyAllClusters,
   type E2eEnv,
@@ -174,6 +175,7 @@ test('a deploy without --binary-path downloads from the mirror, caches, and runs
       String(port),
       '--mirror',
       server.url,
+      ...ALLOW_ROOT,
     ],
     { timeoutMs: 180_000 },
   );

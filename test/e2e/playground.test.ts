@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import {
+  ALLOW_ROOT,
   type DisplayJson,
   destroyAllClusters,
   type E2eEnv,
@@ -27,7 +28,7 @@ after(async () => {
 
 test('playground start prints only the URI on stdout and gives a working replica set', async () => {
   const run = await env.mup(
-    ['playground', 'start', '--binary-path', env.binDir, '--port', String(PORT_BASE)],
+    ['playground', 'start', '--binary-path', env.binDir, '--port', String(PORT_BASE), ...ALLOW_ROOT],
     {
       timeoutMs: 180_000,
     },
@@ -87,6 +88,7 @@ test('a tagged playground runs beside the default one; --json start has the docu
       env.binDir,
       '--port',
       String(PORT_BASE + 50),
+      ...ALLOW_ROOT,
     ],
     { timeoutMs: 180_000 },
   );

@@ -6,7 +6,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { type DisplayJson, destroyAllClusters, type E2eEnv, e2eEnv, e2ePortBase } from '../helpers/e2e.js';
+import {
+  ALLOW_ROOT,
+  type DisplayJson,
+  destroyAllClusters,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+} from '../helpers/e2e.js';
 import { runMupAndKill, type StepEvent } from '../helpers/interrupt.js';
 
 const PORT_BASE = e2ePortBase();
@@ -227,6 +234,7 @@ test('a sharded playground: one command, both shards listed through its mongos, 
       pg.binDir,
       '--port',
       String(port),
+      ...ALLOW_ROOT,
     ],
     { timeoutMs: 240_000 },
   );

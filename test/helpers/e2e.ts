@@ -9,6 +9,9 @@ import { type MupRun, runMup, tempDir } from './cli.js';
 import { pidsWhoseArgs } from './processes.js';
 import { simBinaryDir } from './sim.js';
 
+/** `--allow-root` when the tests run as root (mup refuses to run mongod as root without it), else nothing. */
+export const ALLOW_ROOT: readonly string[] = process.getuid?.() === 0 ? ['--allow-root'] : [];
+
 export interface E2eEnv {
   /** MUP_HOME */
   home: string;
@@ -55,6 +58,8 @@ export async function e2eEnv(version = '7.0.14'): Promise<E2eEnv> {
       String(portBase),
       // The host's crontab (root's, here) is shared by every test: only the tests of boot start write it.
       '--no-boot-start',
+      // The tests run as root: their processes run as root too, which mup refuses without this.
+      ...ALLOW_ROOT,
     ],
     mupJson: async <T>(args: readonly string[], options: { timeoutMs?: number } = {}) => {
       // display/status probe each process with a 1.5 s timeout: on a loaded machine a probe that times out

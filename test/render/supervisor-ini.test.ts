@@ -182,6 +182,34 @@ describe('renderSupervisorIni', () => {
     );
   });
 
+  it('starts every program as the host user when given, and refuses a user name that is not one word', () => {
+    const base = spec();
+    const withUser = supervisorIniSpecForHost({
+      cluster: 'prod',
+      supervisorDir: '/srv/mongo-deploy/supervisor',
+      httpPort: 9001,
+      username: 'mup',
+      password: 's3cret',
+      minfds: 64000,
+      instances: shardedInstances('/srv/mongo-deploy'),
+      user: 'mongodb',
+    });
+    const sections = parse(renderSupervisorIni(withUser));
+    const programs = [...sections].filter(([name]) => name.startsWith('program:'));
+    assert.equal(programs.length, base.programs.length);
+    for (const [, entries] of programs) assert.equal(entries.get('user'), 'mongodb');
+    assert.equal(sections.get('supervisord')?.has('user'), false, 'the daemon itself is not switched');
+    assert.ok(![...parse(renderSupervisorIni(base))].some(([, e]) => e.has('user')));
+    for (const bad of ['mongo db', 'a:b', '', '-x', 'x\ny']) {
+      const programsOf = withUser.programs.map((p) => ({ ...p, user: bad }));
+      assert.throws(
+        () => renderSupervisorIni({ ...withUser, programs: programsOf }),
+        SupervisorIniError,
+        bad,
+      );
+    }
+  });
+
   it('keeps minfds within the hard limit', () => {
     assert.equal(chooseMinfds(20000), 20000);
     assert.equal(chooseMinfds(1_048_576), 64000);

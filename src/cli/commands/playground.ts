@@ -44,6 +44,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', `${MIRROR_HELP} (default $MUP_MIRROR)`)
     .option('--target <target>', 'release-list target to download (default: detected for this host)')
+    .option('--allow-root', 'run mongod and mongos as root when mup runs as root (refused otherwise)', false)
     .argument(
       '[mongod-options...]',
       'after `--`: mongod options for every member, e.g. -- --wiredTigerCacheSizeGB 1 --setParameter notablescan=true',
@@ -73,6 +74,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
           binaryPath: options.binaryPath,
           mirror: options.mirror,
           target: options.target,
+          allowRoot: options.allowRoot,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
           mongodArgs,
           given: new Set(

@@ -1,6 +1,7 @@
 // Steps over a process's directories and files on its host: dirs, the data dir's owner mark, the bin link,
 // the rendered mongod/mongos config, and their removal by destroy — only paths mup created, never a parent the
 // user owns (a deploy dir goes only once empty). Each can run again harmlessly.
+import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { MupError } from '../../errors.js';
 import type { Executor } from '../../hosts/executor.js';
@@ -8,8 +9,35 @@ import type { Step } from '../../plan/types.js';
 import { renderInstanceConfig } from '../../render/instance-config.js';
 import type { ResolvedInstance } from '../../topology/types.js';
 import { OWNER_FILE, ownerFileContent } from '../data-dirs.js';
+import { uidOn } from '../preflight.js';
 import type { ClusterRuntime } from '../runtime.js';
 import { packagesDirOn } from '../ship.js';
+
+/**
+ * The user a local host's processes run as when it is not the user running mup (mup runs as root and the
+ * topology names `global.user`): the dirs mup makes for them become theirs. Undefined otherwise.
+ */
+function otherRunAsUser(rt: ClusterRuntime, host: string): string | undefined {
+  const resolved = rt.host(host);
+  return resolved.local && resolved.user !== userInfo().username ? resolved.user : undefined;
+}
+
+async function chown(executor: Executor, user: string, path: string): Promise<void> {
+  // -h: a link is changed itself, never what it points to.
+  const changed = await executor.run('chown', ['-h', '--', user, path]);
+  if (changed.exitCode !== 0)
+    throw new MupError(`cannot make ${user} the owner of ${path}: ${changed.stderr.trim()}`);
+}
+
+/** The components of `dir` that do not exist yet, top-down. */
+async function missingPart(executor: Executor, dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let current = dir; current !== dirname(current); current = dirname(current)) {
+    if ((await executor.lstat(current)) !== undefined) break;
+    missing.unshift(current);
+  }
+  return missing;
+}
 
 export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   return {
@@ -18,15 +46,29 @@ export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstan
     host: instance.host,
     run: async () => {
       const executor = rt.executor(instance.host);
-      for (const dir of [instance.deployDir, instance.dataDir, instance.logDir, instance.configDir]) {
-        if (dir !== undefined) await executor.mkdir(dir, 0o750);
+      const runAs = otherRunAsUser(rt, instance.host);
+      const own = [instance.deployDir, instance.dataDir, instance.logDir, instance.configDir].filter(
+        (dir): dir is string => dir !== undefined,
+      );
+      for (const dir of own) {
+        const created = runAs === undefined ? [] : await missingPart(executor, dir);
+        await executor.mkdir(dir, 0o750);
+        // Dirs made on the way (the global deploy dir, a global data dir) stay mup's: the process user may
+        // pass through them (o+x) but not rename what is in them, such as the supervisor dir.
+        for (const made of created) {
+          if (!own.includes(made)) await executor.run('chmod', ['0751', made]);
+        }
       }
-      if (instance.dataDir !== undefined)
+      if (runAs !== undefined) for (const dir of own) await chown(executor, runAs, dir);
+      if (instance.dataDir !== undefined) {
+        const ownerFile = join(instance.dataDir, OWNER_FILE);
         await executor.writeFile(
-          join(instance.dataDir, OWNER_FILE),
+          ownerFile,
           ownerFileContent({ cluster: rt.meta.name, home: rt.store.home, instance: instance.id }),
           0o640,
         );
+        if (runAs !== undefined) await chown(executor, runAs, ownerFile);
+      }
       // The deploy dir's bin links to the version's binaries (locally the cache, remotely the copy shipped
       // to the host), so an upgrade is a link change.
       const binaries = await rt.binaryDirOn(instance.host);
@@ -53,10 +95,20 @@ export function writeConfigStep(rt: ClusterRuntime, instance: ResolvedInstance):
     isDone: async () => {
       const executor = rt.executor(instance.host);
       if (!(await executor.exists(instance.configFile))) return false;
+      const runAs = otherRunAsUser(rt, instance.host);
+      // Written but not yet handed to the process user (an interrupted step): the process could not read it.
+      if (
+        runAs !== undefined &&
+        (await executor.lstat(instance.configFile))?.uid !== (await uidOn(executor, runAs))
+      )
+        return false;
       return (await executor.readFile(instance.configFile)).toString('utf8') === renderedConfig(rt, instance);
     },
     run: async () => {
-      await rt.executor(instance.host).writeFile(instance.configFile, renderedConfig(rt, instance), 0o640);
+      const executor = rt.executor(instance.host);
+      await executor.writeFile(instance.configFile, renderedConfig(rt, instance), 0o640);
+      const runAs = otherRunAsUser(rt, instance.host);
+      if (runAs !== undefined) await chown(executor, runAs, instance.configFile);
       return undefined;
     },
   };

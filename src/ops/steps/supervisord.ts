@@ -43,6 +43,7 @@ export async function renderSupervisorIniForHost(
       minfds: await minfdsForHost(rt.executor(host)),
       instances: rt.instancesOn(host),
       autostart: autostart ?? (await autostartOnDisk(rt, host)),
+      user: rt.host(host).user,
     }),
   );
 }

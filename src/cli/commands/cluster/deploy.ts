@@ -37,6 +37,10 @@ export function registerDeploy(cluster: Command): void {
       '--no-boot-start',
       "do not register the cluster's supervisord with the hosts' init (systemd unit or @reboot crontab entry): after a host reboot its members stay down until `mup cluster start`",
     )
+    .option(
+      '--allow-root',
+      'let mongod and mongos run as root (when mup runs as root without global.user; refused otherwise)',
+    )
     .action(async (name, topologyFile, options, command) => {
       if (!options.simulator) requireVersion(options.version, options.binaryPath);
       const context = commandContext(command);
@@ -56,6 +60,7 @@ export function registerDeploy(cluster: Command): void {
           mirror: options.mirror,
           target: options.target,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
+          allowRoot: options.allowRoot === true,
           ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
           bootStart: options.bootStart,
         },
