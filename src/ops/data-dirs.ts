@@ -4,9 +4,12 @@
 // someone else's data, or initiating a replica set over it, is not a mistake to find out about afterwards.
 // Data kept by `destroy --keep-data` is taken back by a deploy of the same cluster name from the same
 // MUP_HOME.
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { UsageError } from '../errors.js';
 import type { Executor } from '../hosts/executor.js';
+import type { KeptPort } from '../topology/resolve.js';
 import type { ResolvedInstance } from '../topology/types.js';
 
 export const OWNER_FILE = '.mup-owner.json';
@@ -85,4 +88,48 @@ export async function checkDataDirsFree(
       'give this cluster other data dirs (data_dir or deploy_dir), or remove a directory whose data is not needed',
     );
   return reused;
+}
+
+/**
+ * Where `destroy --keep-data` records the kept members' ports (the cluster's own dir goes with the cluster):
+ * a later deploy of the same name gives each `port: 0` member its port back, and with it its data dir.
+ */
+function keptPortsFile(home: string, cluster: string): string {
+  return join(home, 'storage', 'kept-data', `${cluster}.json`);
+}
+
+export async function recordKeptPorts(
+  home: string,
+  cluster: string,
+  instances: readonly ResolvedInstance[],
+): Promise<void> {
+  const kept: KeptPort[] = instances
+    .filter((i) => i.dataDir !== undefined)
+    .map((i) => ({ host: i.host, role: i.role, replicaSet: i.replicaSet, port: i.port }));
+  await mkdir(join(home, 'storage', 'kept-data'), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(keptPortsFile(home, cluster), `${JSON.stringify({ cluster, kept }, null, 2)}\n`, {
+    mode: 0o600,
+  });
+}
+
+/** The ports kept for `cluster`; none when nothing was kept (or the record is unreadable). */
+export async function readKeptPorts(home: string, cluster: string): Promise<KeptPort[]> {
+  try {
+    const parsed = JSON.parse(await readFile(keptPortsFile(home, cluster), 'utf8')) as { kept?: unknown };
+    if (!Array.isArray(parsed.kept)) return [];
+    return parsed.kept.filter(
+      (k): k is KeptPort =>
+        typeof k === 'object' &&
+        k !== null &&
+        typeof (k as KeptPort).host === 'string' &&
+        typeof (k as KeptPort).role === 'string' &&
+        Number.isInteger((k as KeptPort).port),
+    );
+  } catch {
+    return [];
+  }
+}
+
+export async function forgetKeptPorts(home: string, cluster: string): Promise<void> {
+  await rm(keptPortsFile(home, cluster), { force: true });
 }

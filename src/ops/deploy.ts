@@ -14,7 +14,7 @@ import { generateSupervisorCredentials } from '../supervisor/credentials.js';
 import { throwIfAny } from '../topology/load.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { type BinarySelection, resolveBinaries } from './binaries.js';
-import { checkDataDirsFree } from './data-dirs.js';
+import { checkDataDirsFree, forgetKeptPorts, readKeptPorts } from './data-dirs.js';
 import { usedEndpoints } from './endpoints.js';
 import {
   applyOperation,
@@ -69,6 +69,8 @@ export const deployOperation = defineOperation({
   args: z.object({ topologyFile: z.string() }),
   confirm: 'plan',
   plan: (rt) => buildDeployPlan(rt),
+  // The kept members' ports served their purpose once the cluster runs on them again.
+  finish: (rt) => forgetKeptPorts(rt.store.home, rt.meta.name),
 });
 
 interface NewCluster {
@@ -83,6 +85,13 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
     creates: true,
     load: async (store: ClusterStore) => {
       const used = await usedEndpoints(store, request.name);
+      const keptPorts = await readKeptPorts(options.home, request.name);
+      const clash = keptPorts.filter((k) => used.some((u) => u.host === k.host && u.port === k.port));
+      if (clash.length > 0)
+        throw new UsageError(
+          `the data kept by destroy --keep-data of ${request.name} belongs to ${clash.map((k) => `${k.host}:${k.port}`).join(', ')}, now used by another cluster`,
+          'free that port (destroy or move the other cluster), or give this cluster other data dirs',
+        );
       const local = executorFor({ host: 'localhost', local: true });
       // The same host-independent checks as `mup topology validate`, before anything is downloaded: against
       // the requested series now, against the exact version once the binaries are known.
@@ -92,6 +101,7 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
       const loaded = await checkTopology(request.topologyText, request.topologyFile, {
         version: given?.version ?? versionForChecks(request.version),
         uidOf: localUidOf,
+        keptPorts,
         usedEndpoints: used,
         isPortFree: (port) => local.isPortFree(port),
         ...(request.portBase === undefined ? {} : { portBase: request.portBase }),

@@ -1,6 +1,7 @@
 // `mup cluster destroy`: stop everything, remove supervisord configs, deploy and log dirs, data dirs unless
 // --keep-data (which really keeps them), then forget the cluster. Typed confirmation unless --yes.
 import { z } from 'zod';
+import { recordKeptPorts } from './data-dirs.js';
 import { defineOperation } from './operation.js';
 import { buildDestroyPlan } from './plans.js';
 
@@ -10,7 +11,8 @@ export const destroyOperation = defineOperation({
   confirm: 'typed',
   plan: (rt, args) => buildDestroyPlan(rt, args.keepData),
   target: () => undefined,
-  finish: async (rt) => {
+  finish: async (rt, args) => {
+    if (args.keepData) await recordKeptPorts(rt.store.home, rt.meta.name, rt.instances);
     await rt.store.remove(rt.meta.name);
   },
 });

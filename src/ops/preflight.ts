@@ -1,6 +1,7 @@
 // Checks that a new cluster (or new processes) fit on their hosts before anything is written: hosts
 // reachable, supervisord present, ports free, supervisor and data dirs not another cluster's. Deploy runs
 // them (also for --dry-run); scale-out will run them for the processes it adds. Everything here only reads.
+import { userInfo } from 'node:os';
 import { ExitCode, MupError, UsageError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
 import type { Executor } from '../hosts/executor.js';
@@ -129,8 +130,10 @@ export async function uidOn(executor: Executor, user: string): Promise<number | 
 export async function checkRunAsUsers(hosts: readonly ResolvedHost[], options: RunAsOptions): Promise<void> {
   const self = options.uid ?? process.getuid?.();
   for (const host of hosts.filter((h) => h.local)) {
-    const uid = await uidOn(executorFor(host), host.user);
-    if (uid === undefined)
+    // mup's own user needs no lookup (and `id` may not be on a stripped PATH).
+    const own = host.user === userInfo().username;
+    const uid = own ? self : await uidOn(executorFor(host), host.user);
+    if (uid === undefined && !own)
       throw new UsageError(
         `global.user ${host.user}: no such user on ${host.host}`,
         `create the user (useradd --system ${host.user}) or set global.user to an existing unprivileged user`,

@@ -28,6 +28,19 @@ export interface ResolveOptions {
   currentUser?: string;
   /** Endpoints of other clusters: their local ports are never allocated. */
   usedEndpoints?: readonly UsedEndpoint[];
+  /**
+   * Members of this cluster whose data `destroy --keep-data` kept: a `port: 0` server of the same host, role
+   * and replica set (in topology order) gets its kept port back, so the kept data dir (named after the port)
+   * and the replica-set config inside it fit again.
+   */
+  keptPorts?: readonly KeptPort[];
+}
+
+export interface KeptPort {
+  host: string;
+  role: string;
+  replicaSet?: string | undefined;
+  port: number;
 }
 
 export function defaultHomeOf(login: HostLogin): string {
@@ -125,9 +138,25 @@ export async function resolveTopology(
 
 /** Explicit ports as written; `port: 0` entries get one contiguous block, in topology order. */
 async function allocatePorts(servers: readonly ServerEntry[], options: ResolveOptions): Promise<number[]> {
-  const wanted = servers.filter((s) => s.port === 0).length;
+  const kept = [...(options.keptPorts ?? [])];
+  const taken = new Set(servers.filter((s) => s.port !== 0).map((s) => s.port));
+  const keptFor = servers.map((server) => {
+    if (server.port !== 0) return undefined;
+    const index = kept.findIndex(
+      (k) =>
+        k.host === server.host &&
+        k.role === server.role &&
+        k.replicaSet === server.replicaSet &&
+        !taken.has(k.port),
+    );
+    if (index < 0) return undefined;
+    const [match] = kept.splice(index, 1);
+    return match?.port;
+  });
+  const wanted = keptFor.filter((port, i) => port === undefined && servers[i]?.port === 0).length;
   const reserved = new Set<number>();
   for (const server of servers) if (server.local && server.port !== 0) reserved.add(server.port);
+  for (const port of keptFor) if (port !== undefined) reserved.add(port);
   for (const used of options.usedEndpoints ?? []) if (isLocalHost(used.host)) reserved.add(used.port);
   const block = await allocatePortBlock(wanted, {
     base: options.portBase ?? DEFAULT_PORT_BASE,
@@ -135,7 +164,9 @@ async function allocatePorts(servers: readonly ServerEntry[], options: ResolveOp
     reserved,
   });
   let next = 0;
-  return servers.map((server) => (server.port === 0 ? (block[next++] as number) : server.port));
+  return servers.map((server, i) =>
+    server.port === 0 ? (keptFor[i] ?? (block[next++] as number)) : server.port,
+  );
 }
 
 function replicaSetsOf(spec: TopologySpec, instances: readonly ResolvedInstance[]): ResolvedReplicaSet[] {
