@@ -164,6 +164,7 @@ function renderIni(meta: ClusterMeta, topology: ResolvedTopology, host: string):
       password: 'password-not-shown',
       minfds: 1024,
       instances: topology.instances.filter((i) => i.host === host),
+      user: resolvedHost.user,
     }),
   );
 }

@@ -29,7 +29,8 @@ function renderFor(rt: ClusterRuntime, topology: ResolvedTopology, instance: Res
 
 /** supervisor.ini of a host as far as the topology decides it (the password and fd limit are the same). */
 function iniShape(rt: ClusterRuntime, topology: ResolvedTopology, host: string): string {
-  const supervisorDir = topology.hosts.find((h) => h.host === host)?.supervisorDir ?? '';
+  const resolvedHost = topology.hosts.find((h) => h.host === host);
+  const supervisorDir = resolvedHost?.supervisorDir ?? '';
   return renderSupervisorIni(
     supervisorIniSpecForHost({
       cluster: rt.meta.name,
@@ -39,6 +40,7 @@ function iniShape(rt: ClusterRuntime, topology: ResolvedTopology, host: string):
       password: 'unused',
       minfds: 1024,
       instances: topology.instances.filter((i) => i.host === host),
+      ...(resolvedHost === undefined ? {} : { user: resolvedHost.user }),
     }),
   );
 }
