@@ -15,6 +15,9 @@ export { pollUntil, sleep };
 
 export const SIM_VERSION = '7.0.14';
 
+/** mup refuses to run mongod/mongos as root without --allow-root: a benchmark run by root passes it. */
+export const ALLOW_ROOT: readonly string[] = process.getuid?.() === 0 ? ['--allow-root'] : [];
+
 export interface ExecResult {
   stdout: string;
   stderr: string;

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
 import {
+  ALLOW_ROOT,
   type BenchEnv,
   benchEnv,
   exec,
@@ -67,6 +68,7 @@ async function mupRun(env: BenchEnv, port: number): Promise<void> {
     'start',
     '--binary-path',
     env.binDir,
+    ...ALLOW_ROOT,
     '--port',
     String(port),
   ]);

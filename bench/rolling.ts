@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { readIds, startWriter } from '../test/helpers/writer.js';
 import {
+  ALLOW_ROOT,
   benchEnv,
   freePortRange,
   helloOnce,
@@ -75,6 +76,7 @@ export async function benchRolling(runs: number): Promise<Row[]> {
       SIM_VERSION,
       '--binary-path',
       env.binDir,
+      ...ALLOW_ROOT,
       '--port-base',
       String(portBase),
       '--yes',

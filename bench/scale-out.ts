@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { MongoBulkWriteError, MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
 import {
+  ALLOW_ROOT,
   benchEnv,
   exec,
   freePortRange,
@@ -108,6 +109,7 @@ export async function benchScaleOut(mib: number, runs: number): Promise<Row[]> {
       SIM_VERSION,
       '--binary-path',
       env.binDir,
+      ...ALLOW_ROOT,
       '--yes',
     ]);
     const display = () => env.mupJson<DisplayJson>(['cluster', 'display', NAME]);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import {
+  ALLOW_ROOT,
   type BenchEnv,
   benchEnv,
   freePortRange,
@@ -174,6 +175,7 @@ async function benchSize(
           SIM_VERSION,
           '--binary-path',
           env.binDir,
+          ...ALLOW_ROOT,
           '--port-base',
           String(portBase),
           '--yes',

@@ -22,6 +22,7 @@ import { makeFakeReleases } from '../sim/src/releases.js';
 import { startReleaseServer } from '../test/binaries/helpers/release-server.js';
 import { readIds, startWriter } from '../test/helpers/writer.js';
 import {
+  ALLOW_ROOT,
   benchEnv,
   freePortRange,
   helloOnce,
@@ -135,6 +136,7 @@ export async function benchUpgrade(runs: number, kind: Kind = 'rs'): Promise<Row
         FROM,
         '--binary-path',
         fromBin,
+        ...ALLOW_ROOT,
         '--port-base',
         String(portBase),
         '--yes',

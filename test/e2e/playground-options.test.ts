@@ -7,7 +7,14 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
-import { destroyAllClusters, type E2eEnv, e2eEnv, e2ePortBase, lastQuiescePeriods } from '../helpers/e2e.js';
+import {
+  ALLOW_ROOT,
+  destroyAllClusters,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+  lastQuiescePeriods,
+} from '../helpers/e2e.js';
 
 let env: E2eEnv;
 const PORT_BASE = e2ePortBase();
@@ -38,6 +45,7 @@ test('a busy port moves the playground and says so; mongod options after -- and 
       'start',
       '--binary-path',
       env.binDir,
+      ...ALLOW_ROOT,
       '--port',
       String(PORT_BASE),
       '--nodes',

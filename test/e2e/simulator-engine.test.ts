@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
-import { type DisplayJson, e2ePortBase, simPidsMatching } from '../helpers/e2e.js';
+import { ALLOW_ROOT, type DisplayJson, e2ePortBase, simPidsMatching } from '../helpers/e2e.js';
 
 const PORT_BASE = e2ePortBase();
 const label = 'simulator (not MongoDB)';
@@ -45,6 +45,7 @@ test('playground start --simulator: offline, installed as the simulator variant,
     'playground',
     'start',
     '--simulator',
+    ...ALLOW_ROOT,
     '--version',
     '7.0',
     '--nodes',
@@ -138,6 +139,7 @@ test('a cached simulator whose wrapper points elsewhere is rewritten, never used
     'simrewrite',
     topology,
     '--simulator',
+    ...ALLOW_ROOT,
     '--version',
     '7.0.16',
     '--dry-run',
@@ -151,6 +153,7 @@ test('a cached simulator whose wrapper points elsewhere is rewritten, never used
     'simrewrite',
     topology,
     '--simulator',
+    ...ALLOW_ROOT,
     '--version',
     '7.0.16',
     '--yes',
@@ -182,7 +185,8 @@ test('--simulator refuses what it cannot honour, with exit 2 and nothing deploye
     [['cluster', 'deploy', 'far', remote, '--simulator', '--yes'], /runs on this machine only/],
   ];
   for (const [args, message] of cases) {
-    const run = await mup(args);
+    // As root, --allow-root: the refusal under test comes after the run-as check.
+    const run = await mup([...args, ...ALLOW_ROOT]);
     assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, message, args.join(' '));
   }

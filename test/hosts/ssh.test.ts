@@ -142,6 +142,26 @@ describe('SshExecutor on the fleet', { skip: supported.ok ? false : supported.re
     await one.remove('/srv/w');
   });
 
+  it(
+    'lstat reports a link as a link, never what it points at, and nothing for a missing path',
+    STEP,
+    async () => {
+      await runOnHost(
+        hostOne,
+        `mkdir -p /srv/l && echo x > /srv/l/file && ln -s /srv/l/file /srv/l/link && ln -s /srv/l/gone /srv/l/dangling && mkdir /srv/l/d && ln -s /srv/l/d /srv/l/dlink && chown -R ${fleet.uid} /srv/l`,
+      );
+      assert.deepEqual(await one.lstat('/srv/l'), { kind: 'dir', uid: fleet.uid });
+      assert.equal((await one.lstat('/srv/l/file'))?.kind, 'file');
+      assert.equal((await one.lstat('/srv/l/link'))?.kind, 'symlink');
+      assert.equal((await one.lstat('/srv/l/dangling'))?.kind, 'symlink');
+      // A link to a dir is a link too, whatever the dir holds.
+      assert.equal((await one.lstat('/srv/l/dlink'))?.kind, 'symlink');
+      assert.equal(await one.lstat('/srv/l/missing'), undefined);
+      assert.equal(await one.lstat('/srv/l/file/below'), undefined);
+      await one.remove('/srv/l');
+    },
+  );
+
   it('knows the login home, free ports and live pids of the host', STEP, async () => {
     assert.equal(await one.homeDir(), fleet.home);
     const port = 21000 + Math.floor(Math.random() * 5000);

@@ -74,12 +74,14 @@ describe('directories', () => {
     assert.equal(byId(asMe, 'db1:27017').deployDir, '/home/me/mongo-deploy/mongod-27017');
   });
 
-  test('local hosts use the current user even when global.user is set', async () => {
+  test('local hosts run their processes as global.user, under the home of the user running mup', async () => {
     const t = await resolve(
       'global: { user: mongodb }\nmongod_servers:\n  - { host: 127.0.0.1, port: 27017 }\n',
     );
-    assert.equal(t.hosts[0]?.user, 'me');
+    assert.equal(t.hosts[0]?.user, 'mongodb');
     assert.equal(byId(t, '127.0.0.1:27017').deployDir, '/home/me/mongo-deploy/mongod-27017');
+    const mine = await resolve('mongod_servers:\n  - { host: 127.0.0.1, port: 27017 }\n');
+    assert.equal(mine.hosts[0]?.user, 'me');
   });
 
   test('absolute global dirs get a <role>-<port> subdir per instance', async () => {
