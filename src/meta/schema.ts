@@ -70,6 +70,12 @@ const supervisorEndpoint = z.object({
   configFile: absolutePath,
 });
 
+/** Where each host keeps the cluster's keyFile, and the user mup authenticates as (auth clusters only). */
+const security = z.object({
+  adminUser: z.string().min(1),
+  keyFiles: z.array(z.object({ host: z.string().min(1), path: absolutePath })).min(1),
+});
+
 export const clusterStatusSchema = z.enum(['deploying', 'running', 'stopped', 'partial', 'destroying']);
 
 export const metaSchemaV2 = z.object({
@@ -86,7 +92,9 @@ export const metaSchemaV2 = z.object({
   spec: topologySchema,
   topology: resolvedTopologySchema,
   supervisors: z.array(supervisorEndpoint).min(1),
-  auth: z.boolean(),
+  /** Clusters deployed before auth existed have none: they stay open, as they were deployed. */
+  auth: z.boolean().default(false),
+  security: security.optional(),
   playground: z.boolean().optional(),
   /**
    * Set by edit-config: the resolved topology the processes run with, while `spec`/`topology` hold the edited

@@ -40,6 +40,8 @@ export interface ClusterMeta {
   supervisors: SupervisorEndpoint[];
   /** `security.authorization` enabled with a keyFile and an admin user. */
   auth: boolean;
+  /** Present when `auth` is on: the admin user's name and each host's keyFile path. */
+  security?: ClusterSecurity;
   /** True for clusters created by `mup playground`. */
   playground?: boolean;
   /** Edited but not yet reloaded: `applied` is the topology the processes still run with. */
@@ -53,6 +55,15 @@ export interface PendingChanges {
   since: string;
   applied: ResolvedTopology;
 }
+
+export interface ClusterSecurity {
+  adminUser: string;
+  keyFiles: { host: string; path: string }[];
+}
+
+/** Secret file names under secrets/ (0600 each). */
+export const SECRET_KEYFILE = 'keyfile';
+export const SECRET_ADMIN_PASSWORD = 'admin-password';
 
 export class CorruptMetaError extends MupError {
   constructor(path: string, problem: string) {
@@ -228,7 +239,12 @@ export function parseMeta(text: string, path: string, name: string): ClusterMeta
     if (!v1.success) throw new CorruptMetaError(path, describeSchemaIssues(v1.error));
     const old = document as Omit<ClusterMeta, 'spec'>;
     return checkName(
-      { ...old, schemaVersion: META_SCHEMA_VERSION, spec: specFromResolved(old.topology) },
+      {
+        ...old,
+        ...securityFields(v1.data),
+        schemaVersion: META_SCHEMA_VERSION,
+        spec: specFromResolved(old.topology),
+      },
       path,
       name,
     );
@@ -248,7 +264,15 @@ export function parseMeta(text: string, path: string, name: string): ClusterMeta
   }
   const checked = metaSchemaV2.safeParse(document);
   if (!checked.success) throw new CorruptMetaError(path, describeSchemaIssues(checked.error));
-  return checkName(document as ClusterMeta, path, name);
+  return checkName({ ...(document as ClusterMeta), ...securityFields(checked.data) }, path, name);
+}
+
+/**
+ * The auth fields as the schema read them (defaults applied: a meta written before auth existed reads as
+ * `auth: false`); the rest of the document is kept as written, so that reading never reshapes the spec.
+ */
+function securityFields(parsed: { auth: boolean; security?: ClusterSecurity | undefined }) {
+  return { auth: parsed.auth, ...(parsed.security === undefined ? {} : { security: parsed.security }) };
 }
 
 function checkName(meta: ClusterMeta, path: string, name: string): ClusterMeta {

@@ -1,10 +1,14 @@
 // Driver access with short, explicit timeouts. Every admin command mup sends goes through `withServer`
 // (one direct connection to one process) or `withCluster` (a replica-set or mongos URI).
 import type { Document, MongoClient, MongoClientOptions } from 'mongodb';
+import { MupError } from '../errors.js';
+import type { MongoCredentials } from './credentials.js';
 
 export interface ServerAddress {
   host: string;
   port: number;
+  /** Authenticate as this user; none for a cluster without auth (or the localhost exception). */
+  credentials?: MongoCredentials | undefined;
 }
 
 export function formatAddress(address: ServerAddress): string {
@@ -19,9 +23,44 @@ export interface ConnectOptions {
    * answers would otherwise hold the operation for ever.
    */
   replyTimeoutMs?: number;
+  /** For withCluster: authenticate as this user (withServer takes them from the address). */
+  credentials?: MongoCredentials | undefined;
 }
 
-async function openClient(uri: string, extra: MongoClientOptions, timeoutMs: number): Promise<MongoClient> {
+/** Driver options that authenticate as `credentials` (SCRAM; the driver picks SHA-256 where the server offers it). */
+function authOptions(credentials: MongoCredentials | undefined): MongoClientOptions {
+  if (credentials === undefined) return {};
+  return {
+    auth: { username: credentials.username, password: credentials.password },
+    authSource: credentials.source,
+  };
+}
+
+/** The server refused the credentials (18 AuthenticationFailed): say whose, never with the password. */
+export class MongoAuthenticationError extends MupError {
+  constructor(target: string, credentials: MongoCredentials, cause: unknown) {
+    super(`${target}: authentication as ${credentials.toString()} failed: ${(cause as Error).message}`, {
+      cause,
+      hint: "the cluster's stored credentials do not match its users; see `mup cluster credentials <cluster>`",
+    });
+  }
+}
+
+function isAuthenticationFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    code === 18 ||
+    ((error as Error).name === 'MongoServerError' && /Authentication failed/i.test((error as Error).message))
+  );
+}
+
+async function openClient(
+  uri: string,
+  extra: MongoClientOptions,
+  timeoutMs: number,
+  credentials: MongoCredentials | undefined,
+  target: string,
+): Promise<MongoClient> {
   const { MongoClient } = await import('mongodb');
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: timeoutMs,
@@ -30,8 +69,16 @@ async function openClient(uri: string, extra: MongoClientOptions, timeoutMs: num
     maxPoolSize: 2,
     appName: 'mup',
     ...extra,
+    ...authOptions(credentials),
   });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.close(true).catch(() => undefined);
+    if (credentials !== undefined && isAuthenticationFailure(error))
+      throw new MongoAuthenticationError(target, credentials, error);
+    throw error;
+  }
   return client;
 }
 
@@ -74,6 +121,8 @@ export async function withServer<T>(
       ...(options.replyTimeoutMs === undefined ? {} : { socketTimeoutMS: options.replyTimeoutMs }),
     },
     options.timeoutMs ?? 5000,
+    address.credentials,
+    formatAddress(address),
   );
   try {
     return await fn(client);
@@ -88,7 +137,7 @@ export async function withCluster<T>(
   fn: (client: MongoClient) => Promise<T>,
   options: ConnectOptions = {},
 ): Promise<T> {
-  const client = await openClient(uri, {}, options.timeoutMs ?? 10_000);
+  const client = await openClient(uri, {}, options.timeoutMs ?? 10_000, options.credentials, uri);
   try {
     return await fn(client);
   } finally {

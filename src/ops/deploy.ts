@@ -1,11 +1,14 @@
 // `mup cluster deploy`: validate the topology, check the hosts, resolve binaries, then plan, confirm and apply
 // through the one operation path (operation.ts) — the lock is taken before anything is checked against the
 // store, so two deploys of one name never both proceed. Bad input exits 2 and changes nothing.
+
+import { join } from 'node:path';
 import { z } from 'zod';
 import { engineLabel } from '../binaries/simulator.js';
 import { UsageError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
 import { localUidOf } from '../hosts/local.js';
+import { ADMIN_USER, type AuthSecrets, generateAuthSecrets } from '../meta/auth-secrets.js';
 import { pinPorts } from '../meta/migrations.js';
 import type { ClusterMeta, ClusterStore } from '../meta/store.js';
 import { connectionUris, primaryUri } from '../mongo/uri.js';
@@ -16,6 +19,7 @@ import type { ResolvedTopology } from '../topology/types.js';
 import { type BinarySelection, resolveBinaries } from './binaries.js';
 import { checkDataDirsFree, forgetKeptPorts, readKeptPorts } from './data-dirs.js';
 import { usedEndpoints } from './endpoints.js';
+import { refuseExposedWithoutAuth } from './exposure.js';
 import {
   applyOperation,
   type ClusterSource,
@@ -48,6 +52,13 @@ export interface DeployRequest extends BinarySelection {
   bootStart?: boolean;
   /** `--allow-root`: mongod and mongos may run as root. */
   allowRoot?: boolean;
+  /**
+   * Access control with a keyFile and an admin user (default on). Off only when asked: `--no-auth`
+   * (`authOptOut`), or a playground without `--auth`.
+   */
+  auth?: boolean;
+  /** `--no-auth` was given: an exposed bind address without auth is the user's explicit choice. */
+  authOptOut?: boolean;
 }
 
 /** JSON shape of `mup cluster deploy --json` and `mup playground start --json` (schemaVersion 1). */
@@ -124,8 +135,11 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
       await checkRunAsUsers(resolved.hosts, { allowRoot: request.allowRoot === true });
       const binaries = given ?? (await resolveBinaries(request, options.home, { install: !options.dryRun }));
       throwIfAny(request.topologyFile, loaded, findServerOptionIssues(loaded, binaries.version));
+      const auth = request.auth ?? true;
+      if (!auth && request.authOptOut !== true) refuseExposedWithoutAuth(resolved);
       await checkPortsFree(resolved);
       await checkSupervisordPresent(resolved.hosts);
+      const authSecrets: AuthSecrets | undefined = auth ? generateAuthSecrets() : undefined;
       const now = new Date().toISOString();
       const meta: ClusterMeta = {
         schemaVersion: 2,
@@ -139,12 +153,24 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         spec: pinPorts(spec, resolved),
         topology: resolved,
         supervisors: await allocateSupervisorEndpoints(resolved, used),
-        auth: false,
+        auth,
+        ...(auth
+          ? {
+              security: {
+                adminUser: ADMIN_USER,
+                // Beside the host's supervisor.ini: removed with it by destroy, and one per cluster per host.
+                keyFiles: resolved.hosts.map((h) => ({
+                  host: h.host,
+                  path: join(h.supervisorDir, 'keyfile'),
+                })),
+              },
+            }
+          : {}),
         ...(request.playground ? { playground: true } : {}),
         bootStart: request.bootStart ?? !request.playground,
       };
       found.meta = meta;
-      return { meta, password: generateSupervisorCredentials().password };
+      return { meta, password: generateSupervisorCredentials().password, authSecrets };
     },
   };
 }

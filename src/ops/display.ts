@@ -12,7 +12,7 @@ import { bootStatus } from '../supervisor/boot.js';
 import { SupervisorCredentialsMismatchError } from '../supervisor/errors.js';
 import type { ProgramStatus } from '../supervisor/programs.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
-import { addressOf, ClusterRuntime } from './runtime.js';
+import { ClusterRuntime } from './runtime.js';
 
 // A dead local process refuses at once; this bounds only a hung or overloaded one (or a lost host).
 const PROBE_TIMEOUT_MS = 3000;
@@ -194,7 +194,11 @@ export async function displayCluster(home: string, name: string): Promise<Displa
       ...meta.topology.instances.map(async (instance) => {
         if (!(await answering(instance.host))) return;
         try {
-          helloReplies.set(instance.id, await wireHello(addressOf(instance), PROBE_TIMEOUT_MS));
+          // hello needs no authentication (MongoDB answers it before auth): one plain round trip.
+          helloReplies.set(
+            instance.id,
+            await wireHello({ host: instance.host, port: instance.port }, PROBE_TIMEOUT_MS),
+          );
         } catch {
           // down or unreachable: the row says so
         }

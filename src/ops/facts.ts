@@ -6,17 +6,21 @@ import { findOrphans } from '../supervisor/orphans.js';
 import { isRunningState } from '../supervisor/process-info.js';
 import type { ResolvedInstance } from '../topology/types.js';
 import type { ClusterFacts } from './plans.js';
-import { addressOf, type ClusterRuntime } from './runtime.js';
+import type { ClusterRuntime } from './runtime.js';
 import { isOwnProcess } from './steps/process.js';
 
 /** Which members answer hello as primary right now; a member that does not answer is not one. */
-export async function gatherFacts(instances: readonly ResolvedInstance[]): Promise<ClusterFacts> {
+/** `instances`: the members to ask (all by default). */
+export async function gatherFacts(
+  rt: ClusterRuntime,
+  instances: readonly ResolvedInstance[] = rt.instances,
+): Promise<ClusterFacts> {
   const primaries = new Set<string>();
   await Promise.all(
     instances
       .filter((i) => i.replicaSet !== undefined && !i.member?.arbiterOnly)
       .map(async (i) => {
-        if (await isPrimary(addressOf(i)).catch(() => false)) primaries.add(i.id);
+        if (await isPrimary(rt.address(i)).catch(() => false)) primaries.add(i.id);
       }),
   );
   return { primaries };

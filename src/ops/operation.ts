@@ -7,14 +7,21 @@ import { rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { ExitCode, MupError, UsageError } from '../errors.js';
-import { type ClusterMeta, ClusterNotFoundError, ClusterStore } from '../meta/store.js';
+import type { AuthSecrets } from '../meta/auth-secrets.js';
+import {
+  type ClusterMeta,
+  ClusterNotFoundError,
+  ClusterStore,
+  SECRET_ADMIN_PASSWORD,
+  SECRET_KEYFILE,
+} from '../meta/store.js';
 import type { ProgressView } from '../plan/events.js';
 import { Journal, listOperations, newOperationId, type OperationRecord } from '../plan/journal.js';
 import { acquireClusterLock, type ClusterLock } from '../plan/lock.js';
 import { runPlan } from '../plan/runner.js';
 import { outlinePlan, type Plan, type PlanOutline, type PlanTarget } from '../plan/types.js';
 import { planTarget } from './plan-target.js';
-import { ClusterRuntime, SUPERVISOR_PASSWORD_SECRET } from './runtime.js';
+import { ClusterRuntime, loadAuthSecrets, SUPERVISOR_PASSWORD_SECRET } from './runtime.js';
 
 export interface OperationOptions {
   home: string;
@@ -136,10 +143,18 @@ export interface OperationOutcome {
   [reported: string]: unknown;
 }
 
+export interface LoadedCluster {
+  meta: ClusterMeta;
+  /** supervisord's API password. */
+  password: string;
+  /** keyFile and admin password of a cluster with auth. */
+  authSecrets?: AuthSecrets | undefined;
+}
+
 /** A cluster to operate on: stored (every verb but deploy) or about to be created (deploy). */
 export interface ClusterSource {
   /** Reads (or builds) the meta; called under the lock, and before it for a dry run. */
-  load(store: ClusterStore): Promise<{ meta: ClusterMeta; password: string }>;
+  load(store: ClusterStore): Promise<LoadedCluster>;
   /** True when the operation creates the cluster: meta and secret are written once the plan is confirmed. */
   creates: boolean;
 }
@@ -154,7 +169,7 @@ function storedCluster(name: string): ClusterSource {
         throw new MupError(`cluster '${name}' has no supervisor password in ${store.secretsDir(name)}`, {
           hint: 'the cluster store is incomplete; restore it from a backup or destroy and redeploy the cluster',
         });
-      return { meta, password };
+      return { meta, password, authSecrets: await loadAuthSecrets(store, meta) };
     },
   };
 }
@@ -238,8 +253,8 @@ export async function applyOperation(
   }
   if (options.dryRun) {
     if (source.creates && (await store.exists(cluster))) throw clusterExists(cluster);
-    const { meta, password } = await source.load(store);
-    const rt = new ClusterRuntime(meta, store, password);
+    const { meta, password, authSecrets } = await source.load(store);
+    const rt = new ClusterRuntime(meta, store, password, authSecrets);
     try {
       return outcome(await op.prepare(rt, rawArgs), true);
     } finally {
@@ -258,8 +273,8 @@ export async function applyOperation(
     // Under the lock: a deploy of a name another command is deploying is refused as locked (exit 3) above,
     // one of a name that exists here; and the cluster may have changed since the checks above.
     if (source.creates && (await store.exists(cluster))) throw clusterExists(cluster);
-    const { meta, password } = await source.load(store);
-    rt = new ClusterRuntime(meta, store, password);
+    const { meta, password, authSecrets } = await source.load(store);
+    rt = new ClusterRuntime(meta, store, password, authSecrets);
     op.validate(meta, rawArgs);
     const prepared = await op.prepare(rt, rawArgs);
     await confirmPlan(op, prepared.args, prepared.plan, options);
@@ -268,6 +283,10 @@ export async function applyOperation(
     if (source.creates) {
       // The resolved topology (allocated ports included) is stored before anything runs: resume reuses it.
       await store.writeSecret(cluster, SUPERVISOR_PASSWORD_SECRET, password);
+      if (authSecrets !== undefined) {
+        await store.writeSecret(cluster, SECRET_KEYFILE, authSecrets.keyFile);
+        await store.writeSecret(cluster, SECRET_ADMIN_PASSWORD, authSecrets.adminPassword);
+      }
       await store.write(meta);
       stored = true;
     }
@@ -338,8 +357,8 @@ export async function resumeOperation(
     const last = await lastUnfinished(store, cluster);
     const op = registry.get(last.header.operation);
     if (!op) throw new MupError(`operation '${last.header.operation}' cannot be resumed by this mup`);
-    const { meta, password } = await storedCluster(cluster).load(store);
-    rt = new ClusterRuntime(meta, store, password);
+    const { meta, password, authSecrets } = await storedCluster(cluster).load(store);
+    rt = new ClusterRuntime(meta, store, password, authSecrets);
     const prepared = await op.prepare(rt, last.header.args);
     const { added, missing } = planDifference(outlinePlan(prepared.plan), last.header.plan);
     if (added.length > 0 || missing.length > 0)

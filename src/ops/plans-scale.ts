@@ -96,7 +96,7 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
     phases.push(
       phase(`join-${set.name}`, `Join the new members to ${set.name}`, false, [
         ...members.map((i) => addMemberStep(trt, i)),
-        ...members.map((i) => initialSyncStep(i)),
+        ...members.map((i) => initialSyncStep(rt, i)),
         ...members.flatMap((i) => [
           ...(i.member?.arbiterOnly ? [] : [promoteMemberStep(trt, i)]),
           recordAddedStep(trt, target, [i.id], `record:${i.id}`, i.id),
@@ -116,7 +116,7 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
         false,
         routers.flatMap((i) => [
           startInstanceStep(trt, i),
-          checkMongosStep(i, shards),
+          checkMongosStep(rt, i, shards),
           recordAddedStep(trt, target, [i.id], `record:${i.id}`, i.id),
         ]),
       ),
@@ -215,7 +215,7 @@ export function buildScaleInPlan(rt: ClusterRuntime, selection: ScaleInSelection
     const shardMembers = chosen.filter((i) => i.replicaSet === set);
     phases.push(
       phase(`remove-shard-${set}`, `Drain and remove shard ${set}`, false, [
-        ...(router ? [drainShardStep(set, router, remainingShards[0] ?? '')] : []),
+        ...(router ? [drainShardStep(rt, set, router, remainingShards[0] ?? '')] : []),
         stopMembersStep(rt, set, shardMembers, { wholeGroup: true }),
         ...shardMembers.flatMap(cleanup),
       ]),

@@ -4,8 +4,9 @@
 
 import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
-import { type ClusterRuntime, ROLE_ORDER } from './runtime.js';
+import { type ClusterRuntime, type Identity, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
+import { type AdminUserTarget, createAdminUserStep, writeKeyFileStep } from './steps/auth.js';
 import { installBootStep, removeBootStep } from './steps/boot.js';
 import {
   prepareInstanceStep,
@@ -49,6 +50,7 @@ function replicaSetPhases(
   sets: readonly ResolvedReplicaSet[],
   initiate: boolean,
   names: { suffix: string; initiate: string; healthy: string },
+  identity: Identity,
 ): Phase[] {
   const steps = (build: (s: ResolvedReplicaSet) => Step) => sets.map(build);
   return [
@@ -66,13 +68,17 @@ function replicaSetPhases(
       `healthy${names.suffix}`,
       names.healthy,
       true,
-      steps((s) => waitReplicaSetStep(rt, s)),
+      steps((s) => waitReplicaSetStep(rt, s, identity)),
     ),
   ];
 }
 
-/** Start processes and bring them to a healthy cluster: config servers → shards/replica sets → mongos. */
+/**
+ * Start processes and bring them to a healthy cluster: config servers → shards/replica sets → mongos. A new
+ * cluster (`initiate`) has no admin user yet: on an auth cluster its steps authenticate with the keyFile.
+ */
 function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phase[] {
+  const identity: Identity = options.initiate ? 'system' : 'admin';
   const sets = rt.meta.topology.replicaSets;
   const start = (name: string, title: string, instances: ResolvedInstance[]) =>
     instances.length === 0
@@ -82,7 +88,7 @@ function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phas
             name,
             title,
             true,
-            instances.map((i) => startInstanceStep(rt, i)),
+            instances.map((i) => startInstanceStep(rt, i, identity)),
           ),
         ];
   const config = byRole(rt, 'config');
@@ -101,6 +107,7 @@ function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phas
             initiate: 'Initiate the config server replica set',
             healthy: 'Wait for the config server replica set',
           },
+          identity,
         )),
     ...start(
       'start-mongod',
@@ -109,11 +116,17 @@ function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phas
     ),
     ...(mongod.length === 0 || dataSets.length === 0
       ? []
-      : replicaSetPhases(rt, dataSets, options.initiate, {
-          suffix: '',
-          initiate: 'Initiate replica sets',
-          healthy: 'Wait for replica sets',
-        })),
+      : replicaSetPhases(
+          rt,
+          dataSets,
+          options.initiate,
+          {
+            suffix: '',
+            initiate: 'Initiate replica sets',
+            healthy: 'Wait for replica sets',
+          },
+          identity,
+        )),
     ...start('start-mongos', 'Start mongos routers', byRole(rt, 'mongos')),
   ];
 }
@@ -121,12 +134,10 @@ function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phas
 export function buildDeployPlan(rt: ClusterRuntime): Plan {
   const hosts = rt.meta.topology.hosts.map((h) => h.host);
   const phases: Phase[] = [
-    phase(
-      'prepare',
-      'Prepare directories and binaries',
-      true,
-      rt.instances.map((i) => prepareInstanceStep(rt, i)),
-    ),
+    phase('prepare', 'Prepare directories and binaries', true, [
+      ...rt.instances.map((i) => prepareInstanceStep(rt, i)),
+      ...(rt.meta.auth ? hosts.map((h) => writeKeyFileStep(rt, h)) : []),
+    ]),
     phase('configure', 'Render configuration files', true, [
       ...rt.instances.map((i) => writeConfigStep(rt, i)),
       ...hosts.map((h) => writeSupervisorConfigStep(rt, h)),
@@ -149,6 +160,15 @@ export function buildDeployPlan(rt: ClusterRuntime): Plan {
       ]),
     );
   }
+  if (rt.meta.auth)
+    phases.push(
+      phase(
+        'admin-user',
+        'Create the admin user',
+        true,
+        adminUserTargets(rt).map((t) => createAdminUserStep(rt, t)),
+      ),
+    );
   phases.push(desiredStatePhase(rt, hosts));
   if (rt.meta.bootStart)
     phases.push(
@@ -161,6 +181,28 @@ export function buildDeployPlan(rt: ClusterRuntime): Plan {
     );
   phases.push(phase('finish', 'Finish', false, [setStatusStep(rt, 'running')]));
   return { operation: 'deploy', cluster: rt.meta.name, phases };
+}
+
+/**
+ * Where deploy creates the admin user: a sharded cluster's users live on its config servers (created through
+ * a mongos), and each shard gets its own for shard-local maintenance; otherwise each replica set and
+ * standalone mongod.
+ */
+function adminUserTargets(rt: ClusterRuntime): AdminUserTarget[] {
+  const sets = rt.meta.topology.replicaSets;
+  if (rt.meta.topology.kind === 'sharded') {
+    const [router] = byRole(rt, 'mongos');
+    return [
+      ...(router ? [{ kind: 'instance' as const, instance: router }] : []),
+      ...sets.filter((s) => s.purpose === 'shard').map((set) => ({ kind: 'replica-set' as const, set })),
+    ];
+  }
+  return [
+    ...sets.map((set) => ({ kind: 'replica-set' as const, set })),
+    ...byRole(rt, 'mongod')
+      .filter((i) => i.replicaSet === undefined)
+      .map((instance) => ({ kind: 'instance' as const, instance })),
+  ];
 }
 
 function hostsOf(instances: readonly ResolvedInstance[]): string[] {

@@ -39,6 +39,8 @@ export interface PlaygroundRequest {
   given?: ReadonlySet<PlaygroundOption> | undefined;
   /** `--allow-root`: a playground started by root runs its processes as root (refused otherwise). */
   allowRoot?: boolean;
+  /** Access control as `cluster deploy` sets it up (off by default: a playground is for trying things). */
+  auth?: boolean | undefined;
 }
 
 /** Options that shape a playground: `start` on an existing one with other values refuses. */
@@ -173,6 +175,7 @@ export async function startPlayground(
       playground: true,
       portBase: request.port,
       allowRoot: request.allowRoot === true,
+      auth: request.auth === true,
     },
     // The playground is the user's own throw-away cluster: no confirmation.
     { ...options, yes: true },

@@ -13,6 +13,6 @@ export const reloadOperation = defineOperation({
   args: selectionArgs.extend({ serial: z.boolean().default(false) }),
   confirm: (args) => (isPartial(args.selection) ? 'none' : 'plan'),
   validate: (meta, args) => checkSelection(meta, args),
-  gather: (rt) => gatherFacts(rt.instances),
+  gather: (rt) => gatherFacts(rt),
   plan: (rt, args, facts) => buildReloadPlan(rt, args.selection, facts, args.serial),
 });

@@ -18,6 +18,6 @@ export const restartOperation = defineOperation({
   // names what it touches and does not ask.
   confirm: (args) => (isPartial(args.selection) ? 'none' : 'plan'),
   validate: (meta, args) => checkSelection(meta, args),
-  gather: (rt) => gatherFacts(rt.instances),
+  gather: (rt) => gatherFacts(rt),
   plan: (rt, args, facts) => buildRestartPlan(rt, args.selection, args.parallel, facts, args.serial),
 });

@@ -4,8 +4,16 @@
 import { MupError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
 import type { Executor } from '../hosts/executor.js';
-import { type ClusterMeta, ClusterStore, type SupervisorEndpoint } from '../meta/store.js';
+import type { AuthSecrets } from '../meta/auth-secrets.js';
+import {
+  type ClusterMeta,
+  ClusterStore,
+  SECRET_ADMIN_PASSWORD,
+  SECRET_KEYFILE,
+  type SupervisorEndpoint,
+} from '../meta/store.js';
 import type { ServerAddress } from '../mongo/connect.js';
+import { keyFileCredentials, MongoCredentials } from '../mongo/credentials.js';
 import { SupervisorDaemon } from '../supervisor/daemon.js';
 import type { ProgramControl } from '../supervisor/programs.js';
 import type { ResolvedHost, ResolvedInstance } from '../topology/types.js';
@@ -13,6 +21,13 @@ import { type PackedBinaries, packBinaries, shipBinaries } from './ship.js';
 
 export const SUPERVISOR_USERNAME = 'mup';
 export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
+
+/**
+ * Who a connection authenticates as on a cluster with auth: the admin user (everything mup does once the
+ * cluster is deployed), or the keyFile's `__system` identity for the deploy steps that run before the admin
+ * user exists (replSetStepUp and addShard are outside the localhost exception's privileges).
+ */
+export type Identity = 'admin' | 'system';
 
 export class ClusterRuntime {
   private readonly packed = new Map<string, Promise<PackedBinaries>>();
@@ -22,16 +37,30 @@ export class ClusterRuntime {
     readonly meta: ClusterMeta,
     readonly store: ClusterStore,
     readonly supervisorPassword: string,
+    /** The keyFile and admin password; required when `meta.auth` is on. */
+    readonly authSecrets?: AuthSecrets,
     private readonly executors = new Map<string, Executor>(),
     private readonly daemons = new Map<string, SupervisorDaemon>(),
-  ) {}
+  ) {
+    if (meta.auth && (authSecrets === undefined || meta.security === undefined))
+      throw new MupError(`cluster '${meta.name}' has auth but no stored credentials`, {
+        hint: `the cluster store is incomplete: ${store.secretsDir(meta.name)} should hold ${SECRET_KEYFILE} and ${SECRET_ADMIN_PASSWORD}`,
+      });
+  }
 
   /**
    * The same cluster seen through another meta (the topology a scale operation leads to), sharing this
    * runtime's executors and daemon connections: closing this one closes both.
    */
   withMeta(meta: ClusterMeta): ClusterRuntime {
-    return new ClusterRuntime(meta, this.store, this.supervisorPassword, this.executors, this.daemons);
+    return new ClusterRuntime(
+      meta,
+      this.store,
+      this.supervisorPassword,
+      this.authSecrets,
+      this.executors,
+      this.daemons,
+    );
   }
 
   /** For read-only commands: the stored cluster of this home, without the lock. */
@@ -50,7 +79,28 @@ export class ClusterRuntime {
         },
       );
     }
-    return new ClusterRuntime(meta, store, password);
+    return new ClusterRuntime(meta, store, password, await loadAuthSecrets(store, meta));
+  }
+
+  /** The credentials of `identity`, or none for a cluster without auth. */
+  credentials(identity: Identity = 'admin'): MongoCredentials | undefined {
+    const secrets = this.authSecrets;
+    const security = this.meta.security;
+    if (!this.meta.auth || secrets === undefined || security === undefined) return undefined;
+    return identity === 'system'
+      ? keyFileCredentials(secrets.keyFile)
+      : new MongoCredentials(security.adminUser, secrets.adminPassword, 'admin');
+  }
+
+  /** A process's address, with the credentials mup connects with. */
+  address(instance: ResolvedInstance, identity: Identity = 'admin'): ServerAddress {
+    const credentials = this.credentials(identity);
+    return { host: instance.host, port: instance.port, ...(credentials ? { credentials } : {}) };
+  }
+
+  /** The keyFile's path on `hostName`, when the cluster has auth. */
+  keyFilePath(hostName: string): string | undefined {
+    return this.meta.security?.keyFiles.find((k) => k.host === hostName)?.path;
   }
 
   get instances(): ResolvedInstance[] {
@@ -153,8 +203,16 @@ export class ClusterRuntime {
   }
 }
 
-export function addressOf(instance: ResolvedInstance): ServerAddress {
-  return { host: instance.host, port: instance.port };
+/** The stored keyFile and admin password of a cluster with auth; none without auth. */
+export async function loadAuthSecrets(
+  store: ClusterStore,
+  meta: ClusterMeta,
+): Promise<AuthSecrets | undefined> {
+  if (!meta.auth) return undefined;
+  const keyFile = await store.readSecret(meta.name, SECRET_KEYFILE);
+  const adminPassword = await store.readSecret(meta.name, SECRET_ADMIN_PASSWORD);
+  if (keyFile === undefined || adminPassword === undefined) return undefined;
+  return { keyFile, adminPassword };
 }
 
 /** Start order: config servers, then shard / replica-set / standalone mongods, then mongos. */

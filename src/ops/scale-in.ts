@@ -18,7 +18,7 @@ import {
 } from './operation.js';
 import { planTarget, withoutInstances } from './plan-target.js';
 import { buildScaleInPlan } from './plans-scale.js';
-import { addressOf } from './runtime.js';
+import type { ClusterRuntime } from './runtime.js';
 
 const args = z.object({
   nodes: z.array(z.string()).min(1),
@@ -94,7 +94,8 @@ export function selectForScaleIn(
 }
 
 /** The voters that stay must be reachable in a majority, or no reconfig can commit without the leavers. */
-async function checkLiveMajority(meta: ClusterMeta, a: ScaleInArgs): Promise<void> {
+async function checkLiveMajority(rt: ClusterRuntime, a: ScaleInArgs): Promise<void> {
+  const meta = rt.meta;
   const leaving = new Set(a.instances.map((i) => i.id));
   const sets = new Set(
     a.instances.flatMap((i) => (i.replicaSet && !a.wholeShards.includes(i.replicaSet) ? [i.replicaSet] : [])),
@@ -104,7 +105,7 @@ async function checkLiveMajority(meta: ClusterMeta, a: ScaleInArgs): Promise<voi
     const voters = members.filter((m) => m.member?.votes === 1 && !leaving.has(m.id));
     let up = 0;
     for (const voter of voters) {
-      const ok = await adminCommand(addressOf(voter), { isMaster: 1 }, { timeoutMs: 3000 }).then(
+      const ok = await adminCommand(rt.address(voter), { isMaster: 1 }, { timeoutMs: 3000 }).then(
         () => true,
         () => false,
       );
@@ -137,7 +138,7 @@ export const scaleInOperation = defineOperation({
         'run scale-in again',
       );
   },
-  gather: async (rt, a) => checkLiveMajority(rt.meta, a),
+  gather: async (rt, a) => checkLiveMajority(rt, a),
   plan: (rt, a) =>
     buildScaleInPlan(rt, { instances: a.instances, wholeShards: a.wholeShards, keepData: a.keepData }),
   target: (rt, a) =>
@@ -169,5 +170,8 @@ export async function scaleInCluster(
     { nodes: request.nodes, keepData: request.keepData, instances, wholeShards },
     options,
   );
-  return { ...outcome, removedInstances: instances.map((i) => formatAddress(addressOf(i))) };
+  return {
+    ...outcome,
+    removedInstances: instances.map((i) => formatAddress({ host: i.host, port: i.port })),
+  };
 }

@@ -21,7 +21,7 @@ import {
 import { planTarget } from './plan-target.js';
 import { buildScaleOutPlan } from './plans-scale.js';
 import { checkHostsReachable, checkPortsFree } from './preflight.js';
-import { addressOf } from './runtime.js';
+import type { ClusterRuntime } from './runtime.js';
 import { checkScaleOutPart, mergeSpec, type ScaleOutTarget, scaleOutTarget } from './scale-spec.js';
 import { setAddresses } from './steps/membership.js';
 
@@ -40,7 +40,8 @@ function checkMerged(meta: ClusterMeta, part: z.infer<typeof args>['part'], file
 }
 
 /** Live conditions: every set that gains members has a primary, and a new shard has a mongos to join through. */
-async function gatherTarget(meta: ClusterMeta, part: z.infer<typeof args>['part']): Promise<ScaleOutTarget> {
+async function gatherTarget(rt: ClusterRuntime, part: z.infer<typeof args>['part']): Promise<ScaleOutTarget> {
+  const meta = rt.meta;
   const target = await scaleOutTarget(meta, part);
   const joined = new Set(
     target.added.flatMap((i) =>
@@ -48,7 +49,7 @@ async function gatherTarget(meta: ClusterMeta, part: z.infer<typeof args>['part'
     ),
   );
   for (const set of joined) {
-    if (!(await findPrimary(setAddresses(meta.topology, set), 10_000)))
+    if (!(await findPrimary(setAddresses(rt, set), 10_000)))
       throw new MupError(`replica set ${set} has no primary: new members cannot join it now`, {
         exitCode: ExitCode.usage,
         hint: `start the cluster (\`mup cluster start ${meta.name}\`) and check \`mup cluster display ${meta.name}\``,
@@ -57,7 +58,7 @@ async function gatherTarget(meta: ClusterMeta, part: z.infer<typeof args>['part'
   const router = meta.topology.instances.find((i) => i.role === 'mongos');
   if (target.newSets.length > 0 && meta.topology.kind === 'sharded') {
     const up = router
-      ? await hello(addressOf(router), { timeoutMs: 3000 }).then(
+      ? await hello(rt.address(router), { timeoutMs: 3000 }).then(
           () => true,
           () => false,
         )
@@ -79,7 +80,7 @@ export const scaleOutOperation = defineOperation({
   args,
   confirm: 'plan',
   validate: (meta, a) => checkMerged(meta, a.part, a.partFile),
-  gather: (rt, a) => gatherTarget(rt.meta, a.part),
+  gather: (rt, a) => gatherTarget(rt, a.part),
   plan: (rt, _a, target) => buildScaleOutPlan(rt, target),
   target: (rt, _a, target) => planTarget(rt.meta, target.topology),
 });

@@ -22,7 +22,7 @@ export const startOperation = defineOperation({
     // Who is primary matters only to the hand-back order, and only members found running are asked: a port
     // a stranger took while the cluster was stopped is never spoken to.
     const running = rt.instances.filter((i) => orphans.includes(i.id));
-    return { ...(await gatherFacts(running)), orphans };
+    return { ...(await gatherFacts(rt, running)), orphans };
   },
   pin: (args, facts) => ({ ...args, adopt: [...facts.orphans] }),
   plan: (rt, args, facts) => buildStartPlan(rt, args.selection, facts),

@@ -15,7 +15,7 @@ import { gatherFacts } from './facts.js';
 import { defineOperation } from './operation.js';
 import { planTarget } from './plan-target.js';
 import { buildUpgradePlan } from './plans-upgrade.js';
-import { addressOf } from './runtime.js';
+import { ClusterRuntime, loadAuthSecrets } from './runtime.js';
 import type { UpgradeHop } from './steps/upgrade.js';
 
 const hopSchema = z.object({
@@ -49,7 +49,7 @@ export const upgradeOperation = defineOperation({
   args: upgradeArgs,
   confirm: 'plan',
   validate: (meta) => refusePending(meta),
-  gather: (rt) => gatherFacts(rt.instances),
+  gather: (rt) => gatherFacts(rt),
   plan: (rt, args, facts) => buildUpgradePlan(rt, args, facts),
   target: (rt, args) =>
     planTarget({ ...rt.meta, version: args.hops.at(-1)?.version ?? rt.meta.version }, rt.meta.topology),
@@ -64,7 +64,10 @@ export interface UpgradeRequest {
 const seriesIndex = (series: string) => (VERSION_FAMILIES as readonly string[]).indexOf(series);
 
 /** The FCV the cluster runs at, read from its first data-bearing process that answers. */
-async function liveFcv(meta: ClusterMeta): Promise<string> {
+async function liveFcv(
+  meta: ClusterMeta,
+  addressOf: (i: ClusterMeta['topology']['instances'][number]) => ReturnType<ClusterRuntime['address']>,
+): Promise<string> {
   let lastError: unknown;
   for (const instance of meta.topology.instances) {
     if (instance.role === 'mongos' || instance.member?.arbiterOnly) continue;
@@ -103,13 +106,17 @@ export async function planUpgradePath(
   name: string,
   request: UpgradeRequest,
 ): Promise<UpgradeArgs> {
-  const meta = await new ClusterStore(home).read(name);
+  const store = new ClusterStore(home);
+  const meta = await store.read(name);
+  // The cluster's credentials (auth clusters): planning reads the FCV and the balancer state.
+  const access = new ClusterRuntime(meta, store, '', await loadAuthSecrets(store, meta));
+  const addressOf = (i: ClusterMeta['topology']['instances'][number]) => access.address(i);
   refusePending(meta);
   const current = parseMongoVersion(meta.version);
   const target = parseMongoVersion(request.version);
   const from = seriesIndex(current.family);
   const to = seriesIndex(target.family);
-  const fcv = await liveFcv(meta);
+  const fcv = await liveFcv(meta, addressOf);
   const resolve = async (version: string) =>
     resolveBinaries({ version, variant: meta.variant, mirror: request.mirror }, home, { install: false });
   const hops: UpgradeHop[] = [];

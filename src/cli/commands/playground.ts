@@ -39,6 +39,11 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .option('--config-servers <n>', 'config server replica set members (sharded)', parsePositiveInt, 1)
     .option('--mongos <n>', 'mongos routers (sharded)', parsePositiveInt, 1)
     .option('--arbiter', 'add an arbiter to each replica set', false)
+    .option(
+      '--auth',
+      'access control with a keyFile and an admin user, as `cluster deploy` (see `mup cluster credentials`)',
+      false,
+    )
     .option('--port <port>', 'first port to allocate from', parsePort, 30000)
     .addOption(tagOption('name it playground-<name>, to run several playgrounds side by side'))
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
@@ -75,6 +80,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
           mirror: options.mirror,
           target: options.target,
           allowRoot: options.allowRoot,
+          auth: options.auth,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
           mongodArgs,
           given: new Set(

@@ -81,9 +81,12 @@ export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstan
 }
 
 export function renderedConfig(rt: ClusterRuntime, instance: ResolvedInstance): string {
+  // The keyFile turns on internal authentication and, for mongod, access control (security.keyFile).
+  const keyFile = rt.meta.auth ? rt.keyFilePath(instance.host) : undefined;
   return renderInstanceConfig(instance, rt.meta.topology, {
     clusterName: rt.meta.name,
     version: rt.meta.version,
+    ...(keyFile === undefined ? {} : { security: { keyFile } }),
   });
 }
 

@@ -19,7 +19,7 @@ import { endpoint } from '../../topology/hosts.js';
 import type { TopologySpec } from '../../topology/schema.js';
 import { isElectable, type Section } from '../../topology/servers.js';
 import type { ResolvedInstance, ResolvedTopology } from '../../topology/types.js';
-import { addressOf, type ClusterRuntime } from '../runtime.js';
+import type { ClusterRuntime } from '../runtime.js';
 import { HEALTHY_TIMEOUT_MS } from './replica-set.js';
 import { renderSupervisorIniForHost } from './supervisord.js';
 
@@ -32,9 +32,9 @@ const DRAIN_TIMEOUT_MS = 24 * 3600_000;
 /** A progress line at most this often, so the journal keeps a readable history of a long wait. */
 const PROGRESS_EVERY_MS = 5000;
 
-/** The members of `set` in `topology` as addresses (the primary is among them). */
-export function setAddresses(topology: ResolvedTopology, set: string): ServerAddress[] {
-  return topology.instances.filter((i) => i.replicaSet === set).map(addressOf);
+/** The members of `set` as addresses with the cluster's credentials (the primary is among them). */
+export function setAddresses(rt: ClusterRuntime, set: string): ServerAddress[] {
+  return rt.meta.topology.instances.filter((i) => i.replicaSet === set).map((i) => rt.address(i));
 }
 
 function memberDocument(rt: ClusterRuntime, instance: ResolvedInstance, id: number): Document {
@@ -54,14 +54,14 @@ function memberDocument(rt: ClusterRuntime, instance: ResolvedInstance, id: numb
  */
 export function addMemberStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   const set = instance.replicaSet ?? '';
-  const address = addressOf(instance);
+  const address = rt.address(instance);
   return {
     id: `add-member:${instance.id}`,
     title: `add ${instance.id} to ${set}${instance.member?.arbiterOnly ? ' as arbiter' : ' without a vote'}`,
     host: instance.host,
     run: async () => {
       const { changed, primary } = await reconfigure(
-        setAddresses(rt.meta.topology, set).filter((a) => formatAddress(a) !== instance.id),
+        setAddresses(rt, set).filter((a) => formatAddress(a) !== instance.id),
         (config) => {
           if (memberOf(config, address)) return false;
           const members = config.members as Document[];
@@ -79,8 +79,8 @@ export function addMemberStep(rt: ClusterRuntime, instance: ResolvedInstance): S
 }
 
 /** Waits until the new member finished its initial sync and is a caught-up SECONDARY (or an ARBITER). */
-export function initialSyncStep(instance: ResolvedInstance): Step {
-  const address = addressOf(instance);
+export function initialSyncStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+  const address = rt.address(instance);
   return {
     id: `sync:${instance.id}`,
     title: `wait until ${instance.id} has synced and caught up`,
@@ -115,7 +115,7 @@ export function initialSyncStep(instance: ResolvedInstance): Step {
 /** Gives the member its requested votes and priority: one voting change, in a reconfig of its own. */
 export function promoteMemberStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   const options = instance.member;
-  const address = addressOf(instance);
+  const address = rt.address(instance);
   return {
     id: `promote:${instance.id}`,
     title: `give ${instance.id} votes ${options?.votes ?? 0}, priority ${options?.priority ?? 0}`,
@@ -123,7 +123,7 @@ export function promoteMemberStep(rt: ClusterRuntime, instance: ResolvedInstance
     run: async () => {
       if (!options) throw new MupError(`${instance.id} is not a replica-set member`);
       const { changed } = await reconfigure(
-        setAddresses(rt.meta.topology, instance.replicaSet ?? ''),
+        setAddresses(rt, instance.replicaSet ?? ''),
         (config) => {
           const member = memberOf(config, address);
           if (!member) throw new MupError(`${instance.id} is not in the config of ${instance.replicaSet}`);
@@ -147,8 +147,8 @@ export function promoteMemberStep(rt: ClusterRuntime, instance: ResolvedInstance
  */
 export function leaveSetStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
   const set = instance.replicaSet ?? '';
-  const address = addressOf(instance);
-  const others = setAddresses(rt.meta.topology, set).filter((a) => formatAddress(a) !== instance.id);
+  const address = rt.address(instance);
+  const others = setAddresses(rt, set).filter((a) => formatAddress(a) !== instance.id);
   return {
     id: `leave:${instance.id}`,
     title: `remove ${instance.id} from ${set} (stepping down first if primary)`,
@@ -180,8 +180,8 @@ export function leaveSetStep(rt: ClusterRuntime, instance: ResolvedInstance): St
  * removeShard until it completes: the balancer drains the shard's chunks, then each database it is primary
  * of moves to `to`. Interrupting it leaves the shard draining; running it again picks up where it is.
  */
-export function drainShardStep(set: string, mongos: ResolvedInstance, to: string): Step {
-  const router = addressOf(mongos);
+export function drainShardStep(rt: ClusterRuntime, set: string, mongos: ResolvedInstance, to: string): Step {
+  const router = rt.address(mongos);
   return {
     id: `remove-shard:${set}`,
     title: `removeShard ${set} through ${mongos.id}: drain its chunks, move its databases to ${to}`,
@@ -367,13 +367,17 @@ export function recordRemovedStep(rt: ClusterRuntime, instance: ResolvedInstance
 }
 
 /** A new mongos answers and sees the cluster's shards. */
-export function checkMongosStep(instance: ResolvedInstance, shards: readonly string[]): Step {
+export function checkMongosStep(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  shards: readonly string[],
+): Step {
   return {
     id: `check-mongos:${instance.id}`,
     title: `check that ${instance.id} routes to ${shards.join(', ') || 'the cluster'}`,
     host: instance.host,
     run: async () => {
-      const seen = (await listShards(addressOf(instance))).map((s) => String(s._id));
+      const seen = (await listShards(rt.address(instance))).map((s) => String(s._id));
       const missing = shards.filter((s) => !seen.includes(s));
       if (missing.length > 0)
         throw new MupError(

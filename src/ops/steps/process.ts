@@ -12,14 +12,18 @@ import { findOrphans, type Orphan, stopOrphan } from '../../supervisor/orphans.j
 import { isRunningState } from '../../supervisor/process-info.js';
 import { processName } from '../../supervisor/programs.js';
 import type { ResolvedInstance } from '../../topology/types.js';
-import { addressOf, type ClusterRuntime } from '../runtime.js';
+import type { ClusterRuntime, Identity } from '../runtime.js';
 
 /** How long a process may take from spawn to answering hello. */
 const READY_TIMEOUT_MS = 60_000;
 
-export async function answersHello(instance: ResolvedInstance): Promise<boolean> {
+export async function answersHello(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  identity: Identity = 'admin',
+): Promise<boolean> {
   try {
-    await hello(addressOf(instance), { timeoutMs: 2000 });
+    await hello(rt.address(instance, identity), { timeoutMs: 2000 });
     return true;
   } catch {
     return false;
@@ -27,7 +31,11 @@ export async function answersHello(instance: ResolvedInstance): Promise<boolean>
 }
 
 /** Starts the program (if not running) and waits until the process answers hello: ready means healthy. */
-export async function startInstance(rt: ClusterRuntime, instance: ResolvedInstance): Promise<string> {
+export async function startInstance(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  identity: Identity = 'admin',
+): Promise<string> {
   const programs = await rt.programs(instance.host);
   const ref = programRefFor(instance);
   const client = await rt.daemon(instance.host).client();
@@ -57,7 +65,7 @@ export async function startInstance(rt: ClusterRuntime, instance: ResolvedInstan
         failed = new StartFailed(info.state, info.description);
         return info;
       }
-      return (await answersHello(instance)) ? info : undefined;
+      return (await answersHello(rt, instance, identity)) ? info : undefined;
     },
     READY_TIMEOUT_MS,
     100,
@@ -96,12 +104,17 @@ export function lastLines(text: string, count = 15): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
-export function startInstanceStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
+/** `identity`: deploy starts processes before the admin user exists, and waits for them as `__system`. */
+export function startInstanceStep(
+  rt: ClusterRuntime,
+  instance: ResolvedInstance,
+  identity: Identity = 'admin',
+): Step {
   return {
     id: `start:${instance.id}`,
     title: `start ${instance.programName} on ${instance.host}`,
     host: instance.host,
-    run: () => startInstance(rt, instance),
+    run: () => startInstance(rt, instance, identity),
   };
 }
 
@@ -191,7 +204,7 @@ async function shortenQuiesce(
 ): Promise<(() => Promise<void>) | undefined> {
   if (!isAtLeast(parseMongoVersion(rt.meta.version), '5.0.0') || instance.member?.arbiterOnly) return;
   const program = instance.role === 'mongos' ? 'mongos' : 'mongod';
-  const address = addressOf(instance);
+  const address = rt.address(instance);
   const previous = await limitSignaledShutdown(address, program, WHOLE_GROUP_SHUTDOWN_MS);
   if (previous === undefined) return undefined;
   return async () => {

@@ -19,7 +19,7 @@ import { isRunningState } from '../../supervisor/process-info.js';
 import { isElectable } from '../../topology/servers.js';
 import type { ResolvedInstance, ResolvedTopology } from '../../topology/types.js';
 import { describeReconfig, type ReconfigChange } from '../plans-reconfig.js';
-import { addressOf, type ClusterRuntime } from '../runtime.js';
+import type { ClusterRuntime } from '../runtime.js';
 import { renderedConfig } from './files.js';
 import { setAddresses } from './membership.js';
 import { HEALTHY_TIMEOUT_MS } from './replica-set.js';
@@ -50,7 +50,7 @@ export function setParametersStep(
       const info = await (await rt.programs(instance.host)).info(programRefFor(instance));
       if (!isRunningState(info.state))
         return `not running (${info.state}): its config file holds the new values`;
-      await adminCommand(addressOf(instance), { setParameter: 1, ...parameters }, { timeoutMs: 10_000 });
+      await adminCommand(rt.address(instance), { setParameter: 1, ...parameters }, { timeoutMs: 10_000 });
       return `set ${describeParameters(parameters)}`;
     },
   };
@@ -77,7 +77,7 @@ const RECONFIG_TIMEOUT_MS = 120_000;
  */
 export function reconfigStep(rt: ClusterRuntime, change: ReconfigChange): Step {
   const major = Number(parseMongoVersion(rt.meta.version).core.split('.')[0]);
-  const members = setAddresses(rt.meta.topology, change.set);
+  const members = setAddresses(rt, change.set);
   const unelectable = new Set(change.members.filter((m) => !isElectable(m.to)).map((m) => m.id));
   return {
     id: `reconfig:${change.set}:${change.n}`,
@@ -99,7 +99,7 @@ export function reconfigStep(rt: ClusterRuntime, change: ReconfigChange): Step {
           let differs = false;
           for (const m of change.members) {
             const instance = rt.meta.topology.instances.find((i) => i.id === m.id);
-            const doc = instance && memberOf(config, addressOf(instance));
+            const doc = instance && memberOf(config, rt.address(instance));
             if (!doc)
               throw new MupError(`${m.id} is not in the config of ${change.set}`, {
                 hint: 'see `mup cluster display`; scale-out adds members',

@@ -7,7 +7,7 @@ import { orphanProbeFor, programRefFor } from '../../supervisor/instance-refs.js
 import { findOrphans } from '../../supervisor/orphans.js';
 import { isRunningState } from '../../supervisor/process-info.js';
 import type { ResolvedInstance } from '../../topology/types.js';
-import { addressOf, type ClusterRuntime } from '../runtime.js';
+import type { ClusterRuntime } from '../runtime.js';
 import { announceStop, answersHello, isOwnProcess, startInstance, stopOrphanProcess } from './process.js';
 import { HEALTHY_TIMEOUT_MS } from './replica-set.js';
 
@@ -60,7 +60,7 @@ export async function replaceMemberRolling(
   context.log(await startInstance(rt, instance));
   if (instance.replicaSet) {
     context.waiting(`${instance.programName} to be a healthy member of ${instance.replicaSet}, caught up`);
-    return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;
+    return `back as ${await waitForMemberReady(rt.address(instance), HEALTHY_TIMEOUT_MS)}`;
   }
   return undefined;
 }
@@ -72,9 +72,13 @@ async function movePrimaryAway(
   context: StepContext,
 ): Promise<void> {
   const peers = electablePeers(rt, instance);
-  if (instance.replicaSet && peers.length > 0 && (await answersHello(instance))) {
+  if (instance.replicaSet && peers.length > 0 && (await answersHello(rt, instance))) {
     context.waiting(`${instance.programName} to hand its primary role over, if it has it`);
-    const elected = await moveAwayPrimary(addressOf(instance), peers.map(addressOf), HEALTHY_TIMEOUT_MS);
+    const elected = await moveAwayPrimary(
+      rt.address(instance),
+      peers.map((peer) => rt.address(peer)),
+      HEALTHY_TIMEOUT_MS,
+    );
     if (elected) context.log(`stepped down; ${elected} is primary`);
   }
 }
@@ -105,7 +109,7 @@ export function adoptMemberStep(rt: ClusterRuntime, instance: ResolvedInstance):
       if (!isRunningState(info.state)) return replaceMemberRolling(rt, instance, context);
       context.log(`already run by supervisord (pid ${info.pid})`);
       if (instance.replicaSet)
-        return `back as ${await waitForMemberReady(addressOf(instance), HEALTHY_TIMEOUT_MS)}`;
+        return `back as ${await waitForMemberReady(rt.address(instance), HEALTHY_TIMEOUT_MS)}`;
       return undefined;
     },
   };

@@ -3,17 +3,21 @@ import { MupError } from '../../errors.js';
 import { addShard, listShards } from '../../mongo/sharding.js';
 import type { Step } from '../../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../../topology/types.js';
-import { addressOf, type ClusterRuntime } from '../runtime.js';
+import type { ClusterRuntime } from '../runtime.js';
 import { memberSpecs } from './replica-set.js';
 
+// Both run in deploy before the admin user exists: on an auth cluster they authenticate with the keyFile.
+
 export function addShardStep(rt: ClusterRuntime, set: ResolvedReplicaSet, mongos: ResolvedInstance): Step {
-  const members = memberSpecs(rt, set).filter((m) => !m.options.arbiterOnly);
+  const members = memberSpecs(rt, set)
+    .filter((m) => !m.options.arbiterOnly)
+    .map((m) => ({ host: m.host, port: m.port }));
   return {
     id: `add-shard:${set.name}`,
     title: `addShard ${set.name} through ${mongos.id}`,
-    isDone: async () => (await listShards(addressOf(mongos))).some((s) => s._id === set.name),
+    isDone: async () => (await listShards(rt.address(mongos, 'system'))).some((s) => s._id === set.name),
     run: async () => {
-      await addShard(addressOf(mongos), set.name, members);
+      await addShard(rt.address(mongos, 'system'), set.name, members);
       return undefined;
     },
   };
@@ -25,7 +29,7 @@ export function verifyShardsStep(rt: ClusterRuntime, mongos: ResolvedInstance): 
     id: 'verify-shards',
     title: `verify listShards shows ${expected.join(', ')}`,
     run: async () => {
-      const shards = (await listShards(addressOf(mongos))).map((s) => String(s._id));
+      const shards = (await listShards(rt.address(mongos, 'system'))).map((s) => String(s._id));
       const missing = expected.filter((name) => !shards.includes(name));
       if (missing.length > 0)
         throw new MupError(

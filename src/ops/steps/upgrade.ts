@@ -20,7 +20,7 @@ import type { Step } from '../../plan/types.js';
 import { renderInstanceConfig } from '../../render/instance-config.js';
 import type { ResolvedInstance } from '../../topology/types.js';
 import { resolveBinaries } from '../binaries.js';
-import { addressOf, type ClusterRuntime } from '../runtime.js';
+import type { ClusterRuntime } from '../runtime.js';
 import { answersHello } from './process.js';
 import { memberSpecs } from './replica-set.js';
 import { replaceMemberRolling } from './rolling.js';
@@ -62,13 +62,13 @@ export function preflightStep(rt: ClusterRuntime, hop: UpgradeHop): Step {
       for (const set of rt.meta.topology.replicaSets)
         await waitForHealthyReplicaSet(set.name, memberSpecs(rt, set), PREFLIGHT_HEALTHY_MS);
       for (const instance of rt.instances.filter((i) => i.replicaSet === undefined))
-        if (!(await answersHello(instance)))
+        if (!(await answersHello(rt, instance)))
           throw new MupError(`${instance.id} (${instance.programName}) does not answer`, {
             hint: `start it with \`mup cluster start ${rt.meta.name}\` first`,
           });
       const wrong: string[] = [];
       for (const instance of dataBearing(rt)) {
-        const fcv = await readFcv(addressOf(instance));
+        const fcv = await readFcv(rt.address(instance));
         if (fcv !== hop.expectFcv) wrong.push(`${instance.id} has FCV ${fcv}`);
       }
       if (wrong.length > 0)
@@ -120,11 +120,11 @@ export function upgradeMemberStep(rt: ClusterRuntime, instance: ResolvedInstance
     // A member a killed run already brought back on the hop's binaries is not restarted again — once it is
     // SECONDARY or PRIMARY again: the next member must not go down while this one still syncs.
     isDone: async () => {
-      const reply = await hello(addressOf(instance), { timeoutMs: 2000 }).catch(() => undefined);
+      const reply = await hello(rt.address(instance), { timeoutMs: 2000 }).catch(() => undefined);
       if (reply === undefined) return false;
       if (instance.replicaSet !== undefined && reply.ismaster !== true && reply.secondary !== true)
         return false;
-      return (await serverVersion(addressOf(instance)).catch(() => '')) === hop.version;
+      return (await serverVersion(rt.address(instance)).catch(() => '')) === hop.version;
     },
     run: (context) =>
       replaceMemberRolling(rt, instance, context, async () => {
@@ -161,9 +161,9 @@ export function balancerStopStep(rt: ClusterRuntime, hop: UpgradeHop): Step {
   return {
     id: `balancer-stop:${hop.series}`,
     title: 'stop the balancer',
-    isDone: async () => !(await balancerEnabled(addressOf(mongosOf(rt)))),
+    isDone: async () => !(await balancerEnabled(rt.address(mongosOf(rt)))),
     run: async () => {
-      await stopBalancer(addressOf(mongosOf(rt)));
+      await stopBalancer(rt.address(mongosOf(rt)));
       return undefined;
     },
   };
@@ -173,9 +173,9 @@ export function balancerStartStep(rt: ClusterRuntime, hop: UpgradeHop): Step {
   return {
     id: `balancer-start:${hop.series}`,
     title: 'restore the balancer',
-    isDone: () => balancerEnabled(addressOf(mongosOf(rt))),
+    isDone: () => balancerEnabled(rt.address(mongosOf(rt))),
     run: async () => {
-      await startBalancer(addressOf(mongosOf(rt)));
+      await startBalancer(rt.address(mongosOf(rt)));
       return undefined;
     },
   };
@@ -189,7 +189,7 @@ async function fcvTargets(rt: ClusterRuntime): Promise<ResolvedInstance[]> {
     const members = rt.instances.filter((i) => i.replicaSet === set.name && !i.member?.arbiterOnly);
     let primary: ResolvedInstance | undefined;
     for (const member of members)
-      if (await isPrimary(addressOf(member)).catch(() => false)) {
+      if (await isPrimary(rt.address(member)).catch(() => false)) {
         primary = member;
         break;
       }
@@ -202,7 +202,7 @@ async function fcvTargets(rt: ClusterRuntime): Promise<ResolvedInstance[]> {
 }
 
 export function fcvStep(rt: ClusterRuntime, hop: UpgradeHop): Step {
-  const everyone = () => dataBearing(rt).map(addressOf);
+  const everyone = () => dataBearing(rt).map((i) => rt.address(i));
   return {
     id: `fcv:${hop.series}`,
     title: `setFeatureCompatibilityVersion ${hop.series}${Number(hop.series.split('.')[0]) >= 7 ? ' (confirm: true)' : ''} and check every member`,
@@ -213,7 +213,7 @@ export function fcvStep(rt: ClusterRuntime, hop: UpgradeHop): Step {
     },
     run: async () => {
       const targets = await fcvTargets(rt);
-      for (const target of targets) await setFcv(addressOf(target), hop.series);
+      for (const target of targets) await setFcv(rt.address(target), hop.series);
       await waitForFcv(everyone(), hop.series, FCV_SPREAD_MS);
       return `FCV ${hop.series} on ${everyone().map(formatAddress).join(', ')}`;
     },

@@ -1,7 +1,7 @@
 // `mup cluster deploy NAME TOPOLOGY`: wiring only (ops/deploy.ts does the work).
 import { type Command, Option } from '@commander-js/extra-typings';
 import { createDownloadRenderer } from '../../../ui/download-progress.js';
-import { writeJson, writeNotice, writeResult } from '../../../ui/output.js';
+import { writeJson, writeNotice, writeResult, writeWarning } from '../../../ui/output.js';
 import { describePlan } from '../../../ui/views/plan.js';
 import { operationOptions } from '../../action.js';
 import { commandContext } from '../../context.js';
@@ -41,9 +41,17 @@ export function registerDeploy(cluster: Command): void {
       '--allow-root',
       'let mongod and mongos run as root (when mup runs as root without global.user; refused otherwise)',
     )
+    .option(
+      '--no-auth',
+      'no access control: no keyFile, no admin user (anyone who reaches a port can do anything)',
+    )
     .action(async (name, topologyFile, options, command) => {
       if (!options.simulator) requireVersion(options.version, options.binaryPath);
       const context = commandContext(command);
+      if (!options.auth)
+        writeWarning(
+          `--no-auth: cluster ${name} will accept anyone who can reach its ports, without a password`,
+        );
       const [{ deployCluster }, { readTopologyFile }, opOptions] = await Promise.all([
         import('../../../ops/deploy.js'),
         import('../../../topology/load.js'),
@@ -61,6 +69,8 @@ export function registerDeploy(cluster: Command): void {
           target: options.target,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
           allowRoot: options.allowRoot === true,
+          auth: options.auth,
+          authOptOut: !options.auth,
           ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
           bootStart: options.bootStart,
         },

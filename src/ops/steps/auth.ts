@@ -1,0 +1,90 @@
+// Steps that secure a new cluster: the keyFile on every host (before any process starts with it), and the
+// admin user, created through the localhost exception once a primary (or a mongos) can take it.
+import { MupError } from '../../errors.js';
+import { pollUntil, type ServerAddress } from '../../mongo/connect.js';
+import { isPrimary } from '../../mongo/member.js';
+import { createRootUser, credentialsWork } from '../../mongo/users.js';
+import type { Step } from '../../plan/types.js';
+import { isAtLeast, parseMongoVersion } from '../../render/mongo-version.js';
+import type { ResolvedInstance, ResolvedReplicaSet } from '../../topology/types.js';
+import type { ClusterRuntime } from '../runtime.js';
+
+/** mongod refuses a keyFile readable by group or others ("permissions on ... are too open"). */
+export const KEYFILE_MODE = 0o400;
+
+export function writeKeyFileStep(rt: ClusterRuntime, host: string): Step {
+  const path = rt.keyFilePath(host);
+  const key = rt.authSecrets?.keyFile;
+  if (path === undefined || key === undefined)
+    throw new MupError(`cluster '${rt.meta.name}' has no keyFile for ${host}`);
+  return {
+    id: `keyfile:${host}`,
+    title: `write the cluster keyFile ${path} on ${host}`,
+    host,
+    isDone: async () => {
+      const executor = rt.executor(host);
+      return (await executor.exists(path)) && (await executor.readFile(path)).toString('utf8') === key;
+    },
+    run: async () => {
+      // Atomic (temp file + rename), so an existing 0400 copy is replaced rather than written through.
+      await rt.executor(host).writeFile(path, key, KEYFILE_MODE);
+      return undefined;
+    },
+  };
+}
+
+/** Where the admin user is created: a replica set's primary, a standalone mongod, or a mongos. */
+export type AdminUserTarget =
+  | { kind: 'replica-set'; set: ResolvedReplicaSet }
+  | { kind: 'instance'; instance: ResolvedInstance };
+
+function targetName(target: AdminUserTarget): string {
+  return target.kind === 'replica-set' ? target.set.name : target.instance.id;
+}
+
+const PRIMARY_TIMEOUT_MS = 60_000;
+
+/** The set's current primary, asked over plain hello (it needs no authentication). */
+async function findPrimary(rt: ClusterRuntime, set: ResolvedReplicaSet): Promise<ServerAddress> {
+  const members = rt.instances.filter((i) => set.members.includes(i.id) && !i.member?.arbiterOnly);
+  const found = await pollUntil(async () => {
+    for (const member of members) {
+      const plain = { host: member.host, port: member.port };
+      if (await isPrimary(plain).catch(() => false)) return plain;
+    }
+    return undefined;
+  }, PRIMARY_TIMEOUT_MS);
+  if (!found) throw new MupError(`replica set ${set.name} has no primary to create the admin user on`);
+  return found;
+}
+
+/**
+ * Creates the admin user (root) over an unauthenticated loopback connection, the localhost exception.
+ * Resumable: done once the stored password authenticates; a user an interrupted attempt created is accepted.
+ */
+export function createAdminUserStep(rt: ClusterRuntime, target: AdminUserTarget): Step {
+  const credentials = rt.credentials('admin');
+  if (credentials === undefined) throw new MupError(`cluster '${rt.meta.name}' has no admin credentials`);
+  const name = targetName(target);
+  const where = async (): Promise<ServerAddress> =>
+    target.kind === 'replica-set'
+      ? findPrimary(rt, target.set)
+      : { host: target.instance.host, port: target.instance.port };
+  return {
+    id: `admin-user:${name}`,
+    title:
+      target.kind === 'instance' && target.instance.role === 'mongos'
+        ? `create the admin user ${credentials.username} through ${name}`
+        : `create the admin user ${credentials.username} on ${name}`,
+    ...(target.kind === 'instance' ? { host: target.instance.host } : {}),
+    isDone: async () => credentialsWork(await where(), credentials),
+    run: async () => {
+      const outcome = await createRootUser(await where(), credentials, {
+        scramSha256: isAtLeast(parseMongoVersion(rt.meta.version), '4.0.0'),
+      });
+      return outcome === 'created'
+        ? `created ${credentials.toString()}`
+        : `${credentials.toString()} existed`;
+    },
+  };
+}
