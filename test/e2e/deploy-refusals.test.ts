@@ -62,6 +62,8 @@ function deploy(name: string, topology: string, extra: string[] = []): Promise<M
     '--yes',
     ...ALLOW_ROOT,
     ...(extra.includes('--port-base') ? [] : ['--port-base', ALLOCATE_FROM]),
+    // Its clients write unauthenticated (auth has its own tests).
+    '--no-auth',
     ...extra,
   ]);
 }

@@ -22,8 +22,13 @@ export interface E2eEnv {
   mup(args: readonly string[], options?: { timeoutMs?: number; input?: string }): Promise<MupRun>;
   /** Runs mup, expects exit 0, returns the parsed --json document. */
   mupJson<T = Record<string, unknown>>(args: readonly string[], options?: { timeoutMs?: number }): Promise<T>;
-  /** Arguments of an unattended `cluster deploy` of `topology` with this env's binaries. */
+  /**
+   * Arguments of an unattended `cluster deploy` of `topology` with this env's binaries, without auth (these
+   * tests reach the members with their own unauthenticated clients; test/e2e/auth*.test.ts cover auth).
+   */
   deployArgs(name: string, topology: string, portBase: number | string): string[];
+  /** The same with auth on (the default of `cluster deploy`). */
+  authDeployArgs(name: string, topology: string, portBase: number | string): string[];
 }
 
 export async function e2eEnv(version = '7.0.14'): Promise<E2eEnv> {
@@ -31,6 +36,23 @@ export async function e2eEnv(version = '7.0.14'): Promise<E2eEnv> {
   const userHome = await tempDir('mup-e2e-user-');
   const binDir = await simBinaryDir(version);
   const env = { HOME: userHome };
+  const authDeployArgs = (name: string, topology: string, portBase: number | string) => [
+    'cluster',
+    'deploy',
+    name,
+    topology,
+    '--version',
+    version,
+    '--binary-path',
+    binDir,
+    '--yes',
+    '--port-base',
+    String(portBase),
+    // The host's crontab (root's, here) is shared by every test: only the tests of boot start write it.
+    '--no-boot-start',
+    // The tests run as root: their processes run as root too, which mup refuses without this.
+    ...ALLOW_ROOT,
+  ];
   const mup = (args: readonly string[], options: { timeoutMs?: number; input?: string } = {}) =>
     runMup(args, {
       home,
@@ -44,23 +66,8 @@ export async function e2eEnv(version = '7.0.14'): Promise<E2eEnv> {
     binDir,
     version,
     mup,
-    deployArgs: (name, topology, portBase) => [
-      'cluster',
-      'deploy',
-      name,
-      topology,
-      '--version',
-      version,
-      '--binary-path',
-      binDir,
-      '--yes',
-      '--port-base',
-      String(portBase),
-      // The host's crontab (root's, here) is shared by every test: only the tests of boot start write it.
-      '--no-boot-start',
-      // The tests run as root: their processes run as root too, which mup refuses without this.
-      ...ALLOW_ROOT,
-    ],
+    deployArgs: (name, topology, portBase) => [...authDeployArgs(name, topology, portBase), '--no-auth'],
+    authDeployArgs: (name, topology, portBase) => authDeployArgs(name, topology, portBase),
     mupJson: async <T>(args: readonly string[], options: { timeoutMs?: number } = {}) => {
       // display/status probe each process with a 1.5 s timeout: on a loaded machine a probe that times out
       // shows a settled process as Unknown (nothing answered) or Starting (supervisord runs it, hello did

@@ -127,3 +127,44 @@ test('mup home: --home, then MUP_HOME, then ~/.mup', () => {
   assert.equal(resolveMupHome(undefined, { MUP_HOME: '/b' }), '/b');
   assert.match(resolveMupHome(undefined, {}), /\.mup$/);
 });
+
+test('metas written before auth existed read as clusters without auth; an auth meta keeps its security', async () => {
+  // v1 without the auth field at all, v2 with `auth: false` and without `security`.
+  const store = await storeWithV1('old');
+  const v1 = (await readFile(store.metaPath('old'), 'utf8')).replace(/^auth: false\n/m, '');
+  assert.doesNotMatch(v1, /^auth:/m);
+  await writeFile(store.metaPath('old'), v1);
+  const fromV1 = await store.read('old');
+  assert.equal(fromV1.auth, false);
+  assert.equal(fromV1.security, undefined);
+  await store.write(fromV1);
+  const v2 = await readFile(store.metaPath('old'), 'utf8');
+  assert.match(v2, /^schemaVersion: 2$/m);
+  assert.match(v2, /^auth: false$/m);
+  assert.equal((await store.read('old')).auth, false);
+
+  const security = { adminUser: 'mup-admin', keyFiles: [{ host: 'localhost', path: '/srv/k/keyfile' }] };
+  await store.write({ ...fromV1, auth: true, security });
+  const withAuth = await store.read('old');
+  assert.equal(withAuth.auth, true);
+  assert.deepEqual(withAuth.security, security);
+
+  // A keyFile path that is not absolute is refused like any other bad field.
+  await writeFile(
+    store.metaPath('old'),
+    v2.replace(
+      /^auth: false$/m,
+      'auth: true\nsecurity: { adminUser: a, keyFiles: [{ host: localhost, path: rel/keyfile }] }',
+    ),
+  );
+  await assert.rejects(store.read('old'), /security\.keyFiles\.0\.path/);
+});
+
+test('secrets are 0600 files in a 0700 dir', async () => {
+  const store = new ClusterStore(await tempDir());
+  const path = await store.writeSecret('s1', 'keyfile', 'abc');
+  assert.equal((await stat(path)).mode & 0o777, 0o600);
+  assert.equal((await stat(store.secretsDir('s1'))).mode & 0o777, 0o700);
+  assert.equal(await store.readSecret('s1', 'keyfile'), 'abc');
+  assert.equal(await store.readSecret('s1', 'admin-password'), undefined);
+});

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { type ClusterMeta, ClusterStore } from '../../src/meta/store.js';
 import {
   buildDeployPlan,
@@ -47,7 +48,7 @@ mongos_servers:
 `,
 } as const;
 
-async function runtimeFor(kind: keyof typeof TOPOLOGIES): Promise<ClusterRuntime> {
+async function runtimeFor(kind: keyof typeof TOPOLOGIES, auth = false): Promise<ClusterRuntime> {
   const spec = validateTopology(TOPOLOGIES[kind], `${kind}.yaml`);
   const topology = await resolveTopology(spec, { isPortFree: async () => true, homeOf: () => '/home/u' });
   const meta: ClusterMeta = {
@@ -66,10 +67,23 @@ async function runtimeFor(kind: keyof typeof TOPOLOGIES): Promise<ClusterRuntime
       httpPort: 9001,
       configFile: `${h.supervisorDir}/supervisor.ini`,
     })),
-    auth: false,
     bootStart: true,
+    auth,
+    ...(auth
+      ? {
+          security: {
+            adminUser: 'mup-admin',
+            keyFiles: topology.hosts.map((h) => ({ host: h.host, path: `${h.supervisorDir}/keyfile` })),
+          },
+        }
+      : {}),
   };
-  return new ClusterRuntime(meta, new ClusterStore('/nonexistent-home'), 'password');
+  return new ClusterRuntime(
+    meta,
+    new ClusterStore('/nonexistent-home'),
+    'password',
+    auth ? { keyFile: 'a'.repeat(756), adminPassword: 'pw' } : undefined,
+  );
 }
 
 /** The first member of each set is primary: restart must take it last. */
@@ -122,6 +136,41 @@ describe('golden plan outlines', () => {
       });
     }
   }
+});
+
+describe('golden plan outlines with auth', () => {
+  for (const kind of Object.keys(TOPOLOGIES) as (keyof typeof TOPOLOGIES)[]) {
+    it(`${kind} deploy: keyFile on every host first, the admin user once the cluster is assembled`, async () => {
+      const path = join(goldenDir, `${kind}-deploy-auth.txt`);
+      const actual = render(buildDeployPlan(await runtimeFor(kind, true)));
+      if (updating) {
+        assert.ok(!process.env.CI, 'UPDATE_GOLDEN is for a developer machine, never CI');
+        await writeFile(path, actual);
+      }
+      assert.equal(actual, await readFile(path, 'utf8'));
+    });
+  }
+
+  it('an auth cluster without stored secrets is refused before any plan', async () => {
+    const rt = await runtimeFor('replset', true);
+    assert.throws(
+      () => new ClusterRuntime(rt.meta, rt.store, 'password'),
+      /has auth but no stored credentials/,
+    );
+  });
+
+  it('every process address carries the credentials; the password never serializes', async () => {
+    const rt = await runtimeFor('replset', true);
+    const [first] = rt.instances;
+    assert.ok(first);
+    const admin = rt.address(first);
+    assert.equal(admin.credentials?.username, 'mup-admin');
+    assert.equal(admin.credentials?.password, 'pw');
+    assert.equal(rt.address(first, 'system').credentials?.username, '__system');
+    const shown = `${JSON.stringify(admin)} ${inspect(admin)} ${String(admin.credentials)}`;
+    assert.doesNotMatch(shown, /pw"|pw\b|aaaa/);
+    assert.equal((await runtimeFor('replset')).address(first).credentials, undefined);
+  });
 });
 
 describe('ordering rules', () => {
