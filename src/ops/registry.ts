@@ -1,5 +1,6 @@
 // Every operation that changes a cluster, by the name its journal records: `mup cluster resume` looks the
 // interrupted one up here. A new verb adds its spec here and nowhere else in the pipeline.
+import { credentialsOperation } from './credentials.js';
 import { deployOperation } from './deploy.js';
 import { destroyOperation } from './destroy.js';
 import { editConfigOperation } from './edit-config.js';
@@ -28,5 +29,6 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     upgradeOperation,
     scaleOutOperation,
     scaleInOperation,
+    credentialsOperation,
   ].map((op) => [op.name, op]),
 );

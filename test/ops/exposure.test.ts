@@ -8,6 +8,7 @@ import { deployCluster } from '../../src/ops/deploy.js';
 import { exposedBind } from '../../src/ops/exposure.js';
 import { validateTopology } from '../../src/topology/load.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
+import type { ResolvedInstance } from '../../src/topology/types.js';
 import { tempDir } from '../helpers/cli.js';
 import { simBinaryDir } from '../helpers/sim.js';
 
@@ -27,10 +28,10 @@ test('exposedBind names bindIpAll, a non-loopback bindIp entry or a remote host;
   const [loop] = await instancesOf(
     'mongod_servers:\n  - { host: 127.0.0.2, port: 27017, config: { net.bindIp: "localhost,::1,127.0.0.2" } }\n',
   );
-  assert.equal(exposedBind(plain as never), undefined);
-  assert.equal(exposedBind(all as never), 'net.bindIpAll: true');
-  assert.equal(exposedBind(open as never), 'bindIp 0.0.0.0');
-  assert.equal(exposedBind(loop as never), undefined);
+  assert.equal(exposedBind(plain as ResolvedInstance), undefined);
+  assert.equal(exposedBind(all as ResolvedInstance), 'net.bindIpAll: true');
+  assert.equal(exposedBind(open as ResolvedInstance), 'bindIp 0.0.0.0');
+  assert.equal(exposedBind(loop as ResolvedInstance), undefined);
 });
 
 test('deploy without auth and without --no-auth on bindIpAll exits 2 before any change', async () => {
@@ -44,6 +45,7 @@ mongod_servers:
     name: 'open',
     topologyText,
     topologyFile: 'open.yaml',
+    version: undefined,
     variant: 'mongodb' as const,
     binaryPath: binDir,
   };

@@ -3,6 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { registerAudit } from './audit.js';
 import { registerCheck } from './check.js';
 import { registerConnect } from './connect.js';
+import { registerCredentials } from './credentials.js';
 import { registerDeploy } from './deploy.js';
 import { registerDestroy } from './destroy.js';
 import { registerDisplay } from './display.js';
@@ -31,6 +32,7 @@ export function registerClusterCommands(program: Command<[], Record<string, unkn
     registerList,
     registerDestroy,
     registerConnect,
+    registerCredentials,
     registerResume,
     registerAudit,
     registerShowConfig,
