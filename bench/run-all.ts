@@ -7,6 +7,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../test/helpers/cli.js';
+import { benchAuth } from './auth.js';
 import { exec, progress, type Row, renderRows } from './lib.js';
 import { benchPlayground } from './playground.js';
 import { benchRolling } from './rolling.js';
@@ -25,6 +26,7 @@ const settings = quick
   ? {
       startupRuns: 5,
       playgroundRuns: 1,
+      authRuns: 1,
       sizes: [3, 14],
       scaleRuns: 1,
       displayRuns: 3,
@@ -35,6 +37,7 @@ const settings = quick
   : {
       startupRuns: 15,
       playgroundRuns: 3,
+      authRuns: 3,
       sizes: [3, 14, 30, 60],
       scaleRuns: 3,
       displayRuns: 5,
@@ -80,6 +83,7 @@ const benchmarks: [string, () => Promise<Row[]>][] = [
   ['scale', () => benchScale(settings.sizes, settings.scaleRuns, settings.displayRuns)],
   ['rolling', () => benchRolling(settings.rollingRuns)],
   ['download', () => benchDownload(settings.mib, settings.downloadRuns)],
+  ['auth', () => benchAuth(settings.authRuns)],
 ];
 
 const started = new Date();

@@ -11,6 +11,7 @@ import { MongoClient, MongoServerError } from 'mongodb';
 import { parse, stringify } from 'yaml';
 import { runMup } from '../helpers/cli.js';
 import { type DisplayJson, destroyAllClusters, type E2eEnv, e2eEnv, e2ePortBase } from '../helpers/e2e.js';
+import { runMupAndKill } from '../helpers/interrupt.js';
 
 const NAME = 'auth-rs';
 const PORT_BASE = e2ePortBase();
@@ -262,4 +263,25 @@ test('the playground stays open by default; --auth closes it', async () => {
   const creds = await env.mup(['cluster', 'credentials', 'playground-closed', '--uri']);
   assert.equal(creds.code, 0, creds.stderr);
   assert.equal(await writeCode(creds.stdout.trim()), 0);
+});
+
+test('a deploy killed right after createUser resumes to a working auth cluster', async () => {
+  const file = join(env.userHome, 'killed.yaml');
+  await writeFile(
+    file,
+    stringify({ global: { deploy_dir: 'killed' }, mongod_servers: [{ host: 'localhost', port: 0 }] }),
+  );
+  const args = env.authDeployArgs('killed', file, PORT_BASE + 60);
+  const run = await runMupAndKill(args, {
+    home: env.home,
+    env: { HOME: env.userHome, MUP_FAILPOINT: 'admin-user:*:after-run' },
+    killAfter: () => false,
+  });
+  assert.equal(run.signal, 'SIGKILL', `deploy was not killed after createUser\n${run.stderr}`);
+  const resume = await env.mup(['cluster', 'resume', 'killed'], { timeoutMs: 180_000 });
+  assert.equal(resume.code, 0, resume.stderr);
+  const uri = await env.mup(['cluster', 'credentials', 'killed', '--uri']);
+  assert.equal(uri.code, 0, uri.stderr);
+  assert.equal(await writeCode(uri.stdout.trim()), 0);
+  assert.equal(await writeCode(uri.stdout.trim().replace(/mup-admin:[^@]+@/, '')), 13);
 });
