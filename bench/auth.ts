@@ -1,4 +1,4 @@
-// Benchmark 8 — what auth costs mup: the same cluster brought up with and without access control, side by side.
+// Benchmark 13 — what auth costs mup: the same cluster brought up with and without access control, side by side.
 //   playground: `mup playground start --binary-path <sim bin>` (3-member replica set, no auth by default)
 //               against the same with `--auth` (keyFile on the host, admin user through the localhost exception).
 //   deploy:     `mup cluster deploy` of a 3-member replica set with auth (the default) against `--no-auth`.
@@ -58,7 +58,7 @@ interface Case {
 
 function playgroundCase(): Case {
   return {
-    name: '8 auth playground',
+    name: '13 auth playground',
     metric: 'playground start, --auth vs open',
     cluster: 'playground',
     up: async (env, auth, port) => {
@@ -75,7 +75,7 @@ function playgroundCase(): Case {
 
 function deployCase(topology: string): Case {
   return {
-    name: '8 auth deploy',
+    name: '13 auth deploy',
     metric: 'cluster deploy (3-member set), auth vs --no-auth',
     cluster: 'bench-auth',
     up: async (env, auth, port) => {
