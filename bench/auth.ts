@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
 import {
+  ALLOW_ROOT,
   type BenchEnv,
   benchEnv,
   freePortRange,
@@ -63,7 +64,15 @@ function playgroundCase(): Case {
     cluster: 'playground',
     up: async (env, auth, port) => {
       env.track('playground');
-      const args = ['playground', 'start', '--binary-path', env.binDir, '--port', String(port)];
+      const args = [
+        'playground',
+        'start',
+        '--binary-path',
+        env.binDir,
+        ...ALLOW_ROOT,
+        '--port',
+        String(port),
+      ];
       return (await env.mup(auth ? [...args, '--auth'] : args)).stdout.trim();
     },
     down: async (env) => {
@@ -87,6 +96,7 @@ function deployCase(topology: string): Case {
         topology,
         '--binary-path',
         env.binDir,
+        ...ALLOW_ROOT,
         '--yes',
         '--port-base',
         String(port),

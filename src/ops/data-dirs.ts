@@ -4,11 +4,12 @@
 // someone else's data, or initiating a replica set over it, is not a mistake to find out about afterwards.
 // Data kept by `destroy --keep-data` is taken back by a deploy of the same cluster name from the same
 // MUP_HOME.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { UsageError } from '../errors.js';
 import type { Executor } from '../hosts/executor.js';
+import type { AuthSecrets } from '../meta/auth-secrets.js';
 import type { KeptPort } from '../topology/resolve.js';
 import type { ResolvedInstance } from '../topology/types.js';
 
@@ -132,4 +133,33 @@ export async function readKeptPorts(home: string, cluster: string): Promise<Kept
 
 export async function forgetKeptPorts(home: string, cluster: string): Promise<void> {
   await rm(keptPortsFile(home, cluster), { force: true });
+  await rm(keptSecretsDir(home, cluster), { recursive: true, force: true });
+}
+
+/**
+ * The kept data of a cluster with auth holds its admin user (and the members' replica-set config): a redeploy
+ * must authenticate as that user, and the localhost exception is closed once a user exists. So destroy
+ * --keep-data keeps the keyFile and admin password too (0600 files in a 0700 dir, as the cluster's secrets).
+ */
+function keptSecretsDir(home: string, cluster: string): string {
+  return join(home, 'storage', 'kept-data', `${cluster}.secrets`);
+}
+
+const KEPT_KEYFILE = 'keyfile';
+const KEPT_ADMIN_PASSWORD = 'admin-password';
+
+export async function recordKeptSecrets(home: string, cluster: string, secrets: AuthSecrets): Promise<void> {
+  const dir = keptSecretsDir(home, cluster);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  await writeFileAtomic(join(dir, KEPT_KEYFILE), secrets.keyFile, { mode: 0o600 });
+  await writeFileAtomic(join(dir, KEPT_ADMIN_PASSWORD), secrets.adminPassword, { mode: 0o600 });
+}
+
+/** The secrets kept with the data of `cluster`, or undefined when there are none (or only part of them). */
+export async function readKeptSecrets(home: string, cluster: string): Promise<AuthSecrets | undefined> {
+  const dir = keptSecretsDir(home, cluster);
+  const read = (name: string) => readFile(join(dir, name), 'utf8').catch(() => undefined);
+  const [keyFile, adminPassword] = await Promise.all([read(KEPT_KEYFILE), read(KEPT_ADMIN_PASSWORD)]);
+  return keyFile === undefined || adminPassword === undefined ? undefined : { keyFile, adminPassword };
 }

@@ -17,7 +17,7 @@ import { generateSupervisorCredentials } from '../supervisor/credentials.js';
 import { throwIfAny } from '../topology/load.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { type BinarySelection, resolveBinaries } from './binaries.js';
-import { checkDataDirsFree, forgetKeptPorts, readKeptPorts } from './data-dirs.js';
+import { checkDataDirsFree, forgetKeptPorts, readKeptPorts, readKeptSecrets } from './data-dirs.js';
 import { usedEndpoints } from './endpoints.js';
 import { refuseExposedWithoutAuth } from './exposure.js';
 import {
@@ -37,6 +37,7 @@ import {
   checkSupervisordPresent,
   hostOf,
 } from './preflight.js';
+import { KEYFILE_NAME } from './runtime.js';
 
 export interface DeployRequest extends BinarySelection {
   name: string;
@@ -139,7 +140,10 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
       if (!auth && request.authOptOut !== true) refuseExposedWithoutAuth(resolved);
       await checkPortsFree(resolved);
       await checkSupervisordPresent(resolved.hosts);
-      const authSecrets: AuthSecrets | undefined = auth ? generateAuthSecrets() : undefined;
+      // Data kept by destroy --keep-data of a cluster with auth holds its admin user: the same secrets again.
+      const kept =
+        auth && found.reusedData.length > 0 ? await readKeptSecrets(options.home, request.name) : undefined;
+      const authSecrets: AuthSecrets | undefined = auth ? (kept ?? generateAuthSecrets()) : undefined;
       const now = new Date().toISOString();
       const meta: ClusterMeta = {
         schemaVersion: 2,
@@ -161,7 +165,7 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
                 // Beside the host's supervisor.ini: removed with it by destroy, and one per cluster per host.
                 keyFiles: resolved.hosts.map((h) => ({
                   host: h.host,
-                  path: join(h.supervisorDir, 'keyfile'),
+                  path: join(h.supervisorDir, KEYFILE_NAME),
                 })),
               },
             }

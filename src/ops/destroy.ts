@@ -1,7 +1,7 @@
 // `mup cluster destroy`: stop everything, remove supervisord configs, deploy and log dirs, data dirs unless
 // --keep-data (which really keeps them), then forget the cluster. Typed confirmation unless --yes.
 import { z } from 'zod';
-import { recordKeptPorts } from './data-dirs.js';
+import { recordKeptPorts, recordKeptSecrets } from './data-dirs.js';
 import { defineOperation } from './operation.js';
 import { buildDestroyPlan } from './plans.js';
 
@@ -12,7 +12,11 @@ export const destroyOperation = defineOperation({
   plan: (rt, args) => buildDestroyPlan(rt, args.keepData),
   target: () => undefined,
   finish: async (rt, args) => {
-    if (args.keepData) await recordKeptPorts(rt.store.home, rt.meta.name, rt.instances);
+    if (args.keepData) {
+      await recordKeptPorts(rt.store.home, rt.meta.name, rt.instances);
+      // The kept data holds the admin user: a redeploy authenticates with the same secrets.
+      if (rt.authSecrets !== undefined) await recordKeptSecrets(rt.store.home, rt.meta.name, rt.authSecrets);
+    }
     await rt.store.remove(rt.meta.name);
   },
 });

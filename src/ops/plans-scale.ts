@@ -11,6 +11,7 @@ import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import type { ClusterRuntime } from './runtime.js';
 import type { ScaleOutTarget } from './scale-spec.js';
+import { writeKeyFileStep } from './steps/auth.js';
 import { prepareInstanceStep, removeInstanceStep, writeConfigStep } from './steps/files.js';
 import {
   addMemberStep,
@@ -43,12 +44,11 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
   const added = [...target.added].sort((a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role]);
   const newSets = new Set(target.newSets);
   const phases: Phase[] = [
-    phase(
-      'prepare',
-      'Prepare directories of the new processes',
-      true,
-      added.map((i) => prepareInstanceStep(trt, i)),
-    ),
+    phase('prepare', 'Prepare directories of the new processes', true, [
+      ...added.map((i) => prepareInstanceStep(trt, i)),
+      // Every host a new process runs on needs the cluster's keyFile (already there on a host it ran on).
+      ...(trt.meta.auth ? hostsOf(added).map((host) => writeKeyFileStep(trt, host)) : []),
+    ]),
     phase(
       'configure',
       'Render their configuration files',

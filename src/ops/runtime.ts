@@ -1,6 +1,7 @@
 // Everything an operation needs to act on a stored cluster: an executor per host, its supervisord, the
 // program control, and addresses of the processes. One place decides how a host is reached, so remote
 // hosts come in by adding an executor here, not by touching each operation.
+import { posix } from 'node:path';
 import { MupError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
 import type { Executor } from '../hosts/executor.js';
@@ -28,6 +29,9 @@ export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
  * user exists (replSetStepUp and addShard are outside the localhost exception's privileges).
  */
 export type Identity = 'admin' | 'system';
+
+/** The keyFile's name in each host's supervisor dir (removed with it by destroy). */
+export const KEYFILE_NAME = 'keyfile';
 
 export class ClusterRuntime {
   private readonly packed = new Map<string, Promise<PackedBinaries>>();
@@ -100,7 +104,14 @@ export class ClusterRuntime {
 
   /** The keyFile's path on `hostName`, when the cluster has auth. */
   keyFilePath(hostName: string): string | undefined {
-    return this.meta.security?.keyFiles.find((k) => k.host === hostName)?.path;
+    const security = this.meta.security;
+    if (!this.meta.auth || security === undefined) return undefined;
+    // A host the cluster did not run on when it was deployed (scale-out) gets its keyFile where deploy puts one.
+    const supervisorDir = this.meta.topology.hosts.find((h) => h.host === hostName)?.supervisorDir;
+    return (
+      security.keyFiles.find((k) => k.host === hostName)?.path ??
+      (supervisorDir === undefined ? undefined : posix.join(supervisorDir, KEYFILE_NAME))
+    );
   }
 
   get instances(): ResolvedInstance[] {

@@ -3,14 +3,21 @@
 // cluster without auth from an older meta keeps working, and the playground is open unless `--auth`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient, MongoServerError } from 'mongodb';
 import { parse, stringify } from 'yaml';
 import { runMup } from '../helpers/cli.js';
-import { type DisplayJson, destroyAllClusters, type E2eEnv, e2eEnv, e2ePortBase } from '../helpers/e2e.js';
+import {
+  ALLOW_ROOT,
+  type DisplayJson,
+  destroyAllClusters,
+  type E2eEnv,
+  e2eEnv,
+  e2ePortBase,
+} from '../helpers/e2e.js';
 import { runMupAndKill } from '../helpers/interrupt.js';
 
 const NAME = 'auth-rs';
@@ -250,6 +257,7 @@ test('the playground stays open by default; --auth closes it', async () => {
         String(port),
         '--binary-path',
         env.binDir,
+        ...ALLOW_ROOT,
         ...extra,
       ],
       { timeoutMs: 180_000 },
@@ -284,4 +292,49 @@ test('a deploy killed right after createUser resumes to a working auth cluster',
   assert.equal(uri.code, 0, uri.stderr);
   assert.equal(await writeCode(uri.stdout.trim()), 0);
   assert.equal(await writeCode(uri.stdout.trim().replace(/mup-admin:[^@]+@/, '')), 13);
+});
+
+test('destroy --keep-data, then a deploy with auth takes the data back with the same admin credentials', async () => {
+  const file = join(env.userHome, 'kept.yaml');
+  await writeFile(
+    file,
+    stringify({
+      global: { deploy_dir: 'kept' },
+      mongod_servers: [{ host: 'localhost', port: 0, replica_set: 'kept0' }],
+    }),
+  );
+  const deploy = () => env.mup(env.authDeployArgs('kept', file, PORT_BASE + 70), { timeoutMs: 240_000 });
+  const first = await deploy();
+  assert.equal(first.code, 0, first.stderr);
+  const before = await env.mupJson<CredentialsJson>(['cluster', 'credentials', 'kept']);
+  const client = new MongoClient(before.credentials.uri, { serverSelectionTimeoutMS: 20_000 });
+  try {
+    await client.db('app').collection('kept').insertOne({ kept: true });
+  } finally {
+    await client.close();
+  }
+  const destroyed = await env.mup(['cluster', 'destroy', 'kept', '--keep-data', '--yes'], {
+    timeoutMs: 120_000,
+  });
+  assert.equal(destroyed.code, 0, destroyed.stderr);
+  // The secrets are kept with the data, private as the cluster's own were.
+  const keptSecrets = join(env.home, 'storage', 'kept-data', 'kept.secrets');
+  assert.equal(statSync(keptSecrets).mode & 0o777, 0o700);
+  for (const name of ['keyfile', 'admin-password'])
+    assert.equal(statSync(join(keptSecrets, name)).mode & 0o777, 0o600, name);
+
+  // The kept data holds mup-admin already (the localhost exception is closed): the redeploy reuses its password.
+  const again = await deploy();
+  assert.equal(again.code, 0, again.stderr);
+  const after = await env.mupJson<CredentialsJson>(['cluster', 'credentials', 'kept']);
+  assert.equal(after.credentials.password, before.credentials.password);
+  const reader = new MongoClient(after.credentials.uri, { serverSelectionTimeoutMS: 20_000 });
+  try {
+    assert.ok(await reader.db('app').collection('kept').findOne({ kept: true }));
+  } finally {
+    await reader.close();
+  }
+  assert.equal(existsSync(keptSecrets), false, 'the kept secrets are forgotten once the cluster runs again');
+  const gone = await env.mup(['cluster', 'destroy', 'kept', '--yes'], { timeoutMs: 120_000 });
+  assert.equal(gone.code, 0, gone.stderr);
 });

@@ -232,7 +232,7 @@ test('global.user naming no user of this machine is refused: exit 2, nothing cha
   assert.deepEqual([listing(env.home), listing(env.userHome)], before);
 });
 
-test('as root with global.user, every process runs as that user and its dirs are its own', {
+test('as root with global.user, every process runs as that user and its dirs and keyFile are its own', {
   skip: !AS_ROOT && 'runs only as root',
 }, async () => {
   const user = `mupt${process.pid % 100000}`;
@@ -249,7 +249,8 @@ test('as root with global.user, every process runs as that user and its dirs are
       topology,
       `global: { user: ${user}, deploy_dir: mongodb }\nmongod_servers:\n  - { host: localhost, port: 0, replica_set: rs0 }\n  - { host: localhost, port: 0, replica_set: rs0 }\n`,
     );
-    const args = env.deployArgs('asuser', topology, PORT_BASE + 30).filter((a) => a !== '--allow-root');
+    // With auth (the default): mongod, run as the user, must read the keyFile mup wrote as root.
+    const args = env.authDeployArgs('asuser', topology, PORT_BASE + 30).filter((a) => a !== '--allow-root');
     const deploy = await env.mup([...args, '--json'], { timeoutMs: 180_000 });
     assert.equal(deploy.code, 0, deploy.stderr);
     const programs = (JSON.parse(deploy.stdout) as { instances: { program: string }[] }).instances;
@@ -273,8 +274,15 @@ test('as root with global.user, every process runs as that user and its dirs are
         );
       }
     }
-    // The supervisor dir (credentials) and the global deploy dir holding it stay root's.
-    assert.equal(lstatSync(join(deployDir, 'supervisor')).uid, 0);
+    // The supervisor dir (credentials) and the global deploy dir holding it stay root's; the user's group may
+    // only pass through the supervisor dir to its keyFile, 0400 and the user's; supervisor.ini stays root's.
+    const supervisorDir = lstatSync(join(deployDir, 'supervisor'));
+    const gid = Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
+    assert.deepEqual([supervisorDir.uid, supervisorDir.gid, supervisorDir.mode & 0o777], [0, gid, 0o710]);
+    const keyFile = lstatSync(join(deployDir, 'supervisor', 'keyfile'));
+    assert.deepEqual([keyFile.uid, keyFile.mode & 0o777], [uid, 0o400]);
+    const supervisorIni = lstatSync(join(deployDir, 'supervisor', 'supervisor.ini'));
+    assert.deepEqual([supervisorIni.uid, supervisorIni.mode & 0o777], [0, 0o600]);
     assert.equal(lstatSync(deployDir).uid, 0);
     assert.equal(lstatSync(deployDir).mode & 0o777, 0o751);
     const destroy = await env.mup(['cluster', 'destroy', 'asuser', '--yes'], { timeoutMs: 120_000 });

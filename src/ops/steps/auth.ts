@@ -1,13 +1,17 @@
 // Steps that secure a new cluster: the keyFile on every host (before any process starts with it), and the
 // admin user, created through the localhost exception once a primary (or a mongos) can take it.
+import { dirname } from 'node:path';
 import { MupError } from '../../errors.js';
+import type { Executor } from '../../hosts/executor.js';
 import { pollUntil, type ServerAddress } from '../../mongo/connect.js';
 import { isPrimary } from '../../mongo/member.js';
 import { createRootUser, credentialsWork } from '../../mongo/users.js';
 import type { Step } from '../../plan/types.js';
 import { isAtLeast, parseMongoVersion } from '../../render/mongo-version.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../../topology/types.js';
+import { uidOn } from '../preflight.js';
 import type { ClusterRuntime } from '../runtime.js';
+import { chown, missingPart, otherRunAsUser } from './files.js';
 
 /** mongod refuses a keyFile readable by group or others ("permissions on ... are too open"). */
 export const KEYFILE_MODE = 0o400;
@@ -17,20 +21,55 @@ export function writeKeyFileStep(rt: ClusterRuntime, host: string): Step {
   const key = rt.authSecrets?.keyFile;
   if (path === undefined || key === undefined)
     throw new MupError(`cluster '${rt.meta.name}' has no keyFile for ${host}`);
+  // mongod reads the keyFile as the user it runs as (global.user), which must own it: 0400 allows no one else.
+  const runAs = otherRunAsUser(rt, host);
   return {
     id: `keyfile:${host}`,
     title: `write the cluster keyFile ${path} on ${host}`,
     host,
     isDone: async () => {
       const executor = rt.executor(host);
-      return (await executor.exists(path)) && (await executor.readFile(path)).toString('utf8') === key;
+      if (!(await executor.exists(path)) || (await executor.readFile(path)).toString('utf8') !== key)
+        return false;
+      // Written but not yet handed to the process user (an interrupted step): the process could not read it.
+      return runAs === undefined || (await executor.lstat(path))?.uid === (await uidOn(executor, runAs));
     },
     run: async () => {
+      const executor = rt.executor(host);
+      // The supervisor dir may be made here first (0700, as supervisord's own files want it); for another
+      // process user, dirs made on the way stay passable (o+x), as the instances' prepare steps leave them.
+      const dir = dirname(path);
+      const created = runAs === undefined ? [] : await missingPart(executor, dir);
+      await executor.mkdir(dir, 0o700);
+      for (const made of created) if (made !== dir) await executor.run('chmod', ['0751', made]);
       // Atomic (temp file + rename), so an existing 0400 copy is replaced rather than written through.
-      await rt.executor(host).writeFile(path, key, KEYFILE_MODE);
+      await executor.writeFile(path, key, KEYFILE_MODE);
+      if (runAs !== undefined) {
+        await chown(executor, runAs, path);
+        await letGroupThrough(executor, runAs, dir);
+      }
       return undefined;
     },
   };
+}
+
+/**
+ * The keyFile sits in the supervisor dir (0700, mup's): the process user's group may pass through it (0710) to
+ * reach the keyFile by name, and still list nothing, nor read supervisor.ini (0600) with its API password.
+ */
+async function letGroupThrough(executor: Executor, user: string, dir: string): Promise<void> {
+  const group = await executor.run('id', ['-g', '--', user]);
+  const gid = group.stdout.trim();
+  if (group.exitCode !== 0 || !/^\d+$/.test(gid))
+    throw new MupError(`cannot find the group of ${user}: ${group.stderr.trim()}`);
+  for (const [command, args] of [
+    ['chgrp', ['-h', '--', gid, dir]],
+    ['chmod', ['0710', dir]],
+  ] as const) {
+    const done = await executor.run(command, [...args]);
+    if (done.exitCode !== 0)
+      throw new MupError(`cannot let ${user} reach the keyFile in ${dir}: ${done.stderr.trim()}`);
+  }
 }
 
 /** Where the admin user is created: a replica set's primary, a standalone mongod, or a mongos. */

@@ -17,12 +17,12 @@ import { packagesDirOn } from '../ship.js';
  * The user a local host's processes run as when it is not the user running mup (mup runs as root and the
  * topology names `global.user`): the dirs mup makes for them become theirs. Undefined otherwise.
  */
-function otherRunAsUser(rt: ClusterRuntime, host: string): string | undefined {
+export function otherRunAsUser(rt: ClusterRuntime, host: string): string | undefined {
   const resolved = rt.host(host);
   return resolved.local && resolved.user !== userInfo().username ? resolved.user : undefined;
 }
 
-async function chown(executor: Executor, user: string, path: string): Promise<void> {
+export async function chown(executor: Executor, user: string, path: string): Promise<void> {
   // -h: a link is changed itself, never what it points to.
   const changed = await executor.run('chown', ['-h', '--', user, path]);
   if (changed.exitCode !== 0)
@@ -30,7 +30,7 @@ async function chown(executor: Executor, user: string, path: string): Promise<vo
 }
 
 /** The components of `dir` that do not exist yet, top-down. */
-async function missingPart(executor: Executor, dir: string): Promise<string[]> {
+export async function missingPart(executor: Executor, dir: string): Promise<string[]> {
   const missing: string[] = [];
   for (let current = dir; current !== dirname(current); current = dirname(current)) {
     if ((await executor.lstat(current)) !== undefined) break;
