@@ -48,6 +48,8 @@ mongod_servers:
     version: undefined,
     variant: 'mongodb' as const,
     binaryPath: binDir,
+    // As root, the run-as check would refuse first: this test is about the exposure check after it.
+    allowRoot: true,
   };
   await assert.rejects(
     deployCluster({ ...request, auth: false }, { home, yes: true, concurrency: 2 }),
