@@ -118,12 +118,33 @@ export function createAdminUserStep(rt: ClusterRuntime, target: AdminUserTarget)
     ...(target.kind === 'instance' ? { host: target.instance.host } : {}),
     isDone: async () => credentialsWork(await where(), credentials),
     run: async () => {
-      const outcome = await createRootUser(await where(), credentials, {
-        scramSha256: isAtLeast(parseMongoVersion(rt.meta.version), '4.0.0'),
-      });
+      const address = await where();
+      const options = { scramSha256: isAtLeast(parseMongoVersion(rt.meta.version), '4.0.0') };
+      // The localhost exception holds only for a connection from the host itself: a remote host's process is
+      // reached through an SSH tunnel to its loopback address.
+      const outcome = rt.host(address.host).local
+        ? await createRootUser(address, credentials, options)
+        : await throughTunnel(rt, address, (local) => createRootUser(local, credentials, options));
       return outcome === 'created'
         ? `created ${credentials.toString()}`
         : `${credentials.toString()} existed`;
     },
   };
+}
+
+/** Runs `use` against `address` reached through a tunnel to the host's own loopback address. */
+async function throughTunnel<T>(
+  rt: ClusterRuntime,
+  address: ServerAddress,
+  use: (local: ServerAddress) => Promise<T>,
+): Promise<T> {
+  const executor = rt.executor(address.host);
+  if (executor.forwardPort === undefined)
+    throw new MupError(`cannot reach ${address.host}:${address.port} from the host itself (no tunnel)`);
+  const tunnel = await executor.forwardPort(address.port);
+  try {
+    return await use({ host: tunnel.host, port: tunnel.port });
+  } finally {
+    await tunnel.close();
+  }
 }
