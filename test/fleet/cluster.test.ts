@@ -146,6 +146,9 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
         assert.equal(daemons, '1', seen.stdout + seen.stderr);
         assert.match(link ?? '', new RegExp(`^/srv/mongodb/${NAME}/packages/[0-9a-f]{16}$`));
         assert.match(packages ?? '', /^[0-9a-f]{16}$/);
+        // Auth is on: the cluster's keyFile is on every host, 0400 and the login user's.
+        const keyFile = await runOnHost(host, `stat -c '%a %u' /srv/mongodb/${NAME}/supervisor/keyfile`);
+        assert.equal(keyFile.stdout.trim(), `400 ${fleet.uid}`, keyFile.stderr);
         // supervisord's API listens on the host's loopback only.
         const listening = await runOnHost(host, "ss -Htln | awk '{print $4}'");
         assert.ok(
@@ -173,14 +176,18 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
   });
 
   it('a rolling restart over SSH loses no acknowledged majority write', STEP, async () => {
-    const view = await settledDisplay();
-    const writer = await startWriter(view.uri, { maxDurationMs: 240_000 });
+    await settledDisplay();
+    // Auth is on (the default): the writer uses the admin credentials, as an application would.
+    const credentials = await control.mup(['cluster', 'credentials', NAME, '--uri']);
+    assert.equal(credentials.code, 0, credentials.stderr);
+    const uri = credentials.stdout.trim();
+    const writer = await startWriter(uri, { maxDurationMs: 240_000 });
     await writer.waitForWrites(20, 60_000);
     const restarted = await control.mup(['cluster', 'restart', NAME, '--yes'], { timeoutMs: 240_000 });
     await writer.waitForWrites(writer.acknowledgedCount() + 20, 60_000);
     const report = await writer.stop();
     assert.equal(restarted.code, 0, restarted.stderr);
-    assert.deepEqual(await lostWrites(view.uri, report), [], describeFailures(report));
+    assert.deepEqual(await lostWrites(uri, report), [], describeFailures(report));
     assert.ok(report.acknowledged.length >= 40);
     const after = await settledDisplay();
     assert.equal(after.processes.filter((p) => p.status === 'Up|P').length, 1);
