@@ -106,7 +106,9 @@ test('deploy turns auth on: unauthenticated writes are refused (13), the credent
   // The readings are in the audit log, without the password.
   const audit = await env.mup(['cluster', 'audit', NAME]);
   assert.equal(audit.code, 0, audit.stderr);
-  assert.match(audit.stdout, /credentials\s+succeeded/);
+  // Each reading is one operation, listed with the command line that made it.
+  assert.match(audit.stdout, /succeeded .* mup cluster credentials auth-rs --uri\n/);
+  assert.ok(!audit.stdout.includes(creds.credentials.password), 'no password in the audit list');
 });
 
 test('keyFile 0400 on the host, named in every config; secrets 0600 in a 0700 dir', async () => {
