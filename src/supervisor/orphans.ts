@@ -1,6 +1,8 @@
 // Orphaned mongod/mongos processes: when supervisord is SIGKILLed its children survive (reparented to pid 1),
 // and a new daemon neither adopts them nor sees them — it shows STOPPED while the orphan still holds the port
-// and the dbPath. They are found by the program's port and by the pid in mongod.lock.
+// and the dbPath. They are found by the program's port and by the pid in mongod.lock — that pid only when its
+// process really is the server of that dbPath: a lock left by a kill -9 or a reboot names a pid that another,
+// unrelated process may have by now (pids wrap at 32768 on many hosts), and stopping it would be a disaster.
 import { join } from 'node:path';
 import type { Executor } from '../hosts/executor.js';
 import { findPortOwner, processCommand } from './port-owner.js';
@@ -32,7 +34,11 @@ export async function findOrphans(executor: Executor, probes: readonly OrphanPro
     }
     if (probe.dataDir !== undefined) {
       const lockPid = await readLockPid(executor, join(probe.dataDir, 'mongod.lock'));
-      if (lockPid !== undefined && (await executor.isPidAlive(lockPid))) {
+      if (
+        lockPid !== undefined &&
+        (await executor.isPidAlive(lockPid)) &&
+        (await servesDataDir(executor, lockPid, probe.dataDir))
+      ) {
         found.set(lockPid, [...(found.get(lockPid) ?? []), 'lock']);
       }
     }
@@ -48,6 +54,33 @@ export async function findOrphans(executor: Executor, probes: readonly OrphanPro
   }
   return orphans;
 }
+
+/**
+ * Whether `pid` is the server of `dataDir`: it holds `<dataDir>/mongod.lock` open (mongod keeps it open and
+ * locked while it runs), or its command line names the dbPath (`mongod --dbpath DIR`). Where its open files
+ * cannot be read (no /proc, or another user's process) a mongod/mongos binary is taken at its word.
+ */
+async function servesDataDir(executor: Executor, pid: number, dataDir: string): Promise<boolean> {
+  const holds = await executor
+    .run('sh', ['-c', HOLDS_FILE_SCRIPT, 'sh', String(pid), join(dataDir, 'mongod.lock')], {
+      timeoutMs: 10_000,
+    })
+    .catch(() => undefined);
+  if (holds?.exitCode === 0) return true;
+  const command = await processCommand(executor, pid);
+  if (command === undefined) return false;
+  if (command.includes(dataDir)) return true;
+  const program = command.split(/\s+/)[0] ?? '';
+  return holds?.exitCode !== 1 && /(^|\/)mongo[ds]$/.test(program);
+}
+
+/** Exit 0: $1 has the file $2 open; 1: it has not; 3: its open files cannot be read here. */
+const HOLDS_FILE_SCRIPT = [
+  '[ -r "/proc/$1/fd" ] && [ -x "/proc/$1/fd" ] || exit 3',
+  'target=$(readlink -f "$2") || exit 1',
+  'for f in /proc/"$1"/fd/*; do [ "$(readlink "$f" 2>/dev/null)" = "$target" ] && exit 0; done',
+  'exit 1',
+].join('\n');
 
 /** mongod writes its pid into `<dbPath>/mongod.lock` and truncates it on a clean shutdown. */
 async function readLockPid(executor: Executor, path: string): Promise<number | undefined> {

@@ -125,6 +125,7 @@ export async function destroyFleet(fleet: Fleet): Promise<void> {
   for (const host of fleet.hosts) {
     // Killing a host's PID 1 kills every process of its PID namespace; its unshare parent reaps it and exits.
     // A host whose PID 1 is not known yet goes with its unshare process (--kill-child).
+    if (!running.has(host.unsharePid)) continue;
     if (host.initPid > 0) killQuietly(host.initPid);
     else killQuietly(host.unsharePid);
   }
@@ -135,7 +136,7 @@ export async function destroyFleet(fleet: Fleet): Promise<void> {
       timer = setTimeout(() => resolve('timeout'), 10_000);
     });
     if ((await Promise.race([exited, timeout])) === 'timeout') {
-      killQuietly(host.unsharePid);
+      if (running.has(host.unsharePid)) killQuietly(host.unsharePid);
       problems.push(`host ${host.name} (pid ${host.unsharePid}) did not exit`);
     }
     clearTimeout(timer);
@@ -236,6 +237,12 @@ export async function rotateHostKey(fleet: Fleet, host: FleetHost): Promise<stri
 
 // ---------------------------------------------------------------------------------------------------
 
+/**
+ * unshare processes not yet exited. Once one has, neither its pid nor its PID 1's may be signalled again:
+ * pids wrap at 32768 here and may already be another test's.
+ */
+const running = new Set<number>();
+
 /** Resolves when a host's unshare process has exited and was reaped (so no zombie is left either). */
 const exits = new Map<number, Promise<void>>();
 
@@ -244,6 +251,7 @@ const live = new Set<Fleet>();
 process.once('exit', () => {
   for (const fleet of live) {
     for (const host of fleet.hosts) {
+      if (!running.has(host.unsharePid)) continue;
       killQuietly(host.unsharePid);
       killQuietly(host.initPid);
     }
@@ -360,7 +368,16 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
   const unsharePid = child.pid;
   if (unsharePid === undefined) throw new Error(`could not start host ${name}`);
   child.unref();
-  exits.set(unsharePid, new Promise((resolve) => child.once('exit', () => resolve())));
+  running.add(unsharePid);
+  exits.set(
+    unsharePid,
+    new Promise((resolve) =>
+      child.once('exit', () => {
+        running.delete(unsharePid);
+        resolve();
+      }),
+    ),
+  );
   const host: FleetHost = { name, address, port: 22, hostKey, link, unsharePid, initPid: 0, root };
   fleet.hosts.push(host);
   // setpriv execs unshare, which enters the new namespaces before forking PID 1.

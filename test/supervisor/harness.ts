@@ -1,5 +1,6 @@
 // A real supervisord per test, in a temp dir on a free loopback port, with cleanup by known pids only.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort as registryPort } from '../../sim/test/helpers/ports.js';
@@ -33,6 +34,17 @@ export interface TestHost {
 /** A loopback port from the tests' port registry. */
 export async function freePort(): Promise<number> {
   return registryPort();
+}
+
+/** A process's start time (field 22 of /proc/PID/stat), which tells it from a later process given the same pid. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where cleanup is registered: a TestContext, or a suite's own list run by its `after` hook. */
@@ -71,19 +83,22 @@ export async function makeTestHost(t: Cleanup, cluster = 'test'): Promise<TestHo
     });
   };
   t.after(async () => {
-    const pids = new Set(extraPids);
+    // Each pid with its start time: after the shutdown a pid may already belong to another test's process
+    // (pids wrap at 32768 here), which must not be killed.
+    const pids = new Map<number, string | undefined>();
+    const remember = (pid: number) => pids.set(pid, processStartTime(pid));
+    for (const pid of extraPids) remember(pid);
     try {
       const client = await daemon.client();
-      const daemonPid = await client.getPID({ timeoutMs: 2000 });
-      pids.add(daemonPid);
+      remember(await client.getPID({ timeoutMs: 2000 }));
       for (const info of await client.getAllProcessInfo({ timeoutMs: 2000 }))
-        if (info.pid > 0) pids.add(info.pid);
+        if (info.pid > 0) remember(info.pid);
       await daemon.shutdown({ stopTimeoutMs: 15_000, exitTimeoutMs: 15_000 });
     } catch {
       // Fall through to killing what we know.
     }
-    for (const pid of pids) {
-      if (await executor.isPidAlive(pid)) {
+    for (const [pid, started] of pids) {
+      if (started !== undefined && processStartTime(pid) === started) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

@@ -1,6 +1,7 @@
 // Finding and stopping processes that hold a program's port or dbPath outside supervisord.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { LocalExecutor } from '../../src/hosts/local.js';
@@ -73,6 +74,42 @@ describe('findOrphans', () => {
     await new Promise((resolve) => dead.on('close', resolve));
     await executor.writeFile(join(dir, 'mongod.lock'), `${dead.pid}\n`);
     assert.deepEqual(await findOrphans(executor, [{ program: 'a', port, dataDir: dir }]), []);
+  });
+  it('finds the server holding mongod.lock open though its command line does not name the dbPath', async (t) => {
+    const dir = await tempDir('mup-orphan-');
+    const lock = join(dir, 'mongod.lock');
+    await executor.writeFile(lock, '');
+    // The path travels in the environment, as mongod's reaches it through --config.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        'require("fs").openSync(process.env.LOCK, "a+"); console.log("open"); setInterval(() => {}, 1000)',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LOCK: lock } },
+    );
+    t.after(() => holder.kill('SIGKILL'));
+    await new Promise((resolve) => holder.stdout?.once('data', resolve));
+    assert.ok(holder.pid !== undefined);
+    await appendFile(lock, `${holder.pid}\n`); // in place: the holder's open file stays the lock file
+    const orphans = await findOrphans(executor, [{ program: 'a', port: await freePort(), dataDir: dir }]);
+    assert.deepEqual(
+      orphans.map((orphan) => [orphan.pid, orphan.foundBy]),
+      [[holder.pid, ['lock']]],
+    );
+  });
+
+  it('ignores a lock naming a live pid that is not the server of that dbPath (a pid reused after a crash)', async (t) => {
+    const dir = await tempDir('mup-orphan-');
+    const stranger = spawn('sleep', ['30'], { stdio: 'ignore' });
+    t.after(() => stranger.kill('SIGKILL'));
+    assert.ok(stranger.pid !== undefined);
+    await executor.writeFile(join(dir, 'mongod.lock'), `${stranger.pid}\n`);
+    assert.deepEqual(
+      await findOrphans(executor, [{ program: 'a', port: await freePort(), dataDir: dir }]),
+      [],
+    );
+    assert.equal(await executor.isPidAlive(stranger.pid), true);
   });
 });
 

@@ -1,6 +1,6 @@
 // Replica-set fixture for the simulator tests: separate mongod processes on free loopback ports, each
 // with its own dbPath in a temp dir, driven only through the real `mongodb` driver. Everything started
-// here is killed by pid in close().
+// here is killed in close().
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Document, MongoClient } from 'mongodb';
@@ -220,19 +220,17 @@ export class ReplSetFixture {
 
   signal(i: number, signal: NodeJS.Signals): void {
     const p = this.procs[i];
-    if (p) process.kill(p.pid, signal);
+    if (p) p.child.kill(signal);
   }
 
   async close(): Promise<void> {
     for (const c of this.clients) await c.close(true).catch(() => undefined);
     for (const p of this.procs) {
       if (!p) continue;
-      try {
-        process.kill(p.pid, 'SIGCONT');
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      // Through the ChildProcess, which sends nothing once the child has exited: its pid may by now be
+      // another test's process.
+      p.child.kill('SIGCONT');
+      p.child.kill('SIGKILL');
     }
     if (this.root) await removeDir(this.root);
   }

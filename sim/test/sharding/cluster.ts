@@ -199,13 +199,8 @@ export class ShardedClusterFixture {
 
   async close(): Promise<void> {
     for (const c of this.clients) await c.close(true).catch(() => undefined);
-    for (const p of this.procs) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    // Through the ChildProcess, which sends nothing once the child has exited (its pid may be reused).
+    for (const p of this.procs) p.child.kill('SIGKILL');
     if (this.root) await removeDir(this.root);
   }
 }
