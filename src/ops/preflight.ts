@@ -129,16 +129,17 @@ export async function uidOn(executor: Executor, user: string): Promise<number | 
  */
 export async function checkRunAsUsers(hosts: readonly ResolvedHost[], options: RunAsOptions): Promise<void> {
   const self = options.uid ?? process.getuid?.();
-  for (const host of hosts.filter((h) => h.local)) {
-    // mup's own user needs no lookup (and `id` may not be on a stripped PATH).
-    const own = host.user === userInfo().username;
+  for (const host of hosts) {
+    // mup's own user needs no lookup (and `id` may not be on a stripped PATH). On a remote host mup logs in
+    // as the user itself, whose supervisord then runs the processes as that same user.
+    const own = host.local && host.user === userInfo().username;
     const uid = own ? self : await uidOn(executorFor(host), host.user);
     if (uid === undefined && !own)
       throw new UsageError(
         `global.user ${host.user}: no such user on ${host.host}`,
         `create the user (useradd --system ${host.user}) or set global.user to an existing unprivileged user`,
       );
-    if (self !== undefined && self !== 0 && uid !== self)
+    if (host.local && self !== undefined && self !== 0 && uid !== self)
       throw new UsageError(
         `the processes cannot run as ${host.user} (global.user): mup runs as uid ${self}, and only root can start processes as another user`,
         `run mup as ${host.user}, or as root (it then starts every process as ${host.user}), or remove global.user to run them as yourself`,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CheckResult, CheckRow } from '../../src/ops/check.js';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
+import { simBinaryDir } from '../helpers/sim.js';
 import {
   createFleet,
   cutLink,
@@ -298,4 +299,33 @@ describe('cluster check on SSH hosts', { skip: supported.ok ? false : supported.
     assert.equal(row(result, bad, 'swappiness')?.status, 'pass');
     assert.equal((await runOnHost(bad, `cat ${THP} ${SWAPPINESS}`)).stdout, 'never\n1\n');
   });
+
+  it(
+    'deploy logging in as root is refused without --allow-root, and changes nothing on the host',
+    STEP,
+    async () => {
+      // Runs after the test above, which lets root log in on the bad host.
+      const rootTopology = join(home, 'root.yaml');
+      const run = await mup([
+        'cluster',
+        'deploy',
+        'as-root',
+        rootTopology,
+        '--version',
+        '7.0.14',
+        '--binary-path',
+        await simBinaryDir('7.0.14'),
+        '--yes',
+      ]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        new RegExp(`would run mongod and mongos as root on ${bad.address.replaceAll('.', '\\.')}`),
+      );
+      assert.match(run.stderr, /--allow-root/);
+      assert.equal((await runOnHost(bad, 'test -e /srv/as-root')).exitCode, 1, 'the deploy dir was created');
+      const listed = await mup(['cluster', 'list', '--json']);
+      assert.doesNotMatch(listed.stdout, /as-root/);
+    },
+  );
 });
