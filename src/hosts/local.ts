@@ -200,7 +200,6 @@ async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: numb
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** An exited child not yet reaped (e.g. an orphan under an init that does not reap) holds nothing: treat it as gone. */
 /** A zombie, or a process reaped since kill(pid, 0) saw it: either way it is gone. */
 async function isZombie(pid: number): Promise<boolean> {
   try {

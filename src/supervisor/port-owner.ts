@@ -10,6 +10,13 @@ export interface PortOwner {
 
 export async function findPortOwner(executor: Executor, port: number): Promise<PortOwner | undefined> {
   const pid = (await pidFromSs(executor, port)) ?? (await pidFromLsof(executor, port));
+  if (pid === undefined && (await ssListsListener(executor, port))) {
+    // ss found the socket but not its process: it maps sockets to processes by walking every process's
+    // open files, which a busy host changes under it. One more look.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = await pidFromSs(executor, port);
+    return again === undefined ? undefined : { pid: again, command: await processCommand(executor, again) };
+  }
   if (pid === undefined) return undefined;
   return { pid, command: await processCommand(executor, pid) };
 }
@@ -35,6 +42,13 @@ async function pidFromSs(executor: Executor, port: number): Promise<number | und
   // users:(("node",pid=9159,fd=19)) — processes of other users show no users:() part unless root.
   const match = /pid=(\d+)/.exec(ss.stdout);
   return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+async function ssListsListener(executor: Executor, port: number): Promise<boolean> {
+  const ss = await executor
+    .run('ss', ['-ltnH', `sport = :${port}`], { timeoutMs: 10_000 })
+    .catch(() => undefined);
+  return ss?.exitCode === 0 && ss.stdout.trim() !== '';
 }
 
 async function pidFromLsof(executor: Executor, port: number): Promise<number | undefined> {
