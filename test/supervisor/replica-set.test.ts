@@ -11,6 +11,12 @@ import type { ProgramControl, ProgramRef } from '../../src/supervisor/programs.j
 import { freePort, makeTestHost, type TestHost, waitFor } from './harness.js';
 import { hello, type SimMember, shutdownServer, simMembers } from './sim-members.js';
 
+/** RUNNING means alive for startsecs, not listening yet: a loaded host may take longer to bind. */
+async function assertAnswers(port: number): Promise<void> {
+  const reply = await waitFor('hello', () => hello(port).catch(() => undefined), 30_000);
+  assert.equal(reply.ok, 1);
+}
+
 describe('replica set of simulated mongods under supervisord', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   after(async () => {
@@ -81,12 +87,12 @@ describe('replica set of simulated mongods under supervisord', () => {
     const started = await control.start(ref(target));
     assert.equal(started.state, 'RUNNING');
     host.trackPid(started.pid);
-    assert.equal((await hello(target.instance.port)).ok, 1);
+    await assertAnswers(target.instance.port);
 
     const restarted = await control.restart(ref(target));
     host.trackPid(restarted.pid);
     assert.notEqual(restarted.pid, started.pid);
-    assert.equal((await hello(target.instance.port)).ok, 1);
+    await assertAnswers(target.instance.port);
     const afterAll = await pidsByName();
     for (const [name, pid] of others()) assert.equal(afterAll.get(name), pid, `${name} kept its pid`);
   });
@@ -100,7 +106,7 @@ describe('replica set of simulated mongods under supervisord', () => {
       return info.state === 'RUNNING' && info.pid !== old.pid ? info : undefined;
     });
     host.trackPid(respawned.pid);
-    assert.equal((await hello(target.instance.port)).ok, 1);
+    await assertAnswers(target.instance.port);
     const status = (await control.status()).find((one) => one.name === target.program.name);
     assert.equal(status?.restarts, 1);
   });
@@ -200,6 +206,6 @@ describe('replica set of simulated mongods under supervisord', () => {
       assert.equal(info.state, 'RUNNING');
       host.trackPid(info.pid);
     }
-    for (const member of members) assert.equal((await hello(member.instance.port)).ok, 1);
+    for (const member of members) await assertAnswers(member.instance.port);
   });
 });
