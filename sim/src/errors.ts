@@ -66,6 +66,7 @@ export const ErrorCode = {
   WriteConflict: 112,
   ConflictingOperationInProgress: 117,
   ViewDepthLimitExceeded: 165,
+  CommandNotSupported: 115,
   CommandNotSupportedOnView: 166,
   TransactionTooOld: 225,
   NoSuchTransaction: 251,

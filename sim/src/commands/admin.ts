@@ -420,18 +420,30 @@ export function currentOpDocuments(ctx: CommandContext, opts: CurrentOpOptions):
   return out;
 }
 
-function currentOp(ctx: CommandContext): Document {
+/** currentOp's filter: every field of the command but its name, `$`-options and generic arguments. */
+export function currentOpFilter(body: Document): Document {
   const filter: Document = {};
-  for (const [k, v] of Object.entries(ctx.body).slice(1)) {
+  for (const [k, v] of Object.entries(body).slice(1)) {
     if (k.startsWith('$') || GENERIC.has(k)) continue;
     filter[k] = v;
   }
+  return filter;
+}
+
+function currentOp(ctx: CommandContext): Document {
+  const filter = currentOpFilter(ctx.body);
   const docs = currentOpDocuments(ctx, { idleConnections: ctx.body.$all === true });
   return { inprog: docs.filter(compileFilter(filter)) };
 }
 
 /** $currentOp (first stage of an {aggregate: 1} on admin), then the rest of the pipeline. */
 export function currentOpStage(ctx: CommandContext, spec: unknown, rest: unknown[]): Document[] {
+  const options = checkCurrentOpSpec(ctx, spec);
+  return runPipeline(currentOpDocuments(ctx, { idleConnections: options.idleConnections === true }), rest);
+}
+
+/** The $currentOp stage's options, refused as mongod refuses them (wrong database, unknown or non-boolean). */
+export function checkCurrentOpSpec(ctx: CommandContext, spec: unknown): Document {
   if (ctx.db !== 'admin') {
     throw new CommandError(
       ErrorCode.InvalidNamespace,
@@ -462,7 +474,7 @@ export function currentOpStage(ctx: CommandContext, spec: unknown, rest: unknown
       );
     }
   }
-  return runPipeline(currentOpDocuments(ctx, { idleConnections: spec.idleConnections === true }), rest);
+  return spec;
 }
 
 function top(ctx: CommandContext): Document {

@@ -292,7 +292,7 @@ async function update(ctx: CommandContext): Promise<Document> {
     } catch (err) {
       if (err instanceof TransactionLockWait) {
         // A transaction holds a document of this statement: nothing was written; run it again once it ends.
-        await waitForLock(err, ctx.body.maxTimeMS);
+        await waitForLock(err, ctx.body.maxTimeMS, ctx.node.operations.killedFor(ctx.conn));
         i--;
         continue;
       }
@@ -337,7 +337,7 @@ async function remove(ctx: CommandContext): Promise<Document> {
       n += victims.length;
     } catch (err) {
       if (err instanceof TransactionLockWait) {
-        await waitForLock(err, ctx.body.maxTimeMS);
+        await waitForLock(err, ctx.body.maxTimeMS, ctx.node.operations.killedFor(ctx.conn));
         i--;
         continue;
       }

@@ -17,7 +17,7 @@ import { checkNamespace, shellValue } from './common.js';
 import type { CommandContext, CommandRegistry } from './registry.js';
 
 const VERBOSITIES = ['queryPlanner', 'executionStats', 'allPlansExecution'] as const;
-type Verbosity = (typeof VERBOSITIES)[number];
+export type Verbosity = (typeof VERBOSITIES)[number];
 
 const RANGE_OPS = new Set(['$gt', '$gte', '$lt', '$lte']);
 
@@ -351,7 +351,7 @@ function executionStats(ex: Explained, millis: number, verbosity: Verbosity): Do
   return stats;
 }
 
-function serverInfo(ctx: CommandContext): Document {
+export function serverInfo(ctx: CommandContext): Document {
   return {
     host: ctx.node.hostAndPort.split(':')[0],
     port: new Int32(ctx.node.port),
@@ -360,7 +360,7 @@ function serverInfo(ctx: CommandContext): Document {
   };
 }
 
-function serverParameters(): Document {
+export function serverParameters(): Document {
   return {
     internalQueryFacetBufferSizeBytes: new Int32(104857600),
     internalQueryFacetMaxOutputDocSizeBytes: new Int32(104857600),
@@ -476,7 +476,7 @@ export function runExplain(ctx: CommandContext, inner: Document, verbosity: Verb
   return reply;
 }
 
-function parseVerbosity(v: unknown): Verbosity {
+export function parseVerbosity(v: unknown): Verbosity {
   if (v === undefined) return 'allPlansExecution';
   if (typeof v === 'string' && (VERBOSITIES as readonly string[]).includes(v)) return v as Verbosity;
   throw new CommandError(

@@ -140,6 +140,12 @@ export class OperationTable {
     this.running.get(opid)?.kill();
   }
 
+  /** The kill signal of the operation running on a connection (a connection runs one command at a time). */
+  killedFor(conn: ConnectionState): Promise<never> | undefined {
+    for (const op of this.running.values()) if (op.ctx.conn === conn) return op.killed;
+    return undefined;
+  }
+
   all(): Operation[] {
     return [...this.running.values()];
   }

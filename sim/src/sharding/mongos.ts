@@ -10,6 +10,7 @@ import type { CommandContext, CommandRegistry } from '../commands/registry.js';
 import { CommandError, ErrorCode } from '../errors.js';
 import { transactionRouterFor } from '../txn/router.js';
 import { atLeast } from '../version.js';
+import { registerMongosAdminCommands } from './mongos-admin.js';
 import { replyError, replyOk, type SetTarget } from './remote.js';
 import type { Router } from './router.js';
 import { registerShardedRouting } from './sharded-crud.js';
@@ -398,4 +399,5 @@ export function registerMongosCommands(registry: CommandRegistry, router: Router
   registerShardedRouting(registry, router);
   wrapServerStatus(registry, router);
   installMongosChangeStreams(registry, router);
+  registerMongosAdminCommands(registry, router);
 }

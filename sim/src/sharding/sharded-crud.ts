@@ -22,13 +22,13 @@ import { chunkFor, exactKeyOf, keyFields, shardKeyOf } from './shard-key.js';
 const ShardKeyNotFound = 61;
 const TIMEOUT = { timeoutMs: 600_000 };
 
-interface Routing {
+export interface Routing {
   readonly pattern: Document;
   readonly fields: string[];
   readonly chunks: Document[];
 }
 
-async function routingOf(router: Router, db: string, coll: unknown): Promise<Routing | undefined> {
+export async function routingOf(router: Router, db: string, coll: unknown): Promise<Routing | undefined> {
   if (typeof coll !== 'string' || db === 'admin' || db === 'config' || db === 'local') return undefined;
   const doc = await router.shardedCollection(`${db}.${coll}`);
   if (!doc) return undefined;
@@ -39,7 +39,7 @@ async function routingOf(router: Router, db: string, coll: unknown): Promise<Rou
 }
 
 /** The shards a filter must reach: the owner of its exact key, else every chunk owner. */
-function shardsFor(r: Routing, filter: Document | undefined): string[] {
+export function shardsFor(r: Routing, filter: Document | undefined): string[] {
   const key = exactKeyOf(filter, r.pattern);
   if (key) {
     const chunk = chunkFor(r.chunks, key, r.fields);

@@ -21,10 +21,19 @@ export class TransactionLockWait extends CommandError {
   }
 }
 
-/** Waits for the transaction to end; bounded by the command's maxTimeMS when it has one. */
-export async function waitForLock(err: TransactionLockWait, maxTimeMS: unknown): Promise<void> {
+/**
+ * Waits for the transaction (or fsync lock) to end; bounded by the command's maxTimeMS when it has one,
+ * and given up when the operation is killed (killOp), so a killed write never runs afterwards: mongod
+ * interrupts a lock wait the same way.
+ */
+export async function waitForLock(
+  err: TransactionLockWait,
+  maxTimeMS: unknown,
+  killed?: Promise<never>,
+): Promise<void> {
   const ms = typeof maxTimeMS === 'number' ? maxTimeMS : Number(maxTimeMS ?? 0);
-  if (!(ms > 0)) return err.until;
+  const until = killed ? Promise.race([err.until, killed]) : err.until;
+  if (!(ms > 0)) return until;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -33,7 +42,7 @@ export async function waitForLock(err: TransactionLockWait, maxTimeMS: unknown):
     );
   });
   try {
-    await Promise.race([err.until, timeout]);
+    await Promise.race([until, timeout]);
   } finally {
     clearTimeout(timer);
   }

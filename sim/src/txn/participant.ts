@@ -151,7 +151,7 @@ export class TransactionParticipant {
       } catch (err) {
         if (!(err instanceof TransactionLockWait)) throw err;
         // Nothing of this command was written: wait for the transaction to end, then run it again.
-        await waitForLock(err, ctx.body.maxTimeMS);
+        await waitForLock(err, ctx.body.maxTimeMS, ctx.node.operations.killedFor(ctx.conn));
       }
     }
   }
