@@ -101,6 +101,15 @@ describe('replica-set config parsing', () => {
       parseConfig(cfg([{ _id: 0, host: 'a:1', slaveDelay: 5, priority: 0 }]), v70),
     );
     assert.equal(unknown.message, "BSON field 'MemberConfig.slaveDelay' is an unknown field.");
+    // Before 5.0 the 5.0 name is unknown: IDL wording from 4.4, the hand-written parser's before.
+    const modern = errorOf(() =>
+      parseConfig(cfg([{ _id: 0, host: 'a:1', secondaryDelaySecs: 5, priority: 0 }]), v44),
+    );
+    assert.equal(modern.message, "BSON field 'MemberConfig.secondaryDelaySecs' is an unknown field.");
+    const modern42 = errorOf(() =>
+      parseConfig(cfg([{ _id: 0, host: 'a:1', secondaryDelaySecs: 5, priority: 0 }]), v42),
+    );
+    assert.equal(modern42.message, 'Unexpected field secondaryDelaySecs in replica set member configuration');
     const old = errorOf(() => parseConfig(cfg([{ _id: 0, host: 'a:1', bogus: 1 }]), v42));
     assert.equal(old.message, 'Unexpected field bogus in replica set member configuration');
   });
