@@ -143,6 +143,91 @@ describe('administration commands on a standalone (7.0)', () => {
     assert.equal((await serverError(db.collection<Doc>('typed').insertOne({ _id: 1, n: -1 }))).code, 121);
   });
 
+  it('a validation failure explains itself in errInfo.details (5.0+): leaf reasons, $and, $or, $nor', async () => {
+    const details = async (validator: Document, doc: Document): Promise<Document> => {
+      const name = `why${Math.random().toString(36).slice(2, 8)}`;
+      await db.createCollection(name, { validator });
+      const err = await serverError(db.collection<Document>(name).insertOne(doc));
+      assert.equal(err.code, 121);
+      assert.equal(err.errInfo?.failingDocumentId, doc._id);
+      return err.errInfo?.details as Document;
+    };
+    assert.deepEqual(await details({ a: { $gt: 5 } }, { _id: 1, a: 3 }), {
+      operatorName: '$gt',
+      specifiedAs: { a: { $gt: 5 } },
+      reason: 'comparison failed',
+      consideredValue: 3,
+    });
+    assert.deepEqual(await details({ a: { $gt: 5 } }, { _id: 2 }), {
+      operatorName: '$gt',
+      specifiedAs: { a: { $gt: 5 } },
+      reason: 'field was missing',
+    });
+    assert.deepEqual(await details({ x: { $type: 'string' } }, { _id: 3, x: 1 }), {
+      operatorName: '$type',
+      specifiedAs: { x: { $type: 'string' } },
+      reason: 'type did not match',
+      consideredValue: 1,
+      consideredType: 'int',
+    });
+    assert.deepEqual(await details({ tags: { $in: ['a', 'b'] } }, { _id: 4, tags: ['c', 'd'] }), {
+      operatorName: '$in',
+      specifiedAs: { tags: { $in: ['a', 'b'] } },
+      reason: 'no matching value found in array',
+      consideredValues: ['c', 'd'],
+    });
+    // Several fields: an implicit $and listing only the clauses that failed, by index.
+    assert.deepEqual(
+      await details({ name: { $exists: true }, status: 'A', n: { $lt: 10 } }, { _id: 5, status: 'B', n: 1 }),
+      {
+        operatorName: '$and',
+        clausesNotSatisfied: [
+          {
+            index: 0,
+            details: {
+              operatorName: '$exists',
+              specifiedAs: { name: { $exists: true } },
+              reason: 'path does not exist',
+            },
+          },
+          {
+            index: 1,
+            details: {
+              operatorName: '$eq',
+              specifiedAs: { status: 'A' },
+              reason: 'comparison failed',
+              consideredValue: 'B',
+            },
+          },
+        ],
+      },
+    );
+    const or = await details({ $or: [{ a: 1 }, { b: { $gte: 2 } }] }, { _id: 6, a: 0, b: 1 });
+    assert.equal(or.operatorName, '$or');
+    assert.deepEqual(
+      (or.clausesNotSatisfied as Document[]).map((c) => [c.index, (c.details as Document).reason]),
+      [
+        [0, 'comparison failed'],
+        [1, 'comparison failed'],
+      ],
+    );
+    // $nor fails because a clause matched: explained in the inverted sense.
+    assert.deepEqual(await details({ $nor: [{ a: 1 }, { b: 2 }] }, { _id: 7, a: 1, b: 3 }), {
+      operatorName: '$nor',
+      clausesSatisfied: [
+        {
+          index: 0,
+          details: {
+            operatorName: '$eq',
+            specifiedAs: { a: 1 },
+            reason: 'comparison succeeded',
+            consideredValue: 1,
+          },
+        },
+      ],
+    });
+  });
+
   it('collMod refuses bad options, missing collections and validators it cannot enforce', async () => {
     await db.createCollection('opts');
     const level = await serverError(db.command({ collMod: 'opts', validationLevel: 'sometimes' }));
@@ -428,7 +513,7 @@ describe('administration commands by version', () => {
     await removeDir(root);
   });
 
-  it('4.2: no hidden indexes, collMod refuses unknown options with 72, explain carries plannerVersion', async () => {
+  it('4.2: no hidden indexes, collMod refuses unknown options with 72, explain carries plannerVersion, no errInfo on 121', async () => {
     const m = await startMongod(await simBin('4.2.24', root), join(root, 'v42'));
     procs.push(m);
     const client = new MongoClient(`mongodb://127.0.0.1:${m.port}/`, { serverSelectionTimeoutMS: 5000 });
@@ -444,6 +529,10 @@ describe('administration commands by version', () => {
       const ex = await db.command({ explain: { find: 'c', filter: { _id: 1 } }, verbosity: 'queryPlanner' });
       assert.equal(ex.queryPlanner.plannerVersion, 1);
       assert.equal('explainVersion' in ex, false);
+      await db.createCollection('checked', { validator: { n: { $gte: 0 } } });
+      const refused = await serverError(db.collection<Doc>('checked').insertOne({ _id: 1, n: -1 }));
+      assert.equal(refused.code, 121);
+      assert.equal(refused.errInfo, undefined, 'no errInfo before 5.0');
       const v = await db.command({ validate: 'c' });
       assert.equal('uuid' in v, false);
       assert.equal('repaired' in v, false);

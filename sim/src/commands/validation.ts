@@ -3,11 +3,13 @@
 // validationAction "warn"; "moderate" skips updates of documents that already failed; "off" and
 // `bypassDocumentValidation: true` skip the check. Query-operator validators only: `$jsonSchema` is refused
 // when the validator is set rather than accepted and ignored.
-// Source: MongoDB manual "Schema Validation" (validation levels and actions), error_codes.yml (121).
+// Source: MongoDB manual "Schema Validation" (validation levels and actions), error_codes.yml (121);
+// errInfo.details: query/validation-error.ts.
 import type { Document } from 'bson';
 import { CommandError, ErrorCode } from '../errors.js';
 import { compileFilter } from '../query/match.js';
 import { isPlainDocument } from '../query/paths.js';
+import { explainFilter } from '../query/validation-error.js';
 import type { Collection } from '../storage/store.js';
 import { atLeast } from '../version.js';
 import type { CommandContext } from './registry.js';
@@ -60,17 +62,22 @@ export function checkDocumentValidation(
   const pass = compileFilter(validator);
   if (level === 'moderate' && previous && !pass(previous)) return;
   if (pass(doc)) return;
+  // From 5.0 mongod explains the failure (errInfo: failingDocumentId and details); before, nothing.
+  const errInfo = atLeast(ctx.node.version, 5, 0)
+    ? { failingDocumentId: doc._id, details: explainFilter(validator, doc) }
+    : undefined;
   if (c.options.validationAction === 'warn') {
     ctx.node.log.warn('STORAGE', 20294, 'conn', 'Document would fail validation', {
       namespace: c.ns,
       document: doc,
+      ...(errInfo ? { errInfo } : {}),
     });
     return;
   }
   throw new CommandError(
     DOCUMENT_VALIDATION_FAILURE,
     'Document failed validation',
-    atLeast(ctx.node.version, 5, 0) ? { errInfo: { failingDocumentId: doc._id } } : {},
+    errInfo ? { errInfo } : {},
     'DocumentValidationFailure',
   );
 }
