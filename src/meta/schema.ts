@@ -64,7 +64,7 @@ export const resolvedTopologySchema = z.object({
   hosts: z.array(host).min(1),
 });
 
-const supervisorEndpoint = z.object({
+export const supervisorEndpointSchema = z.object({
   host: z.string().min(1),
   httpPort: z.number().int().min(1).max(65535),
   configFile: absolutePath,
@@ -91,7 +91,7 @@ export const metaSchemaV2 = z.object({
   /** The topology as the user wrote it, with allocated ports pinned. */
   spec: topologySchema,
   topology: resolvedTopologySchema,
-  supervisors: z.array(supervisorEndpoint).min(1),
+  supervisors: z.array(supervisorEndpointSchema).min(1),
   /** Clusters deployed before auth existed have none: they stay open, as they were deployed. */
   auth: z.boolean().default(false),
   security: security.optional(),

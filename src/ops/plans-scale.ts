@@ -1,32 +1,50 @@
 // Plan builders of scale-out and scale-in: pure, like plans.ts — from the stored cluster, the arguments and
 // the gathered facts to ordered phases; test/ops/plans-scale.test.ts pins their outlines.
 //
-// scale-out: files and supervisor programs of the new processes, start them; then config server members,
-// shard / replica-set members (join without a vote, initial sync, promotion one voting change per reconfig),
-// new replica sets (initiate, healthy, addShard) and new mongos (checked), each recorded in meta as it is done.
+// scale-out: a host new to the cluster is recorded first and set up as deploy sets up a host (supervisor.ini,
+// its supervisord, the keyFile and binaries with the processes' dirs, its boot entry at the end); files and
+// supervisor programs of the new processes, start them; then config server members, shard / replica-set
+// members (join without a vote, initial sync, promotion one voting change per reconfig), new replica sets
+// (initiate, healthy, addShard) and new mongos (checked), each recorded in meta as it is done; last, autostart
+// of the hosts that gained programs records that they run.
 // scale-in: replica-set members leave by reconfig, whole shards by removeShard, mongos last; each one is then
 // stopped, dropped from supervisor.ini, its files removed (data kept with --keep-data), and forgotten in meta.
+// A host left with none of the cluster's processes is cleared as destroy clears it, and forgotten.
 import type { ClusterMeta } from '../meta/store.js';
 import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import type { ClusterRuntime } from './runtime.js';
 import type { ScaleOutTarget } from './scale-spec.js';
 import { writeKeyFileStep } from './steps/auth.js';
-import { prepareInstanceStep, removeInstanceStep, writeConfigStep } from './steps/files.js';
+import { installBootStep, removeBootStep } from './steps/boot.js';
+import {
+  prepareInstanceStep,
+  removeInstanceStep,
+  removeSupervisorStep,
+  writeConfigStep,
+} from './steps/files.js';
 import {
   addMemberStep,
   checkMongosStep,
   drainShardStep,
+  forgetHostStep,
   initialSyncStep,
   leaveSetStep,
   promoteMemberStep,
   recordAddedStep,
+  recordHostStep,
   recordRemovedStep,
   supervisorProgramsStep,
 } from './steps/membership.js';
 import { startInstanceStep, stopInstanceStep, stopMembersStep } from './steps/process.js';
 import { initiateReplicaSetStep, waitReplicaSetStep } from './steps/replica-set.js';
 import { addShardStep } from './steps/sharding.js';
+import {
+  ensureSupervisordStep,
+  recordDesiredStateStep,
+  stopIdleSupervisordStep,
+  writeSupervisorConfigStep,
+} from './steps/supervisord.js';
 
 function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
   return { name, title, parallel, steps };
@@ -39,34 +57,52 @@ function hostsOf(instances: readonly ResolvedInstance[]): string[] {
 const ROLE_RANK = { config: 0, mongod: 1, mongos: 2 } as const;
 
 export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): Plan {
-  const meta: ClusterMeta = { ...rt.meta, spec: target.spec, topology: target.topology };
+  // A stored endpoint wins over the journaled one: the daemon may have moved off a taken port meanwhile.
+  const supervisors = [
+    ...rt.meta.supervisors,
+    ...target.newEndpoints.filter((e) => !rt.meta.supervisors.some((s) => s.host === e.host)),
+  ];
+  const meta: ClusterMeta = { ...rt.meta, spec: target.spec, topology: target.topology, supervisors };
   const trt = rt.withMeta(meta);
   const added = [...target.added].sort((a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role]);
   const newSets = new Set(target.newSets);
+  const newHosts = target.newHosts.map((h) => h.host);
+  const isNew = (host: string) => newHosts.includes(host);
   const phases: Phase[] = [
+    ...(newHosts.length === 0
+      ? []
+      : [
+          phase(
+            'add-hosts',
+            'Record the new hosts',
+            false,
+            newHosts.map((host) => recordHostStep(trt, host)),
+          ),
+        ]),
     phase('prepare', 'Prepare directories of the new processes', true, [
       ...added.map((i) => prepareInstanceStep(trt, i)),
       // Every host a new process runs on needs the cluster's keyFile (already there on a host it ran on).
       ...(trt.meta.auth ? hostsOf(added).map((host) => writeKeyFileStep(trt, host)) : []),
     ]),
-    phase(
-      'configure',
-      'Render their configuration files',
-      true,
-      added.map((i) => writeConfigStep(trt, i)),
-    ),
+    phase('configure', 'Render their configuration files', true, [
+      ...added.map((i) => writeConfigStep(trt, i)),
+      ...newHosts.map((host) => writeSupervisorConfigStep(trt, host)),
+    ]),
     phase(
       'supervisor',
       'Add their programs to supervisord (running programs untouched)',
       false,
       hostsOf(added).map((host) =>
-        supervisorProgramsStep(
-          trt,
-          host,
-          `supervisor-add:${host}`,
-          `add programs to supervisor.ini on ${host}`,
-          async () => meta,
-        ),
+        // A new host's supervisor.ini already lists its programs: its supervisord starts with them.
+        isNew(host)
+          ? ensureSupervisordStep(trt, host)
+          : supervisorProgramsStep(
+              trt,
+              host,
+              `supervisor-add:${host}`,
+              `add programs to supervisor.ini on ${host}`,
+              async () => meta,
+            ),
       ),
     ),
     phase(
@@ -122,6 +158,24 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
       ),
     );
   }
+  // As deploy ends: the new programs start with supervisord at a reboot, and a new host's supervisord with it.
+  phases.push(
+    phase(
+      'desired-state',
+      'Record which programs supervisord starts at boot',
+      true,
+      hostsOf(added).map((host) => recordDesiredStateStep(trt, host)),
+    ),
+  );
+  if (meta.bootStart && newHosts.length > 0)
+    phases.push(
+      phase(
+        'boot',
+        'Start supervisord at boot on the new hosts',
+        true,
+        newHosts.map((host) => installBootStep(trt, host)),
+      ),
+    );
   return { operation: 'scale-out', cluster: rt.meta.name, phases };
 }
 
@@ -230,6 +284,21 @@ export function buildScaleInPlan(rt: ClusterRuntime, selection: ScaleInSelection
         false,
         routers.flatMap((i) => [stopInstanceStep(rt, i), ...cleanup(i)]),
       ),
+    );
+  // A host left with nothing of the cluster is left clean, as destroy leaves it: its supervisord stopped, its
+  // boot entry, supervisor dir (keyFile, shipped binaries) and an emptied deploy dir removed, then forgotten.
+  // Decided from the journaled selection: on resume the forgotten instances still count as leaving.
+  const retiring = hostsOf(chosen).filter((host) =>
+    rt.instances.every((i) => i.host !== host || chosenIds.has(i.id)),
+  );
+  for (const host of retiring)
+    phases.push(
+      phase(`retire-${host}`, `Clear host ${host} of the cluster`, false, [
+        stopIdleSupervisordStep(rt, host),
+        removeBootStep(rt, host, removed),
+        removeSupervisorStep(rt, host, removed),
+        forgetHostStep(rt, host),
+      ]),
     );
   return {
     operation: 'scale-in',

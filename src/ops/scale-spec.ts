@@ -2,9 +2,9 @@
 // the merged spec must pass every rule a deploy's topology passes (unique ports, ≤ 7 voters, ≤ 50 members,
 // one arbiter, ...). Problems are reported against the part file with its lines and columns. The merged
 // topology keeps every existing instance exactly as stored; only the part's entries are resolved anew.
-import { MupError, UsageError } from '../errors.js';
+import { MupError } from '../errors.js';
 import { localUidOf } from '../hosts/local.js';
-import type { ClusterMeta } from '../meta/store.js';
+import type { ClusterMeta, SupervisorEndpoint } from '../meta/store.js';
 import { findServerOptionIssues } from '../render/topology-check.js';
 import { endpoint } from '../topology/hosts.js';
 import { formatPath, type IssuePath, TopologyError, type TopologyIssue } from '../topology/issues.js';
@@ -15,7 +15,7 @@ import { resolveTopology } from '../topology/resolve.js';
 import { checkRules, type UsedEndpoint } from '../topology/rules.js';
 import type { TopologySpec } from '../topology/schema.js';
 import { kindOf, listServers, memberOptionsOf, type Section } from '../topology/servers.js';
-import type { ResolvedInstance, ResolvedTopology } from '../topology/types.js';
+import type { ResolvedHost, ResolvedInstance, ResolvedTopology } from '../topology/types.js';
 
 const SECTIONS: readonly Section[] = ['config_servers', 'mongod_servers', 'mongos_servers'];
 
@@ -64,13 +64,26 @@ export interface ScaleOutTarget {
   added: ResolvedInstance[];
   /** Replica sets made only of part servers: initiated (and added as shards) rather than joined. */
   newSets: string[];
+  /**
+   * Hosts the cluster did not run on before this scale-out: each gets what deploy gives a host (its
+   * supervisord, the binaries, the keyFile, its boot entry) before its processes join.
+   */
+  newHosts: ResolvedHost[];
+  /** The supervisor API endpoints of the new hosts (allocated before the operation, journaled with it). */
+  newEndpoints: SupervisorEndpoint[];
 }
 
 /**
  * Resolves the merged topology. The stored instances and replica sets (their initiator, their settings) are
  * kept as stored; the part's servers resolve exactly as deploy would resolve them (its ports are pinned).
+ * A host is new when the stored cluster does not have it, or when `endpoints` (journaled by the operation)
+ * names it: a resumed run sees the same new hosts after an earlier attempt recorded them in meta.
  */
-export async function scaleOutTarget(meta: ClusterMeta, part: TopologySpec): Promise<ScaleOutTarget> {
+export async function scaleOutTarget(
+  meta: ClusterMeta,
+  part: TopologySpec,
+  endpoints: readonly SupervisorEndpoint[] = [],
+): Promise<ScaleOutTarget> {
   const { merged } = mergeSpec(meta.spec, part, true);
   const resolved = await resolveTopology(merged, {
     isPortFree: async () => true,
@@ -79,12 +92,13 @@ export async function scaleOutTarget(meta: ClusterMeta, part: TopologySpec): Pro
   const stored = new Map(meta.topology.instances.map((i) => [i.id, i]));
   const ids = partIds(part);
   const instances = resolved.instances.map((i) => stored.get(i.id) ?? i);
-  const newHosts = resolved.hosts.filter((h) => !meta.topology.hosts.some((k) => k.host === h.host));
-  if (newHosts.length > 0)
-    throw new UsageError(
-      `scale-out to hosts the cluster does not run on yet (${newHosts.map((h) => h.host).join(', ')}) is not supported`,
-      'add servers on the hosts the cluster already uses',
-    );
+  const known = (host: string) => meta.topology.hosts.some((k) => k.host === host);
+  const newHosts = resolved.hosts.flatMap((h) => {
+    if (endpoints.some((e) => e.host === h.host))
+      return [meta.topology.hosts.find((k) => k.host === h.host) ?? h];
+    return known(h.host) ? [] : [h];
+  });
+  const hosts = [...meta.topology.hosts, ...newHosts.filter((h) => !known(h.host))];
   const replicaSets = resolved.replicaSets.map((set) => {
     const old = meta.topology.replicaSets.find((s) => s.name === set.name);
     return old ? { ...old, members: set.members } : set;
@@ -92,9 +106,11 @@ export async function scaleOutTarget(meta: ClusterMeta, part: TopologySpec): Pro
   const newSets = replicaSets.filter((set) => set.members.every((id) => ids.has(id))).map((set) => set.name);
   return {
     spec: merged,
-    topology: { ...meta.topology, instances, replicaSets },
+    topology: { ...meta.topology, instances, replicaSets, hosts },
     added: instances.filter((i) => ids.has(i.id)),
     newSets,
+    newHosts,
+    newEndpoints: endpoints.filter((e) => newHosts.some((h) => h.host === e.host)),
   };
 }
 

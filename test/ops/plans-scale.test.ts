@@ -143,6 +143,109 @@ describe('golden scale plans', () => {
   });
 });
 
+/** A 2-host replica set with auth (the hosts are remote: nothing is reached to build a plan). */
+async function twoHostMeta(): Promise<ClusterMeta> {
+  const text = `global: { deploy_dir: /srv/two, user: deploy }
+mongod_servers:
+  - { host: 198.51.100.1, port: 27017, replica_set: rs0 }
+  - { host: 198.51.100.2, port: 27017, replica_set: rs0 }
+  - { host: 198.51.100.2, port: 27018, replica_set: rs0 }
+`;
+  const spec = validateTopology(text, 'two.yaml');
+  const topology = await resolveTopology(spec, { isPortFree: async () => true, homeOf: () => '/home/u' });
+  const base = await metaFor('replset');
+  return {
+    ...base,
+    name: 'two',
+    spec,
+    topology,
+    supervisors: topology.hosts.map((h) => ({
+      host: h.host,
+      httpPort: 9001,
+      configFile: `${h.supervisorDir}/supervisor.ini`,
+    })),
+    auth: true,
+    security: {
+      adminUser: 'admin',
+      keyFiles: topology.hosts.map((h) => ({ host: h.host, path: `${h.supervisorDir}/keyfile` })),
+    },
+    bootStart: true,
+  };
+}
+
+function authRuntime(meta: ClusterMeta): ClusterRuntime {
+  return new ClusterRuntime(meta, new ClusterStore('/nonexistent-home'), 'password', {
+    keyFile: 'k'.repeat(40),
+    adminPassword: 'p',
+  });
+}
+
+const NEW_HOST_PART = 'mongod_servers:\n  - { host: 198.51.100.3, port: 27017, replica_set: rs0 }\n';
+const NEW_ENDPOINT = { host: '198.51.100.3', httpPort: 9004, configFile: '/srv/two/supervisor/supervisor.ini' };
+
+describe('a host new to the cluster', () => {
+  it('scale-out records it first and sets it up as deploy does; a resume sees the same plan', async () => {
+    const meta = await twoHostMeta();
+    const { parsed } = parseTopology(NEW_HOST_PART, 'part.yaml');
+    assert.ok(parsed);
+    const target = await scaleOutTarget(meta, parsed.spec, [NEW_ENDPOINT]);
+    assert.deepEqual(
+      target.newHosts.map((h) => [h.host, h.supervisorDir, h.user]),
+      [['198.51.100.3', '/srv/two/supervisor', 'deploy']],
+    );
+    const plan = buildScaleOutPlan(authRuntime(meta), target);
+    await assertGoldenFile(join(goldenDir, 'replset-scale-out-new-host.txt'), render(plan));
+    // Once an interrupted run recorded the host (and its member), the journaled endpoint still names it new.
+    const recorded: ClusterMeta = {
+      ...meta,
+      spec: target.spec,
+      topology: target.topology,
+      supervisors: [...meta.supervisors, NEW_ENDPOINT],
+    };
+    const again = await scaleOutTarget(recorded, parsed.spec, [NEW_ENDPOINT]);
+    assert.deepEqual(
+      outlinePlan(buildScaleOutPlan(authRuntime(recorded), again)),
+      outlinePlan(plan),
+    );
+    // Without a journaled endpoint (a part checked before the run), the host is still seen as new.
+    assert.deepEqual(
+      (await scaleOutTarget(meta, parsed.spec)).newHosts.map((h) => h.host),
+      ['198.51.100.3'],
+    );
+    // A part on the cluster's hosts only has no new host.
+    const { parsed: same } = parseTopology(
+      'mongod_servers:\n  - { host: 198.51.100.1, port: 27018, replica_set: rs0 }\n',
+      'p.yaml',
+    );
+    assert.ok(same);
+    assert.deepEqual((await scaleOutTarget(meta, same.spec)).newHosts, []);
+  });
+
+  it('scale-in of the last process on a host clears the host; a host keeping one is left alone', async () => {
+    const meta = await twoHostMeta();
+    const only = selectForScaleIn(meta, ['198.51.100.1:27017']);
+    await assertGoldenFile(
+      join(goldenDir, 'replset-scale-in-last-on-host.txt'),
+      render(buildScaleInPlan(authRuntime(meta), { ...only, keepData: false })),
+    );
+    const one = selectForScaleIn(meta, ['198.51.100.2:27018']);
+    const phases = outlinePlan(buildScaleInPlan(authRuntime(meta), { ...one, keepData: false })).phases;
+    assert.ok(!phases.some((p) => p.name.startsWith('retire-')), phases.map((p) => p.name).join(', '));
+    // On resume the stored meta no longer has the removed member: the host is cleared all the same.
+    const forgotten: ClusterMeta = {
+      ...meta,
+      topology: {
+        ...meta.topology,
+        instances: meta.topology.instances.filter((i) => i.id !== '198.51.100.1:27017'),
+      },
+    };
+    assert.deepEqual(
+      outlinePlan(buildScaleInPlan(authRuntime(forgotten), { ...only, keepData: false })),
+      outlinePlan(buildScaleInPlan(authRuntime(meta), { ...only, keepData: false })),
+    );
+  });
+});
+
 describe('scale-out rules', () => {
   it('joins, syncs and promotes one member at a time, recording each after its promotion', async () => {
     const meta = await metaFor('replset');
@@ -178,6 +281,7 @@ describe('scale-out rules', () => {
       'supervisor-add:localhost',
       'start:localhost:27018',
       'record:localhost:27018',
+      'autostart:localhost',
     ]);
   });
 

@@ -387,3 +387,61 @@ export function checkMongosStep(
     },
   };
 }
+
+/**
+ * Records a host new to the cluster in meta.yaml — the host, its supervisor API endpoint, its keyFile path —
+ * before anything is written on it: whatever an interrupted run leaves there, destroy and scale-in find it.
+ */
+export function recordHostStep(rt: ClusterRuntime, host: string): Step {
+  return {
+    id: `record-host:${host}`,
+    title: `record host ${host} in the cluster's meta`,
+    run: async () => {
+      const meta = await rt.store.read(rt.meta.name);
+      if (meta.topology.hosts.some((h) => h.host === host)) return 'already recorded';
+      const keyFile = rt.keyFilePath(host);
+      const security =
+        meta.security === undefined || keyFile === undefined
+          ? meta.security
+          : {
+              ...meta.security,
+              keyFiles: [
+                ...meta.security.keyFiles.filter((k) => k.host !== host),
+                { host, path: keyFile },
+              ],
+            };
+      await rt.store.write({
+        ...meta,
+        topology: { ...meta.topology, hosts: [...meta.topology.hosts, rt.host(host)] },
+        supervisors: [...meta.supervisors.filter((s) => s.host !== host), rt.endpoint(host)],
+        ...(security === undefined ? {} : { security }),
+      });
+      return 'recorded';
+    },
+  };
+}
+
+/** Removes a host the cluster no longer runs anything on from meta.yaml (the last step of its retirement). */
+export function forgetHostStep(rt: ClusterRuntime, host: string): Step {
+  return {
+    id: `forget-host:${host}`,
+    title: `remove host ${host} from the cluster's meta`,
+    run: async () => {
+      const meta = await rt.store.read(rt.meta.name);
+      if (!meta.topology.hosts.some((h) => h.host === host)) return 'already removed';
+      if (meta.topology.instances.some((i) => i.host === host))
+        throw new MupError(`host ${host} still runs processes of cluster '${meta.name}'`);
+      const security =
+        meta.security === undefined
+          ? undefined
+          : { ...meta.security, keyFiles: meta.security.keyFiles.filter((k) => k.host !== host) };
+      await rt.store.write({
+        ...meta,
+        topology: { ...meta.topology, hosts: meta.topology.hosts.filter((h) => h.host !== host) },
+        supervisors: meta.supervisors.filter((s) => s.host !== host),
+        ...(security === undefined ? {} : { security }),
+      });
+      return 'removed';
+    },
+  };
+}
