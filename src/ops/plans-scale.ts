@@ -15,7 +15,7 @@ import type { Phase, Plan, Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import type { ClusterRuntime } from './runtime.js';
 import type { ScaleOutTarget } from './scale-spec.js';
-import { writeKeyFileStep } from './steps/auth.js';
+import { createAdminUserStep, writeKeyFileStep } from './steps/auth.js';
 import { installBootStep, removeBootStep } from './steps/boot.js';
 import {
   prepareInstanceStep,
@@ -109,7 +109,9 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
       'start',
       'Start the new processes',
       true,
-      added.filter((i) => i.role !== 'mongos').map((i) => startInstanceStep(trt, i)),
+      // A new member has no users until its initial sync copies them (a new shard until its admin user is made):
+      // its readiness is checked with the keyFile's identity, as deploy checks a new cluster's.
+      added.filter((i) => i.role !== 'mongos').map((i) => startInstanceStep(trt, i, 'system')),
     ),
   ];
   const standalone = added.filter((i) => i.role === 'mongod' && i.replicaSet === undefined);
@@ -151,7 +153,7 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
         'Start and check the new mongos routers',
         false,
         routers.flatMap((i) => [
-          startInstanceStep(trt, i),
+          startInstanceStep(trt, i, 'system'),
           checkMongosStep(rt, i, shards),
           recordAddedStep(trt, target, [i.id], `record:${i.id}`, i.id),
         ]),
@@ -195,8 +197,19 @@ function newSetPhases(
       'healthy-new',
       'Wait for the new replica sets',
       true,
-      sets.map((s) => waitReplicaSetStep(trt, s)),
+      sets.map((s) => waitReplicaSetStep(trt, s, 'system')),
     ),
+    // Each new set gets the admin user deploy gives each set or shard (through the localhost exception).
+    ...(trt.meta.auth
+      ? [
+          phase(
+            'admin-user-new',
+            'Create the admin user on the new replica sets',
+            true,
+            sets.map((set) => createAdminUserStep(trt, { kind: 'replica-set', set })),
+          ),
+        ]
+      : []),
   ];
   // addShard goes through a mongos the cluster already had: new ones start after the shards are in.
   const router = trt.instances.find((i) => i.role === 'mongos' && !target.added.includes(i));

@@ -63,7 +63,10 @@ async function gatherTarget(rt: ClusterRuntime, a: ScaleOutArgs): Promise<ScaleO
   if (unplaced.length > 0)
     throw new MupError(
       `no supervisor endpoint was chosen for ${unplaced.map((h) => h.host).join(', ')}, new to cluster '${meta.name}'`,
-      { exitCode: ExitCode.usage, hint: 'run scale-out again (not resume) so that the new hosts are prepared' },
+      {
+        exitCode: ExitCode.usage,
+        hint: 'run scale-out again (not resume) so that the new hosts are prepared',
+      },
     );
   const joined = new Set(
     target.added.flatMap((i) =>

@@ -4,7 +4,8 @@
 //   198.18.0.0/15, the RFC 2544 benchmarking range), the other end `eth0` inside the host;
 // - UTS: its own hostname;
 // - mount: private /srv, /home, /tmp and /run, and an overlay on /etc whose passwd, group and shadow have a
-//   login user added (mounts visible only inside the host, so nothing on this machine is changed);
+//   login user added, and a private crontab spool (mounts visible only inside the host, so nothing on this
+//   machine is changed, and each host has its own `@reboot` entries);
 // - PID: Debian's OpenSSH sshd is PID 1, so killing it ends every process started on the host.
 // The hosts share the root file system otherwise, so supervisord and python3 are the machine's own.
 //
@@ -13,8 +14,8 @@
 // hook, and a fleet left behind by a killed test process is swept when the next fleet is created (the
 // bridge's alias names the owner pid and the temp dir).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
@@ -313,6 +314,14 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
   const checkout = relative('/tmp', repoRoot);
   const checkoutInTmp = !checkout.startsWith('..') && !isAbsolute(checkout);
   if (checkoutInTmp) await mkdir(join(root, 'tmp', checkout), { recursive: true });
+  // The host's own crontab spool, made as Debian's cron package makes it (crontab is setgid crontab).
+  const cronSpool = existsSync('/var/spool/cron/crontabs');
+  if (cronSpool) {
+    await mkdir(join(root, 'cron', 'crontabs'), { recursive: true });
+    const spool = await stat('/var/spool/cron/crontabs');
+    await chown(join(root, 'cron', 'crontabs'), spool.uid, spool.gid);
+    await chmod(join(root, 'cron', 'crontabs'), spool.mode & 0o7777);
+  }
 
   // Inside the new namespaces: wait until the veth is moved in, then configure and become sshd.
   const init = [
@@ -338,6 +347,8 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
     ...(checkoutInTmp
       ? ['mkdir -p /run/fleet-checkout', `mount --bind ${repoRoot} /run/fleet-checkout`]
       : []),
+    // Before /tmp is covered: the host's own dirs live under this machine's /tmp.
+    ...(cronSpool ? [`mount --bind ${join(root, 'cron')} /var/spool/cron`] : []),
     ...['srv', 'home', 'tmp'].map((dir) => `mount --bind ${join(root, dir)} /${dir}`),
     ...(checkoutInTmp ? [`mount --bind /run/fleet-checkout ${repoRoot}`] : []),
     'exec /usr/sbin/sshd -D -e -f /run/fleet-host/sshd_config </dev/null',

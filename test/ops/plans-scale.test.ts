@@ -181,7 +181,11 @@ function authRuntime(meta: ClusterMeta): ClusterRuntime {
 }
 
 const NEW_HOST_PART = 'mongod_servers:\n  - { host: 198.51.100.3, port: 27017, replica_set: rs0 }\n';
-const NEW_ENDPOINT = { host: '198.51.100.3', httpPort: 9004, configFile: '/srv/two/supervisor/supervisor.ini' };
+const NEW_ENDPOINT = {
+  host: '198.51.100.3',
+  httpPort: 9004,
+  configFile: '/srv/two/supervisor/supervisor.ini',
+};
 
 describe('a host new to the cluster', () => {
   it('scale-out records it first and sets it up as deploy does; a resume sees the same plan', async () => {
@@ -203,10 +207,7 @@ describe('a host new to the cluster', () => {
       supervisors: [...meta.supervisors, NEW_ENDPOINT],
     };
     const again = await scaleOutTarget(recorded, parsed.spec, [NEW_ENDPOINT]);
-    assert.deepEqual(
-      outlinePlan(buildScaleOutPlan(authRuntime(recorded), again)),
-      outlinePlan(plan),
-    );
+    assert.deepEqual(outlinePlan(buildScaleOutPlan(authRuntime(recorded), again)), outlinePlan(plan));
     // Without a journaled endpoint (a part checked before the run), the host is still seen as new.
     assert.deepEqual(
       (await scaleOutTarget(meta, parsed.spec)).newHosts.map((h) => h.host),

@@ -78,9 +78,12 @@ export function addMemberStep(rt: ClusterRuntime, instance: ResolvedInstance): S
   };
 }
 
-/** Waits until the new member finished its initial sync and is a caught-up SECONDARY (or an ARBITER). */
+/**
+ * Waits until the new member finished its initial sync and is a caught-up SECONDARY (or an ARBITER). It is
+ * asked with the keyFile's identity: the admin user reaches it only with the data it is copying.
+ */
 export function initialSyncStep(rt: ClusterRuntime, instance: ResolvedInstance): Step {
-  const address = rt.address(instance);
+  const address = rt.address(instance, 'system');
   return {
     id: `sync:${instance.id}`,
     title: `wait until ${instance.id} has synced and caught up`,
@@ -405,10 +408,7 @@ export function recordHostStep(rt: ClusterRuntime, host: string): Step {
           ? meta.security
           : {
               ...meta.security,
-              keyFiles: [
-                ...meta.security.keyFiles.filter((k) => k.host !== host),
-                { host, path: keyFile },
-              ],
+              keyFiles: [...meta.security.keyFiles.filter((k) => k.host !== host), { host, path: keyFile }],
             };
       await rt.store.write({
         ...meta,
