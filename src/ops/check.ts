@@ -8,9 +8,10 @@
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
-import { HostAuthenticationError, HostKeyError } from '../hosts/errors.js';
+import { HostAuthenticationError, HostKeyError, HostUnreachableError } from '../hosts/errors.js';
 import type { Executor } from '../hosts/executor.js';
 import { ClusterStore } from '../meta/store.js';
+import { checkReachable } from '../mongo/connect.js';
 import { parseMongoVersion } from '../render/mongo-version.js';
 import { checkTopology, versionForChecks } from '../render/topology-check.js';
 import { SupervisordNotFoundError } from '../supervisor/errors.js';
@@ -67,6 +68,11 @@ export interface CheckResult {
 
 const FACTS_TIMEOUT_MS = 30_000;
 const PROGRAMS_TIMEOUT_MS = 5000;
+/**
+ * A TCP connection to the SSH port opens in one round trip on a host that is up, however loaded (the kernel
+ * answers): a host that does not open it within this is reported unreachable without trying to log in.
+ */
+const SSH_PORT_TIMEOUT_MS = 3000;
 
 interface Target {
   topology: ResolvedTopology;
@@ -291,6 +297,24 @@ async function checkHost(
     rows.push({ check: 'ssh', status: 'pass', detail: 'this machine (no SSH)' });
   } else {
     const login = `${host.user}@${host.host}:${host.sshPort}`;
+    // A cut-off host drops the SYN: without this probe the login would wait out its whole connect timeout
+    // (10 s) before the row could say so.
+    const tcp = await checkReachable({ host: host.host, port: host.sshPort }, SSH_PORT_TIMEOUT_MS).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (tcp !== undefined) {
+      const unreachable = new HostUnreachableError(
+        host.host,
+        host.sshPort,
+        /no answer within/.test(message(tcp))
+          ? `no TCP connection within ${SSH_PORT_TIMEOUT_MS / 1000} s (host down, link cut or port filtered)`
+          : message(tcp).replace(`${host.host}:${host.sshPort}: `, ''),
+        tcp,
+      );
+      rows.push({ check: 'ssh', status: 'fail', detail: unreachable.message, ...hintOf(unreachable) });
+      return rows;
+    }
     try {
       await executor.connect?.();
       rows.push({ check: 'ssh', status: 'pass', detail: `logged in as ${login}` });
