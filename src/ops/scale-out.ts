@@ -143,8 +143,8 @@ export async function scaleOutCluster(
   await checkHostsReachable(topology.hosts.filter((h) => added.some((i) => i.host === h.host)));
   // A host new to the cluster passes deploy's checks of a host (its supervisor dir free, supervisord there).
   await checkSupervisorDirsFree(store, { ...topology, hosts: newHosts }, request.name);
-  // The processes' user was accepted at deploy (root only with --allow-root): here only whether it exists.
-  await checkRunAsUsers(newHosts, { allowRoot: true });
+  // Root was allowed at deploy (--allow-root) when the cluster already runs its processes as root somewhere.
+  await checkRunAsUsers(newHosts, { allowRoot: meta.topology.hosts.some((h) => h.user === 'root') });
   await checkSupervisordPresent(newHosts);
   await checkPortsFree({ ...topology, instances: added });
   await checkDataDirsFree(added, { cluster: request.name, home: options.home }, (host) =>
