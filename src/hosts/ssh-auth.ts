@@ -2,7 +2,6 @@
 // identity file given with -i/--identity-file, then ~/.ssh/id_ed25519, id_ecdsa and id_rsa where they exist.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { ExitCode, MupError } from '../errors.js';
 
 export const DEFAULT_IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'] as const;
@@ -37,6 +36,8 @@ export async function gatherCredentials(sources: AuthSources): Promise<Credentia
       socket: sources.agentSocket,
       label: `ssh-agent (${sources.agentSocket})`,
     });
+  // Loaded here, not at start-up: only a command that reaches a remote host needs ssh2.
+  const { default: ssh2 } = await import('ssh2');
   const files: Array<{ path: string; explicit: boolean }> = [];
   if (sources.identityFile !== undefined) files.push({ path: sources.identityFile, explicit: true });
   for (const name of DEFAULT_IDENTITY_FILES)

@@ -9,14 +9,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { posix } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
-// ssh2 is CommonJS: its named exports are reached through the default export.
-import ssh2, {
-  type AuthMethod,
-  type Client,
-  type ClientChannel,
-  type ConnectConfig,
-  type SFTPWrapper,
-} from 'ssh2';
+// Types only: ssh2 itself (and its crypto and native modules) is loaded on the first connection, so that
+// commands that never reach a remote host do not pay for it at start-up.
+import type { AuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { MupError } from '../errors.js';
 import {
   ChangedHostKeyError,
@@ -577,6 +572,8 @@ export class SshExecutor implements Executor {
           } as AuthMethod),
     );
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    // ssh2 is CommonJS: its named exports are reached through the default export.
+    const { default: ssh2 } = await import('ssh2');
 
     return new Promise<Connection>((resolve, reject) => {
       const client = new ssh2.Client();
