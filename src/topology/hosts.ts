@@ -9,7 +9,8 @@ export function isLocalHost(host: string): boolean {
   const name = host.toLowerCase();
   if (name === 'localhost') return true;
   if (isIPv4(name)) return name.startsWith('127.');
-  if (isIPv6(name)) return name === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(name);
+  // Every IPv6 address has a ':'; net.isIPv6's large pattern is compiled on its first use, a cost at start-up.
+  if (name.includes(':') && isIPv6(name)) return name === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(name);
   return false;
 }
 
@@ -24,7 +25,7 @@ const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /** Why `host` is neither an IP address nor a valid host name; undefined when it is one. */
 export function hostProblem(host: string): string | undefined {
-  if (isIPv4(host) || isIPv6(host)) return undefined;
+  if (isIPv4(host) || (host.includes(':') && isIPv6(host))) return undefined;
   if (host.includes(':')) {
     return 'a host with ":" must be an IPv6 address (without brackets); the port goes in port (host)';
   }

@@ -1,7 +1,7 @@
 // `mup topology validate` and `mup template` through the built CLI: good files pass, every bad file is refused
 // with exit 2 and a `file:line:col  path: what (rule)` line, and nothing is written to stdout.
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot, runMup, tempDir } from '../helpers/cli.js';
@@ -16,9 +16,11 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** Each call in a directory of its own, so that the refusals below can run at the same time. */
 async function validate(yaml: string, name = 'topology.yaml') {
-  await writeFile(join(work, name), yaml);
-  return runMup(['topology', 'validate', name], { cwd: work });
+  const dir = await mkdtemp(join(work, 'case-'));
+  await writeFile(join(dir, name), yaml);
+  return runMup(['topology', 'validate', name], { cwd: dir });
 }
 
 /** Runs a bad topology and checks exit 2, nothing on stdout, and the exact error line on stderr. */
@@ -170,7 +172,8 @@ describe('template outputs validate', () => {
   });
 });
 
-describe('bad topologies are refused with exit 2 and a positioned message', () => {
+// 63 CLI runs that share nothing: four at a time (each test still asserts its own exit code and line).
+describe('bad topologies are refused with exit 2 and a positioned message', { concurrency: 4 }, () => {
   test('a missing file', async () => {
     const run = await runMup(['topology', 'validate', 'no-such.yaml'], { cwd: work });
     assert.equal(run.code, 2);
