@@ -35,9 +35,18 @@ before(async () => {
   mirrorUrl = `http://127.0.0.1:${(mirror.address() as AddressInfo).port}/`;
 });
 
+// A cluster a failed test left behind is destroyed, and a destroy that fails fails the run (leaked
+// supervisord and simulator processes are bugs, not noise).
 after(async () => {
-  await mup(['playground', 'destroy', '--yes'], 120_000).catch(() => undefined);
-  await new Promise((resolve) => mirror.close(resolve));
+  try {
+    const clusters = join(home, 'storage', 'clusters');
+    for (const name of existsSync(clusters) ? readdirSync(clusters) : []) {
+      const run = await mup(['cluster', 'destroy', name, '--yes'], 120_000);
+      assert.equal(run.code, 0, `cleanup: mup cluster destroy ${name} exited ${run.code}\n${run.stderr}`);
+    }
+  } finally {
+    await new Promise((resolve) => mirror.close(resolve));
+  }
 });
 
 test('playground start --simulator: offline, installed as the simulator variant, labelled, destroyed clean', async () => {
