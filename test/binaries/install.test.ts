@@ -262,7 +262,7 @@ test('a server that hangs fails after the request timeout and installs nothing',
     const ctx = await context({ timeoutMs: 300 });
     const started = Date.now();
     await assert.rejects(installRelease(ctx, '6.0.16'), /no data from 127\.0\.0\.1:\d+ for 300 ms/);
-    assert.ok(Date.now() - started < 5_000, 'fails promptly');
+    assert.ok(Date.now() - started < 30_000, 'fails without waiting for the hung server');
     await assertNothingInstalled(ctx.home);
   } finally {
     server.faults.delete(path);

@@ -65,8 +65,9 @@ describe('wireHello', () => {
     // A free port from the registry: nobody listens on it.
     const port = await freePort();
     const started = Date.now();
-    await assert.rejects(wireHello({ host: '127.0.0.1', port }, 5000), WireHelloError);
-    assert.ok(Date.now() - started < 5000);
+    await assert.rejects(wireHello({ host: '127.0.0.1', port }, 60_000), WireHelloError);
+    // Refused, not timed out: well before the 60 s timeout, with room for a loaded host.
+    assert.ok(Date.now() - started < 30_000);
   });
 
   it('rejects a server that never answers, within the bound', async (t) => {

@@ -155,7 +155,8 @@ describe('SupervisorDaemon', () => {
     );
     const started = Date.now();
     await host.daemon.shutdown();
-    assert.ok(Date.now() - started < 10_000, 'parallel stop then shutdown is quick');
+    // A hang guard only (no speed gate): each program stops on SIGTERM at once, nothing waits out stopwaitsecs.
+    assert.ok(Date.now() - started < 30_000, 'parallel stop then shutdown does not wait out stopwaitsecs');
     assert.equal(await host.executor.isPidAlive(pid), false);
     for (const child of pids) assert.equal(await host.executor.isPidAlive(child), false);
     assert.deepEqual(await host.daemon.probe(), { kind: 'down' });

@@ -158,6 +158,7 @@ describe('SupervisorClient', () => {
     });
     const started = Date.now();
     await assert.rejects(client.getState({ timeoutMs: 300 }), /no answer within 300 ms/);
-    assert.ok(Date.now() - started < 3000);
+    // The server never answers: without the timeout this would wait for ever; the bound is generous for a loaded host.
+    assert.ok(Date.now() - started < 15_000);
   });
 });

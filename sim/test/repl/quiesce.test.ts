@@ -302,7 +302,8 @@ describe('startup values of the 7.0 shutdown timeout parameters', { timeout: 60_
     const started = Date.now();
     const exit = await m.stop('SIGTERM');
     assert.equal(exit.code, 0);
-    assert.ok(Date.now() - started < 3000);
+    // Not the 15 s default period (the log lines below say which period applied); room for a loaded host.
+    assert.ok(Date.now() - started < 12_000);
     assert.equal(logById(m, 4794602)?.msg, 'Attempting to enter quiesce mode');
     assert.equal(logById(m, 4695102), undefined);
   });
@@ -369,7 +370,8 @@ describe('mongos 7.0 quiesce mode', { timeout: 90_000 }, () => {
     const started = Date.now();
     const exit = await mongos.stop('SIGTERM');
     assert.equal(exit.code, 0);
-    assert.ok(Date.now() - started < 3000);
+    // Not the 15 s default period (the log line below says which applied); room for a loaded host.
+    assert.ok(Date.now() - started < 12_000);
     assert.equal(logById(mongos, 4695701)?.attr?.quiesceTimeMillis, 100);
   });
 });
