@@ -2,8 +2,12 @@
 // skipped or failed as plan events arrive. listr2 draws it (on stderr, so stdout stays for results); the
 // plan runner stays the one that runs the steps — each listr task just waits for its step's event. Once a
 // second every running step's title shows its elapsed time or what it waits for (step-status.ts), so no
-// spinner turns for long without saying why.
+// spinner turns for long without saying why. A phase that runs replica sets side by side (`lanes`) shows one
+// row per set instead of one per member (lane-lines.ts): with eight shards in flight, eight rows saying which
+// member each set is at and what it waits for, not a wall of spinners; the routers' batch is one row.
 import type { ProgressView } from '../plan/events.js';
+import type { PlanOutline } from '../plan/types.js';
+import { type Lane, type LaneStep, laneLines } from './lane-lines.js';
 import { runningStatus, type StepWait } from './step-status.js';
 
 const TICK_MS = 1000;
@@ -21,6 +25,34 @@ interface Pending {
   settled: boolean;
 }
 
+type OutlinePhase = PlanOutline['phases'][number];
+type ListrTask = { skip: (message: string) => void; title: string };
+
+/** The rows of a `lanes` phase, each with its steps in order. */
+interface LaneRows {
+  lanes: { label: string; steps: string[] }[];
+  /** The listr task of each row, once listr has reached the phase. */
+  tasks: (ListrTask | undefined)[];
+}
+
+/** A row per lane (replica set); the routers' batch in one row. */
+function lanesOf(phase: OutlinePhase): LaneRows['lanes'] {
+  const rows = new Map<string, string[]>();
+  // rollingPhases names the routers' phase `<operation>-mongos`: its lanes are slots of one batch.
+  const batch = phase.name.endsWith('-mongos');
+  for (const step of phase.steps) {
+    const label = batch ? 'mongos' : (step.lane ?? step.id);
+    rows.set(label, [...(rows.get(label) ?? []), step.id]);
+  }
+  return [...rows].map(([label, steps]) => ({ label, steps }));
+}
+
+/** Room for a row's text: the terminal's width less the list's indentation and mark. */
+function rowWidth(): number | undefined {
+  const columns = process.stderr.columns;
+  return columns === undefined || columns <= 0 ? undefined : Math.max(20, columns - 6);
+}
+
 export async function createTaskList(): Promise<ProgressView> {
   const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   const pending = new Map<string, Pending>();
@@ -30,6 +62,30 @@ export async function createTaskList(): Promise<ProgressView> {
   const showStatus = (entry: Running, now = Date.now()) => {
     const status = runningStatus(now, entry.startedAt, entry.wait);
     if (entry.task) entry.task.title = status === '' ? entry.title : `${entry.title} — ${status}`;
+  };
+  // The steps of `lanes` phases by id, and the rows each belongs to.
+  const laneSteps = new Map<string, LaneStep>();
+  const rowsOfStep = new Map<string, LaneRows>();
+  const allRows: LaneRows[] = [];
+  const showLanes = (rows: LaneRows, now = Date.now()) => {
+    const lanes: Lane[] = rows.lanes.map((lane) => ({
+      label: lane.label,
+      steps: lane.steps.map((id) => laneSteps.get(id) ?? { id, state: 'pending' }),
+    }));
+    const lines = laneLines(lanes, now, rowWidth());
+    rows.tasks.forEach((task, i) => {
+      if (task) task.title = lines[i] ?? '';
+    });
+  };
+  /** Applies an event to a lane step and redraws its rows; false when the step is not in a `lanes` phase. */
+  const laneEvent = (stepId: string, change: (step: LaneStep, now: number) => void): boolean => {
+    const step = laneSteps.get(stepId);
+    const rows = rowsOfStep.get(stepId);
+    if (!step || !rows) return false;
+    const now = Date.now();
+    change(step, now);
+    showLanes(rows, now);
+    return true;
   };
 
   const waitFor = (stepId: string) =>
@@ -54,31 +110,55 @@ export async function createTaskList(): Promise<ProgressView> {
       const outcomes = new Map(
         outline.phases.flatMap((phase) => phase.steps.map((step) => [step.id, waitFor(step.id)] as const)),
       );
-      const phases = outline.phases.map((phase) => ({
-        title: phase.title,
-        task: (_ctx: unknown, phaseTask: { newListr: (tasks: unknown[], options: unknown) => unknown }) =>
-          phaseTask.newListr(
-            phase.steps.map((step) => {
-              const done = outcomes.get(step.id) ?? Promise.resolve('not run');
-              return {
-                title: step.title,
-                task: async (_c: unknown, stepTask: { skip: (message: string) => void; title: string }) => {
-                  const entry = live.get(step.id);
-                  if (entry) {
-                    entry.task = stepTask;
-                    showStatus(entry);
-                  }
-                  const began = entry?.startedAt ?? Date.now();
-                  const skipped = await done;
-                  live.delete(step.id);
-                  stepTask.title = `${step.title} (${((Date.now() - began) / 1000).toFixed(1)}s)`;
-                  if (skipped !== undefined) stepTask.skip(`${step.title} (${skipped})`);
-                },
-              };
+      const outcome = (id: string) => outcomes.get(id) ?? Promise.resolve('not run');
+      const stepTasks = (phase: OutlinePhase) =>
+        phase.steps.map((step) => ({
+          title: step.title,
+          task: async (_c: unknown, stepTask: ListrTask) => {
+            const entry = live.get(step.id);
+            if (entry) {
+              entry.task = stepTask;
+              showStatus(entry);
+            }
+            const began = entry?.startedAt ?? Date.now();
+            const skipped = await outcome(step.id);
+            live.delete(step.id);
+            stepTask.title = `${step.title} (${((Date.now() - began) / 1000).toFixed(1)}s)`;
+            if (skipped !== undefined) stepTask.skip(`${step.title} (${skipped})`);
+          },
+        }));
+      const laneTasks = (rows: LaneRows) =>
+        rows.lanes.map((lane, i) => ({
+          title: lane.label,
+          task: async (_c: unknown, laneTask: ListrTask) => {
+            rows.tasks[i] = laneTask;
+            showLanes(rows);
+            // A failed step rejects: listr marks the row failed, its line says why.
+            const results = [];
+            for (const id of lane.steps) results.push(await outcome(id));
+            showLanes(rows);
+            if (results.includes('not run')) laneTask.skip(laneTask.title);
+          },
+        }));
+      const phases = outline.phases.map((phase) => {
+        let rows: LaneRows | undefined;
+        if (phase.parallel === 'lanes') {
+          rows = { lanes: lanesOf(phase), tasks: [] };
+          allRows.push(rows);
+          for (const step of phase.steps) {
+            laneSteps.set(step.id, { id: step.id, state: 'pending' });
+            rowsOfStep.set(step.id, rows);
+          }
+        }
+        return {
+          title: phase.title,
+          task: (_ctx: unknown, phaseTask: { newListr: (tasks: unknown[], options: unknown) => unknown }) =>
+            phaseTask.newListr(rows ? laneTasks(rows) : stepTasks(phase), {
+              concurrent: true,
+              exitOnError: false,
             }),
-            { concurrent: true, exitOnError: false },
-          ),
-      }));
+        };
+      });
       const list = new Listr(phases as never, {
         exitOnError: true,
         rendererOptions: {
@@ -89,34 +169,38 @@ export async function createTaskList(): Promise<ProgressView> {
       running = list.run().catch(() => undefined);
       ticker = setInterval(() => {
         for (const entry of live.values()) showStatus(entry);
+        for (const rows of allRows) showLanes(rows);
       }, TICK_MS);
       ticker.unref();
     },
     event(event) {
-      if (event.type === 'step-progress') {
-        // A long step's progress (chunks left, bytes copied) shows in its title like a wait.
+      if (event.type === 'step-progress' || event.type === 'step-wait') {
+        // A long step's progress (chunks left, bytes copied) shows like a wait.
+        const what = event.type === 'step-wait' ? event.what : event.progress;
+        const until =
+          event.type === 'step-wait' && event.until !== undefined ? Date.parse(event.until) : undefined;
+        const inLane = laneEvent(event.step, (step, now) => {
+          if (step.state === 'running')
+            step.wait = { what, since: now, ...(until === undefined ? {} : { until }) };
+        });
+        if (inLane) return;
         const entry = live.get(event.step);
         if (!entry) return;
         const now = Date.now();
-        entry.wait = { what: event.progress, since: now };
-        showStatus(entry, now);
-        return;
-      }
-      if (event.type === 'step-wait') {
-        const entry = live.get(event.step);
-        if (!entry) return;
-        const now = Date.now();
-        entry.wait = {
-          what: event.what,
-          since: now,
-          ...(event.until === undefined ? {} : { until: Date.parse(event.until) }),
-        };
+        entry.wait = { what, since: now, ...(until === undefined ? {} : { until }) };
         showStatus(entry, now);
         return;
       }
       if (event.type !== 'step') return;
+      const inLane = laneEvent(event.step, (step, now) => {
+        step.state = event.state;
+        if (event.state === 'running') step.startedAt = now;
+        else step.endedAt = now;
+        delete step.wait;
+        if (event.error !== undefined) step.error = event.error;
+      });
       if (event.state === 'running') {
-        live.set(event.step, { title: event.title, startedAt: Date.now() });
+        if (!inLane) live.set(event.step, { title: event.title, startedAt: Date.now() });
         return;
       }
       if (event.state === 'done') settle(event.step, (p) => p.resolve());
