@@ -95,6 +95,11 @@ describe('test fleet', { skip: supported.ok ? false : supported.reason }, () => 
     assert.equal(back.stdout, 'back\n');
   });
 
+  it('refuses a size outside 1..40 before creating anything', async () => {
+    for (const hosts of [0, 41, 2.5])
+      await assert.rejects(createFleet({ hosts }), new RegExp(`a fleet has 1 to 40 hosts, not ${hosts}`));
+  });
+
   it('teardown leaves no process, link, bridge or directory', async () => {
     const other = await createFleet({ hosts: 2 });
     const sleeper = await runOnHost(
