@@ -2,10 +2,12 @@
 // built CLI: stop and start order (mongos ↔ shards ↔ config servers), -R/-N selection, display and list text
 // output; and a sharded playground.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
+import { mupBin, repoRoot } from '../helpers/cli.js';
 import {
   ALLOW_ROOT,
   type DisplayJson,
@@ -173,6 +175,39 @@ test('-N restarts only the named process (by host:port and by program name)', as
     else assert.equal(p.pid, old, `${p.id} was not touched`);
     assert.ok(p.status.startsWith('Up'), `${p.id}: ${p.status}`);
   }
+});
+
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+test('on a terminal, shards restarted side by side show one row per set, not one per member', {
+  skip: !hasScript,
+}, async () => {
+  const before = await display();
+  const shards = before.processes.filter((p) => p.role === 'mongod');
+  assert.equal(shards.length, 2);
+  const command = [process.execPath, mupBin, 'cluster', 'restart', NAME, '-R', 'mongod', '--yes']
+    .map((a) => `'${a}'`)
+    .join(' ');
+  const run = spawnSync('script', ['-qfec', `stty cols 120 rows 30; ${command}`, '/dev/null'], {
+    cwd: repoRoot,
+    env: { ...process.env, MUP_HOME: env.home, HOME: env.userHome, NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  assert.equal(run.status, 0, run.stdout);
+  const esc = String.fromCharCode(0x1b);
+  assert.ok(run.stdout.includes(`${esc}[`), 'drawn as a live list');
+  const frames = run.stdout.replace(new RegExp(`${esc}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
+  for (const p of shards) {
+    const set = p.replicaSet ?? '';
+    // While it runs: the set, its member, none of its 1 member through yet; at the end, how long it took.
+    assert.match(frames, new RegExp(`${set}  localhost:${p.port}  0/1  `));
+    assert.match(frames, new RegExp(`${set} +1/1  done in \\d+ s`));
+    assert.ok(!frames.includes(`restart ${p.program} on localhost`), `a row of its own for ${p.program}`);
+  }
+  const after = await display();
+  for (const p of shards)
+    assert.notEqual(after.processes.find((a) => a.id === p.id)?.pid, p.pid, `${p.id} was restarted`);
 });
 
 test('selections that match nothing are refused and change nothing', async () => {

@@ -12,7 +12,8 @@ import type { DisplayResult } from '../../src/ops/display.js';
 import { type MupRun, runMup, tempDir } from '../helpers/cli.js';
 import { simBinaryDir } from '../helpers/sim.js';
 import { describeFailures, lostWrites, startWriter } from '../helpers/writer.js';
-import { createFleet, destroyFleet, type Fleet, type FleetHost, fleetSupported, runOnHost } from './fleet.js';
+import { createFleet, destroyFleet, type Fleet, fleetSupported, runOnHost } from './fleet.js';
+import { fleetShardedTopology } from './sharded-topology.js';
 
 const supported = fleetSupported();
 const VERSION = '7.0.14';
@@ -23,34 +24,6 @@ const HOSTS = 3 + SHARDS * 3 + 3;
 const CONCURRENCY = String(SHARDS);
 const STEP = { timeout: 900_000 };
 const DEPLOY_DIR = `/srv/mongodb/${NAME}`;
-
-/** Config servers on hosts 1–3, shard s (1-based) on hosts 3s+1..3s+3, mongos on the last three. */
-function fleetShardedTopology(hosts: readonly FleetHost[], shards: number): string {
-  const at = (index: number) => (hosts[index] as FleetHost).address;
-  const member = (index: number, set: string) => [
-    `  - host: ${at(index)}`,
-    '    port: 27017',
-    `    replica_set: ${set}`,
-  ];
-  return [
-    'global:',
-    '  user: deploy',
-    `  deploy_dir: ${DEPLOY_DIR}`,
-    // A short quiesce (15 s by default from 5.0) keeps the rolling restart's wall time about mup, not sleep.
-    'server_configs:',
-    '  mongod: { setParameter: { shutdownTimeoutMillisForSignaledShutdown: 1000 } }',
-    '  mongos: { setParameter: { mongosShutdownTimeoutMillisForSignaledShutdown: 1000 } }',
-    'config_servers:',
-    ...[0, 1, 2].flatMap((i) => member(i, 'configRS')),
-    'mongod_servers:',
-    ...Array.from({ length: shards }, (_, s) =>
-      [0, 1, 2].flatMap((m) => member(3 + s * 3 + m, `shard${String(s + 1).padStart(2, '0')}`)),
-    ).flat(),
-    'mongos_servers:',
-    ...[0, 1, 2].flatMap((m) => [`  - host: ${at(3 + shards * 3 + m)}`, '    port: 27017']),
-    '',
-  ].join('\n');
-}
 
 function shardCount(raw: string | undefined): number {
   if (raw === undefined) return 8;
@@ -124,7 +97,7 @@ describe(`a sharded cluster over SSH on ${HOSTS} hosts`, {
 
   it(`deploys ${HOSTS} processes on ${HOSTS} hosts; display shows all of them up`, STEP, async () => {
     const topology = join(home, `${NAME}.yaml`);
-    await writeFile(topology, fleetShardedTopology(fleet.hosts, SHARDS));
+    await writeFile(topology, fleetShardedTopology(fleet.hosts, SHARDS, DEPLOY_DIR));
     const deployed = await mup([
       'cluster',
       'deploy',
