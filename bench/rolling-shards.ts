@@ -131,23 +131,28 @@ export async function benchRollingShards(runs: number): Promise<Row[]> {
         progress(`rolling-shards run ${run}/${runs}: ${kind} ${seconds?.toFixed(1) ?? 'failed'}`);
       }
     }
-    const [m2, m8, m8s] = [median(times.two), median(times.eight), median(times.serial)];
+    // A kind whose every run failed has no figure: shown as such, never as a ratio of 0.
+    const med = (xs: number[]) => (xs.length > 0 ? median(xs) : undefined);
+    const [m2, m8, m8s] = [med(times.two), med(times.eight), med(times.serial)];
+    const show = (x: number | undefined) => (x === undefined ? 'no run succeeded' : secs(x));
+    const ratio = (a: number | undefined, b: number | undefined) =>
+      a === undefined || b === undefined ? undefined : a / b;
     return [
       {
         bench: '14 rolling-shards',
         metric: `restart, 8 shards (${processCount(8)} processes)`,
-        value: secs(m8),
-        baseline: `2 shards (${processCount(2)} processes) ${secs(m2)}`,
-        ratio: m8 / m2,
+        value: show(m8),
+        baseline: `2 shards (${processCount(2)} processes) ${show(m2)}`,
+        ratio: ratio(m8, m2),
         target: '≤ 1.5×',
         note: `8: ${runsText(times.eight)}; 2: ${runsText(times.two)}`,
       },
       {
         bench: '14 rolling-shards',
         metric: 'restart, 8 shards --serial',
-        value: secs(m8s),
-        baseline: `8 shards in parallel ${secs(m8)}`,
-        ratio: m8s / m8,
+        value: show(m8s),
+        baseline: `8 shards in parallel ${show(m8)}`,
+        ratio: ratio(m8s, m8),
         note: `serial: ${runsText(times.serial)}; failed restarts: ${failures.length ? failures.join(' | ') : 'none'}`,
       },
     ];
