@@ -62,7 +62,10 @@ export interface DaemonOverview {
   log: string | undefined;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+// supervisord answers from one Python thread: a host running a few dozen members under load (8 shards of a
+// local cluster restarting side by side) took over 10 s to answer at times. A daemon that is down refuses at
+// once; this only bounds a hung or swamped one.
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class SupervisorClient {
   readonly endpoint: SupervisorEndpoint;
