@@ -95,6 +95,8 @@ export const metaSchemaV2 = z.object({
   /** Clusters deployed before auth existed have none: they stay open, as they were deployed. */
   auth: z.boolean().default(false),
   security: security.optional(),
+  /** TLS required on every port, with the cluster CA and host certificates under secrets/tls/. */
+  tls: z.boolean().optional(),
   playground: z.boolean().optional(),
   /**
    * Set by edit-config: the resolved topology the processes run with, while `spec`/`topology` hold the edited

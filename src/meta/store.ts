@@ -42,6 +42,11 @@ export interface ClusterMeta {
   auth: boolean;
   /** Present when `auth` is on: the admin user's name and each host's keyFile path. */
   security?: ClusterSecurity;
+  /**
+   * TLS required on every port (`--tls` / `global.tls`): each host holds the cluster CA and its certificate
+   * in its supervisor dir; the CA's key stays in the store (secrets/tls/).
+   */
+  tls?: boolean;
   /** True for clusters created by `mup playground`. */
   playground?: boolean;
   /** Edited but not yet reloaded: `applied` is the topology the processes still run with. */

@@ -12,6 +12,9 @@ import writeFileAtomic from 'write-file-atomic';
 import { MupError } from '../errors.js';
 import { isLocalHost } from '../topology/hosts.js';
 import type { ResolvedTopology } from '../topology/types.js';
+import { type ClusterTlsPaths, clusterTlsPaths } from './tls-paths.js';
+
+export { type ClusterTlsPaths, clusterTlsPaths } from './tls-paths.js';
 
 /** ECDSA P-256 / SHA-256: accepted by the OpenSSL of every supported mongod (Ed25519 needs OpenSSL 1.1.1). */
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -26,27 +29,6 @@ const BACKDATE_MS = 3_600_000;
 
 /** Files in the store: the directory is 0700 (inside secrets/), every file 0600. */
 export const TLS_FILE_MODE = 0o600;
-
-export interface ClusterTlsPaths {
-  dir: string;
-  /** The CA certificate: mongod's `net.tls.CAFile`, the driver's `tlsCAFile`. */
-  caFile: string;
-  /** The CA's private key (PKCS#8 PEM); it never leaves the store. */
-  caKeyFile: string;
-  /** One host's certificate followed by its key: mongod's `net.tls.certificateKeyFile`. */
-  hostFile(host: string): string;
-}
-
-export function clusterTlsPaths(secretsDir: string): ClusterTlsPaths {
-  const dir = join(secretsDir, 'tls');
-  return {
-    dir,
-    caFile: join(dir, 'ca.pem'),
-    caKeyFile: join(dir, 'ca-key.pem'),
-    // IPv6 hosts hold ':'; '_' never occurs in a valid host name (topology/hosts.ts), so names stay distinct.
-    hostFile: (host) => join(dir, 'hosts', `${host.replaceAll(':', '_')}.pem`),
-  };
-}
 
 /**
  * The names each host's members are reached by, for its certificate's subjectAltName: the topology's host

@@ -1,14 +1,28 @@
 // Driver access with short, explicit timeouts. Every admin command mup sends goes through `withServer`
 // (one direct connection to one process) or `withCluster` (a replica-set or mongos URI).
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { Document, MongoClient, MongoClientOptions } from 'mongodb';
 import { MupError } from '../errors.js';
 import type { MongoCredentials } from './credentials.js';
+
+/** How to reach a server that requires TLS: the CA to trust and, through a tunnel, the name to verify. */
+export interface TlsClient {
+  /** PEM file of the CA that signed the servers' certificates (the cluster CA, on the control machine). */
+  caFile: string;
+  /**
+   * Verify the server's certificate for this name instead of the address connected to: a connection through
+   * an SSH tunnel reaches 127.0.0.1 but speaks to the host the certificate was issued for.
+   */
+  serverName?: string | undefined;
+}
 
 export interface ServerAddress {
   host: string;
   port: number;
   /** Authenticate as this user; none for a cluster without auth (or the localhost exception). */
   credentials?: MongoCredentials | undefined;
+  /** Connect with TLS (a cluster deployed with TLS refuses plain connections); none for plain TCP. */
+  tls?: TlsClient | undefined;
 }
 
 export function formatAddress(address: ServerAddress): string {
@@ -25,6 +39,8 @@ export interface ConnectOptions {
   replyTimeoutMs?: number;
   /** For withCluster: authenticate as this user (withServer takes them from the address). */
   credentials?: MongoCredentials | undefined;
+  /** For withCluster: connect with TLS (withServer takes it from the address). */
+  tls?: TlsClient | undefined;
 }
 
 /** Driver options that authenticate as `credentials` (SCRAM; the driver picks SHA-256 where the server offers it). */
@@ -33,6 +49,22 @@ function authOptions(credentials: MongoCredentials | undefined): MongoClientOpti
   return {
     auth: { username: credentials.username, password: credentials.password },
     authSource: credentials.source,
+  };
+}
+
+/** Driver options for a TLS connection that trusts `tls.caFile` only, and checks the server's name. */
+export function tlsOptions(tls: TlsClient | undefined): MongoClientOptions {
+  if (tls === undefined) return {};
+  const serverName = tls.serverName;
+  return {
+    tls: true,
+    tlsCAFile: tls.caFile,
+    ...(serverName === undefined
+      ? {}
+      : {
+          checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+            checkServerIdentity(serverName, cert),
+        }),
   };
 }
 
@@ -59,6 +91,7 @@ async function openClient(
   extra: MongoClientOptions,
   timeoutMs: number,
   credentials: MongoCredentials | undefined,
+  tls: TlsClient | undefined,
   target: string,
 ): Promise<MongoClient> {
   const { MongoClient } = await import('mongodb');
@@ -70,6 +103,7 @@ async function openClient(
     appName: 'mup',
     ...extra,
     ...authOptions(credentials),
+    ...tlsOptions(tls),
   });
   try {
     await client.connect();
@@ -122,6 +156,7 @@ export async function withServer<T>(
     },
     options.timeoutMs ?? 5000,
     address.credentials,
+    address.tls,
     formatAddress(address),
   );
   try {
@@ -137,7 +172,14 @@ export async function withCluster<T>(
   fn: (client: MongoClient) => Promise<T>,
   options: ConnectOptions = {},
 ): Promise<T> {
-  const client = await openClient(uri, {}, options.timeoutMs ?? 10_000, options.credentials, uri);
+  const client = await openClient(
+    uri,
+    {},
+    options.timeoutMs ?? 10_000,
+    options.credentials,
+    options.tls,
+    uri,
+  );
   try {
     return await fn(client);
   } finally {

@@ -17,7 +17,7 @@ export async function credentialsWork(
 ): Promise<boolean> {
   try {
     const status = await adminCommand(
-      { host: address.host, port: address.port, credentials },
+      { ...address, credentials },
       {
         connectionStatus: 1,
       },
@@ -40,7 +40,7 @@ export async function createRootUser(
   credentials: MongoCredentials,
   options: { scramSha256: boolean },
 ): Promise<'created' | 'existed'> {
-  const plain = { host: address.host, port: address.port };
+  const plain = { ...address, credentials: undefined };
   try {
     await adminCommand(
       plain,

@@ -1,7 +1,9 @@
-// hello on one plain TCP connection: one OP_MSG round trip, without loading the driver or opening its
-// monitoring and pool connections. `display` asks every member at once and only needs the reply document;
-// everything else mup sends to a server goes through the driver (connect.ts).
-import { connect } from 'node:net';
+// hello on one TCP connection (TLS when the address asks for it): one OP_MSG round trip, without loading the
+// driver or opening its monitoring and pool connections. `display` asks every member at once and only needs the
+// reply document; everything else mup sends to a server goes through the driver (connect.ts).
+import { readFile } from 'node:fs/promises';
+import { connect, isIP, type Socket } from 'node:net';
+import { checkServerIdentity, connect as connectTls } from 'node:tls';
 import type { Document } from 'mongodb';
 import { MupError } from '../errors.js';
 import { formatAddress, type ServerAddress } from './connect.js';
@@ -28,9 +30,32 @@ export async function wireHello(address: ServerAddress, timeoutMs: number): Prom
   message.writeUInt32LE(0, 16);
   message.writeUInt8(0, 20);
   message.set(body, 21);
+  const where = formatAddress(address);
+  const tls = address.tls;
+  const ca =
+    tls === undefined
+      ? undefined
+      : await readFile(tls.caFile).catch((error: Error) => {
+          throw new WireHelloError(`${where}: cannot read the CA file ${tls.caFile}: ${error.message}`);
+        });
   return new Promise<Document>((resolve, reject) => {
-    const where = formatAddress(address);
-    const socket = connect({ host: address.host, port: address.port });
+    let socket: Socket;
+    let opened: string;
+    if (tls === undefined || ca === undefined) {
+      socket = connect({ host: address.host, port: address.port });
+      opened = 'connect';
+    } else {
+      // The server's certificate must chain to the cluster CA and name the host (or the tunnel's far end).
+      const name = tls.serverName ?? address.host;
+      socket = connectTls({
+        host: address.host,
+        port: address.port,
+        ca,
+        ...(isIP(name) === 0 ? { servername: name } : {}),
+        checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
+      });
+      opened = 'secureConnect';
+    }
     const fail = (why: string) => {
       clearTimeout(timer);
       socket.destroy();
@@ -38,7 +63,7 @@ export async function wireHello(address: ServerAddress, timeoutMs: number): Prom
     };
     const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
     let received = Buffer.alloc(0);
-    socket.once('connect', () => socket.write(message));
+    socket.once(opened, () => socket.write(message));
     socket.on('error', (error) => fail(error.message));
     socket.on('close', () => fail('closed the connection before answering'));
     socket.on('data', (chunk: Buffer) => {

@@ -11,7 +11,7 @@ import { delimiter, join } from 'node:path';
 import { MupError } from '../errors.js';
 import { ClusterStore } from '../meta/store.js';
 import { credentialUri, primaryUri } from '../mongo/uri.js';
-import { ClusterRuntime } from './runtime.js';
+import { ClusterRuntime, tlsClientOf } from './runtime.js';
 
 async function executable(path: string): Promise<boolean> {
   try {
@@ -51,12 +51,13 @@ export async function connectShell(
   const store = new ClusterStore(home);
   const meta = await store.read(name);
   const shell = await findShell(meta.binaryDir);
-  if (!meta.auth) return runShell(shell, [primaryUri(meta.topology), ...extraArgs]);
+  const tls = tlsClientOf(store, meta);
+  if (!meta.auth) return runShell(shell, [primaryUri(meta.topology, tls), ...extraArgs]);
   const rt = await ClusterRuntime.open(store, meta);
   const credentials = rt.credentials('admin');
   await rt.close();
   if (credentials === undefined) throw new MupError(`cluster '${name}' has no stored admin credentials`);
-  const script = `// mup cluster connect ${name}: removed when the shell exits\ndb = connect(${JSON.stringify(credentialUri(meta.topology, credentials))});\n`;
+  const script = `// mup cluster connect ${name}: removed when the shell exits\ndb = connect(${JSON.stringify(credentialUri(meta.topology, credentials, tls))});\n`;
   const file = await store.writeSecret(
     name,
     `connect-${process.pid}-${randomBytes(4).toString('hex')}.js`,

@@ -46,7 +46,7 @@ export const credentialsOperation = defineOperation({
                   user: credentials.username,
                   password: credentials.password,
                   authSource: credentials.source,
-                  uri: credentialUri(rt.meta.topology, credentials),
+                  uri: credentialUri(rt.meta.topology, credentials, rt.tlsClient()),
                 };
                 return `shown for ${credentials.toString()}`;
               },

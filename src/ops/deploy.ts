@@ -10,11 +10,12 @@ import { executorFor } from '../hosts/connect.js';
 import { localUidOf } from '../hosts/local.js';
 import { ADMIN_USER, type AuthSecrets, generateAuthSecrets } from '../meta/auth-secrets.js';
 import { pinPorts } from '../meta/migrations.js';
-import type { ClusterMeta, ClusterStore } from '../meta/store.js';
+import { type ClusterMeta, ClusterStore } from '../meta/store.js';
 import { connectionUris, primaryUri } from '../mongo/uri.js';
 import { checkTopology, findServerOptionIssues, versionForChecks } from '../render/topology-check.js';
 import { generateSupervisorCredentials } from '../supervisor/credentials.js';
-import { throwIfAny } from '../topology/load.js';
+import { type LoadedTopology, throwIfAny } from '../topology/load.js';
+import type { TopologySpec } from '../topology/schema.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { type BinarySelection, resolveBinaries } from './binaries.js';
 import { checkDataDirsFree, forgetKeptPorts, readKeptPorts, readKeptSecrets } from './data-dirs.js';
@@ -37,7 +38,7 @@ import {
   checkSupervisordPresent,
   hostOf,
 } from './preflight.js';
-import { KEYFILE_NAME } from './runtime.js';
+import { KEYFILE_NAME, tlsClientOf } from './runtime.js';
 
 export interface DeployRequest extends BinarySelection {
   name: string;
@@ -60,6 +61,8 @@ export interface DeployRequest extends BinarySelection {
   auth?: boolean;
   /** `--no-auth` was given: an exposed bind address without auth is the user's explicit choice. */
   authOptOut?: boolean;
+  /** `--tls`: TLS required on every port, as `global.tls: true` in the topology asks too. */
+  tls?: boolean;
 }
 
 /** JSON shape of `mup cluster deploy --json` and `mup playground start --json` (schemaVersion 1). */
@@ -117,8 +120,10 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         usedEndpoints: used,
         isPortFree: (port) => local.isPortFree(port),
         ...(request.portBase === undefined ? {} : { portBase: request.portBase }),
+        ...(request.tls === true ? { tls: true } : {}),
       });
       const { spec, resolved } = loaded;
+      const tls = tlsRequested(request, loaded);
       const remote = resolved.hosts.find((h) => !h.local);
       if (request.variant === 'simulator' && remote)
         throw new UsageError(
@@ -135,7 +140,7 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
       // Who the processes run as: before any download, after every check of the input itself.
       await checkRunAsUsers(resolved.hosts, { allowRoot: request.allowRoot === true });
       const binaries = given ?? (await resolveBinaries(request, options.home, { install: !options.dryRun }));
-      throwIfAny(request.topologyFile, loaded, findServerOptionIssues(loaded, binaries.version));
+      throwIfAny(request.topologyFile, loaded, findServerOptionIssues(loaded, binaries.version, tls));
       const auth = request.auth ?? true;
       if (!auth && request.authOptOut !== true) refuseExposedWithoutAuth(resolved);
       await checkPortsFree(resolved);
@@ -154,7 +159,8 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         createdAt: now,
         updatedAt: now,
         binaryDir: binaries.binaryDir,
-        spec: pinPorts(spec, resolved),
+        // --tls is pinned as global.tls, so that the stored topology says what runs (show-config, edit-config).
+        spec: tls ? withGlobalTls(pinPorts(spec, resolved)) : pinPorts(spec, resolved),
         topology: resolved,
         supervisors: await allocateSupervisorEndpoints(resolved, used),
         auth,
@@ -170,6 +176,7 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
               },
             }
           : {}),
+        ...(tls ? { tls: true } : {}),
         ...(request.playground ? { playground: true } : {}),
         bootStart: request.bootStart ?? !request.playground,
       };
@@ -177,6 +184,24 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
       return { meta, password: generateSupervisorCredentials().password, authSecrets };
     },
   };
+}
+
+/** TLS from `--tls` or `global.tls: true`; `--tls` against an explicit `global.tls: false` is refused. */
+function tlsRequested(request: DeployRequest, loaded: LoadedTopology): boolean {
+  const written = loaded.spec.global?.tls;
+  if (request.tls === true && written === false)
+    throwIfAny(request.topologyFile, loaded, [
+      {
+        path: ['global', 'tls'],
+        message:
+          'is false, but --tls asks for TLS; set it to true or remove it, or deploy without --tls (TLS option)',
+      },
+    ]);
+  return request.tls === true || written === true;
+}
+
+function withGlobalTls(spec: TopologySpec): TopologySpec {
+  return { ...spec, global: { ...spec.global, tls: true } };
 }
 
 export async function deployCluster(
@@ -194,14 +219,16 @@ export async function deployCluster(
   const { meta } = found;
   if (meta === undefined) throw new Error('deploy ended without building the cluster');
   const resolved = meta.topology;
+  // A TLS cluster's URIs carry the CA (no secret in it), so that they work as printed.
+  const tls = tlsClientOf(new ClusterStore(options.home), meta);
   return {
     ...outcome,
     version: meta.version,
     variant: meta.variant,
     engine: engineLabel(meta.variant),
     kind: resolved.kind,
-    uri: primaryUri(resolved),
-    uris: connectionUris(resolved),
+    uri: primaryUri(resolved, tls),
+    uris: connectionUris(resolved, tls),
     reusedData: found.reusedData,
     instances: resolved.instances.map((i) => ({
       id: i.id,

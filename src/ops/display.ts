@@ -194,11 +194,8 @@ export async function displayCluster(home: string, name: string): Promise<Displa
       ...meta.topology.instances.map(async (instance) => {
         if (!(await answering(instance.host))) return;
         try {
-          // hello needs no authentication (MongoDB answers it before auth): one plain round trip.
-          helloReplies.set(
-            instance.id,
-            await wireHello({ host: instance.host, port: instance.port }, PROBE_TIMEOUT_MS),
-          );
+          // hello needs no authentication (MongoDB answers it before auth): one round trip (TLS on a TLS cluster).
+          helloReplies.set(instance.id, await wireHello(rt.address(instance, 'anonymous'), PROBE_TIMEOUT_MS));
         } catch {
           // down or unreachable: the row says so
         }
@@ -249,7 +246,7 @@ export async function displayCluster(home: string, name: string): Promise<Displa
       ...(last ? { lastOperation: { opId: last.opId, operation: last.operation, status: last.status } } : {}),
       supervisors,
       processes,
-      uri: primaryUri(meta.topology),
+      uri: primaryUri(meta.topology, rt.tlsClient()),
     };
   } finally {
     await rt.close();

@@ -131,6 +131,12 @@ function immutableIssues(
       message: `${server.host}:${server.port} cannot be removed by edit-config (${SCALE_HINT})`,
       atKey: true,
     });
+  if ((after.global?.tls === true) !== (before.tls === true))
+    issues.push({
+      path: after.global?.tls === undefined ? ['global'] : ['global', 'tls'],
+      message: `TLS cannot be turned ${before.tls === true ? 'off' : 'on'} in place (the cluster was deployed ${before.tls === true ? 'with' : 'without'} it; destroy and deploy again)`,
+      atKey: after.global?.tls === undefined,
+    });
   const oldHosts = plain(before.topology.hosts);
   const newHosts = plain(resolved.hosts);
   if (issues.length === 0 && !isDeepStrictEqual(oldHosts, newHosts))
@@ -214,6 +220,7 @@ export async function previewEdit(
 ): Promise<EditPreview> {
   const loaded = await checkTopology(text, file, {
     version: meta.version,
+    ...(meta.tls === true ? { tls: true } : {}),
     usedEndpoints: await usedEndpoints(store, meta.name),
     // `port: 0` allocates; whatever it picks differs from the stored port and is refused below.
     isPortFree: async () => true,

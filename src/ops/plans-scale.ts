@@ -45,6 +45,7 @@ import {
   stopIdleSupervisordStep,
   writeSupervisorConfigStep,
 } from './steps/supervisord.js';
+import { issueCertificatesStep, writeTlsFilesStep } from './steps/tls.js';
 
 function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
   return { name, title, parallel, steps };
@@ -67,6 +68,7 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
   const added = [...target.added].sort((a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role]);
   const newSets = new Set(target.newSets);
   const newHosts = target.newHosts.map((h) => h.host);
+  const tls = trt.meta.tls === true;
   const isNew = (host: string) => newHosts.includes(host);
   const phases: Phase[] = [
     ...(newHosts.length === 0
@@ -79,10 +81,13 @@ export function buildScaleOutPlan(rt: ClusterRuntime, target: ScaleOutTarget): P
             newHosts.map((host) => recordHostStep(trt, host)),
           ),
         ]),
+    // A new host gets its certificate from the cluster CA (the others' are reused).
+    ...(tls ? [phase('certificates', 'Make TLS certificates', false, [issueCertificatesStep(trt)])] : []),
     phase('prepare', 'Prepare directories of the new processes', true, [
       ...added.map((i) => prepareInstanceStep(trt, i)),
       // Every host a new process runs on needs the cluster's keyFile (already there on a host it ran on).
       ...(trt.meta.auth ? hostsOf(added).map((host) => writeKeyFileStep(trt, host)) : []),
+      ...(tls ? hostsOf(added).map((host) => writeTlsFilesStep(trt, host)) : []),
     ]),
     phase('configure', 'Render their configuration files', true, [
       ...added.map((i) => writeConfigStep(trt, i)),

@@ -25,6 +25,7 @@ import {
   stopIdleSupervisordStep,
   writeSupervisorConfigStep,
 } from './steps/supervisord.js';
+import { issueCertificatesStep, writeTlsFilesStep } from './steps/tls.js';
 
 function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
   return { name, title, parallel, steps };
@@ -134,9 +135,14 @@ function bringUpPhases(rt: ClusterRuntime, options: { initiate: boolean }): Phas
 export function buildDeployPlan(rt: ClusterRuntime): Plan {
   const hosts = rt.meta.topology.hosts.map((h) => h.host);
   const phases: Phase[] = [
+    // TLS: the certificates exist in the store before any host gets its copy.
+    ...(rt.meta.tls === true
+      ? [phase('certificates', 'Make TLS certificates', false, [issueCertificatesStep(rt)])]
+      : []),
     phase('prepare', 'Prepare directories and binaries', true, [
       ...rt.instances.map((i) => prepareInstanceStep(rt, i)),
       ...(rt.meta.auth ? hosts.map((h) => writeKeyFileStep(rt, h)) : []),
+      ...(rt.meta.tls === true ? hosts.map((h) => writeTlsFilesStep(rt, h)) : []),
     ]),
     phase('configure', 'Render configuration files', true, [
       ...rt.instances.map((i) => writeConfigStep(rt, i)),

@@ -13,6 +13,7 @@ import { type DeployResult, deployCluster } from './deploy.js';
 import { destroyOperation } from './destroy.js';
 import { mongodArgsToConfig } from './mongod-args.js';
 import { applyOperation, type OperationOptions, type OperationOutcome } from './operation.js';
+import { tlsClientOf } from './runtime.js';
 import { startOperation } from './start.js';
 
 export type PlaygroundTopology = 'standalone' | 'replset' | 'sharded';
@@ -41,6 +42,8 @@ export interface PlaygroundRequest {
   allowRoot?: boolean;
   /** Access control as `cluster deploy` sets it up (off by default: a playground is for trying things). */
   auth?: boolean | undefined;
+  /** TLS on every port with a CA and certificates made by mup, as `cluster deploy --tls` (off by default). */
+  tls?: boolean | undefined;
 }
 
 /** Options that shape a playground: `start` on an existing one with other values refuses. */
@@ -147,7 +150,7 @@ export async function startPlayground(
     await applyOperation(startOperation, name, { selection: {} }, options);
     return {
       cluster: name,
-      uri: primaryUri(meta.topology),
+      uri: primaryUri(meta.topology, tlsClientOf(store, meta)),
       variant: meta.variant,
       engine: engineLabel(meta.variant),
       restarted: true,
@@ -176,6 +179,7 @@ export async function startPlayground(
       portBase: request.port,
       allowRoot: request.allowRoot === true,
       auth: request.auth === true,
+      tls: request.tls === true,
     },
     // The playground is the user's own throw-away cluster: no confirmation.
     { ...options, yes: true },

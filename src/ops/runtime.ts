@@ -13,7 +13,8 @@ import {
   SECRET_KEYFILE,
   type SupervisorEndpoint,
 } from '../meta/store.js';
-import type { ServerAddress } from '../mongo/connect.js';
+import { clusterTlsPaths } from '../meta/tls-paths.js';
+import type { ServerAddress, TlsClient } from '../mongo/connect.js';
 import { keyFileCredentials, MongoCredentials } from '../mongo/credentials.js';
 import { SupervisorDaemon } from '../supervisor/daemon.js';
 import type { ProgramControl } from '../supervisor/programs.js';
@@ -26,9 +27,10 @@ export const SUPERVISOR_PASSWORD_SECRET = 'supervisor-password';
 /**
  * Who a connection authenticates as on a cluster with auth: the admin user (everything mup does once the
  * cluster is deployed), or the keyFile's `__system` identity for the deploy steps that run before the admin
- * user exists (replSetStepUp and addShard are outside the localhost exception's privileges).
+ * user exists (replSetStepUp and addShard are outside the localhost exception's privileges), or no one
+ * (hello, and the localhost exception itself).
  */
-export type Identity = 'admin' | 'system';
+export type Identity = 'admin' | 'system' | 'anonymous';
 
 /** The keyFile's name in each host's supervisor dir (removed with it by destroy). */
 export const KEYFILE_NAME = 'keyfile';
@@ -91,15 +93,27 @@ export class ClusterRuntime {
     const secrets = this.authSecrets;
     const security = this.meta.security;
     if (!this.meta.auth || secrets === undefined || security === undefined) return undefined;
+    if (identity === 'anonymous') return undefined;
     return identity === 'system'
       ? keyFileCredentials(secrets.keyFile)
       : new MongoCredentials(security.adminUser, secrets.adminPassword, 'admin');
   }
 
-  /** A process's address, with the credentials mup connects with. */
+  /** A process's address, with the credentials mup connects with, and TLS on a TLS cluster. */
   address(instance: ResolvedInstance, identity: Identity = 'admin'): ServerAddress {
     const credentials = this.credentials(identity);
-    return { host: instance.host, port: instance.port, ...(credentials ? { credentials } : {}) };
+    const tls = this.tlsClient();
+    return {
+      host: instance.host,
+      port: instance.port,
+      ...(credentials ? { credentials } : {}),
+      ...(tls ? { tls } : {}),
+    };
+  }
+
+  /** How mup reaches the processes of a TLS cluster: trusting the cluster CA kept in the store. */
+  tlsClient(): TlsClient | undefined {
+    return tlsClientOf(this.store, this.meta);
   }
 
   /** The keyFile's path on `hostName`, when the cluster has auth. */
@@ -212,6 +226,12 @@ export class ClusterRuntime {
   async close(): Promise<void> {
     await Promise.all([...this.daemons.values()].map((d) => d.close().catch(() => undefined)));
   }
+}
+
+/** How a client on this machine reaches a TLS cluster: trusting its CA certificate in the store. */
+export function tlsClientOf(store: ClusterStore, meta: ClusterMeta): TlsClient | undefined {
+  if (meta.tls !== true) return undefined;
+  return { caFile: clusterTlsPaths(store.secretsDir(meta.name)).caFile };
 }
 
 /** The stored keyFile and admin password of a cluster with auth; none without auth. */

@@ -225,7 +225,11 @@ export async function checkScaleOutPart(
     trustedOwners: defaultTrustedOwners(),
     uidOf: localUidOf,
   });
-  const serverOptions = findServerOptionIssues({ ...parsed, spec: merged, resolved }, meta.version);
+  const serverOptions = findServerOptionIssues(
+    { ...parsed, spec: merged, resolved },
+    meta.version,
+    meta.tls === true,
+  );
   throwIfAny(file, parsed, positioned([...placement, ...serverOptions], offsets, parsed));
 
   const part = pinPartPorts(parsed.spec, merged, offsets, resolved);

@@ -18,6 +18,31 @@ export interface TlsSettings {
   certificateKeyFile: string;
   /** PEM file with the CA that signed the members' certificates. */
   caFile: string;
+  /**
+   * Accept clients that present no certificate (they still verify the server's and authenticate with a
+   * password); a client certificate that is presented must still be signed by the CA.
+   */
+  allowConnectionsWithoutCertificates?: boolean;
+}
+
+/** The TLS files mup puts on each host of a TLS cluster: beside the keyFile, in the host's supervisor dir. */
+export function hostTlsFiles(supervisorDir: string): { caFile: string; certificateKeyFile: string } {
+  return {
+    caFile: `${supervisorDir}/${HOST_CA_FILE}`,
+    certificateKeyFile: `${supervisorDir}/${HOST_CERTIFICATE_KEY_FILE}`,
+  };
+}
+
+export const HOST_CA_FILE = 'tls-ca.pem';
+export const HOST_CERTIFICATE_KEY_FILE = 'tls-server.pem';
+
+/**
+ * The TLS settings of a cluster deployed with TLS, for a host's processes: TLS required on every port,
+ * the host's certificate, the cluster CA; clients need no certificate of their own (they authenticate with
+ * SCRAM as on any auth cluster), while members present theirs to each other as real mongod does.
+ */
+export function clusterTlsSettings(supervisorDir: string): TlsSettings {
+  return { mode: 'requireTLS', ...hostTlsFiles(supervisorDir), allowConnectionsWithoutCertificates: true };
 }
 
 export interface ClusterRenderContext {

@@ -6,6 +6,7 @@ import type { ConfigTree } from './config-tree.js';
 import type { ClusterRenderContext } from './context.js';
 import { isAtLeast, type MongoVersion, parseMongoVersion } from './mongo-version.js';
 import {
+  explainTlsConflict,
   type NetSection,
   netSection,
   type ProcessManagementSection,
@@ -14,6 +15,7 @@ import {
   type SystemLogSection,
   securitySection,
   systemLogSection,
+  tlsOwnedKeys,
 } from './sections.js';
 
 export interface MongodStorageSection {
@@ -94,13 +96,14 @@ function composeMongod(
   instance: ResolvedInstance,
   cluster: ClusterRenderContext,
 ): { config: ConfigTree; problems: ConfigProblem[] } {
-  return composeConfig({
+  const composed = composeConfig({
     process: 'mongod',
     instance,
     version: parseMongoVersion(cluster.version),
     base: buildMongodConfig(instance, cluster),
-    owned: MONGOD_OWNED_KEYS,
+    owned: [...MONGOD_OWNED_KEYS, ...tlsOwnedKeys(cluster.tls)],
   });
+  return { config: composed.config, problems: composed.problems.map(explainTlsConflict) };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ConfigTree } from './config-tree.js';
 import type { MongosRenderContext } from './context.js';
 import { parseMongoVersion } from './mongo-version.js';
 import {
+  explainTlsConflict,
   type NetSection,
   netSection,
   type ProcessManagementSection,
@@ -14,6 +15,7 @@ import {
   type SystemLogSection,
   securitySection,
   systemLogSection,
+  tlsOwnedKeys,
 } from './sections.js';
 
 export interface MongosConfigFile {
@@ -59,13 +61,14 @@ function composeMongos(
   instance: ResolvedInstance,
   cluster: MongosRenderContext,
 ): { config: ConfigTree; problems: ConfigProblem[] } {
-  return composeConfig({
+  const composed = composeConfig({
     process: 'mongos',
     instance,
     version: parseMongoVersion(cluster.version),
     base: buildMongosConfig(instance, cluster),
-    owned: MONGOS_OWNED_KEYS,
+    owned: [...MONGOS_OWNED_KEYS, ...tlsOwnedKeys(cluster.tls)],
   });
+  return { config: composed.config, problems: composed.problems.map(explainTlsConflict) };
 }
 
 /** Problems in the instance's server config that would stop its mongos or that mup would have to override. */

@@ -2,6 +2,7 @@
 // YAML option names (https://www.mongodb.com/docs/manual/reference/configuration-options/), so the objects serialize as they are.
 import { isIP } from 'node:net';
 import type { ResolvedInstance } from '../topology/types.js';
+import type { ConfigProblem } from './config-problems.js';
 import type { SecuritySettings, TlsMode, TlsSettings } from './context.js';
 import { isAtLeast, type MongoVersion } from './mongo-version.js';
 
@@ -20,6 +21,7 @@ export interface NetTlsSection {
   mode: TlsMode;
   certificateKeyFile: string;
   CAFile: string;
+  allowConnectionsWithoutCertificates?: true;
 }
 
 export type SslMode = 'disabled' | 'allowSSL' | 'preferSSL' | 'requireSSL';
@@ -28,6 +30,7 @@ export interface NetSslSection {
   mode: SslMode;
   PEMKeyFile: string;
   CAFile: string;
+  allowConnectionsWithoutCertificates?: true;
 }
 
 export interface NetSection {
@@ -98,10 +101,47 @@ const SSL_MODE: Readonly<Record<TlsMode, SslMode>> = {
 
 /** 4.2 renamed net.ssl.{mode,PEMKeyFile} to net.tls.{mode,certificateKeyFile}; before 4.2 only net.ssl exists. */
 export function tlsOptions(tls: TlsSettings, version: MongoVersion): Pick<NetSection, 'tls' | 'ssl'> {
+  const optional = tls.allowConnectionsWithoutCertificates === true;
+  const extra = optional ? { allowConnectionsWithoutCertificates: true as const } : {};
   if (isAtLeast(version, '4.2.0')) {
-    return { tls: { mode: tls.mode, certificateKeyFile: tls.certificateKeyFile, CAFile: tls.caFile } };
+    return {
+      tls: { mode: tls.mode, certificateKeyFile: tls.certificateKeyFile, CAFile: tls.caFile, ...extra },
+    };
   }
-  return { ssl: { mode: SSL_MODE[tls.mode], PEMKeyFile: tls.certificateKeyFile, CAFile: tls.caFile } };
+  return {
+    ssl: { mode: SSL_MODE[tls.mode], PEMKeyFile: tls.certificateKeyFile, CAFile: tls.caFile, ...extra },
+  };
+}
+
+/**
+ * The TLS options mup sets on a TLS cluster, in both spellings: the one it writes must keep its value, and
+ * the other must stay unset (mongod refuses an option given under both names). The server's certificate
+ * comes from mup, so a selector or password of another one conflicts too.
+ */
+const TLS_OWNED_OPTIONS: readonly [string, string][] = [
+  ['mode', 'mode'],
+  ['certificateKeyFile', 'PEMKeyFile'],
+  ['certificateKeyFilePassword', 'PEMKeyPassword'],
+  ['certificateSelector', 'certificateSelector'],
+  ['CAFile', 'CAFile'],
+  ['allowConnectionsWithoutCertificates', 'allowConnectionsWithoutCertificates'],
+];
+
+export function tlsOwnedKeys(tls: TlsSettings | undefined): string[] {
+  if (tls === undefined) return [];
+  return TLS_OWNED_OPTIONS.flatMap(([tlsName, sslName]) => [`net.tls.${tlsName}`, `net.ssl.${sslName}`]);
+}
+
+/** An owned-option problem on a TLS option says why: the cluster's TLS is mup's. */
+export function explainTlsConflict(problem: ConfigProblem): ConfigProblem {
+  if (problem.code !== 'mup-owned' || !/^net\.(tls|ssl)\./.test(problem.option)) return problem;
+  return {
+    ...problem,
+    message: problem.message.replace(
+      'is managed by mup from the topology',
+      'is managed by mup on a cluster with TLS (--tls or global.tls: true)',
+    ),
+  };
 }
 
 /**

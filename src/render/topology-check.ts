@@ -10,6 +10,7 @@ import type { TopologySpec } from '../topology/schema.js';
 import { isPlainObject } from '../topology/server-config.js';
 import { listServers, pathOf, type ServerEntry } from '../topology/servers.js';
 import type { ConfigProblem } from './config-problems.js';
+import { clusterTlsSettings } from './context.js';
 import { findInstanceConfigProblems } from './instance-config.js';
 import { parseMongoVersion, VERSION_FAMILIES } from './mongo-version.js';
 
@@ -33,6 +34,8 @@ export function versionForChecks(requested: string | undefined): string {
 export interface TopologyCheckOptions extends ValidateOptions, ResolveOptions, DirPlacementOptions {
   /** The MongoDB version the cluster will run: a series ("8.0") or exact ("7.0.14"). */
   version: string;
+  /** `--tls` was given: check as for `global.tls: true`. */
+  tls?: boolean;
 }
 
 /** Parses, checks and resolves; throws TopologyError (exit 2) with every problem and its position. */
@@ -43,20 +46,34 @@ export async function checkTopology(
 ): Promise<LoadedTopology> {
   parseMongoVersion(options.version); // an unsupported version is refused before anything else
   const loaded = await loadTopology(text, file, options);
-  throwIfAny(file, loaded, findServerOptionIssues(loaded, options.version));
+  const tls = options.tls === true || loaded.spec.global?.tls === true;
+  throwIfAny(file, loaded, findServerOptionIssues(loaded, options.version, tls));
   return loaded;
 }
 
-/** Server-config problems of every instance, pointed at the key that set the option. */
-export function findServerOptionIssues(loaded: LoadedTopology, version: string): TopologyIssue[] {
+/**
+ * Server-config problems of every instance, pointed at the key that set the option. `tls`: the cluster gets
+ * mup's TLS (`--tls`; default: the topology's `global.tls`), whose options the user may not set.
+ */
+export function findServerOptionIssues(
+  loaded: LoadedTopology,
+  version: string,
+  tls: boolean = loaded.spec.global?.tls === true,
+): TopologyIssue[] {
   const servers = listServers(loaded.spec);
   const issues: TopologyIssue[] = [];
   const seen = new Set<string>();
   loaded.resolved.instances.forEach((instance, index) => {
     const server = servers[index];
     if (server === undefined) return;
-    // Security and TLS are mup's own settings, not the user's: the check covers what the user wrote.
-    const problems = findInstanceConfigProblems(instance, loaded.resolved, { clusterName: 'check', version });
+    // Security and TLS are mup's own settings, not the user's: the check covers what the user wrote, and
+    // on a TLS cluster that it leaves mup's TLS options alone.
+    const supervisorDir = loaded.resolved.hosts.find((h) => h.host === instance.host)?.supervisorDir;
+    const problems = findInstanceConfigProblems(instance, loaded.resolved, {
+      clusterName: 'check',
+      version,
+      ...(tls && supervisorDir !== undefined ? { tls: clusterTlsSettings(supervisorDir) } : {}),
+    });
     for (const problem of problems) {
       const { path, leaf } = sourceOfOption(loaded.spec, server, problem.option);
       const message = `${leaf === problem.option ? '' : `${problem.option} `}${problem.message} (server option, MongoDB ${version})`;

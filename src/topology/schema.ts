@@ -104,6 +104,8 @@ export const replicaSetSettingsSchema = z.strictObject({
 
 export const globalSchema = z.strictObject({
   user: nonEmpty.optional(),
+  /** TLS on every port with a cluster CA and per-host certificates made by mup (as `cluster deploy --tls`). */
+  tls: z.boolean().optional(),
   ssh_port: int().min(1, { error: SSH_PORT_RULE }).max(65535, { error: SSH_PORT_RULE }).optional(),
   ...dirs,
 });

@@ -44,6 +44,11 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
       'access control with a keyFile and an admin user, as `cluster deploy` (see `mup cluster credentials`)',
       false,
     )
+    .option(
+      '--tls',
+      'require TLS on every port, with a CA and certificates made by mup, as `cluster deploy --tls` (see `mup cluster credentials --uri`)',
+      false,
+    )
     .option('--port <port>', 'first port to allocate from', parsePort, 30000)
     .addOption(tagOption('name it playground-<name>, to run several playgrounds side by side'))
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
@@ -81,6 +86,7 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
           target: options.target,
           allowRoot: options.allowRoot,
           auth: options.auth,
+          tls: options.tls,
           onBinaryEvent: createDownloadRenderer({ json: context.json }),
           mongodArgs,
           given: new Set(

@@ -21,32 +21,59 @@ export function writeKeyFileStep(rt: ClusterRuntime, host: string): Step {
   const key = rt.authSecrets?.keyFile;
   if (path === undefined || key === undefined)
     throw new MupError(`cluster '${rt.meta.name}' has no keyFile for ${host}`);
-  // mongod reads the keyFile as the user it runs as (global.user), which must own it: 0400 allows no one else.
-  const runAs = otherRunAsUser(rt, host);
-  return {
+  return writeProcessSecretsStep(rt, host, {
     id: `keyfile:${host}`,
     title: `write the cluster keyFile ${path} on ${host}`,
+    files: async () => [{ path, content: key }],
+  });
+}
+
+/** A file only the process user may read, with where it goes on the host. */
+export interface ProcessSecretFile {
+  path: string;
+  content: string;
+}
+
+/**
+ * Writes files that mongod/mongos read as the user they run as (global.user), which must own them: 0400
+ * allows no one else. The files go in the host's supervisor dir, which that user's group may pass through.
+ */
+export function writeProcessSecretsStep(
+  rt: ClusterRuntime,
+  host: string,
+  spec: { id: string; title: string; files: () => Promise<ProcessSecretFile[]> },
+): Step {
+  const runAs = otherRunAsUser(rt, host);
+  return {
+    id: spec.id,
+    title: spec.title,
     host,
     isDone: async () => {
       const executor = rt.executor(host);
-      if (!(await executor.exists(path)) || (await executor.readFile(path)).toString('utf8') !== key)
-        return false;
-      // Written but not yet handed to the process user (an interrupted step): the process could not read it.
-      return runAs === undefined || (await executor.lstat(path))?.uid === (await uidOn(executor, runAs));
+      for (const { path, content } of await spec.files()) {
+        if (!(await executor.exists(path)) || (await executor.readFile(path)).toString('utf8') !== content)
+          return false;
+        // Written but not yet handed to the process user (an interrupted step): the process could not read it.
+        if (runAs !== undefined && (await executor.lstat(path))?.uid !== (await uidOn(executor, runAs)))
+          return false;
+      }
+      return true;
     },
     run: async () => {
       const executor = rt.executor(host);
-      // The supervisor dir may be made here first (0700, as supervisord's own files want it); for another
-      // process user, dirs made on the way stay passable (o+x), as the instances' prepare steps leave them.
-      const dir = dirname(path);
-      const created = runAs === undefined ? [] : await missingPart(executor, dir);
-      await executor.mkdir(dir, 0o700);
-      for (const made of created) if (made !== dir) await executor.run('chmod', ['0751', made]);
-      // Atomic (temp file + rename), so an existing 0400 copy is replaced rather than written through.
-      await executor.writeFile(path, key, KEYFILE_MODE);
-      if (runAs !== undefined) {
-        await chown(executor, runAs, path);
-        await letGroupThrough(executor, runAs, dir);
+      for (const { path, content } of await spec.files()) {
+        // The supervisor dir may be made here first (0700, as supervisord's own files want it); for another
+        // process user, dirs made on the way stay passable (o+x), as the instances' prepare steps leave them.
+        const dir = dirname(path);
+        const created = runAs === undefined ? [] : await missingPart(executor, dir);
+        await executor.mkdir(dir, 0o700);
+        for (const made of created) if (made !== dir) await executor.run('chmod', ['0751', made]);
+        // Atomic (temp file + rename), so an existing 0400 copy is replaced rather than written through.
+        await executor.writeFile(path, content, KEYFILE_MODE);
+        if (runAs !== undefined) {
+          await chown(executor, runAs, path);
+          await letGroupThrough(executor, runAs, dir);
+        }
       }
       return undefined;
     },
@@ -54,8 +81,9 @@ export function writeKeyFileStep(rt: ClusterRuntime, host: string): Step {
 }
 
 /**
- * The keyFile sits in the supervisor dir (0700, mup's): the process user's group may pass through it (0710) to
- * reach the keyFile by name, and still list nothing, nor read supervisor.ini (0600) with its API password.
+ * The keyFile (and TLS files) sit in the supervisor dir (0700, mup's): the process user's group may pass
+ * through it (0710) to reach them by name, and still list nothing, nor read supervisor.ini (0600) with its
+ * API password.
  */
 async function letGroupThrough(executor: Executor, user: string, dir: string): Promise<void> {
   const group = await executor.run('id', ['-g', '--', user]);
@@ -68,7 +96,7 @@ async function letGroupThrough(executor: Executor, user: string, dir: string): P
   ] as const) {
     const done = await executor.run(command, [...args]);
     if (done.exitCode !== 0)
-      throw new MupError(`cannot let ${user} reach the keyFile in ${dir}: ${done.stderr.trim()}`);
+      throw new MupError(`cannot let ${user} reach the files in ${dir}: ${done.stderr.trim()}`);
   }
 }
 
@@ -88,7 +116,7 @@ async function findPrimary(rt: ClusterRuntime, set: ResolvedReplicaSet): Promise
   const members = rt.instances.filter((i) => set.members.includes(i.id) && !i.member?.arbiterOnly);
   const found = await pollUntil(async () => {
     for (const member of members) {
-      const plain = { host: member.host, port: member.port };
+      const plain = rt.address(member, 'anonymous');
       if (await isPrimary(plain).catch(() => false)) return plain;
     }
     return undefined;
@@ -106,9 +134,7 @@ export function createAdminUserStep(rt: ClusterRuntime, target: AdminUserTarget)
   if (credentials === undefined) throw new MupError(`cluster '${rt.meta.name}' has no admin credentials`);
   const name = targetName(target);
   const where = async (): Promise<ServerAddress> =>
-    target.kind === 'replica-set'
-      ? findPrimary(rt, target.set)
-      : { host: target.instance.host, port: target.instance.port };
+    target.kind === 'replica-set' ? findPrimary(rt, target.set) : rt.address(target.instance, 'anonymous');
   return {
     id: `admin-user:${name}`,
     title:
@@ -143,7 +169,9 @@ async function throughTunnel<T>(
     throw new MupError(`cannot reach ${address.host}:${address.port} from the host itself (no tunnel)`);
   const tunnel = await executor.forwardPort(address.port);
   try {
-    return await use({ host: tunnel.host, port: tunnel.port });
+    // Through the tunnel the server's certificate is still checked against the host's own name.
+    const tls = address.tls === undefined ? undefined : { ...address.tls, serverName: address.host };
+    return await use({ host: tunnel.host, port: tunnel.port, ...(tls ? { tls } : {}) });
   } finally {
     await tunnel.close();
   }

@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { MupError } from '../../errors.js';
 import type { Executor } from '../../hosts/executor.js';
 import type { Step } from '../../plan/types.js';
+import { clusterTlsSettings } from '../../render/context.js';
 import { renderInstanceConfig } from '../../render/instance-config.js';
 import type { ResolvedInstance } from '../../topology/types.js';
 import { OWNER_FILE, ownerFileContent } from '../data-dirs.js';
@@ -83,10 +84,12 @@ export function prepareInstanceStep(rt: ClusterRuntime, instance: ResolvedInstan
 export function renderedConfig(rt: ClusterRuntime, instance: ResolvedInstance): string {
   // The keyFile turns on internal authentication and, for mongod, access control (security.keyFile).
   const keyFile = rt.meta.auth ? rt.keyFilePath(instance.host) : undefined;
+  const tls = rt.meta.tls === true ? clusterTlsSettings(rt.host(instance.host).supervisorDir) : undefined;
   return renderInstanceConfig(instance, rt.meta.topology, {
     clusterName: rt.meta.name,
     version: rt.meta.version,
     ...(keyFile === undefined ? {} : { security: { keyFile } }),
+    ...(tls === undefined ? {} : { tls }),
   });
 }
 

@@ -42,6 +42,10 @@ export function registerDeploy(cluster: Command): void {
       'let mongod and mongos run as root (when mup runs as root without global.user; refused otherwise)',
     )
     .option(
+      '--tls',
+      'require TLS on every port, with a cluster CA and per-host certificates made by mup (as global.tls: true in the topology)',
+    )
+    .option(
       '--no-auth',
       'no access control: no keyFile, no admin user (anyone who reaches a port can do anything)',
     )
@@ -71,6 +75,7 @@ export function registerDeploy(cluster: Command): void {
           allowRoot: options.allowRoot === true,
           auth: options.auth,
           authOptOut: !options.auth,
+          tls: options.tls === true,
           ...(options.portBase === undefined ? {} : { portBase: options.portBase }),
           bootStart: options.bootStart,
         },
