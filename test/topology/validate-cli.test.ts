@@ -225,7 +225,7 @@ describe('bad topologies are refused with exit 2 and a positioned message', { co
   test('unknown key in global', async () => {
     await expectRejected(
       'global:\n  user: mongodb\n  deploy_directory: /opt\nmongod_servers:\n  - { host: localhost, port: 0 }\n',
-      'topology.yaml:3:3  global.deploy_directory: unknown key (allowed: user, ssh_port, deploy_dir, data_dir, log_dir, config_dir)',
+      'topology.yaml:3:3  global.deploy_directory: unknown key (allowed: user, tls, ssh_port, deploy_dir, data_dir, log_dir, config_dir)',
     );
   });
 
@@ -641,7 +641,7 @@ describe('bad topologies are refused with exit 2 and a positioned message', { co
     assert.equal(run.code, 2);
     const reported = run.stderr.split('\n').filter((line) => line.startsWith('topology.yaml:'));
     assert.deepEqual(reported, [
-      'topology.yaml:2:3  global.colour: unknown key (allowed: user, ssh_port, deploy_dir, data_dir, log_dir, config_dir)',
+      'topology.yaml:2:3  global.colour: unknown key (allowed: user, tls, ssh_port, deploy_dir, data_dir, log_dir, config_dir)',
       'topology.yaml:4:30  mongod_servers.0.port: must be an integer, got a string "x" (type)',
       'topology.yaml:5:5  mongod_servers.1.host: is required (required key)',
     ]);
