@@ -49,8 +49,16 @@ for (const version of ['3.6.23', '4.4.29']) {
       const delayed = await rs.direct(2);
       const waitStart = Date.now();
       let found: Document | null = null;
-      while (!found && Date.now() - waitStart < 10_000) {
-        found = await delayed.db('app').collection('v').findOne({}, { readPreference: 'secondary' });
+      while (!found && Date.now() - waitStart < 20_000) {
+        // Until its initial sync ends the member refuses reads (13436 NotPrimaryOrSecondary), as mongod does.
+        found = await delayed
+          .db('app')
+          .collection('v')
+          .findOne({}, { readPreference: 'secondary' })
+          .catch((error: Document) => {
+            if (error.code === 13436) return null;
+            throw error;
+          });
         if (!found) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(found, 'the delayed member eventually has the write');
