@@ -406,34 +406,7 @@ export class SshExecutor implements Executor {
     await this.removeInterruptedWrites(remotePath);
     const temp = tempNameFor(remotePath);
     try {
-      const { sftp, connection } = await this.sftpSession();
-      const stallMs = this.fileTimeoutMs;
-      await this.tracked<void>(connection, (resolve, reject) => {
-        // Keep-alives catch a dead link, not a transfer that stopped moving on a live one: without progress
-        // for the file timeout the connection is dropped (the next call makes a new one).
-        let stalled: NodeJS.Timeout | undefined;
-        const watch = () => {
-          clearTimeout(stalled);
-          stalled = setTimeout(
-            () =>
-              this.dropped(
-                connection,
-                new CommandTimeoutError(this.host, `upload of ${remotePath} (no progress)`, stallMs),
-              ),
-            stallMs,
-          );
-          // The connection's own handles keep the process up while the transfer runs; this timer need not.
-          stalled.unref();
-        };
-        watch();
-        // Many requests in flight: one SFTP round trip per chunk would make throughput latency-bound.
-        sftp.fastPut(localPath, temp, { concurrency: 64, chunkSize: 32 * 1024, step: watch }, (error) => {
-          clearTimeout(stalled);
-          if (error === undefined || error === null) resolve();
-          else reject(this.sftpError(error, `upload ${temp}`));
-        });
-      });
-      const arrived = await this.remoteSha256(temp);
+      const arrived = await this.streamInto(localPath, temp, remotePath);
       if (arrived !== sha256) throw new UploadVerificationError(this.host, remotePath, sha256, arrived);
       const mode = options.mode ?? 0o644;
       await this.sftpCall(`chmod ${temp}`, (session, done) => session.chmod(temp, mode, done));
@@ -443,6 +416,105 @@ export class SshExecutor implements Executor {
       throw error;
     }
     return { sha256, bytes, skipped: false };
+  }
+
+  /**
+   * Streams a local file into `temp` on an exec channel, where `tee` writes it and the host hashes it in
+   * the same pass; resolves with the host's sha256 of what arrived. One stream with the channel's window as
+   * flow control costs less JavaScript per byte than SFTP's request per chunk, and the host's hash no
+   * longer needs a second read of the file after the transfer.
+   */
+  private streamInto(localPath: string, temp: string, remotePath: string): Promise<string> {
+    // The pipe's exit status is sha256sum's; tee's (a full disk, a directory that vanished) is passed
+    // out through fd 3 so that a file written short fails the upload even though the hash of the stream
+    // would match.
+    const script = [
+      'umask 077',
+      'digest() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi; }',
+      'exec 4>&1',
+      'status=$( { { tee -- "$1"; echo $? >&3; } | digest >&4; } 3>&1 )',
+      'exit "$status"',
+    ].join('\n');
+    return this.limit(async () => {
+      const connection = await this.connection();
+      const stallMs = this.fileTimeoutMs;
+      return this.tracked<string>(connection, (resolve, reject) => {
+        const command = commandLine('sh', ['-c', script, 'sh', temp]);
+        connection.client.exec(command, (error, channel) => {
+          if (error !== undefined) {
+            reject(
+              new MupError(`cannot upload ${remotePath} to ${this.host}: ${error.message}`, { cause: error }),
+            );
+            return;
+          }
+          const stdout: Buffer[] = [];
+          const stderr: Buffer[] = [];
+          let exitCode: number | undefined;
+          let failed = false;
+          const fail = (reason: Error) => {
+            if (failed) return;
+            failed = true;
+            clearTimeout(stalled);
+            file.destroy();
+            reject(reason);
+          };
+          // Keep-alives catch a dead link, not a transfer that stopped moving on a live one: without
+          // progress for the file timeout the connection is dropped (the next call makes a new one).
+          let stalled: NodeJS.Timeout | undefined;
+          const watch = () => {
+            clearTimeout(stalled);
+            stalled = setTimeout(
+              () =>
+                this.dropped(
+                  connection,
+                  new CommandTimeoutError(this.host, `upload of ${remotePath} (no progress)`, stallMs),
+                ),
+              stallMs,
+            );
+            // The connection's own handles keep the process up while the transfer runs; this timer need not.
+            stalled.unref();
+          };
+          watch();
+          const file = createReadStream(localPath);
+          file.on('data', watch);
+          file.on('error', (cause) =>
+            fail(new MupError(`cannot read ${localPath} to upload it: ${cause.message}`, { cause })),
+          );
+          file.pipe(channel);
+          channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+          channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+          channel.on('exit', (code: number | null) => {
+            exitCode = code ?? 128;
+          });
+          channel.on('close', () => {
+            file.destroy();
+            if (failed) return;
+            clearTimeout(stalled);
+            failed = true;
+            const message = Buffer.concat(stderr).toString('utf8').trim();
+            const digest = Buffer.concat(stdout).toString('utf8').trim().split(/\s+/)[0] ?? '';
+            if (exitCode === undefined) {
+              reject(
+                new HostUnreachableError(
+                  this.host,
+                  this.port,
+                  `upload of ${remotePath} ended without an exit status`,
+                ),
+              );
+            } else if (exitCode !== 0 || !/^[0-9a-f]{64}$/.test(digest)) {
+              reject(
+                new MupError(
+                  `cannot write ${temp} on ${this.host}: ${message || `exit status ${exitCode}`}`,
+                  {
+                    hint: `check the free space and permissions of ${posix.dirname(temp)} on ${this.host}`,
+                  },
+                ),
+              );
+            } else resolve(digest);
+          });
+        });
+      });
+    });
   }
 
   private async remoteSha256(path: string): Promise<string> {
