@@ -1,23 +1,12 @@
-// `mup mongo install`: resolve → (already cached? done) → lock → download + sha256 → extract → check layout →
-// markers → one rename into the cache. Everything before the rename happens in packages/.tmp/, which is
-// wiped on failure and, for leftovers of a killed process, by the next install of the same package.
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { downloadAndUnpack } from './download.js';
 import { DownloadError, ReleaseListError } from './errors.js';
 import { checkServerLayout } from './layout.js';
 import {
-  cleanStaging,
   findPackage,
   type InstalledPackage,
+  installPackage,
   listPackages,
   packageName,
-  publishPackage,
-  readPackage,
-  stagingRoot,
-  withPackageLock,
-  writeMarkers,
 } from './package-store.js';
 import { type BinaryContext, hostFor, type ReleaseChoice, resolveRelease } from './resolve.js';
 import { checkMirror } from './source.js';
@@ -58,55 +47,24 @@ export async function installRelease(
   }
   const key = { variant, version: release.version, target: release.target, arch: release.arch };
   const name = packageName(key);
-  const existing = await findPackage(ctx.home, key);
-  if (existing) {
-    ctx.onEvent?.({ type: 'cached', package: name, dir: existing.dir });
-    return { ...existing, requested, alreadyInstalled: true, downloadedBytes: 0 };
-  }
-  return withPackageLock(
-    ctx.home,
-    name,
-    async () => {
-      // Another process may have installed it while this one waited for the lock.
-      const installed = await findPackage(ctx.home, key);
-      if (installed) {
-        ctx.onEvent?.({ type: 'cached', package: name, dir: installed.dir });
-        return { ...installed, requested, alreadyInstalled: true, downloadedBytes: 0 };
-      }
-      await cleanStaging(ctx.home, name);
-      const staging = join(stagingRoot(ctx.home), `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
-      await mkdir(staging, { recursive: true });
-      try {
-        const tree = join(staging, 'package');
-        const { bytes } = await downloadAndUnpack(release.url, tree, {
-          name: release.archiveName,
-          sha256: release.sha256,
-          timeoutMs: ctx.timeoutMs,
-          onEvent: ctx.onEvent,
-        });
-        await checkServerLayout(tree, release.archiveName);
-        await writeMarkers(
-          tree,
-          {
-            ...key,
-            name,
-            sha256: release.sha256,
-            url: release.url,
-            installedAt: new Date().toISOString(),
-          },
-          release.archiveName,
-        );
-        const dir = await publishPackage(ctx.home, tree, name);
-        const published = await readPackage(dir);
-        if (!published) throw new Error(`installed package ${name} cannot be read back from ${dir}`);
-        ctx.onEvent?.({ type: 'installed', package: name, dir });
-        return { ...published, requested, alreadyInstalled: false, downloadedBytes: bytes };
-      } finally {
-        await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-      }
+  let downloadedBytes = 0;
+  const { installed, built } = await installPackage(ctx.home, key, {
+    current: () => findPackage(ctx.home, key),
+    build: async (tree) => {
+      const { bytes } = await downloadAndUnpack(release.url, tree, {
+        name: release.archiveName,
+        sha256: release.sha256,
+        timeoutMs: ctx.timeoutMs,
+        onEvent: ctx.onEvent,
+      });
+      downloadedBytes = bytes;
+      await checkServerLayout(tree, release.archiveName);
+      return { sha256: release.sha256, url: release.url, archiveName: release.archiveName };
     },
-    { onWait: () => ctx.onEvent?.({ type: 'waiting-for-lock', package: name }) },
-  );
+    onWait: () => ctx.onEvent?.({ type: 'waiting-for-lock', package: name }),
+  });
+  ctx.onEvent?.({ type: built ? 'installed' : 'cached', package: name, dir: installed.dir });
+  return { ...installed, requested, alreadyInstalled: !built, downloadedBytes };
 }
 
 async function findCachedExact(

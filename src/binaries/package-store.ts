@@ -3,6 +3,7 @@
 // format: the verified archive's hash and name) and `.mup-package.json` (what was installed, from where).
 // A directory without both markers is not an installed package. Work in progress lives in packages/.tmp/,
 // and a per-package lock (proper-lockfile) serializes processes installing or removing the same package.
+import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -202,4 +203,65 @@ export async function withPackageLock<T>(
   } finally {
     await release().catch(() => {});
   }
+}
+
+/** What building a package's tree yields for its markers: the archive (or content) hash, its origin and name. */
+export interface BuiltPackage {
+  sha256: string;
+  url: string;
+  archiveName: string;
+}
+
+export interface PackageInstall {
+  /** The package as the cache holds it once this returns. */
+  installed: InstalledPackage;
+  /** False when it was found in place (before or after waiting for the lock) and nothing was built. */
+  built: boolean;
+}
+
+/**
+ * Installs package `key` unless `current()` finds it: under the package's lock (`current` is asked again
+ * once the lock is held, another process may have installed it meanwhile), `build` fills a fresh staging
+ * tree, the markers go in, and one rename publishes it. The staging directory is removed whatever happens;
+ * one left by a killed process is removed by the next install of the package.
+ */
+export async function installPackage(
+  home: string,
+  key: PackageKey,
+  steps: {
+    current: () => Promise<InstalledPackage | undefined>;
+    build: (tree: string) => Promise<BuiltPackage>;
+    onWait?: () => void;
+  },
+): Promise<PackageInstall> {
+  const found = await steps.current();
+  if (found) return { installed: found, built: false };
+  const name = packageName(key);
+  return withPackageLock(
+    home,
+    name,
+    async () => {
+      const installed = await steps.current();
+      if (installed) return { installed, built: false };
+      await cleanStaging(home, name);
+      const staging = join(stagingRoot(home), `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
+      await mkdir(staging, { recursive: true });
+      try {
+        const tree = join(staging, 'package');
+        const built = await steps.build(tree);
+        await writeMarkers(
+          tree,
+          { ...key, name, sha256: built.sha256, url: built.url, installedAt: new Date().toISOString() },
+          built.archiveName,
+        );
+        const dir = await publishPackage(home, tree, name);
+        const published = await readPackage(dir);
+        if (!published) throw new Error(`installed package ${name} cannot be read back from ${dir}`);
+        return { installed: published, built: true };
+      } finally {
+        await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      }
+    },
+    steps.onWait === undefined ? {} : { onWait: steps.onWait },
+  );
 }

@@ -3,23 +3,18 @@
 // playground or a local cluster runs with no download and no network at all. Each installed program is a
 // small shell wrapper that execs node on the compiled simulator with the emulated version stamped in; the
 // wrapper is the simulator's only interface (src/ never imports sim/).
-import { createHash, randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { arch as osArch } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import {
-  cleanStaging,
   findPackage,
   type InstalledPackage,
+  installPackage,
   type PackageKey,
   packageName,
   packagesDir,
-  publishPackage,
-  readPackage,
-  stagingRoot,
-  withPackageLock,
-  writeMarkers,
 } from './package-store.js';
 import type { Arch } from './release-list.js';
 
@@ -129,35 +124,19 @@ export async function installSimulator(home: string, requested: string): Promise
     const text = await readFile(join(found.binDir, 'mongod'), 'utf8').catch(() => '');
     return text === scripts.mongod ? found : undefined;
   };
-  const cached = await current();
-  if (cached) return { ...cached, requested, alreadyInstalled: true };
-  const name = packageName(key);
-  return withPackageLock(home, name, async () => {
-    const installed = await current();
-    if (installed) return { ...installed, requested, alreadyInstalled: true };
-    await cleanStaging(home, name);
-    const staging = join(stagingRoot(home), `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
-    try {
-      const tree = join(staging, 'package');
+  const { installed, built } = await installPackage(home, key, {
+    current,
+    build: async (tree) => {
       await mkdir(join(tree, 'bin'), { recursive: true });
       for (const program of ['mongod', 'mongos'] as const) {
         await writeFile(join(tree, 'bin', program), scripts[program]);
         await chmod(join(tree, 'bin', program), 0o755);
       }
       const sha256 = createHash('sha256').update(scripts.mongod).update(scripts.mongos).digest('hex');
-      await writeMarkers(
-        tree,
-        { ...key, name, sha256, url: `file://${entry}`, installedAt: new Date().toISOString() },
-        'simulator',
-      );
-      const dir = await publishPackage(home, tree, name);
-      const published = await readPackage(dir);
-      if (!published) throw new Error(`installed package ${name} cannot be read back from ${dir}`);
-      return { ...published, requested, alreadyInstalled: false };
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
+      return { sha256, url: `file://${entry}`, archiveName: 'simulator' };
+    },
   });
+  return { ...installed, requested, alreadyInstalled: !built };
 }
 
 /** The bin directory `installSimulator` uses for `requested` (for plans that install nothing). */

@@ -57,6 +57,13 @@ export const variantOption = () =>
     .choices(['mongodb', 'percona'] as const)
     .default('mongodb' as const);
 
+/** The simulator stands in for MongoDB's own binaries, so it excludes every way of naming or fetching them. */
+export const simulatorOption = () =>
+  new Option(
+    '--simulator',
+    "run mup's mongod/mongos simulator (not MongoDB): nothing is downloaded",
+  ).conflicts(['variant', 'binaryPath', 'mirror', 'target']);
+
 /** What --mirror is wherever binaries are downloaded (commander adds `(env: MUP_MIRROR)` where it reads it). */
 export const MIRROR_HELP = 'offline mirror: base URL or directory with full.json and archives';
 

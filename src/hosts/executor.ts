@@ -91,3 +91,11 @@ export interface Executor {
   /** Release the connection and tunnels (remote hosts); the executor connects again if used afterwards. */
   close(): Promise<void>;
 }
+
+/** A file's size in bytes on the executor's host (`wc -c`, there on any host mup reaches); undefined when missing. */
+export async function fileSizeOn(executor: Executor, path: string): Promise<number | undefined> {
+  const result = await executor.run('wc', ['-c', path], { timeoutMs: 10_000 });
+  if (result.exitCode !== 0) return undefined;
+  const size = Number(result.stdout.trim().split(/\s+/)[0]);
+  return Number.isFinite(size) ? size : undefined;
+}

@@ -1,8 +1,9 @@
 // `mup cluster logs NAME`: MongoDB's own log of one process (its systemLog.path, `instance.logFile`), or the
 // host's supervisord log. Both are read as files through the host's executor, never through supervisord's
 // API, so they can be read while the daemon is down — which is when an operator needs them most.
+import { setTimeout as delay } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
-import type { Executor } from '../hosts/executor.js';
+import { type Executor, fileSizeOn } from '../hosts/executor.js';
 import type { ResolvedInstance } from '../topology/types.js';
 import { ClusterRuntime } from './runtime.js';
 import { selectInstances } from './selection.js';
@@ -128,7 +129,7 @@ export async function* readLog(
   request: Pick<LogsRequest, 'lines' | 'follow' | 'signal' | 'intervalMs'>,
 ): AsyncGenerator<LogChunk> {
   let offset = 0;
-  const size = await fileSize(executor, path);
+  const size = await fileSizeOn(executor, path);
   if (size !== undefined) {
     // Read back from the end until enough lines are in hand: MongoDB's JSON lines vary from 200 B to many KiB.
     let bytes = Math.max(1, request.lines) * 512;
@@ -150,9 +151,9 @@ export async function* readLog(
   if (!request.follow) return;
   const interval = request.intervalMs ?? 500;
   while (!request.signal.aborted) {
-    await sleep(interval, request.signal);
+    await pause(interval, request.signal);
     if (request.signal.aborted) break;
-    const now = await fileSize(executor, path);
+    const now = await fileSizeOn(executor, path);
     if (now === undefined) continue;
     if (now < offset) offset = 0;
     if (now === offset) continue;
@@ -177,21 +178,7 @@ async function readFrom(
   return { text, consumed: Buffer.byteLength(text, 'utf8') };
 }
 
-async function fileSize(executor: Executor, path: string): Promise<number | undefined> {
-  const result = await executor.run('wc', ['-c', path], { timeoutMs: 10_000 });
-  if (result.exitCode !== 0) return undefined;
-  const size = Number(result.stdout.trim().split(/\s+/)[0]);
-  return Number.isFinite(size) ? size : undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
+/** Waits between polls; an abort ends the wait at once (the caller's loop then sees the signal). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

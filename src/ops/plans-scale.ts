@@ -11,7 +11,7 @@
 // stopped, dropped from supervisor.ini, its files removed (data kept with --keep-data), and forgotten in meta.
 // A host left with none of the cluster's processes is cleared as destroy clears it, and forgotten.
 import type { ClusterMeta } from '../meta/store.js';
-import type { Phase, Plan, Step } from '../plan/types.js';
+import { type Phase, type Plan, phase, type Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import type { ClusterRuntime } from './runtime.js';
 import type { ScaleOutTarget } from './scale-spec.js';
@@ -46,10 +46,6 @@ import {
   writeSupervisorConfigStep,
 } from './steps/supervisord.js';
 import { issueCertificatesStep, writeTlsFilesStep } from './steps/tls.js';
-
-function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
-  return { name, title, parallel, steps };
-}
 
 function hostsOf(instances: readonly ResolvedInstance[]): string[] {
   return [...new Set(instances.map((i) => i.host))];

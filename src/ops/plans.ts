@@ -2,7 +2,7 @@
 // operation. They do no I/O, so `--dry-run` shows exactly what will run, `mup cluster resume` rebuilds the
 // plan an interrupted operation was running, and test/ops/plans.test.ts pins the ordering rules.
 
-import type { Phase, Plan, Step } from '../plan/types.js';
+import { type Phase, type Plan, phase, type Step } from '../plan/types.js';
 import type { ResolvedInstance, ResolvedReplicaSet } from '../topology/types.js';
 import { type ClusterRuntime, type Identity, ROLE_ORDER } from './runtime.js';
 import { isPartial, type Selection, selectInstances } from './selection.js';
@@ -26,10 +26,6 @@ import {
   writeSupervisorConfigStep,
 } from './steps/supervisord.js';
 import { issueCertificatesStep, writeTlsFilesStep } from './steps/tls.js';
-
-function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
-  return { name, title, parallel, steps };
-}
 
 /** autostart in each host's supervisor.ini follows what runs once the operation is through (see the step). */
 function desiredStatePhase(rt: ClusterRuntime, hosts: readonly string[]): Phase {

@@ -43,6 +43,10 @@ export interface Phase {
   steps: Step[];
 }
 
+export function phase(name: string, title: string, parallel: Phase['parallel'], steps: Step[]): Phase {
+  return { name, title, parallel, steps };
+}
+
 export interface Plan {
   /** The operation, e.g. `deploy`, `restart`. */
   operation: string;

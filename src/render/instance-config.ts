@@ -2,10 +2,11 @@
 // they need from the topology (kind, the config servers' connection string), so deploy, reload and
 // validation do not repeat that wiring.
 import type { ResolvedInstance, ResolvedTopology } from '../topology/types.js';
+import { type ComposedConfig, renderComposed } from './compose.js';
 import { type ConfigProblem, InstanceRenderError } from './config-problems.js';
 import { type ClusterRenderContext, configDBString } from './context.js';
-import { findMongodConfigProblems, renderMongodConfig } from './mongod-config.js';
-import { findMongosConfigProblems, renderMongosConfig } from './mongos-config.js';
+import { composeMongod } from './mongod-config.js';
+import { composeMongos } from './mongos-config.js';
 
 /** The cluster facts rendering needs besides the topology itself. */
 export type ClusterSettings = Omit<ClusterRenderContext, 'topologyKind'>;
@@ -31,15 +32,23 @@ function mongosContext(instance: ResolvedInstance, topology: ResolvedTopology, c
   return { ...contextFor(topology, cluster), configDB };
 }
 
+function composeInstance(
+  instance: ResolvedInstance,
+  topology: ResolvedTopology,
+  cluster: ClusterSettings,
+): ComposedConfig {
+  return instance.role === 'mongos'
+    ? composeMongos(instance, mongosContext(instance, topology, cluster))
+    : composeMongod(instance, contextFor(topology, cluster));
+}
+
 /** The text of `instance.configFile`. Throws ServerConfigError while the server config has problems. */
 export function renderInstanceConfig(
   instance: ResolvedInstance,
   topology: ResolvedTopology,
   cluster: ClusterSettings,
 ): string {
-  return instance.role === 'mongos'
-    ? renderMongosConfig(instance, mongosContext(instance, topology, cluster))
-    : renderMongodConfig(instance, contextFor(topology, cluster));
+  return renderComposed(instance, cluster.clusterName, composeInstance(instance, topology, cluster));
 }
 
 /** Problems that would stop the instance from starting or that mup would have to override; empty when fine. */
@@ -48,9 +57,7 @@ export function findInstanceConfigProblems(
   topology: ResolvedTopology,
   cluster: ClusterSettings,
 ): ConfigProblem[] {
-  return instance.role === 'mongos'
-    ? findMongosConfigProblems(instance, mongosContext(instance, topology, cluster))
-    : findMongodConfigProblems(instance, contextFor(topology, cluster));
+  return composeInstance(instance, topology, cluster).problems;
 }
 
 /** Every instance's problems, for validation before a deploy or reload; instances without problems are left out. */

@@ -1,12 +1,10 @@
 // mongod.conf for a standalone server, a replica-set member, a shard member or a config server.
 import type { ResolvedInstance } from '../topology/types.js';
-import { COMMON_OWNED_KEYS, composeConfig, headerComment, serializeConfig } from './compose.js';
-import { type ConfigProblem, InstanceRenderError, ServerConfigError } from './config-problems.js';
-import type { ConfigTree } from './config-tree.js';
+import { COMMON_OWNED_KEYS, type ComposedConfig, composeConfig, renderComposed } from './compose.js';
+import { type ConfigProblem, InstanceRenderError } from './config-problems.js';
 import type { ClusterRenderContext } from './context.js';
 import { isAtLeast, type MongoVersion, parseMongoVersion } from './mongo-version.js';
 import {
-  explainTlsConflict,
   type NetSection,
   netSection,
   type ProcessManagementSection,
@@ -15,7 +13,6 @@ import {
   type SystemLogSection,
   securitySection,
   systemLogSection,
-  tlsOwnedKeys,
 } from './sections.js';
 
 export interface MongodStorageSection {
@@ -92,18 +89,15 @@ function clusterRoleOf(
   return instance.role === 'config' ? 'configsvr' : 'shardsvr';
 }
 
-function composeMongod(
-  instance: ResolvedInstance,
-  cluster: ClusterRenderContext,
-): { config: ConfigTree; problems: ConfigProblem[] } {
-  const composed = composeConfig({
+/** mup's settings for the instance merged with its server config, and what stands in the way of rendering it. */
+export function composeMongod(instance: ResolvedInstance, cluster: ClusterRenderContext): ComposedConfig {
+  return composeConfig({
     process: 'mongod',
     instance,
-    version: parseMongoVersion(cluster.version),
+    cluster,
     base: buildMongodConfig(instance, cluster),
-    owned: [...MONGOD_OWNED_KEYS, ...tlsOwnedKeys(cluster.tls)],
+    owned: MONGOD_OWNED_KEYS,
   });
-  return { config: composed.config, problems: composed.problems.map(explainTlsConflict) };
 }
 
 /**
@@ -119,7 +113,5 @@ export function findMongodConfigProblems(
 
 /** The mongod.conf text for `instance.configFile`. Throws ServerConfigError while any problem remains. */
 export function renderMongodConfig(instance: ResolvedInstance, cluster: ClusterRenderContext): string {
-  const { config, problems } = composeMongod(instance, cluster);
-  if (problems.length > 0) throw new ServerConfigError(instance.id, problems);
-  return serializeConfig(config, headerComment(instance, cluster.clusterName));
+  return renderComposed(instance, cluster.clusterName, composeMongod(instance, cluster));
 }

@@ -1,12 +1,10 @@
 // mongos.conf: a query router that keeps no data and finds the cluster through the config server replica set.
 import type { ResolvedInstance } from '../topology/types.js';
-import { COMMON_OWNED_KEYS, composeConfig, headerComment, serializeConfig } from './compose.js';
-import { type ConfigProblem, InstanceRenderError, ServerConfigError } from './config-problems.js';
-import type { ConfigTree } from './config-tree.js';
+import { COMMON_OWNED_KEYS, type ComposedConfig, composeConfig, renderComposed } from './compose.js';
+import { type ConfigProblem, InstanceRenderError } from './config-problems.js';
 import type { MongosRenderContext } from './context.js';
 import { parseMongoVersion } from './mongo-version.js';
 import {
-  explainTlsConflict,
   type NetSection,
   netSection,
   type ProcessManagementSection,
@@ -15,7 +13,6 @@ import {
   type SystemLogSection,
   securitySection,
   systemLogSection,
-  tlsOwnedKeys,
 } from './sections.js';
 
 export interface MongosConfigFile {
@@ -57,18 +54,15 @@ export function buildMongosConfig(
   return config;
 }
 
-function composeMongos(
-  instance: ResolvedInstance,
-  cluster: MongosRenderContext,
-): { config: ConfigTree; problems: ConfigProblem[] } {
-  const composed = composeConfig({
+/** mup's settings for the instance merged with its server config, and what stands in the way of rendering it. */
+export function composeMongos(instance: ResolvedInstance, cluster: MongosRenderContext): ComposedConfig {
+  return composeConfig({
     process: 'mongos',
     instance,
-    version: parseMongoVersion(cluster.version),
+    cluster,
     base: buildMongosConfig(instance, cluster),
-    owned: [...MONGOS_OWNED_KEYS, ...tlsOwnedKeys(cluster.tls)],
+    owned: MONGOS_OWNED_KEYS,
   });
-  return { config: composed.config, problems: composed.problems.map(explainTlsConflict) };
 }
 
 /** Problems in the instance's server config that would stop its mongos or that mup would have to override. */
@@ -81,7 +75,5 @@ export function findMongosConfigProblems(
 
 /** The mongos.conf text for `instance.configFile`. Throws ServerConfigError while any problem remains. */
 export function renderMongosConfig(instance: ResolvedInstance, cluster: MongosRenderContext): string {
-  const { config, problems } = composeMongos(instance, cluster);
-  if (problems.length > 0) throw new ServerConfigError(instance.id, problems);
-  return serializeConfig(config, headerComment(instance, cluster.clusterName));
+  return renderComposed(instance, cluster.clusterName, composeMongos(instance, cluster));
 }

@@ -126,13 +126,12 @@ export function groupsForInstances(
   return [...groups].map(([name, programs]) => ({ name, programs }));
 }
 
-export interface SupervisorIniForHost {
-  cluster: string;
-  supervisorDir: string;
-  httpPort: number;
-  username: string;
-  password: string;
-  minfds: number;
+/** The daemon's settings as in the spec; the programs and groups come from the host's instances. */
+export interface SupervisorIniForHost
+  extends Pick<
+    SupervisorIniSpec,
+    'cluster' | 'supervisorDir' | 'httpPort' | 'username' | 'password' | 'minfds'
+  > {
   /** The instances of this cluster on this host. */
   instances: readonly ResolvedInstance[];
   startsecs?: number;
@@ -144,13 +143,14 @@ export interface SupervisorIniForHost {
 }
 
 export function supervisorIniSpecForHost(input: SupervisorIniForHost): SupervisorIniSpec {
+  const { cluster, supervisorDir, httpPort, username, password, minfds } = input;
   return {
-    cluster: input.cluster,
-    supervisorDir: input.supervisorDir,
-    httpPort: input.httpPort,
-    username: input.username,
-    password: input.password,
-    minfds: input.minfds,
+    cluster,
+    supervisorDir,
+    httpPort,
+    username,
+    password,
+    minfds,
     programs: input.instances.map((instance) => ({
       ...programForInstance(instance, input.startsecs, input.user),
       autostart: input.autostart?.includes(instance.programName) ?? false,

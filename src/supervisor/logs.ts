@@ -1,5 +1,7 @@
 // Tail and follow a program's captured output and the daemon's own log, through the API (so it works the
 // same for remote hosts through the tunnel). Following is polling: supervisord has no push channel.
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileSizeOn } from '../hosts/executor.js';
 import type { SupervisorClient } from './client.js';
 import type { SupervisorDaemon } from './daemon.js';
 
@@ -31,7 +33,7 @@ export async function* followProgramOutput(
   if (first.bytes !== '') yield first.bytes;
   let offset = first.offset;
   while (!options.signal.aborted) {
-    await sleep(options.intervalMs ?? 500, options.signal);
+    await pause(options.intervalMs ?? 500, options.signal);
     if (options.signal.aborted) break;
     const text = await client.readProcessStdoutLog(processName, offset, 0);
     if (text === '') {
@@ -55,19 +57,18 @@ export async function* followDaemonLog(
   options: FollowOptions,
 ): AsyncGenerator<string> {
   const client = await daemon.client();
-  // readLog has no "current size" answer, so the starting offset comes from the file itself.
-  let offset = await fileSize(daemon);
+  let offset = await logSize(daemon);
   const initialBytes = options.initialBytes ?? 0;
   if (initialBytes > 0) {
     const initial = await client.readLog(-initialBytes, 0);
     if (initial !== '') yield initial;
   }
   while (!options.signal.aborted) {
-    await sleep(options.intervalMs ?? 500, options.signal);
+    await pause(options.intervalMs ?? 500, options.signal);
     if (options.signal.aborted) break;
     const text = await client.readLog(offset, 0);
     if (text === '') {
-      const size = await fileSize(daemon);
+      const size = await logSize(daemon);
       if (size < offset) offset = 0;
       continue;
     }
@@ -76,20 +77,12 @@ export async function* followDaemonLog(
   }
 }
 
-async function fileSize(daemon: SupervisorDaemon): Promise<number> {
-  const result = await daemon.executor.run('wc', ['-c', daemon.logPath], { timeoutMs: 10_000 });
-  const size = Number(result.stdout.trim().split(/\s+/)[0]);
-  return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
+// readLog has no "current size" answer: the daemon's log file is measured on its host (0 while missing).
+async function logSize(daemon: SupervisorDaemon): Promise<number> {
+  return (await fileSizeOn(daemon.executor, daemon.logPath)) ?? 0;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
+/** Waits between polls; an abort ends the wait at once (the caller's loop then sees the signal). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -4,7 +4,7 @@ import { createDownloadRenderer } from '../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult, writeWarning } from '../../ui/output.js';
 import { operationOptions, printOutcome } from '../action.js';
 import { commandContext } from '../context.js';
-import { MIRROR_HELP, parsePort, parsePositiveInt } from '../options.js';
+import { MIRROR_HELP, parsePort, parsePositiveInt, simulatorOption, variantOption } from '../options.js';
 
 export function registerPlaygroundCommands(program: Command<[], Record<string, unknown>>): void {
   const playground = program
@@ -18,17 +18,8 @@ export function registerPlaygroundCommands(program: Command<[], Record<string, u
     .command('start')
     .description('deploy the playground (or start it again if it exists) and print its connection URI')
     .option('--version <version>', 'MongoDB version (default 8.0, or the version of --binary-path)')
-    .addOption(
-      new Option('--variant <variant>', 'server distribution')
-        .choices(['mongodb', 'percona'] as const)
-        .default('mongodb' as const),
-    )
-    .addOption(
-      new Option(
-        '--simulator',
-        "run mup's mongod/mongos simulator (not MongoDB): nothing is downloaded",
-      ).conflicts(['variant', 'binaryPath', 'mirror', 'target']),
-    )
+    .addOption(variantOption())
+    .addOption(simulatorOption())
     .addOption(
       new Option('--topology <kind>', 'cluster kind')
         .choices(['standalone', 'replset', 'sharded'] as const)

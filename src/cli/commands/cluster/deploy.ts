@@ -1,11 +1,18 @@
 // `mup cluster deploy NAME TOPOLOGY`: wiring only (ops/deploy.ts does the work).
-import { type Command, Option } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { createDownloadRenderer } from '../../../ui/download-progress.js';
 import { writeJson, writeNotice, writeResult, writeWarning } from '../../../ui/output.js';
 import { describePlan } from '../../../ui/views/plan.js';
 import { operationOptions } from '../../action.js';
 import { commandContext } from '../../context.js';
-import { dryRunOption, MIRROR_HELP, parsePort, requireVersion } from '../../options.js';
+import {
+  dryRunOption,
+  MIRROR_HELP,
+  parsePort,
+  requireVersion,
+  simulatorOption,
+  variantOption,
+} from '../../options.js';
 
 export function registerDeploy(cluster: Command): void {
   cluster
@@ -17,17 +24,8 @@ export function registerDeploy(cluster: Command): void {
       '--version <version>',
       'MongoDB version: a series like 8.0 (newest patch) or exact like 7.0.14 (with --binary-path: checked, else read from the binaries)',
     )
-    .addOption(
-      new Option('--variant <variant>', 'server distribution')
-        .choices(['mongodb', 'percona'] as const)
-        .default('mongodb' as const),
-    )
-    .addOption(
-      new Option(
-        '--simulator',
-        "run mup's mongod/mongos simulator (not MongoDB): nothing is downloaded",
-      ).conflicts(['variant', 'binaryPath', 'mirror', 'target']),
-    )
+    .addOption(variantOption())
+    .addOption(simulatorOption())
     .option('--binary-path <dir>', 'use mongod/mongos from this directory instead of downloading')
     .option('--mirror <url-or-dir>', `${MIRROR_HELP} (default $MUP_MIRROR)`)
     .option('--target <target>', 'release-list target to download (default: detected for this host)')
