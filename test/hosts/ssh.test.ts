@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MupError } from '../../src/errors.js';
 import { CommandTimeoutError, UploadVerificationError } from '../../src/hosts/errors.js';
 import { LocalExecutor } from '../../src/hosts/local.js';
 import type { ExecutorPool } from '../../src/hosts/pool.js';
@@ -222,6 +223,28 @@ describe('SshExecutor on the fleet', { skip: supported.ok ? false : supported.re
     const known = await one.upload(local, '/srv/packages/known.tgz', { sha256: changed.sha256 });
     assert.deepEqual(known, { ...changed, skipped: false });
     await one.remove('/srv/packages');
+    // A disk that fills during the transfer: the short file is refused (tee's exit status, not the hash of
+    // the stream) with the host, the path and where to look, and nothing is left behind.
+    await runOnHost(
+      hostOne,
+      `mkdir -p /srv/full && mount -t tmpfs -o size=1m,mode=755,uid=${fleet.uid} full /srv/full`,
+    );
+    try {
+      const big = join(dir, 'big.tgz');
+      await writeFile(big, randomBytes(3 * 1024 * 1024));
+      await assert.rejects(one.upload(big, '/srv/full/big.tgz'), (error: unknown) => {
+        assert.ok(error instanceof MupError, String(error));
+        assert.match(
+          error.message,
+          new RegExp(`cannot write /srv/full/\\S+ on ${one.host}: .*No space left`),
+        );
+        assert.match(error.hint ?? '', /free space and permissions of \/srv\/full/);
+        return true;
+      });
+      assert.equal((await runOnHost(hostOne, 'ls -A /srv/full')).stdout, '');
+    } finally {
+      await runOnHost(hostOne, 'umount /srv/full && rmdir /srv/full');
+    }
   });
 
   it('forwards a local port to a loopback-only port of the host', STEP, async () => {
