@@ -1,5 +1,5 @@
-// Shipping an archive to 3 hosts: the SSH executor's `upload` (SFTP, sha256 checked on each host, temp file
-// + rename) to all hosts at once, against OpenSSH's `scp` to the same hosts in parallel. Root only: the hosts
+// Shipping an archive to 3 hosts: the SSH executor's `upload` (streamed on an exec channel into a temp file,
+// hashed on the host as it arrives, installed by rename only when the sha256 matches) to all hosts at once, against OpenSSH's `scp` to the same hosts in parallel. Root only: the hosts
 // are the test fleet's (network namespaces with Debian's sshd, test/fleet/). Each run starts from new
 // connections (a new executor pool, a new scp process) and from no file on the hosts; the two sides
 // alternate in the same loop. A third row adds what a careful scp user also does: `sha256sum` over ssh.

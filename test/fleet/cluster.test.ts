@@ -217,7 +217,9 @@ describe('a replica set over SSH on three hosts', { skip: supported.ok ? false :
       assert.equal(byHost.get(host.address)?.state, 'running');
       const [row] = view.processes.filter((p) => p.host === host.address);
       assert.match(row?.status ?? '', /^Up\|[PS]$/, JSON.stringify(row));
-      assert.equal(row?.supervisorState, 'RUNNING');
+      // Live from supervisord: RUNNING, or STARTING for its startsecs when the rolling restart just before
+      // brought this member back (it answers hello before supervisord calls it RUNNING).
+      assert.match(row?.supervisorState ?? '', /^(RUNNING|STARTING)$/, JSON.stringify(row));
       assert.ok((row?.pid ?? 0) > 0);
     }
     // How long the cut host costs (one bounded TCP probe, not a login timeout) is measured in
