@@ -180,6 +180,17 @@ export async function displayCluster(home: string, name: string): Promise<Displa
           if (executor.connect !== undefined) await withTimeout(executor.connect(), LOGIN_TIMEOUT_MS);
           // One API request gives the daemon's identity, pid and every program (probe() and status() in one).
           const { probe, programs } = await withTimeout(rt.daemon(host).snapshot(), PROBE_TIMEOUT_MS);
+          if (probe.kind === 'foreign') {
+            // Something else holds the API port recorded for this cluster, so its own daemon is not running
+            // (a port is one listener's): down, and saying who took the port (start moves the API elsewhere).
+            const port = meta.supervisors.find((s) => s.host === host)?.httpPort;
+            perHost.set(host, {
+              state: 'down',
+              programs: [],
+              error: `supervisor API port ${port} is held by ${probe.owner ?? 'another process'}; \`mup cluster start ${meta.name}\` moves it to a free port`,
+            });
+            return;
+          }
           if (probe.kind !== 'running') {
             perHost.set(host, { state: probe.kind === 'down' ? 'down' : 'unreachable', programs: [] });
             return;

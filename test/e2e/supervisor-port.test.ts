@@ -101,6 +101,19 @@ test('a stopped cluster whose supervisor port another program took: start moves 
       return false;
     },
   );
+  // Meanwhile display says what is so: the cluster's daemon is down (its port is someone else's), the member
+  // is down, and who holds the port.
+  const stopped = await env.mupJson<DisplayJson>(['cluster', 'display', NAME]);
+  assert.equal(stopped.status, 'stopped');
+  assert.deepEqual(
+    stopped.processes.map((p) => p.status),
+    ['Down'],
+  );
+  assert.equal(stopped.supervisors[0]?.state, 'down');
+  assert.match(
+    stopped.supervisors[0]?.error ?? '',
+    new RegExp(`supervisor API port ${port} is held by .*; \`mup cluster start ${NAME}\` moves it`),
+  );
   const start = await env.mup(['--json', 'cluster', 'start', NAME], { timeoutMs: 120_000 });
   assert.equal(start.code, 0, start.stderr);
   const holder = heldByUs ? ` by pid ${process.pid}` : '( by pid \\d+)?';

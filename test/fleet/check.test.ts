@@ -283,6 +283,35 @@ describe('cluster check on SSH hosts', { skip: supported.ok ? false : supported.
     assert.equal((await runOnHost(bad, `cat ${THP}`)).stdout, '[always] madvise never\n');
   });
 
+  it(
+    '--apply as a plain user with passwordless sudo sets THP and swappiness through sudo',
+    STEP,
+    async () => {
+      // The host's /etc is its own (an overlay): the rule exists on the bad host only, for this test only.
+      const rule = `/etc/sudoers.d/mup-fleet`;
+      const granted = await runOnHost(
+        bad,
+        `printf '%s ALL=(root) NOPASSWD: ALL\\n' ${fleet.user} > ${rule} && chmod 440 ${rule}`,
+      );
+      assert.equal(granted.exitCode, 0, granted.stderr);
+      try {
+        const { result } = await check(['--apply']);
+        assert.equal(row(result, bad, 'thp')?.status, 'pass', JSON.stringify(row(result, bad, 'thp')));
+        assert.match(
+          row(result, bad, 'thp')?.applied ?? '',
+          /set \/sys\/kernel\/mm\/transparent_hugepage\/enabled to never/,
+        );
+        assert.equal(row(result, bad, 'swappiness')?.status, 'pass');
+        assert.equal((await runOnHost(bad, `cat ${THP} ${SWAPPINESS}`)).stdout, 'never\n1\n');
+      } finally {
+        await runOnHost(bad, `rm -f ${rule}`);
+        // Wrong again, for the root test that follows.
+        await fakeFile(bad, THP, '[always] madvise never\n');
+        await fakeFile(bad, SWAPPINESS, '60\n');
+      }
+    },
+  );
+
   it('--apply as root sets THP and swappiness on the host', STEP, async () => {
     // Root may log in with the fleet key on the bad host (a private /root inside it).
     const key = (await readFile(`${fleet.identityFile}.pub`, 'utf8')).trim();

@@ -102,7 +102,7 @@ export interface DisplayJson {
   kind: string;
   status: string;
   uri: string;
-  supervisors: { host: string; endpoint: string; state: string; pid?: number; boot?: string }[];
+  supervisors: { host: string; endpoint: string; state: string; pid?: number; boot?: string; error?: string }[];
   processes: {
     id: string;
     role: string;
