@@ -71,6 +71,17 @@ describe('cluster check on SSH hosts', { skip: supported.ok ? false : supported.
     assert.equal(bound.stdout, content, `${path} on ${host.name} is not the fake`);
   }
 
+  /** The bad host's THP and swappiness were set by `--apply` (reported, and so on the host). */
+  async function assertKernelSettingsApplied(result: CheckResult): Promise<void> {
+    assert.equal(row(result, bad, 'thp')?.status, 'pass', JSON.stringify(row(result, bad, 'thp')));
+    assert.match(
+      row(result, bad, 'thp')?.applied ?? '',
+      /set \/sys\/kernel\/mm\/transparent_hugepage\/enabled to never/,
+    );
+    assert.equal(row(result, bad, 'swappiness')?.status, 'pass');
+    assert.equal((await runOnHost(bad, `cat ${THP} ${SWAPPINESS}`)).stdout, 'never\n1\n');
+  }
+
   before(async () => {
     fleet = await createFleet({ hosts: 2, namePrefix: 'chk' });
     [good, bad] = fleet.hosts as [FleetHost, FleetHost];
@@ -296,13 +307,7 @@ describe('cluster check on SSH hosts', { skip: supported.ok ? false : supported.
       assert.equal(granted.exitCode, 0, granted.stderr);
       try {
         const { result } = await check(['--apply']);
-        assert.equal(row(result, bad, 'thp')?.status, 'pass', JSON.stringify(row(result, bad, 'thp')));
-        assert.match(
-          row(result, bad, 'thp')?.applied ?? '',
-          /set \/sys\/kernel\/mm\/transparent_hugepage\/enabled to never/,
-        );
-        assert.equal(row(result, bad, 'swappiness')?.status, 'pass');
-        assert.equal((await runOnHost(bad, `cat ${THP} ${SWAPPINESS}`)).stdout, 'never\n1\n');
+        await assertKernelSettingsApplied(result);
       } finally {
         await runOnHost(bad, `rm -f ${rule}`);
         // Wrong again, for the root test that follows.
@@ -334,14 +339,7 @@ describe('cluster check on SSH hosts', { skip: supported.ok ? false : supported.
       ].join('\n'),
     );
     const run = await mup(['cluster', 'check', rootTopology, '--version', '7.0.14', '--json', '--apply']);
-    const result = JSON.parse(run.stdout) as CheckResult;
-    assert.equal(row(result, bad, 'thp')?.status, 'pass', JSON.stringify(row(result, bad, 'thp')));
-    assert.match(
-      row(result, bad, 'thp')?.applied ?? '',
-      /set \/sys\/kernel\/mm\/transparent_hugepage\/enabled to never/,
-    );
-    assert.equal(row(result, bad, 'swappiness')?.status, 'pass');
-    assert.equal((await runOnHost(bad, `cat ${THP} ${SWAPPINESS}`)).stdout, 'never\n1\n');
+    await assertKernelSettingsApplied(JSON.parse(run.stdout) as CheckResult);
   });
 
   it(

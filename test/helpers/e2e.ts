@@ -102,7 +102,14 @@ export interface DisplayJson {
   kind: string;
   status: string;
   uri: string;
-  supervisors: { host: string; endpoint: string; state: string; pid?: number; boot?: string; error?: string }[];
+  supervisors: {
+    host: string;
+    endpoint: string;
+    state: string;
+    pid?: number;
+    boot?: string;
+    error?: string;
+  }[];
   processes: {
     id: string;
     role: string;
