@@ -306,6 +306,9 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
   await writeFile(join(root, 'etc', 'shadow'), `${etc('shadow')}${USER}:*:19000:0:99999:7:::\n`, {
     mode: 0o640,
   });
+  // The host knows its own name, as a real machine does: sudo (check --apply) resolves it on every call,
+  // and without an entry that would be a DNS query leaving the host.
+  await writeFile(join(root, 'etc', 'hosts'), `${etc('hosts')}${address} ${name}\n`);
   const home = join(root, 'home', USER);
   await writeFile(join(home, '.ssh', 'authorized_keys'), `${fleet.publicKey}\n`, { mode: 0o600 });
   for (const path of [home, join(home, '.ssh'), join(home, '.ssh', 'authorized_keys'), join(root, 'srv')])
@@ -342,7 +345,7 @@ async function startHost(fleet: Fleet, slot: number, index: number, name: string
     // /etc/passwd on this machine (useradd renames a new file over it) detaches a file bind mount in every
     // namespace, and the login user would vanish from the host mid-test.
     'mkdir -p /run/fleet-etc/upper /run/fleet-etc/work',
-    ...['passwd', 'group', 'shadow'].map(
+    ...['passwd', 'group', 'shadow', 'hosts'].map(
       (file) => `cp -p ${join(root, 'etc', file)} /run/fleet-etc/upper/${file}`,
     ),
     'mount -t overlay fleet-etc -o lowerdir=/etc,upperdir=/run/fleet-etc/upper,workdir=/run/fleet-etc/work /etc',
