@@ -5,7 +5,8 @@
 //   destroyed (untimed) before the next.
 // - `cluster display --json` of the 3-host layout with one host's link cut, against the same display with all
 //   hosts up (alternately); target ≤ 2×.
-//   npx tsx bench/fleet.ts [--runs 2] [--display-runs 5]
+//   npx tsx bench/fleet.ts [--runs 2] [--display-runs 5] [--concurrency N]
+// --concurrency: mup's global flag for the deploys (default: mup's own, 5 steps in flight).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,7 +47,7 @@ function topology(hosts: readonly FleetHost[], deployDir: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function benchFleet(runs: number, displayRuns: number): Promise<Row[]> {
+export async function benchFleet(runs: number, displayRuns: number, concurrency?: number): Promise<Row[]> {
   const supported = fleetSupported();
   if (!supported.ok) throw new Error(supported.reason);
   const fleet: Fleet = await createFleet({ hosts: 9, namePrefix: 'b' });
@@ -74,6 +75,7 @@ export async function benchFleet(runs: number, displayRuns: number): Promise<Row
       const seconds = await timed(() =>
         mup(
           [
+            ...(concurrency === undefined ? [] : ['--concurrency', String(concurrency)]),
             'cluster',
             'deploy',
             name,
@@ -163,8 +165,10 @@ if (isMain(import.meta.url)) {
     options: {
       runs: { type: 'string', default: '2' },
       'display-runs': { type: 'string', default: '5' },
+      concurrency: { type: 'string' },
     },
   });
-  const rows = await benchFleet(Number(values.runs), Number(values['display-runs']));
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  const rows = await benchFleet(Number(values.runs), Number(values['display-runs']), concurrency);
   process.stdout.write(`${renderRows(rows)}\n`);
 }
