@@ -400,8 +400,12 @@ export class SshExecutor implements Executor {
     // one receives, checks and installs it.
     const present = await this.sh(
       `${DIGEST_FUNCTION}
-if [ -f "$1" ] && [ "$(digest <"$1" | cut -c1-64)" = "$2" ]; then chmod "$3" "$1" && echo present; fi`,
-      [remotePath, sha256, options.mode === undefined ? '-' : mode].map((a) => a),
+if [ -f "$1" ] && [ "$(digest <"$1" | cut -c1-64)" = "$2" ]; then
+  if [ -n "$3" ]; then chmod "$3" "$1" || exit 1; fi
+  echo present
+fi`,
+      // No mode asked: the host's copy keeps its own.
+      [remotePath, sha256, options.mode === undefined ? '' : mode],
       this.options.commandTimeoutMs ?? 600_000,
     );
     if (present.exitCode !== 0)

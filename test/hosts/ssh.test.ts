@@ -205,6 +205,9 @@ describe('SshExecutor on the fleet', { skip: supported.ok ? false : supported.re
     assert.equal(onHost.stdout, `${first.sha256}\n640\nmongodb-linux.tgz\n`);
     const again = await one.upload(local, remote, { mode: 0o640 });
     assert.deepEqual(again, { ...first, skipped: true });
+    // Without a mode the host's copy is left as it is.
+    assert.deepEqual(await one.upload(local, remote), { ...first, skipped: true });
+    assert.equal((await runOnHost(hostOne, `stat -c %a ${remote}`)).stdout, '640\n');
     await writeFile(local, randomBytes(1000));
     const changed = await one.upload(local, remote);
     assert.equal(changed.skipped, false);
