@@ -518,9 +518,10 @@ export class Storage {
     // Results of a compaction that never finished are left over from a crash: the inputs are intact.
     for (const tmp of [SNAPSHOT_TMP, REMAINDER_TMP])
       if (existsSync(join(dbPath, tmp))) unlinkSync(join(dbPath, tmp));
-    for (const f of readdirSync(dbPath)) if (DISCARDED.test(f)) unlinkSync(join(dbPath, f));
+    const files = readdirSync(dbPath);
+    for (const f of files) if (DISCARDED.test(f)) unlinkSync(join(dbPath, f));
     loadSnapshot(join(dbPath, SNAPSHOT_FILE), this.catalog);
-    this.segments = readdirSync(dbPath)
+    this.segments = files
       .map((f) => SEGMENT.exec(f)?.[1])
       .filter((g): g is string => g !== undefined)
       .map(Number)
