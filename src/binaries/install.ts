@@ -1,3 +1,5 @@
+// `mup mongo install`: resolve → (already cached? done) → download + sha256 → extract → check layout, inside
+// package-store's `installPackage` (lock, staging in packages/.tmp/, markers, one rename into the cache).
 import { downloadAndUnpack } from './download.js';
 import { DownloadError, ReleaseListError } from './errors.js';
 import { checkServerLayout } from './layout.js';
