@@ -9,7 +9,7 @@ export interface CommandContext {
   debug: boolean;
   yes: boolean;
   home: string;
-  /** Parallel host/process operations within a phase (--concurrency, default 5). */
+  /** Parallel steps per host within a phase, and sets at once in a rolling phase (--concurrency, default 5). */
   concurrency: number;
 }
 

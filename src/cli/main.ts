@@ -36,7 +36,12 @@ export function buildProgram(): Command<[], GlobalOptions> {
     .option('--debug', 'show stack traces and debug output', false)
     .option('-y, --yes', 'do not ask for confirmation', false)
     .option('--home <dir>', 'mup home directory (default $MUP_HOME, else ~/.mup)')
-    .option('--concurrency <n>', 'parallel host and process operations', integerOption(1, 256), 5)
+    .option(
+      '--concurrency <n>',
+      'steps at once per host; replica sets at once when rolling',
+      integerOption(1, 256),
+      5,
+    )
     .option('-i, --identity-file <file>', 'SSH private key for remote hosts (after ssh-agent)')
     .option(
       '--accept-new-host-keys',

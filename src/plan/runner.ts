@@ -1,13 +1,14 @@
 // Runs a plan: phases in order; a phase's steps in order or concurrently (bounded). Every state change is
 // journaled (fsynced) before the next thing happens and reported to the ui through `onEvent`.
 // A failed step stops the plan after the steps already in flight settle; the error names the step and host.
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { ExitCode, MupError } from '../errors.js';
 import { failpoint } from './failpoint.js';
 import type { Journal } from './journal.js';
 import type { Phase, Plan, PlanEvent, Step, StepContext } from './types.js';
 
 export interface RunPlanOptions {
+  /** Steps of a parallel phase at once on each host; lanes at once in a `lanes` phase. */
   concurrency: number;
   journal?: Journal;
   onEvent?: (event: PlanEvent) => void;
@@ -203,8 +204,8 @@ async function runPhase(
     }
     return failures;
   }
-  const limit = pLimit(Math.max(1, options.concurrency));
   if (phase.parallel === 'lanes') {
+    const limit = pLimit(Math.max(1, options.concurrency));
     // Each lane in order, the lanes side by side: one member per replica set at a time, sets in parallel.
     const lanes = new Map<string, Step[]>();
     for (const step of phase.steps) {
@@ -223,6 +224,19 @@ async function runPhase(
     );
     return failures;
   }
-  await Promise.all(phase.steps.map((step) => limit(() => runOne(step))));
+  // Each host has its own bound: a host's steps wait for each other, not for other hosts' steps, so nine
+  // hosts take a per-host phase (ship binaries, start supervisord) in one wave as one host does. Steps of no
+  // host (the control machine's own work) share one bound.
+  const perHost = new Map<string, LimitFunction>();
+  const limitFor = (step: Step): LimitFunction => {
+    const key = step.host?.toLowerCase() ?? '';
+    let hostLimit = perHost.get(key);
+    if (hostLimit === undefined) {
+      hostLimit = pLimit(Math.max(1, options.concurrency));
+      perHost.set(key, hostLimit);
+    }
+    return hostLimit;
+  };
+  await Promise.all(phase.steps.map((step) => limitFor(step)(() => runOne(step))));
   return failures;
 }

@@ -36,8 +36,8 @@ export interface Phase {
   name: string;
   title: string;
   /**
-   * `true`: the steps run concurrently (bounded by the runner's concurrency); `false`: in order; `lanes`: the
-   * steps of each lane in order, the lanes concurrently (bounded).
+   * `true`: the steps run concurrently (each host's bounded by the runner's concurrency, hosts side by side);
+   * `false`: in order; `lanes`: the steps of each lane in order, the lanes concurrently (bounded).
    */
   parallel: boolean | 'lanes';
   steps: Step[];

@@ -72,6 +72,54 @@ test('parallel steps overlap but never exceed the concurrency bound', async () =
   assert.equal(peak, 2);
 });
 
+test('the bound is per host: hosts go side by side, host-less steps share one bound', async () => {
+  const running = new Map<string, number>();
+  const peaks = new Map<string, number>();
+  let peakAll = 0;
+  const step = (id: string, host: string | undefined, bucket: string): Step => ({
+    id,
+    title: id,
+    ...(host === undefined ? {} : { host }),
+    run: async () => {
+      running.set(bucket, (running.get(bucket) ?? 0) + 1);
+      peaks.set(bucket, Math.max(peaks.get(bucket) ?? 0, running.get(bucket) ?? 0));
+      peakAll = Math.max(
+        peakAll,
+        [...running.values()].reduce((a, b) => a + b, 0),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      running.set(bucket, (running.get(bucket) ?? 0) - 1);
+      return undefined;
+    },
+  });
+  const steps = [
+    ...['db1.example.net', 'db2.example.net', 'DB3.example.net'].flatMap((host) =>
+      [1, 2, 3].map((n) => step(`${host}-${n}`, host, host.toLowerCase())),
+    ),
+    step('db3-again', 'db3.example.net', 'db3.example.net'),
+    step('local-1', 'localhost', 'localhost'),
+    step('local-2', 'LocalHost', 'localhost'),
+    step('local-3', 'localhost', 'localhost'),
+    step('control-1', undefined, 'control'),
+    step('control-2', undefined, 'control'),
+    step('control-3', undefined, 'control'),
+  ];
+  const plan: Plan = {
+    operation: 'test',
+    cluster: 'c1',
+    phases: [{ name: 'p', title: 'p', parallel: true, steps }],
+  };
+  await runPlan(plan, { concurrency: 2 });
+  assert.deepEqual(Object.fromEntries(peaks), {
+    'db1.example.net': 2,
+    'db2.example.net': 2,
+    'db3.example.net': 2,
+    localhost: 2,
+    control: 2,
+  });
+  assert.equal(peakAll, 10);
+});
+
 test('a failing step stops the plan, is journaled, and the error names step and host (resumable exit 4)', async () => {
   const dir = await tempDir();
   const log: string[] = [];
