@@ -119,25 +119,41 @@ async function openClient(
 /**
  * Resolves once a TCP connection to the address opens, rejects at once when it is refused. The driver keeps
  * retrying a refused connection until its selection timeout, so a process that is down would otherwise cost
- * the whole timeout (display must stay fast with members down).
+ * the whole timeout (display must stay fast with members down). With `attemptEveryMs`, a new connection is
+ * opened at that interval beside the earlier ones (the first to open wins): a lost SYN is resent by the kernel
+ * only after a second, so a bound near that would call a live host on a lossy link dead after one lost packet.
  */
-export async function checkReachable(address: ServerAddress, timeoutMs: number): Promise<void> {
+export async function checkReachable(
+  address: ServerAddress,
+  timeoutMs: number,
+  options: { attemptEveryMs?: number } = {},
+): Promise<void> {
   const { connect } = await import('node:net');
   await new Promise<void>((resolve, reject) => {
-    const socket = connect({ host: address.host, port: address.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`${formatAddress(address)}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('connect', () => {
+    const sockets: ReturnType<typeof connect>[] = [];
+    let settled = false;
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${formatAddress(address)}: ${error.message}`));
-    });
+      clearInterval(again);
+      for (const socket of sockets) socket.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const attempt = () => {
+      const socket = connect({ host: address.host, port: address.port });
+      sockets.push(socket);
+      socket.once('connect', () => finish());
+      socket.on('error', (error) => finish(new Error(`${formatAddress(address)}: ${error.message}`)));
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`${formatAddress(address)}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const again =
+      options.attemptEveryMs === undefined ? undefined : setInterval(attempt, options.attemptEveryMs);
+    attempt();
   });
 }
 

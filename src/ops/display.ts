@@ -21,8 +21,11 @@ const PROBE_TIMEOUT_MS = 3000;
 const LOGIN_TIMEOUT_MS = 5000;
 // Before that, a TCP connection to the host's SSH port: it opens in one round trip on a host that is up (the
 // kernel answers, however loaded the host), so a host that does not open it within this is shown unreachable
-// at once, and nothing else is asked of it (no login, no hello to its members, no boot probe).
-const HOST_ANSWER_TIMEOUT_MS = 1500;
+// at once, and nothing else is asked of it (no login, no hello to its members, no boot probe). A new attempt
+// every quarter second stands in for the kernel's SYN resend, which comes only after a second: one lost
+// packet on a live host's link does not make it look lost.
+const HOST_ANSWER_TIMEOUT_MS = 1000;
+const HOST_ANSWER_ATTEMPT_MS = 250;
 
 /** Status column values. */
 export type ProcessStatus =
@@ -147,7 +150,9 @@ export async function displayCluster(home: string, name: string): Promise<Displa
         .filter((h) => !h.local)
         .map((h) => [
           h.host,
-          checkReachable({ host: h.host, port: h.sshPort }, HOST_ANSWER_TIMEOUT_MS).then(
+          checkReachable({ host: h.host, port: h.sshPort }, HOST_ANSWER_TIMEOUT_MS, {
+            attemptEveryMs: HOST_ANSWER_ATTEMPT_MS,
+          }).then(
             () => true,
             () => false,
           ),
