@@ -5,7 +5,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { constants } from 'node:os';
 import { posix } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -722,7 +722,7 @@ chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
         algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(entries, lookup)) as never },
       };
       try {
-        client.connect(config);
+        client.connect({ ...config, sock: coalescingSocket(this.host, this.port) });
       } catch (error) {
         fail(
           new MupError(`SSH connection to ${this.host} failed: ${(error as Error).message}`, {
@@ -914,6 +914,31 @@ chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
  * Sends a signal request (RFC 4254 §6.9; sshd kills the command's process group). ssh2's `signal()` sends
  * nothing once stdin was closed, though the channel is still open and sshd still accepts the request.
  */
+/**
+ * A TCP socket whose writes of one turn of the event loop leave in one system call. ssh2 writes each packet
+ * as four buffers (length, ciphertext, padding, MAC) on a socket without Nagle's delay, so a stream of 32 KiB
+ * packets otherwise costs four writes and as many TCP segments per packet, on both ends of the link.
+ */
+function coalescingSocket(host: string, port: number): Socket {
+  const socket = new Socket();
+  // Connecting resets an own `write` (net undoes a write-after-end guard that way), so it is set after.
+  socket.connect({ host, port });
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  socket.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
+  return socket;
+}
+
 function sendSignal(channel: ClientChannel, name: string): void {
   const internals = channel as unknown as {
     outgoing?: { id?: number; state?: string };
