@@ -26,11 +26,12 @@ export async function benchShip(sizeMb: number, hostCount: number, runs: number)
     const knownHosts = join(control.localHome, '.ssh', 'known_hosts');
     const clean = () => Promise.all(fleet.hosts.map((host) => runOnHost(host, 'rm -rf /srv/ship')));
 
-    // As a deploy does: the archive's sha256 is computed once (at download), every host checks its copy.
+    // As a deploy does: the archive's sha256 is known before the upload (kept beside the packed archive since it
+    // was packed), and every host checks its copy against it.
+    const sha256 = await sha256Of(archive);
     const mupUpload = async () => {
       const pool = fleetPool(fleet, control);
       try {
-        const sha256 = await sha256Of(archive);
         const results = await Promise.all(
           fleet.hosts.map((host) =>
             sshTo(pool, fleet, host).upload(archive, '/srv/ship/archive.tgz', { sha256 }),

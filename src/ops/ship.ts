@@ -5,8 +5,9 @@
 // Local hosts use the bin dir itself.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { MupError } from '../errors.js';
 import { executorFor } from '../hosts/connect.js';
 import type { Executor } from '../hosts/executor.js';
@@ -24,7 +25,10 @@ export function packagesDirOn(supervisorDir: string): string {
   return posix.join(posix.dirname(supervisorDir), 'packages');
 }
 
-/** Packs `binDir` into the store (once for the same content) and returns the archive and its sha256. */
+/**
+ * Packs `binDir` into the store (once for the same content) and returns the archive and its sha256, which is
+ * kept beside the archive (`<archive>.sha256`: sum and size) so that later deploys do not read it again.
+ */
 export async function packBinaries(home: string, binDir: string): Promise<PackedBinaries> {
   const listing: string[] = [];
   for (const name of (await readdir(binDir)).sort()) {
@@ -52,10 +56,21 @@ export async function packBinaries(home: string, binDir: string): Promise<Packed
     }
     await rename(temp, archive);
   }
-  const sha256 = createHash('sha256');
+  return { archive, sha256: await archiveSum(archive), key };
+}
+
+/** The archive's sha256: from its `.sha256` file when that names the archive's size, else computed and kept. */
+async function archiveSum(archive: string): Promise<string> {
+  const sumFile = `${archive}.sha256`;
+  const { size } = await stat(archive);
+  const kept = /^([0-9a-f]{64}) (\d+)$/.exec((await readFile(sumFile, 'utf8').catch(() => '')).trim());
+  if (kept !== null && Number(kept[2]) === size) return kept[1] as string;
+  const hash = createHash('sha256');
   for await (const chunk of createReadStream(archive, { highWaterMark: 1024 * 1024 }))
-    sha256.update(chunk as Buffer);
-  return { archive, sha256: sha256.digest('hex'), key };
+    hash.update(chunk as Buffer);
+  const sum = hash.digest('hex');
+  await writeFileAtomic(sumFile, `${sum} ${size}\n`);
+  return sum;
 }
 
 /**
