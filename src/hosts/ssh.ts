@@ -395,39 +395,36 @@ export class SshExecutor implements Executor {
       options.sha256 === undefined
         ? await hashLocalFile(localPath)
         : { sha256: options.sha256.toLowerCase(), bytes: (await stat(localPath)).size };
-    const mode = (options.mode ?? 0o644).toString(8);
-    // Two commands, no SFTP: one asks whether the host already has the file (and sets its mode if so),
-    // one receives, checks and installs it.
-    const present = await this.sh(
-      `${DIGEST_FUNCTION}
-if [ -f "$1" ] && [ "$(digest <"$1" | cut -c1-64)" = "$2" ]; then
-  if [ -n "$3" ]; then chmod "$3" "$1" || exit 1; fi
-  echo present
-fi`,
-      // No mode asked: the host's copy keeps its own.
-      [remotePath, sha256, options.mode === undefined ? '' : mode],
-      this.options.commandTimeoutMs ?? 600_000,
-    );
-    if (present.exitCode !== 0)
-      throw new MupError(`cannot set the mode of ${remotePath} on ${this.host}: ${present.stderr.trim()}`);
-    if (present.stdout.trim() === 'present') return { sha256, bytes, skipped: true };
-    await this.streamInto(localPath, remotePath, sha256, mode);
-    return { sha256, bytes, skipped: false };
+    const sent = await this.sendFile(localPath, remotePath, sha256, options.mode);
+    return { sha256, bytes, skipped: !sent };
   }
 
   /**
-   * Streams a local file to the host on an exec channel, where a script writes it to a temp file beside
-   * `remotePath` with `tee` and hashes it in the same pass, then installs it (chmod, rename over) only when
-   * the host's sha256 is `sha256`; a temp file of a killed earlier upload is removed first. One stream with
-   * the channel's window as flow control costs less than SFTP's request per chunk, and the host's hash needs
-   * no second read of the file.
+   * One command on an exec channel: when the host already has `remotePath` with this sha256 it says
+   * `present` (and sets the mode, if one is asked) and nothing is sent; otherwise it says `send`, a temp file
+   * of a killed earlier upload is removed, and the stream is written to a temp file beside `remotePath` with
+   * `tee` and hashed in the same pass, then installed (chmod, rename over) only when the host's sha256 is
+   * `sha256`. One stream with the channel's window as flow control costs less than SFTP's request per chunk,
+   * the host's hash needs no second read of the file, and one command costs one session (tens of ms each).
+   * Resolves true when the file was sent, false when the host had it.
    */
-  private streamInto(localPath: string, remotePath: string, sha256: string, mode: string): Promise<void> {
+  private sendFile(
+    localPath: string,
+    remotePath: string,
+    sha256: string,
+    mode: number | undefined,
+  ): Promise<boolean> {
     const temp = tempNameFor(remotePath);
-    // Exit codes: 2 the directory cannot be made, 3 the file cannot be written (tee's status, passed
-    // around the pipe: a full disk must fail the upload though the hash of the stream would match), 4 the
-    // sum differs (printed), 5 no sha256 tool, 6 chmod or rename failed.
+    // Exit codes: 1 chmod of the present file failed, 2 the directory cannot be made, 3 the file cannot be
+    // written (tee's status, passed around the pipe: a full disk must fail the upload though the hash of the
+    // stream would match), 4 the sum differs (printed), 5 no sha256 tool, 6 chmod or rename failed.
     const script = `${DIGEST_FUNCTION}
+if [ -f "$1" ] && [ "$(digest <"$1" | cut -c1-64)" = "$3" ]; then
+  if [ -n "$5" ]; then chmod "$5" "$1" || exit 1; fi
+  echo present
+  exit 0
+fi
+echo send
 mkdir -p -- "$(dirname -- "$1")" || exit 2
 for f in "$1".*; do
   suffix=\${f##*.}
@@ -440,10 +437,22 @@ sum=$(printf '%s' "$out" | cut -c1-64)
 [ \${#sum} -eq 64 ] || { rm -f -- "$2"; echo "none of openssl, sha256sum or shasum computed it" >&2; exit 5; }
 [ "$sum" = "$3" ] || { rm -f -- "$2"; echo "$sum"; exit 4; }
 chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
+    // No mode asked: a new file is 0644, the host's copy keeps its own.
+    const newMode = (mode ?? 0o644).toString(8);
+    const presentMode = mode === undefined ? '' : mode.toString(8);
     return this.limit(async () => {
       const connection = await this.connection();
-      return this.tracked<void>(connection, (resolve, reject) => {
-        const command = commandLine('sh', ['-c', script, 'sh', remotePath, temp, sha256, mode]);
+      return this.tracked<boolean>(connection, (resolve, reject) => {
+        const command = commandLine('sh', [
+          '-c',
+          script,
+          'sh',
+          remotePath,
+          temp,
+          sha256,
+          newMode,
+          presentMode,
+        ]);
         connection.client.exec(command, (error, channel) => {
           if (error !== undefined) {
             reject(
@@ -455,11 +464,12 @@ chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
           const stderr: Buffer[] = [];
           let exitCode: number | undefined;
           let settled = false;
+          let file: ReturnType<typeof createReadStream> | undefined;
           const fail = (reason: Error) => {
             if (settled) return;
             settled = true;
             clearTimeout(stalled);
-            file.destroy();
+            file?.destroy();
             reject(reason);
           };
           // Keep-alives catch a dead link, not a transfer that stopped moving on a live one: without
@@ -480,26 +490,46 @@ chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
             stalled.unref();
           };
           watch();
-          // Large reads: fewer, fuller channel writes (measured faster than the 64 KiB default).
-          const file = createReadStream(localPath, { highWaterMark: 1024 * 1024 });
-          file.on('data', watch);
-          file.on('error', (cause) =>
-            fail(new MupError(`cannot read ${localPath} to upload it: ${cause.message}`, { cause })),
-          );
-          file.pipe(channel);
-          channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+          // The first line says whether to send: the file starts to flow only after `send`.
+          let answer: 'present' | 'send' | undefined;
+          const send = () => {
+            // Large reads: fewer, fuller channel writes (measured faster than the 64 KiB default).
+            file = createReadStream(localPath, { highWaterMark: 1024 * 1024 });
+            file.on('data', watch);
+            file.on('error', (cause) =>
+              fail(new MupError(`cannot read ${localPath} to upload it: ${cause.message}`, { cause })),
+            );
+            file.pipe(channel);
+          };
+          channel.on('data', (chunk: Buffer) => {
+            stdout.push(chunk);
+            if (answer !== undefined) return;
+            const printed = Buffer.concat(stdout).toString('utf8');
+            if (!printed.includes('\n')) return;
+            answer = printed.startsWith('present') ? 'present' : 'send';
+            stdout.length = 0;
+            stdout.push(Buffer.from(printed.slice(printed.indexOf('\n') + 1)));
+            if (answer === 'send') send();
+            else channel.end();
+          });
           channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
           channel.on('exit', (code: number | null) => {
             exitCode = code ?? 128;
           });
           channel.on('close', () => {
-            file.destroy();
+            file?.destroy();
             if (settled) return;
             settled = true;
             clearTimeout(stalled);
             const message = Buffer.concat(stderr).toString('utf8').trim();
             const printed = Buffer.concat(stdout).toString('utf8').trim();
-            if (exitCode === 0) resolve();
+            if (exitCode === 0 && answer !== undefined) resolve(answer === 'send');
+            else if (exitCode === 1)
+              reject(new MupError(`cannot set the mode of ${remotePath} on ${this.host}: ${message}`));
+            else if (exitCode === 0)
+              reject(
+                new MupError(`upload of ${remotePath} to ${this.host} ended without an answer: ${printed}`),
+              );
             else if (exitCode === undefined)
               reject(
                 new HostUnreachableError(
