@@ -122,11 +122,12 @@ async function openClient(
  * the whole timeout (display must stay fast with members down). With `attemptEveryMs`, a new connection is
  * opened at that interval beside the earlier ones (the first to open wins): a lost SYN is resent by the kernel
  * only after a second, so a bound near that would call a live host on a lossy link dead after one lost packet.
+ * `signal` gives up early (rejects, its sockets closed).
  */
 export async function checkReachable(
   address: ServerAddress,
   timeoutMs: number,
-  options: { attemptEveryMs?: number } = {},
+  options: { attemptEveryMs?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
   const { connect } = await import('node:net');
   await new Promise<void>((resolve, reject) => {
@@ -137,6 +138,7 @@ export async function checkReachable(
       settled = true;
       clearTimeout(timer);
       clearInterval(again);
+      options.signal?.removeEventListener('abort', abort);
       for (const socket of sockets) socket.destroy();
       if (error === undefined) resolve();
       else reject(error);
@@ -153,6 +155,12 @@ export async function checkReachable(
     );
     const again =
       options.attemptEveryMs === undefined ? undefined : setInterval(attempt, options.attemptEveryMs);
+    const abort = () => finish(new Error(`${formatAddress(address)}: given up`));
+    if (options.signal?.aborted) {
+      abort();
+      return;
+    }
+    options.signal?.addEventListener('abort', abort);
     attempt();
   });
 }

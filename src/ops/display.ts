@@ -19,13 +19,56 @@ const PROBE_TIMEOUT_MS = 3000;
 // A remote host's SSH login (key exchange, authentication) comes first, on its own bound: a loaded machine's
 // slow login does not look like a lost host.
 const LOGIN_TIMEOUT_MS = 5000;
-// Before that, a TCP connection to the host's SSH port: it opens in one round trip on a host that is up (the
-// kernel answers, however loaded the host), so a host that does not open it within this is shown unreachable
-// at once, and nothing else is asked of it (no login, no hello to its members, no boot probe). A new attempt
-// every quarter second stands in for the kernel's SYN resend, which comes only after a second: one lost
-// packet on a live host's link does not make it look lost.
-const HOST_ANSWER_TIMEOUT_MS = 1000;
-const HOST_ANSWER_ATTEMPT_MS = 250;
+// Before that, a TCP connection to the host's SSH port (see answeringHosts).
+const HOST_ANSWER_MAX_MS = 1000;
+const HOST_ANSWER_MIN_MS = 400;
+const HOST_ANSWER_FACTOR = 4;
+const HOST_ANSWER_ATTEMPT_MS = 100;
+
+/**
+ * Which remote hosts open a TCP connection to their SSH port. It opens in one round trip on a host that is up
+ * (the kernel answers, however loaded the host), so a host that does not open it in time is shown unreachable
+ * at once and nothing else is asked of it (no login, no hello to its members, no boot probe). In time: within
+ * 4x the slowest answer of the other hosts, at least 400 ms and at most 1 s (1 s while none has answered): on
+ * a LAN a lost host costs 0.4 s, not 1 s, and a far host still gets many round trips. A new connection attempt
+ * every 100 ms stands in for the kernel's SYN resend, which comes only after a second: a lost packet on a live
+ * host's link does not make it look lost.
+ */
+function answeringHosts(targets: readonly { host: string; port: number }[]): Map<string, Promise<boolean>> {
+  const started = Date.now();
+  const giveUp = new AbortController();
+  let slowest: number | undefined;
+  let pending = targets.length;
+  let deadline: NodeJS.Timeout | undefined;
+  const setDeadline = () => {
+    clearTimeout(deadline);
+    if (pending === 0) return;
+    const bound =
+      slowest === undefined
+        ? HOST_ANSWER_MAX_MS
+        : Math.min(HOST_ANSWER_MAX_MS, Math.max(HOST_ANSWER_MIN_MS, HOST_ANSWER_FACTOR * slowest));
+    deadline = setTimeout(() => giveUp.abort(), Math.max(0, started + bound - Date.now()));
+  };
+  const answered = (ok: boolean) => {
+    pending -= 1;
+    if (ok) slowest = Math.max(slowest ?? 0, Date.now() - started);
+    setDeadline();
+    return ok;
+  };
+  setDeadline();
+  return new Map(
+    targets.map(({ host, port }) => [
+      host,
+      checkReachable({ host, port }, HOST_ANSWER_MAX_MS, {
+        attemptEveryMs: HOST_ANSWER_ATTEMPT_MS,
+        signal: giveUp.signal,
+      }).then(
+        () => answered(true),
+        () => answered(false),
+      ),
+    ]),
+  );
+}
 
 /** Status column values. */
 export type ProcessStatus =
@@ -145,18 +188,8 @@ export async function displayCluster(home: string, name: string): Promise<Displa
     const helloReplies = new Map<string, Document>();
     const boot = new Map<string, string>();
     // Remote hosts answer on their SSH port or count as unreachable, in parallel and within the bound.
-    const answers = new Map(
-      meta.topology.hosts
-        .filter((h) => !h.local)
-        .map((h) => [
-          h.host,
-          checkReachable({ host: h.host, port: h.sshPort }, HOST_ANSWER_TIMEOUT_MS, {
-            attemptEveryMs: HOST_ANSWER_ATTEMPT_MS,
-          }).then(
-            () => true,
-            () => false,
-          ),
-        ]),
+    const answers = answeringHosts(
+      meta.topology.hosts.filter((h) => !h.local).map((h) => ({ host: h.host, port: h.sshPort })),
     );
     const answering = (host: string) => answers.get(host) ?? Promise.resolve(true);
     await Promise.all([

@@ -80,4 +80,20 @@ describe('checkReachable', () => {
     const took = Date.now() - started;
     assert.ok(took >= 250 && took < 900, `found by a later attempt after ${took} ms`);
   });
+
+  it('an abort gives up at once, before the bound', async (t) => {
+    const silent = await stalledListener(t);
+    const giveUp = new AbortController();
+    setTimeout(() => giveUp.abort(), 200);
+    const started = Date.now();
+    await assert.rejects(
+      checkReachable({ host: '127.0.0.1', port: silent.port }, 5000, {
+        attemptEveryMs: 100,
+        signal: giveUp.signal,
+      }),
+      /given up/,
+    );
+    const took = Date.now() - started;
+    assert.ok(took >= 150 && took < 1000, `gave up after ${took} ms`);
+  });
 });
