@@ -156,6 +156,35 @@ export async function recordKeptSecrets(home: string, cluster: string, secrets: 
   await writeFileAtomic(join(dir, KEPT_ADMIN_PASSWORD), secrets.adminPassword, { mode: 0o600 });
 }
 
+const KEPT_CA = 'tls-ca.pem';
+const KEPT_CA_KEY = 'tls-ca-key.pem';
+
+/** A cluster CA: its certificate and private key (PEM). */
+export interface KeptCa {
+  cert: string;
+  key: string;
+}
+
+/**
+ * A TLS cluster's CA goes with its kept data too: clients that trust it (and the URIs mup printed, which name
+ * it) keep working once a deploy takes the data back, instead of meeting certificates of a new CA.
+ */
+export async function recordKeptCa(home: string, cluster: string, ca: KeptCa): Promise<void> {
+  const dir = keptSecretsDir(home, cluster);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  await writeFileAtomic(join(dir, KEPT_CA), ca.cert, { mode: 0o600 });
+  await writeFileAtomic(join(dir, KEPT_CA_KEY), ca.key, { mode: 0o600 });
+}
+
+/** The CA kept with the data of `cluster`, or undefined when there is none (or only half of it). */
+export async function readKeptCa(home: string, cluster: string): Promise<KeptCa | undefined> {
+  const dir = keptSecretsDir(home, cluster);
+  const read = (name: string) => readFile(join(dir, name), 'utf8').catch(() => undefined);
+  const [cert, key] = await Promise.all([read(KEPT_CA), read(KEPT_CA_KEY)]);
+  return cert === undefined || key === undefined ? undefined : { cert, key };
+}
+
 /** The secrets kept with the data of `cluster`, or undefined when there are none (or only part of them). */
 export async function readKeptSecrets(home: string, cluster: string): Promise<AuthSecrets | undefined> {
   const dir = keptSecretsDir(home, cluster);

@@ -18,7 +18,13 @@ import { type LoadedTopology, throwIfAny } from '../topology/load.js';
 import type { TopologySpec } from '../topology/schema.js';
 import type { ResolvedTopology } from '../topology/types.js';
 import { type BinarySelection, resolveBinaries } from './binaries.js';
-import { checkDataDirsFree, forgetKeptPorts, readKeptPorts, readKeptSecrets } from './data-dirs.js';
+import {
+  checkDataDirsFree,
+  forgetKeptPorts,
+  readKeptCa,
+  readKeptPorts,
+  readKeptSecrets,
+} from './data-dirs.js';
 import { usedEndpoints } from './endpoints.js';
 import { refuseExposedWithoutAuth } from './exposure.js';
 import {
@@ -181,7 +187,9 @@ function newCluster(request: DeployRequest, options: OperationOptions, found: Ne
         bootStart: request.bootStart ?? !request.playground,
       };
       found.meta = meta;
-      return { meta, password: generateSupervisorCredentials().password, authSecrets };
+      const keptCa =
+        tls && found.reusedData.length > 0 ? await readKeptCa(options.home, request.name) : undefined;
+      return { meta, password: generateSupervisorCredentials().password, authSecrets, keptCa };
     },
   };
 }

@@ -3,8 +3,9 @@
 // is confirmed — and `applyOperation` runs them all the same way: lock → read meta under the lock → gather
 // facts → build the plan → dry-run or confirm → journal → run → release. `resumeOperation` continues the last
 // interrupted one from its journal. Adding a verb is a spec and a line in registry.ts.
-import { rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
 import { ExitCode, MupError, UsageError } from '../errors.js';
 import type { AuthSecrets } from '../meta/auth-secrets.js';
@@ -15,11 +16,13 @@ import {
   SECRET_ADMIN_PASSWORD,
   SECRET_KEYFILE,
 } from '../meta/store.js';
+import { clusterTlsPaths } from '../meta/tls-paths.js';
 import type { ProgressView } from '../plan/events.js';
 import { Journal, listOperations, newOperationId, type OperationRecord } from '../plan/journal.js';
 import { acquireClusterLock, type ClusterLock } from '../plan/lock.js';
 import { runPlan } from '../plan/runner.js';
 import { outlinePlan, type Plan, type PlanOutline, type PlanTarget } from '../plan/types.js';
+import type { KeptCa } from './data-dirs.js';
 import { planTarget } from './plan-target.js';
 import { ClusterRuntime, loadAuthSecrets, SUPERVISOR_PASSWORD_SECRET } from './runtime.js';
 
@@ -149,6 +152,8 @@ export interface LoadedCluster {
   password: string;
   /** keyFile and admin password of a cluster with auth. */
   authSecrets?: AuthSecrets | undefined;
+  /** Deploy only: the CA a TLS cluster's kept data was served with (destroy --keep-data), stored again. */
+  keptCa?: KeptCa | undefined;
 }
 
 /** A cluster to operate on: stored (every verb but deploy) or about to be created (deploy). */
@@ -273,7 +278,7 @@ export async function applyOperation(
     // Under the lock: a deploy of a name another command is deploying is refused as locked (exit 3) above,
     // one of a name that exists here; and the cluster may have changed since the checks above.
     if (source.creates && (await store.exists(cluster))) throw clusterExists(cluster);
-    const { meta, password, authSecrets } = await source.load(store);
+    const { meta, password, authSecrets, keptCa } = await source.load(store);
     rt = new ClusterRuntime(meta, store, password, authSecrets);
     op.validate(meta, rawArgs);
     const prepared = await op.prepare(rt, rawArgs);
@@ -286,6 +291,13 @@ export async function applyOperation(
       if (authSecrets !== undefined) {
         await store.writeSecret(cluster, SECRET_KEYFILE, authSecrets.keyFile);
         await store.writeSecret(cluster, SECRET_ADMIN_PASSWORD, authSecrets.adminPassword);
+      }
+      if (keptCa !== undefined) {
+        // Before the certificates step, which reuses a valid CA it finds and issues the host certificates.
+        const paths = clusterTlsPaths(store.secretsDir(cluster));
+        await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+        await writeFileAtomic(paths.caFile, keptCa.cert, { mode: 0o600 });
+        await writeFileAtomic(paths.caKeyFile, keptCa.key, { mode: 0o600 });
       }
       await store.write(meta);
       stored = true;

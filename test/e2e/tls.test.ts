@@ -171,6 +171,58 @@ test('rolling restart under a majority writer over TLS: nothing lost; scale-out 
   assert.equal(view.processes.filter((p) => p.status === 'Up|P').length, 1);
 });
 
+test('destroy --keep-data keeps the CA with the data: the redeploy serves certificates the old CA verifies', async () => {
+  const name = 'tls-kept';
+  const file = join(env.userHome, 'tls-kept.yaml');
+  await writeFile(
+    file,
+    stringify({
+      global: { deploy_dir: 'tls-kept' },
+      mongod_servers: [{ host: 'localhost', port: 0, replica_set: 'kept0' }],
+    }),
+  );
+  const deploy = () =>
+    env.mup([...env.authDeployArgs(name, file, PORT_BASE + 60), '--tls'], { timeoutMs: 300_000 });
+  const first = await deploy();
+  assert.equal(first.code, 0, first.stderr);
+  const secrets = join(env.home, 'storage', 'clusters', name, 'secrets', 'tls');
+  const caBefore = readFileSync(join(secrets, 'ca.pem'), 'utf8');
+  const before = await env.mupJson<CredentialsJson>(['cluster', 'credentials', name]);
+  const writer = new MongoClient(before.credentials.uri, { serverSelectionTimeoutMS: 20_000 });
+  try {
+    await writer.db('app').collection('kept').insertOne({ kept: 'tls' });
+  } finally {
+    await writer.close();
+  }
+
+  const kept = await env.mup(['cluster', 'destroy', name, '--keep-data', '--yes'], { timeoutMs: 180_000 });
+  assert.equal(kept.code, 0, kept.stderr);
+  const keptSecrets = join(env.home, 'storage', 'kept-data', `${name}.secrets`);
+  for (const entry of ['tls-ca.pem', 'tls-ca-key.pem'])
+    assert.equal(statSync(join(keptSecrets, entry)).mode & 0o777, 0o600, entry);
+
+  const again = await deploy();
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readFileSync(join(secrets, 'ca.pem'), 'utf8'), caBefore, 'the same CA');
+  assert.equal(statSync(join(secrets, 'ca-key.pem')).mode & 0o777, 0o600);
+  assert.equal(existsSync(keptSecrets), false, 'the kept secrets are forgotten once the cluster runs again');
+  // A client holding a copy of the CA from before the destroy reads the data written before it.
+  const oldCa = join(env.userHome, 'tls-kept-ca-before.pem');
+  await writeFile(oldCa, caBefore);
+  const after = await env.mupJson<CredentialsJson>(['cluster', 'credentials', name]);
+  const reader = new MongoClient(
+    after.credentials.uri.replace(/tlsCAFile=[^&]*/, `tlsCAFile=${encodeURIComponent(oldCa)}`),
+    { serverSelectionTimeoutMS: 20_000 },
+  );
+  try {
+    assert.ok(await reader.db('app').collection('kept').findOne({ kept: 'tls' }));
+  } finally {
+    await reader.close();
+  }
+  const gone = await env.mup(['cluster', 'destroy', name, '--yes'], { timeoutMs: 180_000 });
+  assert.equal(gone.code, 0, gone.stderr);
+});
+
 test('destroy removes the host copies of the certificates', async () => {
   const destroy = await env.mup(['cluster', 'destroy', NAME, '--yes'], { timeoutMs: 180_000 });
   assert.equal(destroy.code, 0, destroy.stderr);
