@@ -421,10 +421,10 @@ export class SshExecutor implements Executor {
     const script = `${DIGEST_FUNCTION}
 if [ -f "$1" ] && [ "$(digest <"$1" | cut -c1-64)" = "$3" ]; then
   if [ -n "$5" ]; then chmod "$5" "$1" || exit 1; fi
-  echo present
+  echo "$6 present"
   exit 0
 fi
-echo send
+echo "$6 send"
 mkdir -p -- "$(dirname -- "$1")" || exit 2
 for f in "$1".*; do
   suffix=\${f##*.}
@@ -437,6 +437,8 @@ sum=$(printf '%s' "$out" | cut -c1-64)
 [ \${#sum} -eq 64 ] || { rm -f -- "$2"; echo "none of openssl, sha256sum or shasum computed it" >&2; exit 5; }
 [ "$sum" = "$3" ] || { rm -f -- "$2"; echo "$sum"; exit 4; }
 chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
+    // The answer line carries a token of this upload: a line a shell start-up file prints is not taken for it.
+    const token = `mup-upload-${randomInt(1_000_000_000, 2_147_483_647)}`;
     // No mode asked: a new file is 0644, the host's copy keeps its own.
     const newMode = (mode ?? 0o644).toString(8);
     const presentMode = mode === undefined ? '' : mode.toString(8);
@@ -452,6 +454,7 @@ chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
           sha256,
           newMode,
           presentMode,
+          token,
         ]);
         connection.client.exec(command, (error, channel) => {
           if (error !== undefined) {
@@ -504,11 +507,16 @@ chmod "$4" "$2" && mv -f -- "$2" "$1" || { rm -f -- "$2"; exit 6; }`;
           channel.on('data', (chunk: Buffer) => {
             stdout.push(chunk);
             if (answer !== undefined) return;
+            // Whole lines only, and any a shell start-up file printed before them skipped.
             const printed = Buffer.concat(stdout).toString('utf8');
-            if (!printed.includes('\n')) return;
-            answer = printed.startsWith('present') ? 'present' : 'send';
+            const lines = printed.slice(0, printed.lastIndexOf('\n') + 1).split('\n');
+            const at = lines.findIndex((line) => line === `${token} present` || line === `${token} send`);
+            if (at === -1) return;
+            answer = lines[at] === `${token} present` ? 'present' : 'send';
             stdout.length = 0;
-            stdout.push(Buffer.from(printed.slice(printed.indexOf('\n') + 1)));
+            stdout.push(
+              Buffer.from(lines.slice(at + 1).join('\n') + printed.slice(printed.lastIndexOf('\n') + 1)),
+            );
             if (answer === 'send') send();
             else channel.end();
           });

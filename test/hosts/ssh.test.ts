@@ -250,6 +250,33 @@ describe('SshExecutor on the fleet', { skip: supported.ok ? false : supported.re
     }
   });
 
+  it('an upload is not confused by lines a shell start-up file prints', STEP, async () => {
+    // sshd runs commands through the login shell, which reads ~/.bashrc: some users' print something.
+    const rc = `${fleet.home}/.bashrc`;
+    await runOnHost(
+      hostOne,
+      `[ -f ${rc} ] && mv ${rc} ${rc}.saved; printf 'echo present\necho send\necho "welcome to $(uname -n)"\n' > ${rc}; chown ${fleet.uid} ${rc}`,
+    );
+    try {
+      assert.match((await one.run('true', [])).stdout, /^present\nsend\nwelcome to host1\n$/);
+      const dir = await tempDir('mup-ssh-chatty-');
+      const local = join(dir, 'chatty.tgz');
+      await writeFile(local, randomBytes(256 * 1024));
+      const first = await one.upload(local, '/srv/chatty/chatty.tgz');
+      assert.equal(first.skipped, false);
+      assert.equal(
+        (await runOnHost(hostOne, 'sha256sum /srv/chatty/chatty.tgz | cut -d" " -f1')).stdout,
+        `${first.sha256}\n`,
+      );
+      assert.equal((await one.upload(local, '/srv/chatty/chatty.tgz')).skipped, true);
+    } finally {
+      await runOnHost(
+        hostOne,
+        `rm -f ${rc}; [ -f ${rc}.saved ] && mv ${rc}.saved ${rc}; rm -rf /srv/chatty; true`,
+      );
+    }
+  });
+
   it('forwards a local port to a loopback-only port of the host', STEP, async () => {
     const port = 21000 + Math.floor(Math.random() * 5000);
     await runOnHost(hostOne, `mkdir -p /tmp/www && echo "served by $(uname -n)" > /tmp/www/id.txt`);
