@@ -148,12 +148,33 @@ function keptSecretsDir(home: string, cluster: string): string {
 const KEPT_KEYFILE = 'keyfile';
 const KEPT_ADMIN_PASSWORD = 'admin-password';
 
-export async function recordKeptSecrets(home: string, cluster: string, secrets: AuthSecrets): Promise<void> {
+/** Writes files into the kept secrets dir of `cluster` (0700 dir, 0600 files). */
+async function writeKept(home: string, cluster: string, files: Record<string, string>): Promise<void> {
   const dir = keptSecretsDir(home, cluster);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  await writeFileAtomic(join(dir, KEPT_KEYFILE), secrets.keyFile, { mode: 0o600 });
-  await writeFileAtomic(join(dir, KEPT_ADMIN_PASSWORD), secrets.adminPassword, { mode: 0o600 });
+  for (const [name, value] of Object.entries(files))
+    await writeFileAtomic(join(dir, name), value, { mode: 0o600 });
+}
+
+/** Reads files of the kept secrets dir of `cluster`; undefined unless every one is there. */
+async function readKept(
+  home: string,
+  cluster: string,
+  names: readonly string[],
+): Promise<string[] | undefined> {
+  const dir = keptSecretsDir(home, cluster);
+  const values = await Promise.all(
+    names.map((name) => readFile(join(dir, name), 'utf8').catch(() => undefined)),
+  );
+  return values.every((value) => value !== undefined) ? (values as string[]) : undefined;
+}
+
+export async function recordKeptSecrets(home: string, cluster: string, secrets: AuthSecrets): Promise<void> {
+  await writeKept(home, cluster, {
+    [KEPT_KEYFILE]: secrets.keyFile,
+    [KEPT_ADMIN_PASSWORD]: secrets.adminPassword,
+  });
 }
 
 const KEPT_CA = 'tls-ca.pem';
@@ -170,25 +191,17 @@ export interface KeptCa {
  * it) keep working once a deploy takes the data back, instead of meeting certificates of a new CA.
  */
 export async function recordKeptCa(home: string, cluster: string, ca: KeptCa): Promise<void> {
-  const dir = keptSecretsDir(home, cluster);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-  await writeFileAtomic(join(dir, KEPT_CA), ca.cert, { mode: 0o600 });
-  await writeFileAtomic(join(dir, KEPT_CA_KEY), ca.key, { mode: 0o600 });
+  await writeKept(home, cluster, { [KEPT_CA]: ca.cert, [KEPT_CA_KEY]: ca.key });
 }
 
 /** The CA kept with the data of `cluster`, or undefined when there is none (or only half of it). */
 export async function readKeptCa(home: string, cluster: string): Promise<KeptCa | undefined> {
-  const dir = keptSecretsDir(home, cluster);
-  const read = (name: string) => readFile(join(dir, name), 'utf8').catch(() => undefined);
-  const [cert, key] = await Promise.all([read(KEPT_CA), read(KEPT_CA_KEY)]);
-  return cert === undefined || key === undefined ? undefined : { cert, key };
+  const found = await readKept(home, cluster, [KEPT_CA, KEPT_CA_KEY]);
+  return found === undefined ? undefined : { cert: found[0] as string, key: found[1] as string };
 }
 
 /** The secrets kept with the data of `cluster`, or undefined when there are none (or only part of them). */
 export async function readKeptSecrets(home: string, cluster: string): Promise<AuthSecrets | undefined> {
-  const dir = keptSecretsDir(home, cluster);
-  const read = (name: string) => readFile(join(dir, name), 'utf8').catch(() => undefined);
-  const [keyFile, adminPassword] = await Promise.all([read(KEPT_KEYFILE), read(KEPT_ADMIN_PASSWORD)]);
-  return keyFile === undefined || adminPassword === undefined ? undefined : { keyFile, adminPassword };
+  const found = await readKept(home, cluster, [KEPT_KEYFILE, KEPT_ADMIN_PASSWORD]);
+  return found === undefined ? undefined : { keyFile: found[0] as string, adminPassword: found[1] as string };
 }
